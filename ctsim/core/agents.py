@@ -1,0 +1,100 @@
+"""Nation agents: the per-nation view of the model's arrays.
+
+A :class:`Nation` is a ``mesa.Agent`` whose attributes are read from the model's arrays
+(``model.world`` for static attributes, ``model.trust`` for the dynamic ones), so the step
+stays vectorized while a reader can still write ``nation.capacity`` or
+``nation.trust_in(other)``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from ctsim.core.scenario import LEGAL_FAMILIES
+
+if TYPE_CHECKING:
+    from ctsim.core.model import CooperationModel
+
+
+class Nation(mesa.Agent):
+    """One state: resources, sovereignty sensitivity, legal system, bloc and region.
+
+    Args:
+        model: the CooperationModel it belongs to.
+        index: its row in the model's arrays (0..N-1).
+    """
+
+    model: CooperationModel
+
+    def __init__(self, model: CooperationModel, index: int):
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def name(self) -> str:
+        """The nation's name."""
+        return self.model.world.names[self.index]
+
+    @property
+    def capacity(self) -> float:
+        """Intelligence capacity (resources, technical means), in [0, 1]."""
+        return float(self.model.world.capacity[self.index])
+
+    @property
+    def sovereignty(self) -> float:
+        """Sovereignty sensitivity: reluctance to share sensitive intelligence, in [0, 1]."""
+        return float(self.model.world.sovereignty[self.index])
+
+    @property
+    def security(self) -> float:
+        """Confidentiality protocols, in [0, 1]: 1 means nothing it receives leaks."""
+        return float(self.model.world.security[self.index])
+
+    @property
+    def tech(self) -> float:
+        """Adoption of AI and data analysis for threat detection, in [0, 1]."""
+        return float(self.model.world.tech[self.index])
+
+    @property
+    def definition(self) -> float:
+        """Where its legal definition of terrorism sits on a 0..1 axis."""
+        return float(self.model.world.definition[self.index])
+
+    @property
+    def legal_family(self) -> str:
+        """Its legal system: common, civil, islamic, customary or mixed."""
+        return LEGAL_FAMILIES[int(self.model.world.legal_family[self.index])]
+
+    @property
+    def bloc(self) -> str:
+        """Its geopolitical bloc."""
+        w = self.model.world
+        return w.bloc_names[int(w.bloc[self.index])]
+
+    @property
+    def region(self) -> str:
+        """Its geographic region."""
+        w = self.model.world
+        return w.region_names[int(w.region[self.index])]
+
+    @property
+    def surging(self) -> bool:
+        """Whether a recent attack has lowered its sovereignty sensitivity (post-attack surge)."""
+        return bool(self.model.surge_until[self.index] >= self.model.steps)
+
+    def trust_in(self, other: Nation) -> float:
+        """How far this nation trusts ``other`` now, in [0, 1] (directed)."""
+        return float(self.model.trust[self.index, other.index])
+
+    def compatibility_with(self, other: Nation) -> float:
+        """Legal compatibility with ``other``, in [0, 1] (symmetric)."""
+        return float(self.model.world.compat[self.index, other.index])
+
+    def has_treaty_with(self, other: Nation) -> bool:
+        """Whether a bilateral agreement (sharing, legal assistance, extradition) binds the two."""
+        return bool(self.model.world.treaty[self.index, other.index])
+
+    def __repr__(self) -> str:
+        return f"Nation({self.name!r}, capacity={self.capacity:.2f}, bloc={self.bloc!r})"

@@ -1,0 +1,165 @@
+"""Outcome measures (MODEL.md, Outputs) and the DataCollector's reporters.
+
+:class:`Counts` keeps the run's running totals and this week's counts; the reporters in
+:data:`MODEL_REPORTERS` read them each step (phase 9, Record) and :func:`run_metrics`
+turns them into a run's outcomes. Rates are NaN where nothing was resolved.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ctsim.core import rules
+from ctsim.core.threat import ACTIVE, DISRUPTED
+
+if TYPE_CHECKING:
+    from ctsim.core.model import CooperationModel
+
+COUNTED = (
+    "plots", "fragments", "disrupted", "attacks", "shared_bilateral", "shared_institutional",
+    "leaks", "plots_alerted", "extraditions_granted", "extraditions_refused", "foreign",
+    "weeks_to_disruption_sum", "shocks", "relocations", "disrupted_due",
+)
+
+#: The run outcomes every summary holds, in this order, with their meaning and unit.
+METRICS: dict[str, str] = {
+    "disruption_rate": "share of resolved plots that were disrupted (0..1)",
+    "plots": "plots spawned (count)",
+    "disrupted": "plots disrupted whose attack week fell within the run (count)",
+    "attacks": "plots that reached their attack (count)",
+    "weeks_to_disruption": "mean weeks from spawn to disruption (weeks)",
+    "foreign_share": "share of disruptions that used a fragment from another nation (0..1)",
+    "shared_bilateral": "fragments sent over bilateral channels (count)",
+    "shared_institutional": "fragments posted to multilateral hubs (count)",
+    "leaks": "deliveries or posts that leaked (count)",
+    "extraditions_granted": "disruptions abroad followed by extradition (count)",
+    "extraditions_refused": "disruptions abroad where extradition failed (count)",
+    "mean_trust": "mean trust between distinct nations at the end (0..1)",
+    "haven_concentration": "Herfindahl index of plots over their base nations (1/N..1)",
+    "disruption_rate_q1": "disruption rate of plots targeting the least capable quarter (0..1)",
+    "disruption_rate_q2": "disruption rate, second capacity quarter of targets (0..1)",
+    "disruption_rate_q3": "disruption rate, third capacity quarter of targets (0..1)",
+    "disruption_rate_q4": "disruption rate of plots targeting the most capable quarter (0..1)",
+}
+
+
+class Counts:
+    """Running totals and this week's counts of the events in :data:`COUNTED`."""
+
+    def __init__(self) -> None:
+        self.total = dict.fromkeys(COUNTED, 0)
+        self.week = dict.fromkeys(COUNTED, 0)
+        self.plots_by_base: np.ndarray = np.zeros(0)
+
+    def new_week(self) -> None:
+        """Reset this week's counts."""
+        self.week = dict.fromkeys(COUNTED, 0)
+
+    def add(self, name: str, k: int) -> None:
+        """Count ``k`` events of kind ``name``."""
+        self.total[name] += int(k)
+        self.week[name] += int(k)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den > 0 else float("nan")
+
+
+def disruption_rate(model: CooperationModel) -> float:
+    """Disrupted / (disrupted + attacks) over the plots whose fate is settled, NaN before any.
+
+    A plot counts once its would-be attack week has passed: an attack always falls there,
+    and a disruption is counted from that week on. Without this right-censoring, plots still
+    in flight at the end would bias the rate toward disruption (disruptions come earlier).
+    """
+    t = model.counts.total
+    return _ratio(t["disrupted_due"], t["disrupted_due"] + t["attacks"])
+
+
+def mean_trust(model: CooperationModel) -> float:
+    """Mean directed trust between distinct nations, in [0, 1]."""
+    n = model.trust.shape[0]
+    if n < 2:
+        return float("nan")
+    return float((model.trust.sum() - np.trace(model.trust)) / (n * (n - 1)))
+
+
+def haven_concentration(model: CooperationModel) -> float:
+    """Herfindahl index of the plots spawned so far over their base nations."""
+    return rules.herfindahl(model.counts.plots_by_base)
+
+
+def active_plots(model: CooperationModel) -> int:
+    """Plots spawned and not yet resolved."""
+    return len(model.plots.active_ids)
+
+
+def _total(name: str):
+    def report(model: CooperationModel) -> int:
+        return model.counts.total[name]
+
+    report.__name__ = name
+    report.__doc__ = f"Running total of {name}."
+    return report
+
+
+def _week(name: str):
+    def report(model: CooperationModel) -> int:
+        return model.counts.week[name]
+
+    report.__name__ = f"{name}_week"
+    report.__doc__ = f"This week's {name}."
+    return report
+
+
+#: DataCollector model reporters: running totals, this week's main counts, and state.
+MODEL_REPORTERS: dict[str, Any] = {
+    "disruption_rate": disruption_rate,
+    **{name: _total(name) for name in (
+        "plots", "attacks", "shared_bilateral", "shared_institutional", "leaks",
+        "extraditions_granted", "extraditions_refused")},
+    "disrupted": _total("disrupted_due"),
+    **{f"{name}_week": _week(name) for name in ("plots", "disrupted", "attacks", "leaks")},
+    "active_plots": active_plots,
+    "mean_trust": mean_trust,
+    "haven_concentration": haven_concentration,
+}
+
+
+def quartile_rates(model: CooperationModel) -> list[float]:
+    """Disruption rate of resolved plots by their target's capacity quarter (rank based)."""
+    p = model.plots
+    ids = np.arange(p.count)
+    done = ids[p.status[ids] != ACTIVE]
+    n = model.world.n
+    rank = np.empty(n, np.int64)
+    rank[np.argsort(model.world.capacity, kind="stable")] = np.arange(n)
+    quarter = (rank * 4) // n
+    q = quarter[p.target[done]]
+    hit = p.status[done] == DISRUPTED
+    return [_ratio(hit[q == k].sum(), (q == k).sum()) for k in range(4)]
+
+
+def run_metrics(model: CooperationModel) -> dict[str, float]:
+    """The run's outcomes (see :data:`METRICS`) from the model's state now."""
+    t = model.counts.total
+    q = quartile_rates(model)
+    out = {
+        "disruption_rate": disruption_rate(model),
+        "plots": float(t["plots"]),
+        "disrupted": float(t["disrupted_due"]),
+        "attacks": float(t["attacks"]),
+        "weeks_to_disruption": _ratio(t["weeks_to_disruption_sum"], t["disrupted"]),
+        "foreign_share": _ratio(t["foreign"], t["disrupted"]),
+        "shared_bilateral": float(t["shared_bilateral"]),
+        "shared_institutional": float(t["shared_institutional"]),
+        "leaks": float(t["leaks"]),
+        "extraditions_granted": float(t["extraditions_granted"]),
+        "extraditions_refused": float(t["extraditions_refused"]),
+        "mean_trust": mean_trust(model),
+        "haven_concentration": haven_concentration(model),
+    }
+    out.update({f"disruption_rate_q{k + 1}": q[k] for k in range(4)})
+    return out

@@ -1,0 +1,481 @@
+"""CooperationModel: nations sharing intelligence about transnational plots (MODEL.md).
+
+``step()`` is MODEL.md's step list, one method per phase. Inside a phase the work is
+vectorized over plots, fragments and deliveries with numpy; the probabilities come from the
+pure functions in :mod:`ctsim.core.rules`, and every random draw comes from ``self.rng``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+from numpy.typing import NDArray
+
+from ctsim.core import metrics, rules
+from ctsim.core.agents import Nation
+from ctsim.core.scenario import Dist, Range, Scenario, load_scenario
+from ctsim.core.threat import (
+    ACTIVE,
+    ATTACKED,
+    DISRUPTED,
+    FragmentTable,
+    Groups,
+    PlotTable,
+    draw_footprints,
+)
+from ctsim.core.world import build_world, draw_attribute
+
+BILATERAL = -1  # the ``via`` of a bilateral delivery; institutions are 0..H-1
+OWN = -2  # the ``via`` of a nation's own collection
+
+
+class CooperationModel(mesa.Model):
+    """Nations, their trust and laws, hubs, and the groups whose plots they try to disrupt.
+
+    Args:
+        scenario: a :class:`~ctsim.core.scenario.Scenario`, a path to a scenario file, or
+            None for the built-in defaults.
+        rng: seed (a plain int) or numpy Generator; None uses the scenario's ``seed``.
+        **overrides: dotted scenario keys, e.g. ``**{"threat.detection_rate": 0.2}``; the
+            names that ``mesa.batch_run`` parameters and experiment factors use.
+
+    The ctsim scenario is ``model.config``; ``model.scenario`` stays Mesa's own scenario
+    object, which Mesa's visualization expects.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path | None = None,
+        rng: int | np.random.Generator | None = None,
+        **overrides: Any,
+    ):
+        if isinstance(scenario, str | Path):
+            config = load_scenario(scenario, overrides or None)
+        else:
+            config = (scenario or Scenario()).with_overrides(overrides) if overrides else (
+                scenario or Scenario()
+            )
+        if rng is None:
+            rng = config.seed
+        if isinstance(rng, np.integer):
+            rng = int(rng)
+        super().__init__(rng=rng)
+        self.config: Scenario = config
+        th = config.threat
+
+        # The world is drawn from a child stream, so dynamics draws do not depend on it.
+        self.world = build_world(config, self.rng.spawn(1)[0])
+        w = self.world
+        n, h = w.n, len(w.inst_names)
+        self.nations: list[Nation] = [Nation(self, i) for i in range(n)]
+
+        # Dynamic relations (vectorized): trust between nations, members' trust in hubs.
+        self.trust = w.trust0.copy()
+        self.inst_trust = np.where(w.members.T, w.inst_trust0[None, :], 0.0)
+        self.surge_until = np.full(n, -1, np.int64)
+        regime = config.cooperation.regime
+        self.bilateral_open = regime in ("bilateral", "hybrid")
+        self.institutional_open = regime in ("multilateral", "hybrid") and h > 0
+        self.treaties_active = regime != "none"
+        channel = w.treaty | config.relations.ad_hoc_sharing
+        np.fill_diagonal(channel, False)
+        self.channel = channel & self.bilateral_open
+        self.delay = rules.mlat_delay(config.legal.mlat_delay, w.compat)
+        self.leak_p = rules.leak_probability(th.leak_rate, w.security)
+        self.detect_p = rules.detection_probability(
+            th.detection_rate, w.capacity, w.tech, th.ai_boost
+        )
+        self.interdict_p = rules.interdiction_probability(th.interdiction, w.capacity)
+        self.extradite_p = rules.extradition_probability(
+            w.compat, w.treaty & self.treaties_active
+        )
+
+        # Threat: groups, plots, fragments, deliveries in flight.
+        self.groups = Groups(base=w.group_bases.copy(), strength=np.ones(th.groups))
+        width = len(th.footprint) if isinstance(th.footprint, list) else min(th.footprint.max, n)
+        self.fixed_footprint = None
+        if isinstance(th.footprint, list):
+            # A fixed footprint names the base: every group is based there.
+            self.fixed_footprint = np.array([w.names.index(x) for x in th.footprint], np.int64)
+            self.groups.base[:] = self.fixed_footprint[0]
+        self.plots = PlotTable(width)
+        self.fragments = FragmentTable(width)
+        self.in_flight: dict[int, list[tuple[NDArray[np.int64], ...]]] = defaultdict(list)
+        self.receipts: list[NDArray[np.int64]] = []  # rows: plot, slot, epoch, via, sender
+        self._arrivals: tuple[NDArray[np.int64], ...] = ()
+
+        # Haven evidence per base nation, and run totals.
+        self.resolved_at = np.zeros(n)
+        self.undisrupted_at = np.zeros(n)
+        self.counts = metrics.Counts()
+        self.counts.plots_by_base = np.zeros(n)
+        self.disrupted_by_deadline = np.zeros(config.steps + 530, np.int64)
+        self.datacollector = mesa.DataCollector(model_reporters=metrics.MODEL_REPORTERS)
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ the step list
+
+    def step(self) -> None:
+        """One week, in MODEL.md's order."""
+        self.counts.new_week()
+        self.spawn_plots()  # 1
+        new = self.collect_fragments()  # 2
+        self.share_fragments(new)  # 3
+        self.leak_fragments()  # 4
+        disrupted = self.act_on_evidence()  # 5
+        self.prosecute(disrupted)  # 6
+        self.attack()  # 7
+        self.drift()  # 8
+        self.counts.add("disrupted_due", int(self.disrupted_by_deadline[self.steps]))
+        self.datacollector.collect(self)  # 9
+        if self.steps >= self.config.steps:
+            self.running = False
+
+    # ------------------------------------------------------------------ 1. spawn
+
+    def spawn_plots(self) -> None:
+        """Each group spawns Poisson(strength * plots_per_year / 52) plots (MODEL.md step 1)."""
+        th = self.config.threat
+        if th.groups == 0:
+            return
+        per_group = self.rng.poisson(self.groups.strength * th.plots_per_year / 52.0)
+        k = int(per_group.sum())
+        if k == 0:
+            return
+        group = np.repeat(np.arange(th.groups), per_group)
+        bases = self.groups.base[group]
+        if self.fixed_footprint is not None:
+            foot = np.broadcast_to(self.fixed_footprint, (k, self.plots.width)).copy()
+        else:
+            sizes = self.rng.integers(
+                th.footprint.min, th.footprint.max, size=k, endpoint=True
+            ).clip(max=self.plots.width)
+            foot = draw_footprints(bases, sizes, self.world.target_weight, self.plots.width,
+                                   self.rng)
+        if isinstance(th.lead_time, Range):
+            lead = self.rng.integers(th.lead_time.min, th.lead_time.max, size=k, endpoint=True)
+        else:
+            lead = np.full(k, th.lead_time)
+        ids = self.plots.add(group, foot, lead, self.steps)
+        np.add.at(self.counts.plots_by_base, self.plots.base[ids], 1)
+        self.counts.add("plots", k)
+
+    # ------------------------------------------------------------------ 2. collect
+
+    def collect_fragments(self) -> NDArray[np.int64]:
+        """Each footprint nation gains a fragment with its detection probability (step 2).
+
+        Returns the new fragments' ids.
+        """
+        plots = self.plots
+        active = plots.active_ids
+        plots.age[active] += 1
+        if len(active) == 0:
+            return np.zeros(0, np.int64)
+        foot = plots.foot[active]
+        present = foot >= 0
+        p = np.where(present, self.detect_p[np.maximum(foot, 0)], 0.0)
+        hit = self.rng.random(foot.shape) < p
+        rows, slots = np.nonzero(hit)
+        k = len(rows)
+        if k == 0:
+            return np.zeros(0, np.int64)
+        pid = active[rows]
+        ids = self.fragments.add(
+            pid, slots, foot[rows, slots], plots.epoch[pid], self._sensitivities(k)
+        )
+        np.add.at(plots.evidence, (pid, slots), 1)
+        self.counts.add("fragments", k)
+        return ids
+
+    def _sensitivities(self, k: int) -> NDArray[np.float64]:
+        """Per-fragment sensitivity ``s``: fixed, or a Beta draw per fragment."""
+        s = self.config.threat.sensitivity
+        if isinstance(s, Dist):
+            return draw_attribute(s, k, self.rng)
+        return np.full(k, float(s))
+
+    # ------------------------------------------------------------------ 3. share
+
+    def share_fragments(self, new: NDArray[np.int64]) -> None:
+        """Send new fragments bilaterally and to hubs; deliver what is due this week (step 3)."""
+        if len(new):
+            if self.bilateral_open:
+                self._send_bilateral(new)
+            if self.institutional_open:
+                self._post_institutional(new)
+        self._deliver(self.in_flight.pop(self.steps, []))
+
+    def _sender_terms(self, frags: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray]:
+        """Senders of ``frags`` and their effective sovereignty times sensitivity."""
+        f = self.fragments
+        sender = f.nation[frags]
+        sov = rules.effective_sovereignty(
+            self.world.sovereignty[sender], self.config.threat.surge,
+            self.surge_until[sender] >= self.steps,
+        )
+        return sender, sov
+
+    def _send_bilateral(self, new: NDArray[np.int64]) -> None:
+        f, plots = self.fragments, self.plots
+        foot = plots.foot[f.plot[new]]
+        sender, sov = self._sender_terms(new)
+        recip = np.maximum(foot, 0)
+        possible = (foot >= 0) & self.channel[sender[:, None], recip]
+        r, b = np.nonzero(possible)
+        if len(r) == 0:
+            return
+        i, j = sender[r], foot[r, b]
+        p = rules.willingness(self.trust[i, j], sov[r], f.sensitivity[new[r]])
+        sent = self.rng.random(len(r)) < p
+        r, b, i, j = r[sent], b[sent], i[sent], j[sent]
+        self.counts.add("shared_bilateral", len(r))
+        due = self.steps + self.delay[i, j]
+        for d in np.unique(due):
+            m = due == d
+            self.in_flight[int(d)].append((new[r[m]], b[m], np.full(m.sum(), BILATERAL), i[m]))
+
+    def _post_institutional(self, new: NDArray[np.int64]) -> None:
+        w = self.world
+        sender, sov = self._sender_terms(new)
+        r, h = np.nonzero(w.members.T[sender])
+        if len(r) == 0:
+            return
+        p = rules.willingness(self.inst_trust[sender[r], h], sov[r],
+                              self.fragments.sensitivity[new[r]])
+        posted = self.rng.random(len(r)) < p
+        r, h = r[posted], h[posted]
+        self.counts.add("shared_institutional", len(r))
+        due = self.steps + w.latency[h]
+        for d in np.unique(due):
+            m = due == d
+            self.in_flight[int(d)].append((new[r[m]], np.full(m.sum(), -1), h[m], sender[r[m]]))
+
+    def _deliver(self, chunks: list[tuple[NDArray[np.int64], ...]]) -> None:
+        """Deliveries due now: expand posts to members, draw leaks and admissibility, count.
+
+        A post becomes one delivery per member in the footprint (the sender excluded); it
+        leaks once, when any receiver leaks it (rules.post_leak_probability).
+        """
+        self._arrivals = ()
+        if not chunks:
+            return
+        frag, slot, via, sender = (np.concatenate(c) for c in zip(*chunks, strict=True))
+        f, plots, w = self.fragments, self.plots, self.world
+        pid = f.plot[frag]
+        live = (plots.status[pid] == ACTIVE) & (f.epoch[frag] == plots.epoch[pid])
+        frag, slot, via, sender, pid = frag[live], slot[live], via[live], sender[live], pid[live]
+        if len(frag) == 0:
+            return
+        is_post = via >= 0
+        # Expand posts: one row per receiving member slot.
+        post_idx = np.flatnonzero(is_post)
+        bil_idx = np.flatnonzero(~is_post)
+        foot = plots.foot[pid[post_idx]]
+        recv = (foot >= 0) & (np.arange(plots.width)[None, :] != f.slot[frag[post_idx]][:, None])
+        recv &= w.members[via[post_idx][:, None], np.maximum(foot, 0)]
+        pr, pb = np.nonzero(recv)
+        rows = np.concatenate([bil_idx, post_idx[pr]])
+        rslot = np.concatenate([slot[bil_idx], pb])
+        rfrag, rvia, rsender, rpid = frag[rows], via[rows], sender[rows], pid[rows]
+        recipient = plots.foot[rpid, rslot]
+        leak_each = self.leak_p[recipient]
+        # Leak draws: one per bilateral delivery, one per post (over its receivers).
+        n_bil = len(bil_idx)
+        post_leak_p = np.ones(len(post_idx))
+        np.multiply.at(post_leak_p, pr, 1.0 - leak_each[n_bil:])
+        leak_u = self.rng.random(n_bil + len(post_idx))
+        leaked_bil = leak_u[:n_bil] < leak_each[:n_bil]
+        leaked_post = leak_u[n_bil:] < 1.0 - post_leak_p
+        # Admissibility: c[i, j] bilaterally, max(c, harmonization_h) through a hub.
+        compat = w.compat[rsender, recipient]
+        hub_floor = np.zeros(len(rows))
+        hub_floor[rvia >= 0] = w.inst_harmonization[rvia[rvia >= 0]]
+        admissible = self.rng.random(len(rows)) < rules.admissibility(compat, hub_floor)
+        fresh = admissible & ~f.held[rfrag, rslot]
+        keys = rfrag[fresh] * plots.width + rslot[fresh]
+        _, first = np.unique(keys, return_index=True)
+        take = np.flatnonzero(fresh)[np.sort(first)]
+        f.held[rfrag[take], rslot[take]] = True
+        np.add.at(plots.evidence, (rpid[take], rslot[take]), 1)
+        self.receipts.append(
+            np.stack([rpid[take], rslot[take], plots.epoch[rpid[take]], rvia[take],
+                      rsender[take]])
+        )
+        self._arrivals = (
+            pid[bil_idx][leaked_bil], sender[bil_idx][leaked_bil], recipient[:n_bil][leaked_bil],
+            pid[post_idx][leaked_post], sender[post_idx][leaked_post], via[post_idx][leaked_post],
+        )
+
+    # ------------------------------------------------------------------ 4. leak
+
+    def leak_fragments(self) -> None:
+        """Leaked deliveries alert their plots: all evidence about them is discarded (step 4).
+
+        The sender loses ``leak_penalty`` of its trust in the leaker (in the hub, for a post).
+        """
+        if not self._arrivals:
+            return
+        bil_plot, bil_from, bil_to, post_plot, post_from, post_hub = self._arrivals
+        n_leaks = len(bil_plot) + len(post_plot)
+        if n_leaks == 0:
+            return
+        penalty = self.config.trust_dynamics.leak_penalty
+        for i, j in zip(bil_from, bil_to, strict=True):
+            self.trust[i, j] = rules.trust_after_leak(self.trust[i, j], penalty)
+        for i, h in zip(post_from, post_hub, strict=True):
+            self.inst_trust[i, h] = rules.trust_after_leak(self.inst_trust[i, h], penalty)
+        alerted = np.unique(np.concatenate([bil_plot, post_plot]))
+        self.plots.evidence[alerted] = 0
+        self.plots.epoch[alerted] += 1
+        self.counts.add("leaks", n_leaks)
+        self.counts.add("plots_alerted", len(alerted))
+
+    # ------------------------------------------------------------------ 5. act
+
+    def act_on_evidence(self) -> NDArray[np.int64]:
+        """Nations holding enough evidence try to interdict (step 5); returns disrupted ids.
+
+        Where several succeed in one week, one of them, chosen at random, is the disrupter.
+        """
+        plots = self.plots
+        active = plots.active_ids
+        if len(active) == 0:
+            return active
+        threshold = self.config.threat.evidence_threshold
+        r, b = np.nonzero(plots.evidence[active] >= threshold)
+        if len(r) == 0:
+            return np.zeros(0, np.int64)
+        nation = plots.foot[active[r], b]
+        success = self.rng.random(len(r)) < self.interdict_p[nation]
+        r, b, nation = r[success], b[success], nation[success]
+        if len(r) == 0:
+            return np.zeros(0, np.int64)
+        order = np.lexsort((self.rng.random(len(r)), r))
+        r, b, nation = r[order], b[order], nation[order]
+        first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+        ids, b, nation = active[r[first]], b[first], nation[first]
+        plots.disrupter[ids] = nation
+        plots.resolve(ids, DISRUPTED, self.steps)
+        self.counts.add("disrupted", len(ids))
+        # Rates count a disruption once its would-be attack week has passed (right-censoring).
+        np.add.at(self.disrupted_by_deadline, plots.spawned[ids] + plots.lead[ids] - 1, 1)
+        self.counts.add("weeks_to_disruption_sum", int(plots.age[ids].sum()))
+        self._learn_from(ids, b, nation)
+        np.add.at(self.resolved_at, plots.base[ids], 1)
+        return ids
+
+    def _learn_from(self, ids: NDArray[np.int64], slots: NDArray[np.int64],
+                    nation: NDArray[np.int64]) -> None:
+        """Raise the disrupter's trust in each partner (hub) whose fragment it used."""
+        if not self.receipts:
+            return
+        rec = np.concatenate(self.receipts, axis=1)
+        lr = self.config.trust_dynamics.learning_rate
+        plots = self.plots
+        foreign = 0
+        for k, b, j in zip(ids, slots, nation, strict=True):
+            m = (rec[0] == k) & (rec[1] == b) & (rec[2] == plots.epoch[k])
+            if not m.any():
+                continue
+            foreign += 1
+            plots.foreign[k] = 1
+            via, sender = rec[3, m], rec[4, m]
+            partners = np.unique(sender[via == BILATERAL])
+            self.trust[j, partners] = rules.trust_after_success(self.trust[j, partners], lr)
+            hubs = np.unique(via[via >= 0])
+            self.inst_trust[j, hubs] = rules.trust_after_success(self.inst_trust[j, hubs], lr)
+        self.counts.add("foreign", foreign)
+        # Keep only receipts about plots still active (and not alerted since).
+        keep = (plots.status[rec[0]] == ACTIVE) & (plots.epoch[rec[0]] == rec[2])
+        self.receipts = [rec[:, keep]]
+
+    # ------------------------------------------------------------------ 6. prosecute
+
+    def prosecute(self, disrupted: NDArray[np.int64]) -> None:
+        """Disruption weakens the group if its base prosecutes or extradites (step 6).
+
+        A refused extradition leaves the group whole and marks its base as a haven.
+        """
+        if len(disrupted) == 0:
+            return
+        th = self.config.threat
+        g = self.plots.group[disrupted]
+        base = self.groups.base[g]
+        j = self.plots.disrupter[disrupted]
+        abroad = base != j
+        granted_u = self.rng.random(len(disrupted)) < self.extradite_p[base, j]
+        granted = abroad & granted_u
+        refused = abroad & ~granted_u
+        for group in g[~abroad | granted]:
+            self.groups.strength[group] = rules.strength_after_disruption(
+                self.groups.strength[group], th.attrition
+            )
+        np.add.at(self.undisrupted_at, base[refused], 1)
+        np.add.at(self.resolved_at, base[refused], 1)
+        self.counts.add("extraditions_granted", int(granted.sum()))
+        self.counts.add("extraditions_refused", int(refused.sum()))
+
+    # ------------------------------------------------------------------ 7. attack
+
+    def attack(self) -> None:
+        """Plots that lived their lead time attack; the target's surge begins (step 7)."""
+        plots = self.plots
+        active = plots.active_ids
+        due = active[plots.age[active] >= plots.lead[active]]
+        if len(due) == 0:
+            return
+        plots.resolve(due, ATTACKED, self.steps)
+        self.counts.add("attacks", len(due))
+        np.add.at(self.resolved_at, plots.base[due], 1)
+        np.add.at(self.undisrupted_at, plots.base[due], 1)
+        if self.config.threat.surge > 0:
+            self.surge_until[plots.target[due]] = self.steps + self.config.threat.surge_weeks
+
+    # ------------------------------------------------------------------ 8. drift
+
+    def drift(self) -> None:
+        """Trust reverts, blocs may be shocked, groups regrow and may relocate (step 8)."""
+        td = self.config.trust_dynamics
+        w = self.world
+        if td.reversion > 0:
+            self.trust = rules.trust_reversion(self.trust, w.trust0, td.reversion)
+            self.inst_trust = rules.trust_reversion(
+                self.inst_trust, np.where(w.members.T, w.inst_trust0[None, :], 0.0),
+                td.reversion,
+            )
+        n_blocs = len(w.bloc_names)
+        if td.shock_rate > 0 and n_blocs > 1 and self.rng.random() < td.shock_rate:
+            a, b = self.rng.choice(n_blocs, size=2, replace=False)
+            across = (w.bloc[:, None] == a) & (w.bloc[None, :] == b)
+            across |= across.T
+            self.trust[across] = rules.trust_after_shock(self.trust[across], td.shock)
+            self.counts.add("shocks", 1)
+        th = self.config.threat
+        if th.groups:
+            self.groups.strength = rules.strength_regrowth(self.groups.strength, th.regrowth)
+            if th.adaptive:
+                self.relocate_groups()
+
+    def relocate_groups(self) -> None:
+        """Adaptive groups move, at ``relocation_rate`` a week, toward safe havens (step 8)."""
+        th = self.config.threat
+        moving = np.flatnonzero(self.rng.random(th.groups) < th.relocation_rate)
+        if len(moving) == 0:
+            return
+        safety = rules.haven_safety(self.world.capacity, self.undisrupted_at, self.resolved_at)
+        weights = rules.relocation_weights(safety, th.haven_pull)
+        self.groups.base[moving] = self.rng.choice(
+            len(weights), size=len(moving), p=weights / weights.sum()
+        )
+        self.counts.add("relocations", len(moving))
+
+    # ------------------------------------------------------------------ reading
+
+    def metrics(self) -> dict[str, float]:
+        """The run's outcome measures so far (MODEL.md, Outputs)."""
+        return metrics.run_metrics(self)

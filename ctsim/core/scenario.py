@@ -1,0 +1,648 @@
+"""Scenario files: the schema, YAML loading, ``extends``, dotted overrides and user errors.
+
+A scenario is a YAML file (SCENARIO_FORMAT.md) validated by the pydantic model
+:class:`Scenario`. Every key has a default, so a file states only what it changes.
+Loading follows three steps:
+
+1. read the file and, recursively, the files it ``extends`` (deep merge: the child wins);
+2. apply dotted overrides (``threat.detection_rate=0.2``), from ``--set`` or model keywords;
+3. validate, then check cross references (nation names, institution members).
+
+Anything a user can get wrong raises :class:`ScenarioError`, whose ``str`` is the one line
+``<file>: <key.path>: <what is wrong> (line N)`` that the CLI prints after ``error:``.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+LEGAL_FAMILIES = ("common", "civil", "islamic", "customary", "mixed")
+REGIMES = ("none", "bilateral", "multilateral", "hybrid")
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+LegalFamily = Literal["common", "civil", "islamic", "customary", "mixed"]
+
+
+class ScenarioError(ValueError):
+    """A mistake in a scenario or experiment file, reported as one line.
+
+    Attributes:
+        source: the file (or ``<overrides>``/``<scenario>``) the mistake is in.
+        key: the dotted key path, empty when the whole file is wrong.
+        message: what is wrong, in words.
+        line: the 1-based YAML line where known.
+    """
+
+    def __init__(self, source: str, key: str, message: str, line: int | None = None):
+        self.source, self.key, self.message, self.line = source, key, message, line
+        parts = [source] + ([key] if key else []) + [message]
+        text = ": ".join(parts)
+        if line is not None:
+            text += f" (line {line})"
+        super().__init__(text)
+
+
+class _Strict(BaseModel):
+    """Base for every section: unknown keys are errors, values are frozen after loading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dist(_Strict):
+    """A [0, 1] attribute drawn per nation from a Beta distribution.
+
+    ``mean`` in [0, 1]; ``spread`` is the standard deviation, >= 0 (0 = every nation equal).
+    A spread larger than a Beta with that mean allows (sqrt(mean * (1 - mean))) is capped
+    just below that bound, which leaves the nations split near 0 and 1.
+    """
+
+    mean: Share = 0.5
+    spread: Annotated[float, Field(ge=0.0, le=0.5)] = 0.2
+
+
+class NationSpec(_Strict):
+    """One explicit nation. Attributes left out take their distribution's mean."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    capacity: Share | None = None
+    sovereignty: Share | None = None
+    security: Share | None = None
+    tech: Share | None = None
+    legal_family: LegalFamily | None = None
+    definition: Share | None = None
+    bloc: str = "unaligned"
+    region: str = "world"
+    target_weight: Annotated[float, Field(ge=0.0)] = 1.0
+
+
+class World(_Strict):
+    """The nations: generated from distributions (``nations: 30``) or listed by name."""
+
+    nations: Annotated[int, Field(ge=1, le=2000)] | list[NationSpec] = 30
+    regions: Annotated[int, Field(ge=1, le=26)] | list[str] = 4
+    blocs: Annotated[int, Field(ge=1, le=26)] | list[str] = 3
+    capacity: Dist = Dist(mean=0.5, spread=0.2)
+    sovereignty: Dist = Dist(mean=0.5, spread=0.2)
+    security: Dist = Dist(mean=0.8, spread=0.1)
+    tech: Dist = Dist(mean=0.2, spread=0.1)
+    definition: Dist = Dist(mean=0.5, spread=0.15)
+    legal_families: dict[LegalFamily, Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=lambda: {"civil": 0.5, "common": 0.3, "islamic": 0.1, "mixed": 0.1}
+    )
+
+    @field_validator("nations")
+    @classmethod
+    def _unique_names(cls, value: int | list[NationSpec]) -> int | list[NationSpec]:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("the list of nations is empty")
+            names = [n.name for n in value]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"nation names repeat: {', '.join(dupes)}")
+        return value
+
+    @field_validator("legal_families")
+    @classmethod
+    def _some_family(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value or sum(value.values()) <= 0:
+            raise ValueError("needs at least one family with a positive weight")
+        return value
+
+    @field_validator("regions", "blocs")
+    @classmethod
+    def _labels(cls, value: int | list[str]) -> int | list[str]:
+        if isinstance(value, list) and (not value or len(set(value)) != len(value)):
+            raise ValueError("labels must be a non-empty list of distinct names")
+        return value
+
+
+class Relations(_Strict):
+    """Initial trust and the bilateral agreements between nations."""
+
+    trust: Share = 0.6
+    tension: Share = 0.4
+    treaties: Share | Literal["all", "none"] | list[tuple[str, str]] = 0.3
+    ad_hoc_sharing: bool = False
+
+
+class Legal(_Strict):
+    """Legal compatibility: MLAT delay, treaty floor, harmonization, family distance."""
+
+    mlat_delay: Annotated[int, Field(ge=0, le=520)] = 8
+    treaty_floor: Share = 0.6
+    harmonization: Share = 0.0
+    cross_family: Share = 0.6
+
+
+MemberRule = Literal["all"] | list[str] | dict[Literal["region", "bloc", "legal_family"], str]
+
+
+class InstitutionSpec(_Strict):
+    """A multilateral hub (INTERPOL-like global, Europol-like regional)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    members: MemberRule = "all"
+    latency: Annotated[int, Field(ge=0, le=520)] = 1
+    harmonization: Share = 0.5
+    trust: Share = 0.5
+
+
+def _default_institutions() -> list[InstitutionSpec]:
+    return [InstitutionSpec(name="global_hub")]
+
+
+class Cooperation(_Strict):
+    """Which channels are open (the regime) and the hubs that exist."""
+
+    regime: Literal["none", "bilateral", "multilateral", "hybrid"] = "hybrid"
+    institutions: list[InstitutionSpec] = Field(default_factory=_default_institutions)
+
+    @field_validator("institutions")
+    @classmethod
+    def _unique_institutions(cls, value: list[InstitutionSpec]) -> list[InstitutionSpec]:
+        names = [i.name for i in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"institution names repeat: {', '.join(dupes)}")
+        return value
+
+
+class TrustDynamics(_Strict):
+    """How trust learns, breaks, reverts and is shocked (all per week)."""
+
+    learning_rate: Share = 0.05
+    leak_penalty: Share = 0.3
+    reversion: Share = 0.01
+    shock_rate: Share = 0.0
+    shock: Share = 0.2
+
+
+class Range(_Strict):
+    """An inclusive integer range drawn uniformly."""
+
+    min: Annotated[int, Field(ge=1, le=520)]
+    max: Annotated[int, Field(ge=1, le=520)]
+
+    @field_validator("max")
+    @classmethod
+    def _ordered(cls, value: int, info: Any) -> int:
+        low = info.data.get("min")
+        if low is not None and value < low:
+            raise ValueError(f"max ({value}) is below min ({low})")
+        return value
+
+
+class Threat(_Strict):
+    """Terrorist groups and their plots."""
+
+    groups: Annotated[int, Field(ge=0, le=1000)] = 5
+    plots_per_year: Annotated[float, Field(ge=0.0, le=5200.0)] = 40.0
+    adaptive: bool = True
+    relocation_rate: Share = 0.02
+    haven_pull: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0
+    attrition: Share = 0.2
+    regrowth: Share = 0.05
+    footprint: Range | list[str] = Range(min=1, max=4)
+    lead_time: Range | Annotated[int, Field(ge=1, le=520)] = Range(min=8, max=26)
+    detection_rate: Share = 0.05
+    ai_boost: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
+    sensitivity: Share | Dist = 0.5
+    evidence_threshold: Annotated[int, Field(ge=1, le=1000)] = 3
+    interdiction: Share = 0.8
+    leak_rate: Share = 0.05
+    surge: Share = 0.3
+    surge_weeks: Annotated[int, Field(ge=0, le=520)] = 26
+
+    @field_validator("footprint")
+    @classmethod
+    def _footprint(cls, value: Range | list[str]) -> Range | list[str]:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("a fixed footprint needs at least one nation")
+            if len(set(value)) != len(value):
+                raise ValueError("a footprint lists distinct nations")
+        return value
+
+
+class Scenario(_Strict):
+    """A whole scenario: the world, its relations and laws, the regime, trust dynamics, threat.
+
+    Build one with :func:`load_scenario` (a file), :func:`scenario_from_dict` (a mapping), or
+    ``Scenario(name=...)`` for the built-in defaults.
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=80)] = "default"
+    description: str = ""
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 42
+    steps: Annotated[int, Field(ge=1, le=100_000)] = 260
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
+    world: World = World()
+    relations: Relations = Relations()
+    legal: Legal = Legal()
+    cooperation: Cooperation = Cooperation()
+    trust_dynamics: TrustDynamics = TrustDynamics()
+    threat: Threat = Threat()
+
+    def nation_names(self) -> list[str]:
+        """The nations' names, in index order (generated names for a count)."""
+        nations = self.world.nations
+        if isinstance(nations, list):
+            return [n.name for n in nations]
+        return generated_names(nations)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+        """A copy with dotted-path ``overrides`` applied and validated again."""
+        data = self.model_dump(mode="python")
+        apply_overrides(data, overrides)
+        return scenario_from_dict(data, source="<overrides>")
+
+
+# ---------------------------------------------------------------- generated names
+
+_NAMES = (
+    "Avalon Borduria Carpania Dravonia Elbonia Freedonia Genovia Halvoria Ilyria Jarland "
+    "Kasmira Lorvania Molvania Norland Orsinia Pontevedra Qurac Ruritania Sylvania Tarvania "
+    "Ulvenia Valdoria Westria Xandria Yarkovia Zembla Arcadia Belmonte Corvinia Dalmora "
+    "Estrava Fennmark Galdoria Hesperia Istovia Jorvik Kalmyra Lusitra Marovia Nevaria"
+).split()
+
+
+def generated_names(count: int) -> list[str]:
+    """Readable names for ``count`` generated nations (invented, then numbered beyond 40)."""
+    return [_NAMES[i] if i < len(_NAMES) else f"Nation{i + 1:03d}" for i in range(count)]
+
+
+_DEFAULT_LABELS = {
+    "regions": ("north", "south", "east", "west", "centre"),
+    "blocs": ("alpha", "beta", "gamma", "delta", "epsilon"),
+}
+
+
+def labels(kind: Literal["regions", "blocs"], spec: int | list[str]) -> list[str]:
+    """Region or bloc labels: the listed names, or default names for a count."""
+    if isinstance(spec, list):
+        return list(spec)
+    base = _DEFAULT_LABELS[kind]
+    return [base[i] if i < len(base) else f"{kind[:-1]}{i + 1}" for i in range(spec)]
+
+
+# ---------------------------------------------------------------- loading
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that remembers each mapping key's line, by dotted path."""
+
+
+def _compose_lines(text: str) -> dict[str, int]:
+    """Map every dotted key path in a YAML text to its 1-based line number."""
+    lines: dict[str, int] = {}
+    try:
+        root = yaml.compose(text, Loader=_LineLoader)
+    except yaml.YAMLError:
+        return lines
+
+    def walk(node: yaml.Node, prefix: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+                lines[path] = key_node.start_mark.line + 1
+                walk(value_node, path)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                path = f"{prefix}.{i}"
+                lines[path] = item.start_mark.line + 1
+                walk(item, path)
+
+    if root is not None:
+        walk(root, "")
+    return lines
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """Read one YAML mapping and its key lines; raise ScenarioError on any problem."""
+    shown = str(path)
+    if not path.is_file():
+        raise ScenarioError(shown, "", "file not found" if not path.exists() else "not a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(shown, "", f"cannot read: {exc.__class__.__name__}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        line = mark.line + 1 if mark is not None else None
+        raise ScenarioError(shown, "", f"not valid YAML: {problem}", line) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(shown, "", f"expected a mapping of keys, found {_kind(data)}")
+    bad = [k for k in data if not isinstance(k, str)]
+    if bad:
+        raise ScenarioError(shown, str(bad[0]), "keys must be names")
+    return data, _compose_lines(text)
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``top`` into a copy of ``base``: mappings merge key by key, anything else is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+class _Origins:
+    """Which file (and line) each dotted key path came from, for error messages."""
+
+    def __init__(self, default: str):
+        self.default = default
+        self.where: dict[str, tuple[str, int]] = {}
+
+    def add(self, source: str, lines: dict[str, int]) -> None:
+        for path, line in lines.items():
+            self.where[path] = (source, line)
+
+    def locate(self, key: str) -> tuple[str, int | None]:
+        probe = key
+        while probe:
+            if probe in self.where:
+                return self.where[probe]
+            probe = probe.rpartition(".")[0]
+        return self.default, None
+
+
+def _load_raw(path: Path, chain: tuple[Path, ...], origins: _Origins) -> dict[str, Any]:
+    """Read ``path`` and the files it extends, merged (child wins)."""
+    resolved = path.resolve()
+    if resolved in chain:
+        loop = " -> ".join(p.name for p in (*chain, resolved))
+        raise ScenarioError(str(path), "extends", f"extends loop: {loop}")
+    data, lines = _read_yaml(path)
+    parent = data.pop("extends", None)
+    merged: dict[str, Any] = {}
+    if parent is not None:
+        if not isinstance(parent, str) or not parent:
+            raise ScenarioError(str(path), "extends", "must be a file path", lines.get("extends"))
+        parent_path = path.parent / parent
+        if not parent_path.is_file():
+            raise ScenarioError(
+                str(path), "extends", f"file not found: {parent}", lines.get("extends")
+            )
+        merged = _load_raw(parent_path, (*chain, resolved), origins)
+    origins.add(str(path), lines)
+    return deep_merge(merged, data)
+
+
+def load_raw(path: str | Path) -> tuple[dict[str, Any], _Origins]:
+    """The merged mapping of a scenario file and its ``extends`` chain, before validation."""
+    path = Path(path)
+    origins = _Origins(str(path))
+    return _load_raw(path, (), origins), origins
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load, merge, override and validate a scenario file.
+
+    Args:
+        path: the YAML file.
+        overrides: dotted key paths to values, applied after ``extends`` and before validation.
+
+    Raises:
+        ScenarioError: on any mistake in the file(s) or overrides, with a one-line message.
+    """
+    data, origins = load_raw(path)
+    if overrides:
+        apply_overrides(data, overrides, source="<overrides>")
+    return scenario_from_dict(data, source=str(path), origins=origins)
+
+
+def scenario_from_dict(
+    data: Mapping[str, Any], source: str = "<scenario>", origins: _Origins | None = None
+) -> Scenario:
+    """Validate a mapping into a :class:`Scenario`, raising :class:`ScenarioError` on mistakes."""
+    origins = origins or _Origins(source)
+    try:
+        scenario = Scenario.model_validate(_with_section_defaults(dict(data), Scenario))
+    except ValidationError as exc:
+        raise _first_error(exc, origins) from None
+    check_references(scenario, origins)
+    return scenario
+
+
+def _with_section_defaults(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """Fill a partly given section from that field's own default.
+
+    ``security: {mean: 0.9}`` keeps the section default's ``spread`` (0.1), not the
+    class-wide one: a file states only what it changes.
+    """
+    out = dict(data)
+    for name, field in model.model_fields.items():
+        default = field.default
+        value = out.get(name)
+        if isinstance(default, BaseModel) and isinstance(value, dict):
+            merged = deep_merge(default.model_dump(mode="python"), value)
+            out[name] = _with_section_defaults(merged, type(default))
+    return out
+
+
+def _first_error(exc: ValidationError, origins: _Origins) -> ScenarioError:
+    """Turn pydantic's first error into a one-line ScenarioError with a suggestion."""
+    errors = exc.errors(include_url=False)
+    # Prefer an unknown key over the union noise pydantic reports for the same field.
+    errors.sort(key=lambda e: (e["type"] != "extra_forbidden", len(e["loc"])))
+    err = errors[0]
+    loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
+    key = ".".join(loc)
+    source, line = origins.locate(key)
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown key '{loc[-1]}'"
+        hint = _suggest(loc)
+        if hint:
+            msg += f"; did you mean '{hint}'?"
+    elif err["type"] == "missing":
+        msg = "required"
+    else:
+        msg = _plain(err["msg"])
+        if "input" in err and not isinstance(err["input"], dict | list):
+            msg += f", got {err['input']!r}"
+    return ScenarioError(source, key, msg, line)
+
+
+def _is_union_tag(part: Any) -> bool:
+    """Pydantic inserts the union member's type name into locations; drop those."""
+    text = str(part)
+    return (
+        text.startswith(("function-", "literal[", "list[", "dict[", "tuple["))
+        or text in {"int", "float", "str", "bool", "constrained-int", "constrained-float"}
+        or text in {"Range", "Dist", "NationSpec", "InstitutionSpec"}
+        or text.startswith("constrained")
+    )
+
+
+def _plain(message: str) -> str:
+    return message[0].lower() + message[1:] if message else message
+
+
+def _section_fields(loc: list[str]) -> list[str]:
+    """Known key names at the level of ``loc[-1]``, walking the schema."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if part.isdigit():
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside an annotation (``X``, ``X | None``, ``list[X]``, unions)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _suggest(loc: list[str]) -> str | None:
+    close = difflib.get_close_matches(loc[-1], _section_fields(loc), n=1, cutoff=0.6)
+    if not close:
+        return None
+    return ".".join([*loc[:-1], close[0]])
+
+
+def check_references(scenario: Scenario, origins: _Origins | None = None) -> None:
+    """Check names that point elsewhere: footprints, treaties and institution members."""
+    origins = origins or _Origins("<scenario>")
+    names = scenario.nation_names()
+    known = set(names)
+
+    def fail(key: str, message: str) -> None:
+        source, line = origins.locate(key)
+        raise ScenarioError(source, key, message, line)
+
+    def unknown(key: str, name: str) -> None:
+        hint = difflib.get_close_matches(name, names, n=1)
+        extra = f"; did you mean '{hint[0]}'?" if hint else ""
+        fail(key, f"unknown nation '{name}'{extra}")
+
+    fp = scenario.threat.footprint
+    if isinstance(fp, list):
+        for i, name in enumerate(fp):
+            if name not in known:
+                unknown(f"threat.footprint.{i}", name)
+    if isinstance(scenario.relations.treaties, list):
+        for i, (a, b) in enumerate(scenario.relations.treaties):
+            for name in (a, b):
+                if name not in known:
+                    unknown(f"relations.treaties.{i}", name)
+            if a == b:
+                fail(f"relations.treaties.{i}", f"a treaty needs two nations, got '{a}' twice")
+    nations = scenario.world.nations
+    if isinstance(nations, list):
+        attr_values = {
+            "region": {n.region for n in nations},
+            "bloc": {n.bloc for n in nations},
+            "legal_family": {n.legal_family for n in nations if n.legal_family},
+        }
+    else:
+        attr_values = {
+            "region": set(labels("regions", scenario.world.regions)),
+            "bloc": set(labels("blocs", scenario.world.blocs)),
+            "legal_family": set(scenario.world.legal_families),
+        }
+    for i, inst in enumerate(scenario.cooperation.institutions):
+        key = f"cooperation.institutions.{i}.members"
+        if isinstance(inst.members, list):
+            for name in inst.members:
+                if name not in known:
+                    unknown(key, name)
+        elif isinstance(inst.members, dict):
+            if len(inst.members) != 1:
+                fail(key, "name one of region, bloc or legal_family")
+            (attr, value), = inst.members.items()
+            if value not in attr_values[attr]:
+                choices = ", ".join(sorted(attr_values[attr]))
+                fail(key, f"no nation has {attr} '{value}' (there are: {choices})")
+
+
+# ---------------------------------------------------------------- overrides
+
+_NUMBERISH = re.compile(r"^\d+$")
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse one ``key.path=value`` (the value read as YAML: numbers, booleans, lists)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError("<overrides>", text, "expected key.path=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def apply_overrides(
+    data: dict[str, Any], overrides: Mapping[str, Any], source: str = "<overrides>"
+) -> dict[str, Any]:
+    """Set each dotted key path in ``data`` (in place), creating sections as needed.
+
+    A path through a list uses the item's index (``cooperation.institutions.0.latency``).
+    Unknown keys are caught later by validation, with a suggestion.
+    """
+    for key, value in overrides.items():
+        parts = key.split(".")
+        node: Any = data
+        for depth, part in enumerate(parts[:-1]):
+            where = ".".join(parts[: depth + 1])
+            if isinstance(node, list):
+                if not _NUMBERISH.match(part) or int(part) >= len(node):
+                    raise ScenarioError(source, where, "no such list item")
+                node = node[int(part)]
+                continue
+            if not isinstance(node, dict):
+                raise ScenarioError(source, where, "cannot set a key inside a value")
+            child = node.get(part)
+            if child is None:
+                child = {}
+                node[part] = child
+            node = child
+        last = parts[-1]
+        if isinstance(node, list):
+            if not _NUMBERISH.match(last) or int(last) >= len(node):
+                raise ScenarioError(source, key, "no such list item")
+            node[int(last)] = value
+        elif isinstance(node, dict):
+            if isinstance(node.get(last), dict) and isinstance(value, Mapping):
+                node[last] = deep_merge(node[last], value)
+            else:
+                node[last] = value
+        else:
+            raise ScenarioError(source, key, "cannot set a key inside a value")
+    return data

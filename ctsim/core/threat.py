@@ -1,0 +1,170 @@
+"""Terrorist groups and their plots: spawning, footprints and the plot table.
+
+Plots live in a :class:`PlotTable`, a structure of numpy arrays indexed by plot id (ids
+are never reused, so a plot's row is its id). Each plot has a footprint of at most ``F``
+nations (``-1`` pads shorter ones): base first, target last, transit nations between.
+Fragments (pieces of intelligence) live in a :class:`FragmentTable`, with ``held[f, b]``
+saying whether footprint slot ``b`` of the fragment's plot already counts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+ACTIVE, DISRUPTED, ATTACKED = 0, 1, 2
+
+IntArray = NDArray[np.int64]
+
+
+def _grow(array: np.ndarray, size: int) -> np.ndarray:
+    """``array`` with its first axis grown to at least ``size`` (doubling), new rows zero."""
+    if size <= array.shape[0]:
+        return array
+    new = np.zeros((max(size, 2 * array.shape[0]), *array.shape[1:]), dtype=array.dtype)
+    new[: array.shape[0]] = array
+    return new
+
+
+class PlotTable:
+    """Every plot of a run, as parallel arrays indexed by plot id.
+
+    Columns: ``group``, ``base`` and ``target`` (nation indices), ``foot`` (ids × F nation
+    indices, -1 padded), ``lead`` (weeks until the attack), ``age`` (weeks of collection so
+    far), ``epoch`` (bumped when a leak alerts the plot), ``status`` (ACTIVE, DISRUPTED,
+    ATTACKED), ``evidence`` (ids × F admissible fragments each footprint nation holds),
+    ``spawned`` and ``resolved`` (step numbers), ``disrupter`` (nation or -1).
+    """
+
+    INT_COLUMNS = ("group", "base", "target", "lead", "age", "epoch", "status", "spawned",
+                   "resolved", "disrupter", "foreign")
+
+    def __init__(self, width: int, capacity: int = 256):
+        self.width = width
+        self.count = 0
+        for name in self.INT_COLUMNS:
+            setattr(self, name, np.zeros(capacity, np.int64))
+        self.foot = np.full((capacity, width), -1, np.int64)
+        self.evidence = np.zeros((capacity, width), np.int64)
+        self.active_ids: IntArray = np.zeros(0, np.int64)
+
+    def add(self, group: IntArray, foot: IntArray, lead: IntArray, step: int) -> IntArray:
+        """Append plots (one row of ``foot`` each); return their ids."""
+        k = len(group)
+        ids = np.arange(self.count, self.count + k)
+        end = self.count + k
+        for name in self.INT_COLUMNS:
+            setattr(self, name, _grow(getattr(self, name), end))
+        if end > self.foot.shape[0]:
+            old = self.foot.shape[0]
+            self.foot = _grow(self.foot, end)
+            self.foot[old:] = -1
+            self.evidence = _grow(self.evidence, end)
+        sizes = (foot >= 0).sum(axis=1)
+        self.group[ids] = group
+        self.foot[ids] = foot
+        self.base[ids] = foot[:, 0]
+        self.target[ids] = foot[np.arange(k), sizes - 1]
+        self.lead[ids] = lead
+        self.spawned[ids] = step
+        self.status[ids] = ACTIVE
+        self.resolved[ids] = -1
+        self.disrupter[ids] = -1
+        self.count = end
+        self.active_ids = np.concatenate([self.active_ids, ids])
+        return ids
+
+    def resolve(self, ids: IntArray, status: int, step: int) -> None:
+        """Mark ``ids`` disrupted or attacked at ``step`` and drop them from the active list."""
+        self.status[ids] = status
+        self.resolved[ids] = step
+        self.active_ids = self.active_ids[self.status[self.active_ids] == ACTIVE]
+
+
+class FragmentTable:
+    """Every intelligence fragment of a run: its plot, origin slot and nation, sensitivity.
+
+    ``held[f, b]`` is True once footprint slot ``b`` of fragment ``f``'s plot counts it as
+    evidence, so a nation counts each fragment at most once, whichever way it came.
+    """
+
+    def __init__(self, width: int, capacity: int = 1024):
+        self.count = 0
+        self.plot = np.zeros(capacity, np.int64)
+        self.slot = np.zeros(capacity, np.int64)
+        self.nation = np.zeros(capacity, np.int64)
+        self.epoch = np.zeros(capacity, np.int64)
+        self.sensitivity = np.zeros(capacity, float)
+        self.held = np.zeros((capacity, width), bool)
+
+    def add(self, plot: IntArray, slot: IntArray, nation: IntArray, epoch: IntArray,
+            sensitivity: NDArray[np.float64]) -> IntArray:
+        """Append fragments, held by their collector; return their ids."""
+        k = len(plot)
+        ids = np.arange(self.count, self.count + k)
+        end = self.count + k
+        for name in ("plot", "slot", "nation", "epoch", "sensitivity", "held"):
+            setattr(self, name, _grow(getattr(self, name), end))
+        self.plot[ids], self.slot[ids], self.nation[ids] = plot, slot, nation
+        self.epoch[ids], self.sensitivity[ids] = epoch, sensitivity
+        self.held[ids, slot] = True
+        self.count = end
+        return ids
+
+
+@dataclass
+class Groups:
+    """Terrorist groups: current base nation and strength in (0, 1] (1 = full plot rate)."""
+
+    base: IntArray
+    strength: NDArray[np.float64]
+
+
+def draw_footprints(
+    bases: IntArray,
+    sizes: IntArray,
+    target_weight: NDArray[np.float64],
+    width: int,
+    rng: np.random.Generator,
+) -> IntArray:
+    """Footprints for new plots: base first, target last, distinct transit nations between.
+
+    MODEL.md step 1: the target is drawn by target weight among nations other than the
+    base (a plot of size 1 is domestic: its base is its target); transit nations are drawn
+    uniformly from the rest. Returns an array (plots × ``width``), -1 padded.
+
+    Args:
+        bases: base nation of each plot.
+        sizes: footprint size of each plot, 1 <= size <= min(width, nations).
+        target_weight: relative chance of each nation being a target, >= 0.
+        width: the table's footprint width.
+        rng: the model's generator.
+    """
+    p, n = len(bases), len(target_weight)
+    rows = np.arange(p)
+    u_target = rng.random((p, n))
+    u_transit = rng.random((p, n))
+    foot = np.full((p, width), -1, np.int64)
+    foot[:, 0] = bases
+    if n == 1 or p == 0:
+        return foot
+    # Weighted choice by exponential keys: argmax of log(u) / w (w = 0 never chosen).
+    w = np.broadcast_to(target_weight, (p, n)).copy()
+    w[rows, bases] = 0.0
+    no_weight = w.sum(axis=1) <= 0
+    w[no_weight] = 1.0
+    w[no_weight, bases[no_weight]] = 0.0
+    with np.errstate(divide="ignore"):
+        keys = np.where(w > 0, np.log(u_target) / np.where(w > 0, w, 1.0), -np.inf)
+    target = keys.argmax(axis=1)
+    u_transit[rows, bases] = np.inf
+    u_transit[rows, target] = np.inf
+    order = np.argsort(u_transit, axis=1)[:, : max(width - 2, 0)]
+    for b in range(1, width):
+        is_transit = b < sizes - 1
+        is_target = b == sizes - 1
+        col = order[:, b - 1] if b - 1 < order.shape[1] else target
+        foot[:, b] = np.where(is_target, target, np.where(is_transit, col, -1))
+    return foot

@@ -1,0 +1,215 @@
+"""Building the world of a scenario: nations, relations, institutions, group bases.
+
+:func:`build_world` turns a :class:`~ctsim.core.scenario.Scenario` and a numpy Generator
+into a :class:`World` of plain arrays indexed by nation (and institution). Draws happen in
+a fixed order, one attribute after another, so two scenarios that differ only in, say,
+sovereignty still draw the same capacities from the same seed (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import betaincinv
+
+from ctsim.core import rules
+from ctsim.core.scenario import LEGAL_FAMILIES, Dist, Scenario, labels
+
+ATTRIBUTES = ("capacity", "sovereignty", "security", "tech", "definition")
+
+
+@dataclass
+class World:
+    """The static structure of one run, as arrays (N nations, H institutions).
+
+    Attributes:
+        names: nation names, length N.
+        capacity, sovereignty, security, tech, definition: per-nation values in [0, 1].
+        legal_family: index into ``LEGAL_FAMILIES`` per nation.
+        bloc, region: integer label per nation; ``bloc_names``/``region_names`` spell them.
+        target_weight: relative chance of being a plot's target, >= 0.
+        treaty: (N, N) symmetric bool, a bilateral agreement (no diagonal).
+        compat: (N, N) symmetric legal compatibility in [0, 1], diagonal 1.
+        trust0: (N, N) initial trust in [0, 1], diagonal 1.
+        inst_names: institution names, length H.
+        members: (H, N) bool membership.
+        latency: (H,) weeks from posting to availability.
+        inst_harmonization: (H,) admissibility floor among members.
+        inst_trust0: (H,) members' initial trust in each institution.
+        group_bases: initial base nation of each group.
+    """
+
+    names: list[str]
+    capacity: NDArray[np.float64]
+    sovereignty: NDArray[np.float64]
+    security: NDArray[np.float64]
+    tech: NDArray[np.float64]
+    definition: NDArray[np.float64]
+    legal_family: NDArray[np.int64]
+    bloc: NDArray[np.int64]
+    region: NDArray[np.int64]
+    bloc_names: list[str]
+    region_names: list[str]
+    target_weight: NDArray[np.float64]
+    treaty: NDArray[np.bool_]
+    compat: NDArray[np.float64]
+    trust0: NDArray[np.float64]
+    inst_names: list[str]
+    members: NDArray[np.bool_]
+    latency: NDArray[np.int64]
+    inst_harmonization: NDArray[np.float64]
+    inst_trust0: NDArray[np.float64]
+    group_bases: NDArray[np.int64]
+
+    @property
+    def n(self) -> int:
+        """Number of nations."""
+        return len(self.names)
+
+
+def draw_attribute(dist: Dist, size: int, rng: np.random.Generator) -> NDArray[np.float64]:
+    """``size`` values from a Beta with ``dist``'s mean and spread (constant when spread is 0).
+
+    Always consumes draws for ``size`` values, so later attributes see the same stream
+    whatever this one's spread is.
+    """
+    u = rng.random(size)
+    params = rules.beta_parameters(dist.mean, dist.spread)
+    if params is None:
+        return np.full(size, dist.mean)
+    # Inverse-CDF keeps one uniform per nation (common random numbers across scenarios).
+    return np.clip(betaincinv(params[0], params[1], u), 0.0, 1.0)
+
+
+def family_matrix(families: NDArray[np.int64], cross_family: float) -> NDArray[np.float64]:
+    """``family_compat[f_i, f_j]``: 1 within a family, ``cross_family`` between families.
+
+    A mixed system sits halfway: ``(1 + cross_family) / 2`` with any other family.
+    """
+    mixed = LEGAL_FAMILIES.index("mixed")
+    same = families[:, None] == families[None, :]
+    either_mixed = (families[:, None] == mixed) | (families[None, :] == mixed)
+    out = np.where(either_mixed, 0.5 * (1.0 + cross_family), cross_family)
+    return np.where(same, 1.0, out)
+
+
+def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
+    """Draw the world of ``scenario`` with ``rng`` (see the module docstring for the order)."""
+    w = scenario.world
+    explicit = w.nations if isinstance(w.nations, list) else None
+    names = scenario.nation_names()
+    n = len(names)
+
+    # Attributes: a full draw each, then explicit values (or the mean) where listed.
+    values = {attr: draw_attribute(getattr(w, attr), n, rng) for attr in ATTRIBUTES}
+    fam_names = list(w.legal_families)
+    fam_weights = np.array([w.legal_families[f] for f in fam_names], float)
+    fam_draw = rng.choice(len(fam_names), size=n, p=fam_weights / fam_weights.sum())
+    legal_family = np.array([LEGAL_FAMILIES.index(fam_names[k]) for k in fam_draw], np.int64)
+    u_bloc, u_region = rng.permutation(n), rng.permutation(n)
+
+    if explicit is not None:
+        main_family = LEGAL_FAMILIES.index(fam_names[int(np.argmax(fam_weights))])
+        for attr in ATTRIBUTES:
+            mean = getattr(w, attr).mean
+            values[attr] = np.array(
+                [mean if getattr(s, attr) is None else getattr(s, attr) for s in explicit]
+            )
+        legal_family = np.array(
+            [
+                main_family if s.legal_family is None else LEGAL_FAMILIES.index(s.legal_family)
+                for s in explicit
+            ],
+            np.int64,
+        )
+        bloc_names = sorted({s.bloc for s in explicit}, key=[s.bloc for s in explicit].index)
+        region_names = sorted(
+            {s.region for s in explicit}, key=[s.region for s in explicit].index
+        )
+        bloc = np.array([bloc_names.index(s.bloc) for s in explicit], np.int64)
+        region = np.array([region_names.index(s.region) for s in explicit], np.int64)
+        target_weight = np.array([s.target_weight for s in explicit], float)
+    else:
+        bloc_names = labels("blocs", w.blocs)
+        region_names = labels("regions", w.regions)
+        bloc = (u_bloc % len(bloc_names)).astype(np.int64)
+        region = (u_region % len(region_names)).astype(np.int64)
+        target_weight = np.ones(n)
+
+    treaty = _treaties(scenario, names, rng)
+    rel, legal = scenario.relations, scenario.legal
+    fam = family_matrix(legal_family, legal.cross_family)
+    defs = values["definition"]
+    compat = rules.legal_compatibility(
+        fam, defs[:, None], defs[None, :], treaty, legal.treaty_floor, legal.harmonization
+    )
+    np.fill_diagonal(compat, 1.0)
+    trust0 = rules.initial_trust(bloc[:, None] == bloc[None, :], rel.trust, rel.tension)
+    np.fill_diagonal(trust0, 1.0)
+
+    insts = scenario.cooperation.institutions
+    members = np.zeros((len(insts), n), bool)
+    attr_arrays = {
+        "region": (region, region_names),
+        "bloc": (bloc, bloc_names),
+        "legal_family": (legal_family, list(LEGAL_FAMILIES)),
+    }
+    for h, inst in enumerate(insts):
+        if inst.members == "all":
+            members[h] = True
+        elif isinstance(inst.members, list):
+            members[h, [names.index(m) for m in inst.members]] = True
+        else:
+            ((attr, value),) = inst.members.items()
+            arr, label_names = attr_arrays[attr]
+            members[h] = arr == label_names.index(value)
+
+    groups = scenario.threat.groups
+    bases = rng.integers(0, n, size=groups) if groups else np.zeros(0, np.int64)
+
+    return World(
+        names=names,
+        capacity=values["capacity"],
+        sovereignty=values["sovereignty"],
+        security=values["security"],
+        tech=values["tech"],
+        definition=defs,
+        legal_family=legal_family,
+        bloc=bloc,
+        region=region,
+        bloc_names=bloc_names,
+        region_names=region_names,
+        target_weight=target_weight,
+        treaty=treaty,
+        compat=compat,
+        trust0=trust0,
+        inst_names=[i.name for i in insts],
+        members=members,
+        latency=np.array([i.latency for i in insts], np.int64),
+        inst_harmonization=np.array([i.harmonization for i in insts], float),
+        inst_trust0=np.array([i.trust for i in insts], float),
+        group_bases=bases.astype(np.int64),
+    )
+
+
+def _treaties(scenario: Scenario, names: list[str], rng: np.random.Generator) -> NDArray[np.bool_]:
+    """The bilateral agreements: each pair with the given chance, all, none, or listed pairs."""
+    n = len(names)
+    spec = scenario.relations.treaties
+    u = rng.random((n, n))  # drawn whatever the spec, to keep later draws aligned
+    if spec == "all":
+        treaty = np.ones((n, n), bool)
+    elif spec == "none":
+        treaty = np.zeros((n, n), bool)
+    elif isinstance(spec, list):
+        treaty = np.zeros((n, n), bool)
+        for a, b in spec:
+            i, j = names.index(a), names.index(b)
+            treaty[i, j] = treaty[j, i] = True
+    else:
+        upper = np.triu(u < spec, k=1)
+        treaty = upper | upper.T
+    np.fill_diagonal(treaty, False)
+    return treaty
