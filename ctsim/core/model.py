@@ -27,7 +27,7 @@ from ctsim.core.threat import (
     PlotTable,
     draw_footprints,
 )
-from ctsim.core.world import build_world, draw_attribute
+from ctsim.core.world import bloc_shares, build_world
 
 BILATERAL = -1  # the ``via`` of a bilateral delivery; institutions are 0..H-1
 OWN = -2  # the ``via`` of a nation's own collection
@@ -75,7 +75,8 @@ class CooperationModel(mesa.Model):
 
         # Dynamic relations (vectorized): trust between nations, members' trust in hubs.
         self.trust = w.trust0.copy()
-        self.inst_trust = np.where(w.members.T, w.inst_trust0[None, :], 0.0)
+        self.inst_trust = w.inst_trust0.copy()
+        self.hub_bloc_share = bloc_shares(w.members, w.bloc)
         self.surge_until = np.full(n, -1, np.int64)
         regime = config.cooperation.regime
         self.bilateral_open = regime in ("bilateral", "hybrid")
@@ -196,7 +197,8 @@ class CooperationModel(mesa.Model):
         """Per-fragment sensitivity ``s``: fixed, or a Beta draw per fragment."""
         s = self.config.threat.sensitivity
         if isinstance(s, Dist):
-            return draw_attribute(s, k, self.rng)
+            params = rules.beta_parameters(s.mean, s.spread)
+            return self.rng.beta(*params, size=k) if params else np.full(k, s.mean)
         return np.full(k, float(s))
 
     # ------------------------------------------------------------------ 3. share
@@ -444,16 +446,18 @@ class CooperationModel(mesa.Model):
         w = self.world
         if td.reversion > 0:
             self.trust = rules.trust_reversion(self.trust, w.trust0, td.reversion)
-            self.inst_trust = rules.trust_reversion(
-                self.inst_trust, np.where(w.members.T, w.inst_trust0[None, :], 0.0),
-                td.reversion,
-            )
+            self.inst_trust = rules.trust_reversion(self.inst_trust, w.inst_trust0, td.reversion)
         n_blocs = len(w.bloc_names)
         if td.shock_rate > 0 and n_blocs > 1 and self.rng.random() < td.shock_rate:
             a, b = self.rng.choice(n_blocs, size=2, replace=False)
             across = (w.bloc[:, None] == a) & (w.bloc[None, :] == b)
             across |= across.T
             self.trust[across] = rules.trust_after_shock(self.trust[across], td.shock)
+            # Members of each bloc also lose trust in hubs, by the other bloc's share in them.
+            for mine, theirs in ((a, b), (b, a)):
+                rows = w.bloc == mine
+                self.inst_trust[rows] = rules.trust_after_shock(
+                    self.inst_trust[rows], td.shock * self.hub_bloc_share[:, theirs][None, :])
             self.counts.add("shocks", 1)
         th = self.config.threat
         if th.groups:

@@ -166,6 +166,17 @@ def initial_trust(same_bloc: ArrayLike, trust: float, tension: float) -> Float:
     return np.where(np.asarray(same_bloc, bool), trust, trust * (1.0 - tension))
 
 
+def initial_hub_trust(trust: ArrayLike, tension: float, rival_share: ArrayLike) -> Float:
+    """A member's initial trust in a hub: the hub's ``trust``, less what its rivals cost.
+
+    ``TI0[i, h] = trust_h * (1 - tension * rival_share[i, h])``, where ``rival_share`` is
+    the share of the hub's other members that sit in another bloc than ``i``. MODEL.md is
+    silent on how tension reaches hubs; a hub is only as trusted as the rivals inside it
+    (docs/ODD.md, "Design concepts"). A hub of one bloc keeps its full trust.
+    """
+    return np.asarray(trust, float) * (1.0 - tension * np.asarray(rival_share, float))
+
+
 def effective_sovereignty(sovereignty: ArrayLike, surge: float, surging: ArrayLike) -> Float:
     """Sovereignty sensitivity after an attack: lowered by ``surge`` while the surge lasts.
 

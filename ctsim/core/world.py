@@ -37,7 +37,8 @@ class World:
         members: (H, N) bool membership.
         latency: (H,) weeks from posting to availability.
         inst_harmonization: (H,) admissibility floor among members.
-        inst_trust0: (H,) members' initial trust in each institution.
+        inst_trust0: (N, H) each member's initial trust in each institution (0 for
+            non-members), lowered by tension toward the rival blocs among its members.
         group_bases: initial base nation of each group.
     """
 
@@ -189,9 +190,31 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         members=members,
         latency=np.array([i.latency for i in insts], np.int64),
         inst_harmonization=np.array([i.harmonization for i in insts], float),
-        inst_trust0=np.array([i.trust for i in insts], float),
+        inst_trust0=_hub_trust(members, bloc, np.array([i.trust for i in insts], float),
+                               rel.tension),
         group_bases=bases.astype(np.int64),
     )
+
+
+def bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64]) -> NDArray[np.float64]:
+    """(H, B) share of each institution's members in each bloc (0 for an empty hub)."""
+    n_blocs = int(bloc.max()) + 1 if len(bloc) else 0
+    counts = np.stack([(members & (bloc == b)[None, :]).sum(axis=1) for b in range(n_blocs)],
+                      axis=1).astype(float)
+    size = members.sum(axis=1, keepdims=True)
+    return np.divide(counts, size, out=np.zeros_like(counts), where=size > 0)
+
+
+def _hub_trust(members: NDArray[np.bool_], bloc: NDArray[np.int64], trust: NDArray[np.float64],
+               tension: float) -> NDArray[np.float64]:
+    """(N, H) initial trust of each member in each hub (rules.initial_hub_trust)."""
+    size = members.sum(axis=1)  # (H,)
+    same = np.stack([(members & (bloc == bloc[i])[None, :]).sum(axis=1) for i in
+                     range(len(bloc))]) if len(bloc) else np.zeros((0, len(trust)))
+    others = np.maximum(size[None, :] - 1, 1)
+    rival_share = (size[None, :] - same) / others  # i itself is in its own bloc
+    ti0 = rules.initial_hub_trust(trust[None, :], tension, rival_share)
+    return np.where(members.T, ti0, 0.0)
 
 
 def _treaties(scenario: Scenario, names: list[str], rng: np.random.Generator) -> NDArray[np.bool_]:

@@ -1,0 +1,221 @@
+"""The ``ctsim`` command: parses arguments, calls the library, prints.
+
+Mistakes a user can make (a bad scenario, a missing file, a wrong option) end with one
+line ``error: ...`` on stderr and exit status 2; nothing is written. A traceback means a bug.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ctsim import __version__
+from ctsim.core.scenario import Scenario, ScenarioError, load_scenario, parse_assignment
+
+#: The main metrics shown in the end-of-run tables.
+HEADLINE = ("disruption_rate", "plots", "disrupted", "attacks", "weeks_to_disruption",
+            "foreign_share", "leaks", "mean_trust", "haven_concentration")
+
+
+def shipped_scenarios_dir() -> Path:
+    """The scenarios/ folder: the working directory's, else the one beside the package."""
+    here = Path.cwd() / "scenarios"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def resolve_scenario(arg: str) -> Path:
+    """A scenario argument as a path: a file, or a shipped scenario's name (``baseline``)."""
+    path = Path(arg)
+    if path.exists() or path.suffix in (".yaml", ".yml"):
+        return path
+    candidate = shipped_scenarios_dir() / f"{arg}.yaml"
+    return candidate if candidate.is_file() else path
+
+
+def load(arg: str, sets: Sequence[str] = ()) -> Scenario:
+    """Load a scenario argument with ``--set`` overrides."""
+    overrides = dict(parse_assignment(s) for s in sets)
+    return load_scenario(resolve_scenario(arg), overrides)
+
+
+class UserError(click.ClickException):
+    """A one-line user error, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:  # noqa: D102 - click's hook
+        click.echo(f"error: {self.message}", err=True)
+
+
+class _Group(click.Group):
+    """Turns ScenarioError anywhere under a command into the one-line error."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ScenarioError as exc:
+            raise UserError(str(exc)) from None
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=Console(stderr=True), disable=quiet,
+                    transient=True)
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.{digits}f}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ctsim")
+def cli() -> None:
+    """ctsim: how trust barriers between states change the fate of transnational plots."""
+
+
+set_option = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                          help="Override a scenario key, e.g. threat.detection_rate=0.2.")
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option("--replications", "-r", type=click.IntRange(1), help="Runs (default: the file's).")
+@click.option("--seed", type=click.IntRange(0), help="Seed the run seeds derive from.")
+@click.option("--steps", type=click.IntRange(1), help="Weeks per run (default: the file's).")
+@set_option
+@click.option("--out", type=click.Path(path_type=Path), help="Output folder (results/<name>/).")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
+              show_default=True, help="Figure file format.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+def run(scenario: str, replications: int | None, seed: int | None, steps: int | None,
+        sets: tuple[str, ...], out: Path | None, fmt: str, quiet: bool) -> None:
+    """Run SCENARIO (a file or a shipped name) and write summary.json, timeseries.csv, figures/."""
+    from ctsim import figures, store
+    from ctsim.runner import replication_seeds, run_replications
+
+    sc = load(scenario, sets)
+    reps = replications or sc.replications
+    seed = sc.seed if seed is None else seed
+    steps = steps or sc.steps
+    out = out or Path("results") / sc.name
+    seeds = replication_seeds(seed, reps)
+    with _progress(quiet) as bar:
+        task = bar.add_task(f"{sc.name}", total=reps)
+        results = run_replications(sc, seeds, steps,
+                                   on_done=lambda _i: bar.advance(task))
+    doc = store.write_run(out, sc, seed, steps, results)
+    ts = store.timeseries_frame(results)
+    model = results[0].model
+    figures.save(figures.outcomes_over_time(ts, sc.name), out / "figures" / "outcomes", fmt)
+    figures.save(figures.trust_network(model, sc.name), out / "figures" / "trust_network", fmt)
+    figures.save(figures.safe_havens(model, sc.name), out / "figures" / "safe_havens", fmt)
+    if not quiet:
+        table = Table(title=f"{sc.name}: {reps} runs of {steps} weeks, seed {seed}")
+        table.add_column("metric")
+        table.add_column("mean", justify="right")
+        table.add_column("95% interval", justify="right")
+        for name in HEADLINE:
+            m = doc["metrics"][name]
+            lo, hi = m["ci95"]
+            table.add_row(name, _fmt(m["mean"]), f"[{_fmt(lo)}, {_fmt(hi)}]")
+        Console().print(table)
+        click.echo(f"wrote {out}/summary.json, timeseries.csv, figures/")
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@set_option
+def validate(scenarios: tuple[str, ...], sets: tuple[str, ...]) -> None:
+    """Check scenario files without running them."""
+    for arg in scenarios:
+        sc = load(arg, sets)
+        click.echo(f"ok: {resolve_scenario(arg)} ({sc.name})")
+
+
+@cli.command("scenarios")
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to list (default: the shipped scenarios/).")
+def list_scenarios(folder: Path | None) -> None:
+    """List the shipped scenarios with their descriptions."""
+    folder = folder or shipped_scenarios_dir()
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no scenarios folder here")
+    table = Table(show_lines=False, box=None, pad_edge=False)
+    table.add_column("scenario", style="bold", no_wrap=True)
+    table.add_column("description")
+    for path in sorted(folder.rglob("*.yaml")):
+        sc = load_scenario(path)
+        table.add_row(str(path.relative_to(folder).with_suffix("")), sc.description)
+    Console(width=max(100, Console().width)).print(table)
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option("--replications", "-r", type=click.IntRange(2), default=20, show_default=True)
+@click.option("--seed", type=click.IntRange(0), default=2024, show_default=True)
+@click.option("--steps", type=click.IntRange(1), help="Weeks per run (default: each file's).")
+@click.option("--metric", "metrics", multiple=True, default=("disruption_rate",),
+              show_default=True, help="Metric to compare (repeatable).")
+@set_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int | None,
+            metrics: tuple[str, ...], sets: tuple[str, ...], quiet: bool) -> None:
+    """Run SCENARIOS with the same seeds and print each metric side by side.
+
+    Differences are against the first scenario, paired by seed (common random numbers).
+    """
+    from ctsim.core.metrics import METRICS
+    from ctsim.runner import mean_ci, replication_seeds, run_replications
+
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise UserError(f"--metric: unknown metric '{unknown[0]}' (one of {', '.join(METRICS)})")
+    loaded = [load(a, sets) for a in scenarios]
+    seeds = replication_seeds(seed, replications)
+    values: dict[str, dict[str, list[float]]] = {}
+    with _progress(quiet) as bar:
+        task = bar.add_task("scenarios", total=len(loaded) * replications)
+        for sc in loaded:
+            res = run_replications(sc, seeds, steps, on_done=lambda _i: bar.advance(task),
+                                   keep_first_model=False)
+            values[sc.name] = {m: [r.metrics[m] for r in res] for m in metrics}
+    first = loaded[0].name
+    for m in metrics:
+        table = Table(title=f"{m}: {replications} paired runs per scenario, seed {seed}")
+        for col in ("scenario", "mean", "95% interval", f"difference vs {first}",
+                    "95% interval"):
+            table.add_column(col, justify="left" if col == "scenario" else "right")
+        for sc in loaded:
+            v = values[sc.name][m]
+            mean, lo, hi = mean_ci(v)
+            diff = [a - b for a, b in zip(v, values[first][m], strict=True)]
+            dm, dlo, dhi = mean_ci(diff)
+            base = sc.name == first
+            table.add_row(sc.name, _fmt(mean), f"[{_fmt(lo)}, {_fmt(hi)}]",
+                          "-" if base else f"{dm:+.3f}",
+                          "-" if base else f"[{dlo:+.3f}, {dhi:+.3f}]")
+        Console(width=max(110, Console().width)).print(table)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``ctsim`` command."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="ctsim",
+                 standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
