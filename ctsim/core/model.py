@@ -76,7 +76,7 @@ class CooperationModel(mesa.Model):
         # Dynamic relations (vectorized): trust between nations, members' trust in hubs.
         self.trust = w.trust0.copy()
         self.inst_trust = w.inst_trust0.copy()
-        self.hub_bloc_share = bloc_shares(w.members, w.bloc)
+        self.hub_bloc_share = bloc_shares(w.members, w.bloc, len(w.bloc_names))
         self.surge_until = np.full(n, -1, np.int64)
         regime = config.cooperation.regime
         self.bilateral_open = regime in ("bilateral", "hybrid")

@@ -196,11 +196,12 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     )
 
 
-def bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64]) -> NDArray[np.float64]:
-    """(H, B) share of each institution's members in each bloc (0 for an empty hub)."""
-    n_blocs = int(bloc.max()) + 1 if len(bloc) else 0
-    counts = np.stack([(members & (bloc == b)[None, :]).sum(axis=1) for b in range(n_blocs)],
-                      axis=1).astype(float)
+def bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64],
+                n_blocs: int) -> NDArray[np.float64]:
+    """(H, B) share of each institution's members in each of ``n_blocs`` blocs (0 if empty)."""
+    counts = np.zeros((members.shape[0], n_blocs))
+    for b in range(n_blocs):
+        counts[:, b] = (members & (bloc == b)[None, :]).sum(axis=1)
     size = members.sum(axis=1, keepdims=True)
     return np.divide(counts, size, out=np.zeros_like(counts), where=size > 0)
 

@@ -1,0 +1,40 @@
+# The README's two commands: `make demo` (the main job) and `make test` (the whole suite).
+# Both create .venv with Python 3.12+ when it is missing and install ctsim into it.
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+EXTRAS  ?= dev
+
+.PHONY: demo test lint bench contract clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || { base=$$(scripts/find-python) && echo "creating $(VENV) with $$base" && "$$base" -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	@touch $(STAMP)
+
+## demo: run the baseline and every barrier scenario; print their disruption rates side by side
+demo: $(STAMP)
+	$(VENV)/bin/ctsim run baseline --replications 10
+	$(VENV)/bin/ctsim compare baseline sovereignty legal_discrepancy geopolitical_tension \
+		resource_disparity leaks --replications 20
+
+## test: lint, then the whole test suite on two workers
+test: $(STAMP)
+	$(VENV)/bin/ruff check ctsim tests benchmarks scripts
+	$(PY) -m pytest -n 2 --durations=10
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check ctsim tests benchmarks scripts
+	$(VENV)/bin/ruff format --check ctsim tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_model.py
+
+## contract: the public contract check from the specification folder beside the repository
+contract: $(STAMP)
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) ../shared/tools/check_contract.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

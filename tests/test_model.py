@@ -1,0 +1,279 @@
+"""CooperationModel: construction, the per-nation API, determinism, phases and invariants."""
+
+from __future__ import annotations
+
+import copy
+
+import mesa
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ctsim import CooperationModel, Scenario
+from ctsim.core.agents import Nation
+from ctsim.core.scenario import scenario_from_dict
+from ctsim.core.threat import ACTIVE, ATTACKED, DISRUPTED
+from tests.conftest import SMALL
+
+
+def run(data: dict, seed: int = 1, steps: int | None = None) -> CooperationModel:
+    model = CooperationModel(scenario_from_dict(data), rng=seed)
+    for _ in range(steps or data.get("steps", 52)):
+        model.step()
+    return model
+
+
+def test_default_model_has_thirty_nation_agents_with_array_views():
+    model = CooperationModel(rng=7)
+    nations = list(model.agents_by_type[Nation])
+    assert len(nations) == 30
+    first, second = model.nations[0], model.nations[1]
+    assert first.capacity == pytest.approx(model.world.capacity[0])
+    assert first.trust_in(second) == pytest.approx(model.trust[0, 1])
+    assert first.trust_in(first) == 1.0
+    assert first.compatibility_with(second) == second.compatibility_with(first)
+    assert first.bloc in model.world.bloc_names
+    assert first.legal_family in ("common", "civil", "islamic", "customary", "mixed")
+
+
+def test_trust_in_reads_the_live_trust_matrix():
+    model = CooperationModel(rng=7)
+    a, b = model.nations[2], model.nations[5]
+    model.trust[a.index, b.index] = 0.123
+    assert a.trust_in(b) == pytest.approx(0.123)
+
+
+def test_keyword_overrides_use_dotted_scenario_paths(root):
+    model = CooperationModel(scenario=root / "scenarios" / "baseline.yaml", rng=3,
+                             **{"threat.detection_rate": 0.2, "world.nations": 12})
+    assert model.config.threat.detection_rate == 0.2
+    assert len(model.nations) == 12
+    assert model.config.name == "baseline"
+
+
+def test_overrides_apply_to_a_scenario_object_too():
+    model = CooperationModel(Scenario(), rng=3, **{"cooperation.regime": "none"})
+    assert model.config.cooperation.regime == "none"
+
+
+def test_rng_none_uses_the_scenario_seed():
+    a = CooperationModel(scenario_from_dict(SMALL))
+    b = CooperationModel(scenario_from_dict(SMALL), rng=SMALL["seed"])
+    np.testing.assert_array_equal(a.world.capacity, b.world.capacity)
+
+
+def test_numpy_integer_seed_is_accepted():
+    model = CooperationModel(scenario_from_dict(SMALL), rng=np.int64(4))
+    model.step()
+    assert model.steps == 1
+
+
+def test_same_seed_gives_identical_runs_and_another_seed_differs(small):
+    a, b, c = run(small, 11), run(small, 11), run(small, 12)
+    frame_a = a.datacollector.get_model_vars_dataframe()
+    frame_b = b.datacollector.get_model_vars_dataframe()
+    assert frame_a.equals(frame_b)
+    assert a.metrics() == pytest.approx(b.metrics(), nan_ok=True)
+    np.testing.assert_array_equal(a.trust, b.trust)
+    assert not frame_a.equals(c.datacollector.get_model_vars_dataframe())
+
+
+def test_world_draws_do_not_depend_on_other_scenario_knobs(small):
+    """Common random numbers: changing sovereignty leaves the drawn capacities alone."""
+    other = copy.deepcopy(small)
+    other["world"]["sovereignty"] = {"mean": 0.9, "spread": 0.05}
+    a = CooperationModel(scenario_from_dict(small), rng=3)
+    b = CooperationModel(scenario_from_dict(other), rng=3)
+    np.testing.assert_array_equal(a.world.capacity, b.world.capacity)
+    assert not np.allclose(a.world.sovereignty, b.world.sovereignty)
+
+
+def test_running_stops_at_the_scenario_horizon(small):
+    small["steps"] = 10
+    model = CooperationModel(scenario_from_dict(small), rng=1)
+    while model.running:
+        model.step()
+    assert model.steps == 10
+
+
+@pytest.mark.parametrize(
+    ("regime", "bilateral", "institutional"),
+    [("none", False, False), ("bilateral", True, False), ("multilateral", False, True),
+     ("hybrid", True, True)],
+)
+def test_regime_opens_exactly_its_channels(small, regime, bilateral, institutional):
+    small["cooperation"]["regime"] = regime
+    small["relations"] = {"treaties": "all", "trust": 0.9}
+    model = run(small, 2)
+    totals = model.counts.total
+    assert (totals["shared_bilateral"] > 0) == bilateral
+    assert (totals["shared_institutional"] > 0) == institutional
+    if regime == "none":
+        assert model.metrics()["foreign_share"] in (0.0,) or np.isnan(
+            model.metrics()["foreign_share"])
+        assert totals["extraditions_granted"] == 0
+
+
+def test_leaks_cut_senders_trust_and_wipe_evidence(small):
+    small["threat"].update(leak_rate=1.0, plots_per_year=60)
+    small["world"]["security"] = {"mean": 0.0, "spread": 0.0}
+    small["trust_dynamics"] = {"reversion": 0.0, "learning_rate": 0.0, "leak_penalty": 0.5}
+    small["relations"] = {"treaties": "all", "trust": 0.9, "tension": 0.0}
+    model = run(small, 4)
+    assert model.counts.total["leaks"] > 0
+    off = ~np.eye(model.world.n, dtype=bool)
+    assert model.trust[off].min() < model.world.trust0[off].min()
+    # Every plot alerted by a leak lost its evidence: no leaked plot keeps foreign receipts.
+    assert model.counts.total["plots_alerted"] > 0
+
+
+def test_useful_sharing_raises_trust_without_leaks(small):
+    small["threat"].update(leak_rate=0.0, plots_per_year=80, detection_rate=0.3)
+    small["trust_dynamics"] = {"reversion": 0.0, "learning_rate": 0.2}
+    small["relations"] = {"treaties": "all", "trust": 0.5, "tension": 0.0}
+    model = run(small, 4)
+    off = ~np.eye(model.world.n, dtype=bool)
+    assert model.trust[off].max() > 0.5
+    assert model.trust[off].min() >= 0.5 - 1e-12
+    assert model.metrics()["foreign_share"] > 0
+
+
+def test_an_attack_starts_the_targets_surge(small):
+    small["threat"].update(detection_rate=0.0, surge=0.5, surge_weeks=10,
+                           lead_time=1, plots_per_year=100)
+    model = CooperationModel(scenario_from_dict(small), rng=2)
+    for _ in range(3):
+        model.step()
+    n = model.plots.count
+    attacked = model.plots.target[:n][model.plots.status[:n] == ATTACKED]
+    assert len(attacked) > 0
+    assert all(model.nations[int(t)].surging for t in attacked)
+    assert model.metrics()["disruption_rate"] == 0.0
+
+
+def test_no_treaties_means_no_extradition(small):
+    small["relations"] = {"treaties": "none"}
+    small["threat"].update(detection_rate=0.4, plots_per_year=80)
+    model = run(small, 3)
+    assert model.counts.total["extraditions_granted"] == 0
+    assert model.counts.total["disrupted"] > 0
+
+
+def _base_capacity(model: CooperationModel) -> float:
+    """Mean capacity of the nations plots were based in, weighted by plots."""
+    counts = model.counts.plots_by_base
+    return float((counts * model.world.capacity).sum() / counts.sum())
+
+
+def test_adaptive_groups_move_their_plots_to_weak_states():
+    data = {"name": "havens", "steps": 260,
+            "world": {"nations": 20, "capacity": {"mean": 0.5, "spread": 0.4}},
+            "threat": {"groups": 8, "relocation_rate": 0.1, "haven_pull": 8.0,
+                       "detection_rate": 0.2}}
+    adaptive = [run(data, s) for s in range(3)]
+    data["threat"]["adaptive"] = False
+    fixed = [run(data, s) for s in range(3)]
+    assert all(m.counts.total["relocations"] > 0 for m in adaptive)
+    assert all(m.counts.total["relocations"] == 0 for m in fixed)
+    assert np.mean([_base_capacity(m) for m in adaptive]) < np.mean(
+        [_base_capacity(m) for m in fixed]) - 0.1
+    for model in adaptive:
+        weak = model.world.capacity < np.median(model.world.capacity)
+        assert model.counts.plots_by_base[weak].sum() > model.counts.plots_by_base[~weak].sum()
+
+
+def test_fixed_footprint_is_every_plots_footprint():
+    names = ["Avalon", "Borduria", "Carpania"]
+    data = {"name": "fixed",
+            "world": {"nations": [{"name": n} for n in names]},
+            "threat": {"footprint": ["Carpania", "Avalon"], "groups": 2}}
+    model = run(data, 1, 20)
+    ids = np.arange(model.plots.count)
+    assert (model.plots.base[ids] == 2).all() and (model.plots.target[ids] == 0).all()
+    assert (model.groups.base == 2).all()
+
+
+def test_footprints_are_distinct_nations_base_first():
+    model = run({"name": "fp", "world": {"nations": 6},
+                 "threat": {"footprint": {"min": 1, "max": 4}, "groups": 4}}, 2, 60)
+    foot = model.plots.foot[: model.plots.count]
+    for row, base in zip(foot, model.plots.base[: model.plots.count], strict=True):
+        members = row[row >= 0]
+        assert members[0] == base
+        assert len(set(members.tolist())) == len(members)
+        assert 1 <= len(members) <= 4
+
+
+# ---------------------------------------------------------------- invariants
+
+
+scenario_params = st.fixed_dictionaries({
+    "regime": st.sampled_from(["none", "bilateral", "multilateral", "hybrid"]),
+    "nations": st.integers(1, 12),
+    "groups": st.integers(0, 4),
+    "detection": st.floats(0.0, 1.0),
+    "leak": st.floats(0.0, 1.0),
+    "threshold": st.integers(1, 5),
+    "trust": st.floats(0.0, 1.0),
+    "tension": st.floats(0.0, 1.0),
+    "shock_rate": st.floats(0.0, 1.0),
+    "learning": st.floats(0.0, 1.0),
+    "penalty": st.floats(0.0, 1.0),
+    "mlat": st.integers(0, 12),
+    "latency": st.integers(0, 4),
+    "adaptive": st.booleans(),
+    "seed": st.integers(0, 2**32),
+})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=scenario_params)
+def test_invariants_hold_for_any_parameters(p):
+    """Plots are conserved, trust and probabilities stay in [0, 1], counts never go negative."""
+    data = {
+        "name": "fuzz", "steps": 40,
+        "world": {"nations": p["nations"], "blocs": 2, "regions": 2},
+        "relations": {"trust": p["trust"], "tension": p["tension"]},
+        "legal": {"mlat_delay": p["mlat"]},
+        "cooperation": {"regime": p["regime"],
+                        "institutions": [{"name": "hub", "latency": p["latency"]}]},
+        "trust_dynamics": {"learning_rate": p["learning"], "leak_penalty": p["penalty"],
+                           "shock_rate": p["shock_rate"]},
+        "threat": {"groups": p["groups"], "plots_per_year": 60, "adaptive": p["adaptive"],
+                   "detection_rate": p["detection"], "leak_rate": p["leak"],
+                   "evidence_threshold": p["threshold"], "relocation_rate": 0.2},
+    }
+    model = CooperationModel(scenario_from_dict(data), rng=p["seed"])
+    for _ in range(40):
+        model.step()
+        t = model.counts.total
+        status = model.plots.status[: model.plots.count]
+        assert t["plots"] == model.plots.count
+        assert t["plots"] == t["disrupted"] + t["attacks"] + int((status == ACTIVE).sum())
+        assert t["disrupted"] == int((status == DISRUPTED).sum())
+        assert t["disrupted_due"] <= t["disrupted"]
+        assert all(v >= 0 for v in t.values())
+        assert ((model.trust >= 0) & (model.trust <= 1)).all()
+        assert ((model.inst_trust >= 0) & (model.inst_trust <= 1)).all()
+        assert (model.plots.evidence[: model.plots.count] >= 0).all()
+        assert ((model.groups.strength > 0) & (model.groups.strength <= 1)).all()
+    m = model.metrics()
+    for name in ("disruption_rate", "foreign_share", "mean_trust", "haven_concentration"):
+        assert np.isnan(m[name]) or 0.0 <= m[name] <= 1.0
+
+
+def test_mesa_batch_run_returns_the_model_reporters(root):
+    rows = mesa.batch_run(
+        CooperationModel,
+        parameters={"scenario": [str(root / "scenarios" / "baseline.yaml")],
+                    "threat.detection_rate": [0.05, 0.1]},
+        rng=[1, 2], max_steps=15, number_processes=1, display_progress=False,
+    )
+    assert len(rows) == 4
+    assert {r["threat.detection_rate"] for r in rows} == {0.05, 0.1}
+    for r in rows:
+        assert r["Step"] == 15
+        for name in ("disruption_rate", "plots", "disrupted", "attacks", "mean_trust"):
+            assert name in r
+    assert rows[0]["plots"] > 0
