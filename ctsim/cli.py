@@ -71,10 +71,13 @@ def _progress(quiet: bool) -> Progress:
                     transient=True)
 
 
-def _fmt(x: float | None, digits: int = 3) -> str:
+def _fmt(x: float | None) -> str:
+    """Shares with three decimals, counts and weeks with one, large counts whole."""
     if x is None:
         return "-"
-    return f"{x:.{digits}f}" if abs(x) < 1000 else f"{x:,.0f}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3f}" if abs(x) <= 1 else f"{x:.1f}"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -75,12 +75,13 @@ def outcomes_over_time(timeseries: pd.DataFrame, scenario: str) -> Figure:
     return fig
 
 
-def trust_network(model: CooperationModel, scenario: str, min_trust: float = 0.3) -> Figure:
+def trust_network(model: CooperationModel, scenario: str, min_trust: float = 0.5) -> Figure:
     """The trust network at the start and at the end of one run, side by side.
 
     Nodes are nations sized by capacity and coloured by bloc; an edge joins two nations
     whose mutual trust (the mean of both directions) is at least ``min_trust``, drawn
-    thicker the higher it is. Squares mark institutions, linked to their members.
+    thicker the higher it is. On the right, edges whose trust rose by more than 0.02 are
+    green and those that fell are red. Squares mark institutions at their members' centre.
     """
     w = model.world
     n = w.n
@@ -94,11 +95,15 @@ def trust_network(model: CooperationModel, scenario: str, min_trust: float = 0.3
     fig, axes = plt.subplots(1, 2, figsize=(12, 6))
     for ax, matrix, when in ((axes[0], w.trust0, "start"), (axes[1], model.trust, "end")):
         mutual = (matrix + matrix.T) / 2
+        change = mutual - t0
         for i in range(n):
             for j in range(i + 1, n):
-                if mutual[i, j] >= min_trust:
-                    ax.plot(*zip(pos[i], pos[j], strict=True), color="#555555",
-                            lw=3 * (mutual[i, j] - min_trust + 0.1), alpha=0.35, zorder=1)
+                if mutual[i, j] >= min_trust or abs(change[i, j]) > 0.02:
+                    colour = ("#1a9850" if change[i, j] > 0.02 else
+                              "#d73027" if change[i, j] < -0.02 else "#555555")
+                    ax.plot(*zip(pos[i], pos[j], strict=True), color=colour,
+                            lw=0.4 + 3 * max(mutual[i, j] - 0.3, 0.0),
+                            alpha=0.6 if colour != "#555555" else 0.3, zorder=1)
         for h, name in enumerate(w.inst_names):
             centre = np.mean([pos[i] for i in np.flatnonzero(w.members[h])], axis=0)
             ax.scatter(*centre, marker="s", s=160, color="black", zorder=3)
@@ -116,8 +121,10 @@ def trust_network(model: CooperationModel, scenario: str, min_trust: float = 0.3
     handles = [plt.Line2D([], [], marker="o", ls="", color=BLOC_COLOURS[b % len(BLOC_COLOURS)],
                           label=f"bloc {name}") for b, name in enumerate(w.bloc_names)]
     handles.append(plt.Line2D([], [], marker="s", ls="", color="black", label="institution"))
+    handles.append(plt.Line2D([], [], color="#1a9850", label="trust gained"))
+    handles.append(plt.Line2D([], [], color="#d73027", label="trust lost"))
     fig.legend(handles=handles, loc="lower center", ncols=len(handles), frameon=False)
-    fig.suptitle(f"{scenario}: trust network (edges: mutual trust >= {min_trust}; "
+    fig.suptitle(f"{scenario}: trust network (grey edges: mutual trust >= {min_trust}; "
                  "node size: capacity)")
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     return fig

@@ -151,20 +151,23 @@ def draw_footprints(
     if n == 1 or p == 0:
         return foot
     # Weighted choice by exponential keys: argmax of log(u) / w (w = 0 never chosen).
-    w = np.broadcast_to(target_weight, (p, n)).copy()
+    w = np.tile(np.asarray(target_weight, float), (p, 1))
     w[rows, bases] = 0.0
-    no_weight = w.sum(axis=1) <= 0
-    w[no_weight] = 1.0
-    w[no_weight, bases[no_weight]] = 0.0
-    with np.errstate(divide="ignore"):
-        keys = np.where(w > 0, np.log(u_target) / np.where(w > 0, w, 1.0), -np.inf)
+    empty = w.sum(axis=1) <= 0
+    if empty.any():  # nobody else carries weight: choose uniformly among the others
+        w[empty] = 1.0
+        w[empty, bases[empty]] = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keys = np.log(u_target) / w
+    keys[w <= 0] = -np.inf
     target = keys.argmax(axis=1)
-    u_transit[rows, bases] = np.inf
-    u_transit[rows, target] = np.inf
-    order = np.argsort(u_transit, axis=1)[:, : max(width - 2, 0)]
-    for b in range(1, width):
-        is_transit = b < sizes - 1
-        is_target = b == sizes - 1
-        col = order[:, b - 1] if b - 1 < order.shape[1] else target
-        foot[:, b] = np.where(is_target, target, np.where(is_transit, col, -1))
+    # Transit: the base sorts first, the target last, the rest in random order.
+    u_transit[rows, bases] = -1.0
+    u_transit[rows, target] = 2.0
+    order = np.argsort(u_transit, axis=1)[:, :width]
+    cols = np.arange(width)[None, :]
+    last = (sizes - 1)[:, None]
+    foot = np.where(cols < last, order, -1)
+    foot[rows, sizes - 1] = target
+    foot[:, 0] = bases
     return foot
