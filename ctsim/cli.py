@@ -210,6 +210,68 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
         Console(width=max(110, Console().width)).print(table)
 
 
+@cli.command()
+@click.argument("experiment", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--workers", "-w", type=click.IntRange(1), default=2, show_default=True,
+              help="Worker processes (process and local dask executors).")
+@click.option("--executor", type=click.Choice(["serial", "process", "dask"]),
+              default="process", show_default=True, help="Where runs execute.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler address (tcp://host:8786); implies --executor dask.")
+@click.option("--resume", is_flag=True, help="Keep stored runs and run only the rest.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Output folder (default: results/<experiment name>/).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+def sweep(experiment: Path, workers: int, executor: str, scheduler: str | None, resume: bool,
+          out: Path | None, quiet: bool) -> None:
+    """Run EXPERIMENT's sweep; results stream to OUT and survive a crash (see --resume).
+
+    Exit status 0 when every run succeeded, 1 when some runs failed (they are stored with
+    their error), 2 for a mistake in the experiment or options.
+    """
+    from ctsim.experiment import load_experiment, plan_runs
+    from ctsim.sweep import run_sweep
+
+    loaded = load_experiment(experiment)
+    out = out or Path("results") / loaded.spec.name
+    total = len(plan_runs(loaded))
+    failed = 0
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("failed {task.fields[failed]}"), TimeRemainingColumn(),
+                        console=Console(stderr=True), disable=quiet, transient=True)
+    with progress as bar:
+        task = bar.add_task(loaded.spec.name, total=total, failed=0)
+
+        def advance(n: int, n_failed: int) -> None:
+            nonlocal failed
+            failed += n_failed
+            bar.update(task, advance=n, failed=failed)
+
+        if resume:
+            from ctsim.store import SweepStore
+
+            bar.update(task, advance=len(SweepStore(out).done_ids()) if out.exists() else 0)
+        try:
+            result = run_sweep(loaded, out, executor=executor, workers=workers,
+                               scheduler=scheduler, resume=resume, on_progress=advance)
+        except RuntimeError as exc:
+            raise UserError(str(exc)) from None
+    if not quiet:
+        table = Table(title=f"{loaded.spec.name}: {loaded.spec.design} design")
+        for col in ("runs", "run now", "resumed", "failed", "seconds", "runs/s"):
+            table.add_column(col, justify="right")
+        rate = result.ran / result.seconds if result.seconds > 0 else float("nan")
+        table.add_row(str(result.total), str(result.ran), str(result.skipped),
+                      str(result.failed), f"{result.seconds:.1f}", f"{rate:.2f}")
+        Console().print(table)
+        click.echo(f"wrote {out}/runs.parquet, manifest.json"
+                   + (", sensitivity.csv" if result.sensitivity is not None else ""))
+    if result.failed:
+        click.echo(f"{result.failed} of {result.total} runs failed; see the status and error "
+                   "columns of runs.parquet", err=True)
+        sys.exit(1)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``ctsim`` command."""
     try:

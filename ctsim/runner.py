@@ -96,3 +96,209 @@ def metric_table(results: list[RunResult]) -> dict[str, dict[str, object]]:
 def _finite(x: float) -> float | None:
     """JSON-safe number: NaN becomes None (null)."""
     return None if x is None or not np.isfinite(x) else float(x)
+
+
+# ---------------------------------------------------------------- sweeps
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What every worker needs to run any run of a sweep: raw scenarios, steps, metrics.
+
+    Sent once per worker (scattered on Dask), so runs need no access to the files.
+    """
+
+    scenario_dicts: tuple[dict, ...]
+    steps: tuple[int, ...]
+    metrics: tuple[str, ...]
+    timeseries: bool
+    fingerprint: str = ""
+
+
+_SCENARIO_CACHE: dict[tuple[str, int, str], Scenario] = {}
+
+
+def _scenario_for(payload: Payload, index: int, overrides: dict) -> Scenario:
+    """The validated scenario of a run (base scenarios cached per process)."""
+    from ctsim.core.scenario import apply_overrides, scenario_from_dict
+
+    key = (payload.fingerprint, index, repr(sorted(overrides.items())))
+    cached = _SCENARIO_CACHE.get(key)
+    if cached is None:
+        import copy
+
+        raw = apply_overrides(copy.deepcopy(payload.scenario_dicts[index]), overrides)
+        cached = scenario_from_dict(raw)
+        if len(_SCENARIO_CACHE) > 4096:
+            _SCENARIO_CACHE.clear()
+        _SCENARIO_CACHE[key] = cached
+    return cached
+
+
+def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict | None]]:
+    """Run a batch of sweep runs; a run that raises is returned as failed, not raised.
+
+    Returns one ``(row, timeseries)`` per spec: ``row`` holds ``run_id``, ``status``
+    ("ok"/"failed"), ``error`` and the metrics (NaN when failed); ``timeseries`` is a
+    mapping of column arrays (or None).
+    """
+    out = []
+    for spec in specs:
+        row: dict = {"run_id": spec.run_id, "status": "ok", "error": ""}
+        ts = None
+        try:
+            scenario = _scenario_for(payload, spec.scenario, spec.overrides)
+            result = run_one(scenario, spec.seed, payload.steps[spec.scenario],
+                             timeseries=payload.timeseries)
+            row.update({m: float(result.metrics[m]) for m in payload.metrics})
+            if result.timeseries is not None:
+                frame = result.timeseries
+                ts = {"run_id": np.full(len(frame), spec.run_id, np.int64),
+                      **{c: frame[c].to_numpy() for c in frame.columns}}
+        except Exception as exc:  # a failed run is data, the sweep goes on
+            row.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+            row.update(dict.fromkeys(payload.metrics, float("nan")))
+        out.append((row, ts))
+    return out
+
+
+class Executor:
+    """Runs batches somewhere: ``submit(payload, batch)`` returns a future, ``wait`` some.
+
+    The sweep loop is the same for every executor; only where a batch runs differs.
+    """
+
+    workers = 1
+
+    def submit(self, batch: list):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def wait(self, pending: set) -> tuple[set, set]:
+        """Block until at least one future is done; return (done, still pending)."""
+        import concurrent.futures as cf
+
+        done, rest = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        return set(done), set(rest)
+
+    def result(self, future) -> list:
+        return future.result()
+
+    def close(self) -> None:
+        """Release workers."""
+
+
+class SerialExecutor(Executor):
+    """Runs each batch at once in this process (debugging, tiny sweeps, exact tracebacks)."""
+
+    def __init__(self, payload: Payload):
+        self.payload = payload
+
+    def submit(self, batch: list):
+        import concurrent.futures as cf
+
+        future: cf.Future = cf.Future()
+        future.set_result(run_batch(self.payload, batch))
+        return future
+
+
+class ProcessExecutor(Executor):
+    """A local process pool (``concurrent.futures``), workers started by forkserver."""
+
+    def __init__(self, payload: Payload, workers: int):
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        ctx = mp.get_context(method)
+        if method == "forkserver":
+            ctx.set_forkserver_preload(["ctsim.runner"])
+        self.workers = workers
+        self.payload = payload
+        self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+    def submit(self, batch: list):
+        return self.pool.submit(run_batch, self.payload, batch)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor(Executor):
+    """A Dask cluster: an existing scheduler at ``address``, or a LocalCluster.
+
+    The payload is scattered to every worker once; batches are plain tasks.
+    """
+
+    def __init__(self, payload: Payload, workers: int, address: str | None = None):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise RuntimeError("the dask executor needs: pip install 'ctsim[dist]'") from None
+        self.cluster = None
+        if address:
+            self.client = Client(address, timeout="30s")
+        else:
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                        processes=True, dashboard_address=None)
+            self.client = Client(self.cluster)
+        info = self.client.scheduler_info()
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
+        self.payload = self.client.scatter(payload, broadcast=True)
+
+    def submit(self, batch: list):
+        return self.client.submit(run_batch, self.payload, batch, pure=False)
+
+    def wait(self, pending: set) -> tuple[set, set]:
+        from dask.distributed import wait
+
+        done, rest = wait(list(pending), return_when="FIRST_COMPLETED")
+        return set(done), set(rest)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_executor(kind: str, payload: Payload, workers: int,
+                  scheduler: str | None = None) -> Executor:
+    """The executor named ``kind``: serial, process or dask."""
+    if kind == "serial":
+        return SerialExecutor(payload)
+    if kind == "process":
+        return ProcessExecutor(payload, workers)
+    if kind == "dask":
+        return DaskExecutor(payload, workers, scheduler)
+    raise ValueError(f"unknown executor '{kind}'")
+
+
+def batch_size(runs: int, workers: int, cap: int = 25) -> int:
+    """Runs per batch: about eight batches per worker, at most ``cap`` runs each."""
+    return max(1, min(cap, -(-runs // (workers * 8))))
+
+
+def execute(executor: Executor, runs: list, size: int,
+            on_batch: Callable[[list], None]) -> None:
+    """Run ``runs`` in batches of ``size`` with at most two batches per worker in flight.
+
+    A batch holds consecutive run ids only (a resumed sweep's gaps split batches), so
+    stored parts cover disjoint ranges. ``on_batch`` gets each finished batch's results as
+    it arrives (any order), so the caller can store it and let it go: memory holds a
+    bounded number of batches.
+    """
+    batches: list[list] = []
+    for run in runs:
+        if batches and len(batches[-1]) < size and batches[-1][-1].run_id + 1 == run.run_id:
+            batches[-1].append(run)
+        else:
+            batches.append([run])
+    window = max(2, 2 * executor.workers)
+    pending: set = set()
+    nxt = 0
+    while nxt < len(batches) or pending:
+        while nxt < len(batches) and len(pending) < window:
+            pending.add(executor.submit(batches[nxt]))
+            nxt += 1
+        done, pending = executor.wait(pending)
+        for future in done:
+            on_batch(executor.result(future))

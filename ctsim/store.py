@@ -11,6 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -68,3 +69,106 @@ def write_run(out: Path, scenario: Scenario, seed: int, steps: int,
     atomic_write(out / "scenario.yaml", yaml.safe_dump(
         scenario.model_dump(mode="json"), sort_keys=False).encode())
     return doc
+
+
+# ---------------------------------------------------------------- sweeps
+
+
+class SweepStore:
+    """Crash-safe sweep results: Parquet part files in ``out/parts``, merged at the end.
+
+    Each finished batch becomes ``ts-NNNNNN.parquet`` (when time series are kept) and then
+    ``runs-NNNNNN.parquet``, each written to a temporary name and renamed, so a part is
+    either whole or absent. A runs part is the record that its runs are done: a time-series
+    part without its runs part (a kill between the two renames) is an orphan, removed on
+    resume. Nothing else holds state, so a sweep killed at any moment resumes exactly.
+    """
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.parts = self.out / "parts"
+
+    def has_results(self) -> bool:
+        """Whether the folder already holds parts or merged results."""
+        return (self.out / "runs.parquet").exists() or any(self.parts.glob("runs-*.parquet"))
+
+    def _runs_parts(self) -> list[Path]:
+        return sorted(self.parts.glob("runs-*.parquet"))
+
+    def prepare(self) -> None:
+        """Create the folder; drop temporary files and orphaned time-series parts."""
+        self.parts.mkdir(parents=True, exist_ok=True)
+        for tmp in self.parts.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        done = {p.name.removeprefix("runs-") for p in self._runs_parts()}
+        for ts in self.parts.glob("ts-*.parquet"):
+            if ts.name.removeprefix("ts-") not in done:
+                ts.unlink()
+
+    def done_ids(self) -> set[int]:
+        """Run ids already stored."""
+        import pyarrow.parquet as pq
+
+        ids: set[int] = set()
+        for part in self._runs_parts():
+            ids.update(pq.read_table(part, columns=["run_id"]).column(0).to_pylist())
+        return ids
+
+    def _next_seq(self) -> int:
+        seqs = [int(p.stem.split("-")[1]) for p in self._runs_parts()]
+        return max(seqs, default=-1) + 1
+
+    def write(self, rows: list[dict], timeseries: list[dict]) -> None:
+        """Store one finished batch (rows sorted by run id)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        seq = self._next_seq()
+        name = f"{seq:06d}.parquet"
+        if timeseries:
+            cols = {k: np.concatenate([t[k] for t in timeseries]) for k in timeseries[0]}
+            self._atomic_table(pa.table(cols), self.parts / f"ts-{name}", pq)
+        frame = pd.DataFrame(sorted(rows, key=lambda r: r["run_id"]))
+        self._atomic_table(pa.Table.from_pandas(frame, preserve_index=False),
+                           self.parts / f"runs-{name}", pq)
+
+    @staticmethod
+    def _atomic_table(table, path: Path, pq) -> None:
+        tmp = path.with_name(f".{path.name}.tmp")
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    def merge(self) -> tuple[pd.DataFrame, int]:
+        """Write runs.parquet (rows by run id) and timeseries.parquet when parts have any.
+
+        Returns the merged runs table and the number of time-series rows. Time series are
+        streamed part by part (parts hold disjoint, ordered ranges of run ids), so memory
+        holds one part at a time.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        frames = [pd.read_parquet(p) for p in self._runs_parts()]
+        runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if len(runs):
+            runs = runs.sort_values("run_id", kind="stable").reset_index(drop=True)
+        self._atomic_table(pa.Table.from_pandas(runs, preserve_index=False),
+                           self.out / "runs.parquet", pq)
+        ts_parts = sorted(self.parts.glob("ts-*.parquet"),
+                          key=lambda p: pq.read_table(p, columns=["run_id"]).column(0)[0].as_py())
+        n_ts = 0
+        if ts_parts:
+            tmp = self.out / ".timeseries.parquet.tmp"
+            writer = None
+            for part in ts_parts:
+                table = pq.read_table(part).sort_by([("run_id", "ascending"),
+                                                     ("step", "ascending")])
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table.cast(writer.schema))
+                n_ts += table.num_rows
+            writer.close()
+            os.replace(tmp, self.out / "timeseries.parquet")
+        return runs, n_ts

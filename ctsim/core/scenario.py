@@ -327,7 +327,7 @@ def _compose_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+def read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     """Read one YAML mapping and its key lines; raise ScenarioError on any problem."""
     shown = str(path)
     if not path.is_file():
@@ -370,7 +370,7 @@ def deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Origins:
+class Origins:
     """Which file (and line) each dotted key path came from, for error messages."""
 
     def __init__(self, default: str):
@@ -390,13 +390,13 @@ class _Origins:
         return self.default, None
 
 
-def _load_raw(path: Path, chain: tuple[Path, ...], origins: _Origins) -> dict[str, Any]:
+def _load_raw(path: Path, chain: tuple[Path, ...], origins: Origins) -> dict[str, Any]:
     """Read ``path`` and the files it extends, merged (child wins)."""
     resolved = path.resolve()
     if resolved in chain:
         loop = " -> ".join(p.name for p in (*chain, resolved))
         raise ScenarioError(str(path), "extends", f"extends loop: {loop}")
-    data, lines = _read_yaml(path)
+    data, lines = read_yaml(path)
     parent = data.pop("extends", None)
     merged: dict[str, Any] = {}
     if parent is not None:
@@ -412,10 +412,10 @@ def _load_raw(path: Path, chain: tuple[Path, ...], origins: _Origins) -> dict[st
     return deep_merge(merged, data)
 
 
-def load_raw(path: str | Path) -> tuple[dict[str, Any], _Origins]:
+def load_raw(path: str | Path) -> tuple[dict[str, Any], Origins]:
     """The merged mapping of a scenario file and its ``extends`` chain, before validation."""
     path = Path(path)
-    origins = _Origins(str(path))
+    origins = Origins(str(path))
     return _load_raw(path, (), origins), origins
 
 
@@ -436,14 +436,14 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
 
 
 def scenario_from_dict(
-    data: Mapping[str, Any], source: str = "<scenario>", origins: _Origins | None = None
+    data: Mapping[str, Any], source: str = "<scenario>", origins: Origins | None = None
 ) -> Scenario:
     """Validate a mapping into a :class:`Scenario`, raising :class:`ScenarioError` on mistakes."""
-    origins = origins or _Origins(source)
+    origins = origins or Origins(source)
     try:
         scenario = Scenario.model_validate(_with_section_defaults(dict(data), Scenario))
     except ValidationError as exc:
-        raise _first_error(exc, origins) from None
+        raise first_error(exc, origins) from None
     check_references(scenario, origins)
     return scenario
 
@@ -464,8 +464,12 @@ def _with_section_defaults(data: dict[str, Any], model: type[BaseModel]) -> dict
     return out
 
 
-def _first_error(exc: ValidationError, origins: _Origins) -> ScenarioError:
-    """Turn pydantic's first error into a one-line ScenarioError with a suggestion."""
+def first_error(exc: ValidationError, origins: Origins,
+                root: type[BaseModel] | None = None) -> ScenarioError:
+    """Turn pydantic's first error into a one-line ScenarioError with a suggestion.
+
+    ``root`` is the schema validated (default :class:`Scenario`), walked for suggestions.
+    """
     errors = exc.errors(include_url=False)
     # Prefer an unknown key over the union noise pydantic reports for the same field.
     errors.sort(key=lambda e: (e["type"] != "extra_forbidden", len(e["loc"])))
@@ -475,7 +479,7 @@ def _first_error(exc: ValidationError, origins: _Origins) -> ScenarioError:
     source, line = origins.locate(key)
     if err["type"] == "extra_forbidden":
         msg = f"unknown key '{loc[-1]}'"
-        hint = _suggest(loc)
+        hint = _suggest(loc, root or Scenario)
         if hint:
             msg += f"; did you mean '{hint}'?"
     elif err["type"] == "missing":
@@ -502,9 +506,9 @@ def _plain(message: str) -> str:
     return message[0].lower() + message[1:] if message else message
 
 
-def _section_fields(loc: list[str]) -> list[str]:
-    """Known key names at the level of ``loc[-1]``, walking the schema."""
-    model: Any = Scenario
+def _section_fields(loc: list[str], root: type[BaseModel]) -> list[str]:
+    """Known key names at the level of ``loc[-1]``, walking the schema from ``root``."""
+    model: Any = root
     for part in loc[:-1]:
         if part.isdigit():
             continue
@@ -528,16 +532,16 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _suggest(loc: list[str]) -> str | None:
-    close = difflib.get_close_matches(loc[-1], _section_fields(loc), n=1, cutoff=0.6)
+def _suggest(loc: list[str], root: type[BaseModel]) -> str | None:
+    close = difflib.get_close_matches(loc[-1], _section_fields(loc, root), n=1, cutoff=0.6)
     if not close:
         return None
     return ".".join([*loc[:-1], close[0]])
 
 
-def check_references(scenario: Scenario, origins: _Origins | None = None) -> None:
+def check_references(scenario: Scenario, origins: Origins | None = None) -> None:
     """Check names that point elsewhere: footprints, treaties and institution members."""
-    origins = origins or _Origins("<scenario>")
+    origins = origins or Origins("<scenario>")
     names = scenario.nation_names()
     known = set(names)
 

@@ -1,0 +1,294 @@
+"""Experiment files: factors, designs and the runs they expand to.
+
+An experiment (``experiments/*.yaml``, SCENARIO_FORMAT.md) declares what to vary, not how
+to run it: one base scenario or several to compare, ``factors`` (dotted scenario keys with
+``values`` or a ``range``), a ``design`` (grid, oat, lhs, random, morris, sobol), the
+replications, steps, seed and metrics to keep. :func:`load_experiment` validates it with
+the same one-line error contract as scenarios; :func:`design_points` expands the design;
+:func:`plan_runs` gives every run its id and seed.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from ctsim.core.metrics import METRICS
+from ctsim.core.scenario import (
+    Origins,
+    ScenarioError,
+    _Strict,
+    apply_overrides,
+    first_error,
+    load_raw,
+    read_yaml,
+    scenario_from_dict,
+)
+from ctsim.runner import replication_seeds
+
+DESIGNS = ("grid", "oat", "lhs", "random", "morris", "sobol")
+
+
+class Factor(_Strict):
+    """One varied scenario key: a list of ``values``, or a numeric ``range: [lo, hi]``.
+
+    ``cross: true`` (oat design) crosses this factor with every one-at-a-time sweep
+    instead of sweeping it alone (the regime, typically). ``integer: true`` rounds
+    sampled values to whole numbers.
+    """
+
+    values: list[Any] | None = None
+    range: tuple[float, float] | None = None
+    cross: bool = False
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Factor:
+        if (self.values is None) == (self.range is None):
+            raise ValueError("give either values: [...] or range: [lo, hi]")
+        if self.values is not None and not self.values:
+            raise ValueError("values is empty")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError("range must be [lo, hi] with lo < hi")
+        return self
+
+    def levels(self, n: int) -> list[Any]:
+        """The values a grid or oat design uses (a range is split into ``n`` even steps)."""
+        if self.values is not None:
+            return list(self.values)
+        lo, hi = self.range  # type: ignore[misc]
+        return [self._cast(v) for v in np.linspace(lo, hi, n)]
+
+    def at(self, u: float) -> Any:
+        """The value at quantile ``u`` in [0, 1) (values: picked by index)."""
+        if self.values is not None:
+            return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
+        lo, hi = self.range  # type: ignore[misc]
+        return self._cast(lo + u * (hi - lo))
+
+    def _cast(self, v: float) -> Any:
+        return int(round(v)) if self.integer else float(v)
+
+
+class Experiment(_Strict):
+    """A declared sweep. See SCENARIO_FORMAT.md, "Experiment", and docs/sweeps.md."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=80)]
+    description: str = ""
+    scenario: str | None = None
+    scenarios: list[str] | None = None
+    design: Literal["grid", "oat", "lhs", "random", "morris", "sobol"] = "grid"
+    samples: Annotated[int, Field(ge=1, le=1_000_000)] = 64
+    trajectories: Annotated[int, Field(ge=1, le=100_000)] = 10
+    levels: Annotated[int, Field(ge=2, le=100)] = 5
+    factors: dict[str, Factor] = Field(default_factory=dict)
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
+    steps: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 7
+    metrics: list[str] | None = None
+    timeseries: bool = False
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or []:
+            if name not in METRICS:
+                raise ValueError(f"unknown metric '{name}' (one of {', '.join(METRICS)})")
+        return value
+
+    @model_validator(mode="after")
+    def _design_fits(self) -> Experiment:
+        if (self.scenario is None) == (self.scenarios is None):
+            raise ValueError("give either scenario: FILE or scenarios: [FILE, ...]")
+        if self.scenarios is not None and not self.scenarios:
+            raise ValueError("scenarios is empty")
+        if self.design in ("morris", "sobol"):
+            if not self.factors:
+                raise ValueError(f"a {self.design} design needs factors")
+            bad = [k for k, f in self.factors.items() if f.range is None]
+            if bad:
+                raise ValueError(f"a {self.design} design needs range factors; '{bad[0]}' "
+                                 "has values")
+        return self
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The metrics kept (all of them by default)."""
+        return list(self.metrics or METRICS)
+
+
+@dataclass(frozen=True)
+class LoadedExperiment:
+    """An experiment with its file and the raw scenario mappings it varies."""
+
+    spec: Experiment
+    path: Path
+    scenario_names: list[str]
+    scenario_dicts: list[dict[str, Any]]
+
+    @property
+    def steps(self) -> list[int]:
+        """Weeks per run for each scenario (the experiment's steps, else the scenario's)."""
+        return [self.spec.steps or d.get("steps", 260) for d in self.scenario_dicts]
+
+
+def load_experiment(path: str | Path) -> LoadedExperiment:
+    """Read and check an experiment file, its scenarios and every factor's values.
+
+    Raises:
+        ScenarioError: one line naming the file and key, as for scenarios.
+    """
+    path = Path(path)
+    data, lines = read_yaml(path)
+    origins = Origins(str(path))
+    origins.add(str(path), lines)
+    try:
+        spec = Experiment.model_validate(data)
+    except ValidationError as exc:
+        raise first_error(exc, origins, Experiment) from None
+
+    files = [spec.scenario] if spec.scenario is not None else list(spec.scenarios or [])
+    key = "scenario" if spec.scenario is not None else "scenarios"
+    names, dicts = [], []
+    for i, file in enumerate(files):
+        where = key if spec.scenario is not None else f"{key}.{i}"
+        target = path.parent / file
+        if not target.is_file():
+            source, line = origins.locate(where)
+            raise ScenarioError(source, where, f"scenario file not found: {file}", line)
+        raw, _ = load_raw(target)
+        sc = scenario_from_dict(copy.deepcopy(raw), source=str(target))
+        names.append(sc.name)
+        dicts.append(raw)
+    if len(set(names)) != len(names):
+        raise ScenarioError(str(path), key, "two scenarios share a name", lines.get(key))
+
+    for name, factor in spec.factors.items():
+        probes = factor.values if factor.values is not None else list(factor.range or ())
+        for raw in dicts:
+            for value in probes:
+                try:
+                    scenario_from_dict(apply_overrides(copy.deepcopy(raw), {name: value}))
+                except ScenarioError as exc:
+                    where = f"factors.{name}"
+                    source, line = origins.locate(where)
+                    detail = f"{exc.key}: {exc.message}" if exc.key else exc.message
+                    raise ScenarioError(source, where, f"value {value!r}: {detail}",
+                                        line) from None
+    return LoadedExperiment(spec, path, names, dicts)
+
+
+# ---------------------------------------------------------------- designs
+
+
+def design_points(spec: Experiment) -> list[dict[str, Any]]:
+    """The design's points: one mapping of factor values each (empty for no factors).
+
+    - grid: every combination of every factor's levels (full factorial);
+    - oat: each factor swept alone while the others stay at the base scenario's value,
+      crossed with every combination of the ``cross: true`` factors; each point names
+      the factor it sweeps under the key ``"sweep"``;
+    - lhs / random: ``samples`` Latin hypercube or independent uniform points;
+    - morris: ``trajectories`` Morris trajectories on ``levels`` levels (SALib);
+    - sobol: Saltelli/Sobol' samples with ``samples`` base points (SALib).
+    """
+    factors = spec.factors
+    if not factors:
+        return [{}]
+    rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 0x5EED]))
+    names = list(factors)
+    if spec.design == "grid":
+        levels = [factors[k].levels(spec.levels) for k in names]
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*levels)]
+    if spec.design == "oat":
+        crossed = [k for k in names if factors[k].cross]
+        swept = [k for k in names if not factors[k].cross]
+        cross_combos = [dict(zip(crossed, c, strict=True)) for c in
+                        itertools.product(*(factors[k].levels(spec.levels) for k in crossed))]
+        points = []
+        for k in swept or [None]:
+            for combo in cross_combos:
+                values = factors[k].levels(spec.levels) if k else [None]
+                for v in values:
+                    point = {"sweep": k or ""} | combo
+                    if k:
+                        point[k] = v
+                    points.append(point)
+        return points
+    if spec.design in ("lhs", "random"):
+        n, d = spec.samples, len(names)
+        if spec.design == "lhs":
+            u = (rng.permuted(np.tile(np.arange(n), (d, 1)), axis=1).T + rng.random((n, d))) / n
+        else:
+            u = rng.random((n, d))
+        return [{k: factors[k].at(float(u[i, j])) for j, k in enumerate(names)}
+                for i in range(n)]
+    problem = salib_problem(spec)
+    x = _salib_sample(spec, problem)
+    return [{k: factors[k]._cast(float(x[i, j])) for j, k in enumerate(names)}
+            for i in range(len(x))]
+
+
+def salib_problem(spec: Experiment) -> dict[str, Any]:
+    """The SALib problem dictionary of a morris or sobol design's range factors."""
+    names = list(spec.factors)
+    return {"num_vars": len(names), "names": names,
+            "bounds": [list(spec.factors[k].range or (0, 1)) for k in names]}
+
+
+def _salib_sample(spec: Experiment, problem: dict[str, Any]) -> np.ndarray:
+    try:
+        from SALib.sample import morris as morris_sample
+        from SALib.sample import sobol as sobol_sample
+    except ImportError:
+        raise ScenarioError("<experiment>", "design",
+                            f"{spec.design} needs SALib: pip install 'ctsim[sa]'") from None
+    if spec.design == "morris":
+        return morris_sample.sample(problem, N=spec.trajectories, num_levels=spec.levels,
+                                    seed=spec.seed % 2**32)
+    return sobol_sample.sample(problem, N=spec.samples, calc_second_order=False,
+                               seed=spec.seed % 2**32)
+
+
+# ---------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep: its id, design point, replication, seed and overrides."""
+
+    run_id: int
+    point: int
+    replication: int
+    seed: int
+    scenario: int
+    overrides: dict[str, Any]
+    sweep: str = ""
+
+
+def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:
+    """Every run of the experiment, in run-id order: scenarios x points x replications.
+
+    Replication ``r`` uses the same seed at every point and in every scenario (common
+    random numbers), the seed ``ctsim run --seed <experiment seed>`` gives replication
+    ``r``: any run of a sweep can be repeated on its own.
+    """
+    spec = loaded.spec
+    seeds = replication_seeds(spec.seed, spec.replications)
+    points = design_points(spec)
+    runs, run_id, point_id = [], 0, 0
+    for s in range(len(loaded.scenario_dicts)):
+        for point in points:
+            sweep = point.get("sweep", "")
+            overrides = {k: v for k, v in point.items() if k != "sweep"}
+            for r, seed in enumerate(seeds):
+                runs.append(RunSpec(run_id, point_id, r, seed, s, overrides, sweep))
+                run_id += 1
+            point_id += 1
+    return runs

@@ -1,0 +1,214 @@
+"""A sweep: an experiment's runs, executed anywhere, stored crash-safe, merged at the end.
+
+``run_sweep`` ties the pieces together: the experiment (:mod:`ctsim.experiment`) gives the
+runs, an executor (:mod:`ctsim.runner`) runs them in batches, the store
+(:mod:`ctsim.store`) writes each batch as it arrives, and at the end the parts are merged
+into ``runs.parquet`` (and ``timeseries.parquet``), with ``manifest.json`` and, for
+morris and sobol designs, ``sensitivity.csv``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ctsim import __version__
+from ctsim.core.scenario import ScenarioError, scenario_from_dict
+from ctsim.experiment import LoadedExperiment, RunSpec, plan_runs, salib_problem
+from ctsim.runner import Payload, batch_size, execute, make_executor
+from ctsim.store import SweepStore, atomic_write
+
+
+@dataclass
+class SweepResult:
+    """What a finished sweep wrote and counted."""
+
+    out: Path
+    runs: pd.DataFrame
+    total: int
+    ran: int
+    skipped: int
+    failed: int
+    seconds: float
+    sensitivity: pd.DataFrame | None = None
+
+
+def _dotted(data: Any, path: str) -> Any:
+    """The value at a dotted key path of a nested mapping/list (None when absent)."""
+    node = data
+    for part in path.split("."):
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def fingerprint(loaded: LoadedExperiment) -> str:
+    """A hash of everything that decides the runs' results (resume checks it)."""
+    doc = {"spec": loaded.spec.model_dump(mode="json"), "scenarios": loaded.scenario_dicts,
+           "version": __version__}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_rows(loaded: LoadedExperiment, runs: list[RunSpec]) -> dict[int, dict[str, Any]]:
+    """Each run's descriptive columns: scenario, point, replication, seed, factor values.
+
+    Factors a point leaves alone (oat) take the base scenario's value, so every column is
+    complete.
+    """
+    bases = [scenario_from_dict(d).model_dump(mode="json") for d in loaded.scenario_dicts]
+    factors = list(loaded.spec.factors)
+    rows = {}
+    for r in runs:
+        row = {"run_id": r.run_id, "scenario": loaded.scenario_names[r.scenario],
+               "point": r.point, "replication": r.replication, "seed": r.seed}
+        if loaded.spec.design == "oat":
+            row["sweep"] = r.sweep
+        for k in factors:
+            row[k] = r.overrides[k] if k in r.overrides else _dotted(bases[r.scenario], k)
+        rows[r.run_id] = row
+    return rows
+
+
+def run_sweep(
+    loaded: LoadedExperiment,
+    out: Path,
+    *,
+    executor: str = "process",
+    workers: int = 2,
+    scheduler: str | None = None,
+    resume: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """Run (or resume) an experiment into ``out``.
+
+    Args:
+        loaded: the checked experiment.
+        out: output folder; must hold no results unless ``resume``.
+        executor: "serial", "process" (default) or "dask".
+        workers: worker processes (process, local dask); a scheduler decides its own.
+        scheduler: a Dask scheduler address (``tcp://host:8786``); implies dask.
+        resume: skip runs already stored in ``out`` and run the rest.
+        on_progress: called with (runs done, runs failed) after each batch.
+
+    Raises:
+        ScenarioError: ``out`` holds results of another experiment, or results and no
+            ``resume``.
+    """
+    start = time.perf_counter()
+    spec = loaded.spec
+    store = SweepStore(out)
+    key = fingerprint(loaded)
+    stamp = out / "sweep.json"
+    if store.has_results() and not resume:
+        raise ScenarioError(str(out), "", "already holds sweep results; add --resume to "
+                            "continue them or choose another --out")
+    if resume and stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") != key:
+        raise ScenarioError(str(out), "", "holds results of a different experiment (or "
+                            "ctsim version); cannot resume it")
+    store.prepare()
+    atomic_write(stamp, json.dumps({"experiment": spec.name, "fingerprint": key},
+                                   indent=2).encode())
+
+    runs = plan_runs(loaded)
+    meta = run_rows(loaded, runs)
+    done = store.done_ids() if resume else set()
+    todo = [r for r in runs if r.run_id not in done]
+    failed = 0
+
+    def on_batch(results: list) -> None:
+        nonlocal failed
+        rows = [meta[row["run_id"]] | row for row, _ts in results]
+        failed += sum(row["status"] != "ok" for row in rows)
+        store.write(rows, [ts for _row, ts in results if ts is not None])
+        if on_progress:
+            on_progress(len(results), sum(row["status"] != "ok" for row in rows))
+
+    if todo:
+        payload = Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
+                          tuple(spec.metric_names), spec.timeseries, key)
+        kind = "dask" if scheduler else executor
+        ex = make_executor(kind, payload, workers, scheduler)
+        try:
+            execute(ex, todo, batch_size(len(todo), ex.workers), on_batch)
+        finally:
+            ex.close()
+
+    merged, n_ts = store.merge()
+    failed_total = int((merged["status"] != "ok").sum()) if len(merged) else 0
+    sensitivity = None
+    if spec.design in ("morris", "sobol") and len(merged):
+        sensitivity = sensitivity_indices(loaded, merged)
+        atomic_write(out / "sensitivity.csv",
+                     sensitivity.to_csv(index=False, float_format="%.6g").encode())
+    manifest = {
+        "experiment": spec.name,
+        "description": spec.description,
+        "file": str(loaded.path),
+        "ctsim_version": __version__,
+        "seed": spec.seed,
+        "design": spec.design,
+        "scenarios": loaded.scenario_names,
+        "factors": {k: f.model_dump(exclude_defaults=True) for k, f in spec.factors.items()},
+        "replications": spec.replications,
+        "steps": loaded.steps,
+        "metrics": spec.metric_names,
+        "timeseries": spec.timeseries,
+        "points": len({r.point for r in runs}),
+        "runs": len(runs),
+        "stored": int(len(merged)),
+        "ok": int(len(merged) - failed_total),
+        "failed": failed_total,
+        "timeseries_rows": n_ts,
+        "fingerprint": key,
+    }
+    atomic_write(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    return SweepResult(out, merged, len(runs), len(todo), len(runs) - len(todo), failed_total,
+                       time.perf_counter() - start, sensitivity)
+
+
+def sensitivity_indices(loaded: LoadedExperiment, runs: pd.DataFrame) -> pd.DataFrame:
+    """SALib indices per metric: Morris mu_star and sigma, or Sobol' S1 and ST, with intervals.
+
+    Each design point's output is its mean over replications (failed runs left out).
+    """
+    from SALib.analyze import morris as morris_analyze
+    from SALib.analyze import sobol as sobol_analyze
+
+    spec = loaded.spec
+    problem = salib_problem(spec)
+    names = problem["names"]
+    first = runs[runs["scenario"] == loaded.scenario_names[0]]
+    by_point = first.groupby("point", sort=True)
+    x = by_point[names].first().to_numpy(float)
+    rows = []
+    for metric in spec.metric_names:
+        y = by_point[metric].mean().to_numpy(float)
+        if not np.isfinite(y).all():
+            y = np.where(np.isfinite(y), y, np.nanmean(y))
+        if spec.design == "morris":
+            res = morris_analyze.analyze(problem, x, y, num_levels=spec.levels,
+                                         seed=spec.seed % 2**32)
+            for i, name in enumerate(names):
+                rows.append({"metric": metric, "factor": name, "mu_star": res["mu_star"][i],
+                             "mu_star_conf": res["mu_star_conf"][i], "sigma": res["sigma"][i],
+                             "mu": res["mu"][i]})
+        else:
+            res = sobol_analyze.analyze(problem, y, calc_second_order=False,
+                                        seed=spec.seed % 2**32)
+            for i, name in enumerate(names):
+                rows.append({"metric": metric, "factor": name, "S1": res["S1"][i],
+                             "S1_conf": res["S1_conf"][i], "ST": res["ST"][i],
+                             "ST_conf": res["ST_conf"][i]})
+    return pd.DataFrame(rows)
