@@ -51,7 +51,7 @@ class UserError(click.ClickException):
 
     exit_code = 2
 
-    def show(self, file=None) -> None:  # noqa: D102 - click's hook
+    def show(self, file=None) -> None:
         click.echo(f"error: {self.message}", err=True)
 
 

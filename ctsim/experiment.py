@@ -73,7 +73,7 @@ class Factor(_Strict):
         return self._cast(lo + u * (hi - lo))
 
     def _cast(self, v: float) -> Any:
-        return int(round(v)) if self.integer else float(v)
+        return int(np.rint(v)) if self.integer else float(v)
 
 
 class Experiment(_Strict):

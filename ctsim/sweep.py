@@ -167,7 +167,7 @@ def run_sweep(
         "timeseries": spec.timeseries,
         "points": len({r.point for r in runs}),
         "runs": len(runs),
-        "stored": int(len(merged)),
+        "stored": len(merged),
         "ok": int(len(merged) - failed_total),
         "failed": failed_total,
         "timeseries_rows": n_ts,

@@ -360,7 +360,7 @@ def _kind(value: Any) -> str:
 
 
 def deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``top`` into a copy of ``base``: mappings merge key by key, anything else is replaced."""
+    """Merge ``top`` into a copy of ``base``: mappings merge key by key, others are replaced."""
     out = copy.deepcopy(base)
     for key, value in top.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), dict):
