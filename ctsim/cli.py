@@ -170,12 +170,19 @@ def list_scenarios(folder: Path | None) -> None:
 @click.option("--metric", "metrics", multiple=True, default=("disruption_rate",),
               show_default=True, help="Metric to compare (repeatable).")
 @set_option
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Write comparison.csv, comparison.md and the figure here.")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
+              show_default=True, help="Figure file format.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int | None,
-            metrics: tuple[str, ...], sets: tuple[str, ...], quiet: bool) -> None:
-    """Run SCENARIOS with the same seeds and print each metric side by side.
+            metrics: tuple[str, ...], sets: tuple[str, ...], out: Path | None, fmt: str,
+            quiet: bool) -> None:
+    """Run SCENARIOS with the same seeds and compare each metric side by side.
 
-    Differences are against the first scenario, paired by seed (common random numbers).
+    Every scenario runs the same replication seeds (common random numbers); differences
+    are against the first scenario, paired by seed. With --out, also writes the table as
+    CSV and Markdown and a figure of each metric's mean and 95% interval.
     """
     from ctsim.core.metrics import METRICS
     from ctsim.runner import mean_ci, replication_seeds, run_replications
@@ -193,21 +200,53 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
                                    keep_first_model=False)
             values[sc.name] = {m: [r.metrics[m] for r in res] for m in metrics}
     first = loaded[0].name
+    rows = []
+    for m in metrics:
+        for sc in loaded:
+            v = values[sc.name][m]
+            mean, lo, hi = mean_ci(v)
+            dm, dlo, dhi = mean_ci([a - b for a, b in zip(v, values[first][m], strict=True)])
+            rows.append({"metric": m, "scenario": sc.name, "mean": mean, "ci95_lo": lo,
+                         "ci95_hi": hi, "diff": dm, "diff_ci95_lo": dlo, "diff_ci95_hi": dhi,
+                         "replications": replications, "seed": seed})
     for m in metrics:
         table = Table(title=f"{m}: {replications} paired runs per scenario, seed {seed}")
         for col in ("scenario", "mean", "95% interval", f"difference vs {first}",
                     "95% interval"):
             table.add_column(col, justify="left" if col == "scenario" else "right")
-        for sc in loaded:
-            v = values[sc.name][m]
-            mean, lo, hi = mean_ci(v)
-            diff = [a - b for a, b in zip(v, values[first][m], strict=True)]
-            dm, dlo, dhi = mean_ci(diff)
-            base = sc.name == first
-            table.add_row(sc.name, _fmt(mean), f"[{_fmt(lo)}, {_fmt(hi)}]",
-                          "-" if base else f"{dm:+.3f}",
-                          "-" if base else f"[{dlo:+.3f}, {dhi:+.3f}]")
+        for r in (r for r in rows if r["metric"] == m):
+            base = r["scenario"] == first
+            table.add_row(r["scenario"], _fmt(r["mean"]),
+                          f"[{_fmt(r['ci95_lo'])}, {_fmt(r['ci95_hi'])}]",
+                          "-" if base else f"{r['diff']:+.3f}",
+                          "-" if base else f"[{r['diff_ci95_lo']:+.3f}, {r['diff_ci95_hi']:+.3f}]")
         Console(width=max(110, Console().width)).print(table)
+    if out is not None:
+        from ctsim import figures
+        from ctsim.store import write_comparison
+
+        write_comparison(out, rows, first)
+        fig = figures.comparison(values, list(metrics), first,
+                                 f"{len(loaded)} scenarios, {replications} paired runs each")
+        figures.save(fig, out / "comparison", fmt)
+        click.echo(f"wrote {out}/comparison.csv, comparison.md, comparison.{fmt}")
+
+
+@cli.command()
+@click.argument("results", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Where to write REPORT.md and figures/ (default: RESULTS itself).")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
+              show_default=True, help="Figure file format.")
+def report(results: Path, out: Path | None, fmt: str) -> None:
+    """Write REPORT.md and the figures that fit a sweep's design, from its stored results."""
+    from ctsim.report import build_report
+
+    try:
+        path = build_report(results, out, fmt)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"wrote {path} and {path.parent / 'figures'}/")
 
 
 @cli.command()

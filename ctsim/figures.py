@@ -162,3 +162,261 @@ def safe_havens(model: CooperationModel, scenario: str) -> Figure:
     ax.legend(handles=handles, loc="upper right", frameon=False)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- comparisons and sweeps
+
+#: One colour per cooperation regime, the same in every figure.
+REGIME_COLOURS = {"none": "#7f7f7f", "bilateral": "#e66101", "multilateral": "#5e3c99",
+                  "hybrid": "#1f78b4", "regional": "#4dac26"}
+#: Shipped scenario names that stand for a regime.
+SCENARIO_REGIMES = {"no_cooperation": "none", "bilateral_only": "bilateral",
+                    "multilateral_hub": "multilateral", "baseline": "hybrid",
+                    "regional_blocs": "regional"}
+_OTHER_COLOURS = ("#1b9e77", "#d95f02", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+                  "#666666", "#a6cee3", "#b2df8a", "#fb9a99")
+
+#: Plain names for the scenario keys the shipped experiments vary, for labels and text.
+FACTOR_LABELS = {
+    "world.sovereignty.mean": "sovereignty sensitivity",
+    "world.definition.spread": "spread of legal definitions",
+    "relations.tension": "geopolitical tension",
+    "world.capacity.spread": "capacity spread",
+    "world.capacity.mean": "mean capacity",
+    "threat.leak_rate": "leak rate",
+    "relations.trust": "initial trust",
+    "relations.treaties": "treaty density",
+    "legal.harmonization": "legal harmonization",
+    "threat.detection_rate": "detection rate",
+    "threat.ai_boost": "AI detection boost",
+    "world.security.mean": "confidentiality (security)",
+    "threat.surge": "post-attack surge",
+    "cooperation.regime": "cooperation regime",
+}
+METRIC_LABELS = {
+    "disruption_rate": "disruption rate (share of settled plots)",
+    "attacks": "attacks per run (count)",
+    "disrupted": "plots disrupted per run (count)",
+    "foreign_share": "share of disruptions using foreign intelligence",
+    "leaks": "leaks per run (count)",
+    "mean_trust": "mean trust between nations (0..1)",
+    "haven_concentration": "haven concentration (Herfindahl, 1/N..1)",
+    "weeks_to_disruption": "weeks from spawn to disruption",
+}
+
+
+def factor_label(key: str) -> str:
+    """A factor's plain name (its dotted key when none is known)."""
+    return FACTOR_LABELS.get(key, key)
+
+
+def metric_label(name: str) -> str:
+    """A metric's axis label with its unit."""
+    return METRIC_LABELS.get(name, name.replace("_", " "))
+
+
+def colour_for(label: str, index: int = 0) -> str:
+    """The colour of a regime (or of a scenario standing for one), else a stable palette."""
+    regime = SCENARIO_REGIMES.get(label, label)
+    if regime in REGIME_COLOURS:
+        return REGIME_COLOURS[regime]
+    return _OTHER_COLOURS[index % len(_OTHER_COLOURS)]
+
+
+def summarize_groups(runs: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
+    """Mean, 95% interval (Student t) and count of ``metric`` per group of ``keys``.
+
+    Failed runs and NaN values are left out.
+    """
+    from scipy import stats
+
+    ok = runs[(runs.get("status", "ok") == "ok") & runs[metric].notna()]
+    g = ok.groupby(keys, sort=True)[metric]
+    out = g.agg(["mean", "std", "count"]).reset_index()
+    t = stats.t.ppf(0.975, np.maximum(out["count"] - 1, 1))
+    half = np.where(out["count"] > 1, t * out["std"].fillna(0) / np.sqrt(out["count"]), 0.0)
+    out["lo"], out["hi"] = out["mean"] - half, out["mean"] + half
+    return out
+
+
+def _order(values) -> list:
+    """Sort numbers numerically and anything else in first-seen order."""
+    vals = list(dict.fromkeys(values))
+    try:
+        return sorted(vals)
+    except TypeError:
+        return vals
+
+
+def response_curves(runs: pd.DataFrame, factors: list[str], metric: str = "disruption_rate",
+                    by: str | None = None, title: str = "",
+                    base_values: dict | None = None) -> Figure:
+    """One panel per factor: ``metric`` against the factor, mean with a 95% band per group.
+
+    Args:
+        runs: a sweep's runs (for an oat design, rows whose ``sweep`` is the factor are
+            used for its panel).
+        factors: the factors to draw, one panel each.
+        metric: the outcome on the y axis.
+        by: the column that splits lines (e.g. ``cooperation.regime``); None for one line.
+        title: the figure's title (the experiment).
+        base_values: the baseline value of each factor, marked with a dotted line.
+    """
+    cols = min(3, len(factors))
+    rows = -(-len(factors) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False,
+                             sharey=True)
+    groups = _order(runs[by]) if by else [None]
+    for ax, factor in zip(axes.flat, factors, strict=False):
+        data = runs[runs["sweep"] == factor] if "sweep" in runs else runs
+        for i, g in enumerate(groups):
+            sub = data[data[by] == g] if by else data
+            s = summarize_groups(sub, [factor], metric)
+            if s.empty:
+                continue
+            colour = colour_for(str(g), i) if g is not None else "#1f78b4"
+            ax.plot(s[factor], s["mean"], marker="o", ms=3.5, lw=1.8, color=colour,
+                    label=str(g) if g is not None else metric)
+            ax.fill_between(s[factor], s["lo"], s["hi"], color=colour, alpha=0.18, lw=0)
+        if base_values and base_values.get(factor) is not None:
+            ax.axvline(base_values[factor], color="black", ls=":", lw=1)
+        ax.set_xlabel(f"{factor_label(factor)}\n({factor})", fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(metric_label(metric))
+    for ax in list(axes.flat)[len(factors):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if by:
+        handles.append(plt.Line2D([], [], color="black", ls=":", lw=1))
+        labels.append("baseline value")
+        fig.legend(handles, labels, loc="lower center", ncols=len(labels), frameon=False,
+                   title=factor_label(by))
+    fig.suptitle(f"{title}: {metric_label(metric)} (mean of runs, 95% band)" if title else
+                 metric_label(metric))
+    fig.tight_layout(rect=(0, 0.08 if by else 0, 1, 0.97))
+    return fig
+
+
+def heatmap(runs: pd.DataFrame, x: str, y: str, metric: str = "disruption_rate",
+            title: str = "") -> Figure:
+    """Mean ``metric`` over a two-factor grid, with a colour bar and each cell's value."""
+    s = summarize_groups(runs, [y, x], metric)
+    table = s.pivot(index=y, columns=x, values="mean")
+    fig, ax = plt.subplots(figsize=(7, 5.6))
+    im = ax.imshow(table.to_numpy(), origin="lower", cmap="viridis", aspect="auto")
+    ax.set_xticks(range(table.shape[1]), [f"{v:g}" if isinstance(v, float) else str(v)
+                                          for v in table.columns])
+    ax.set_yticks(range(table.shape[0]), [f"{v:g}" if isinstance(v, float) else str(v)
+                                          for v in table.index])
+    ax.set_xlabel(f"{factor_label(x)} ({x})")
+    ax.set_ylabel(f"{factor_label(y)} ({y})")
+    values = table.to_numpy()
+    mid = np.nanmean(values)
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=9,
+                color="white" if v < mid else "black")
+    fig.colorbar(im, ax=ax, label=metric_label(metric))
+    ax.set_title(f"{title}: mean {metric.replace('_', ' ')}" if title else metric)
+    fig.tight_layout()
+    return fig
+
+
+def morris_figure(sensitivity: pd.DataFrame, metric: str = "disruption_rate",
+                  title: str = "") -> Figure:
+    """Morris screening: mu_star (overall effect) against sigma (interactions, non-linearity)."""
+    s = sensitivity[sensitivity["metric"] == metric]
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    ax.errorbar(s["mu_star"], s["sigma"], xerr=s["mu_star_conf"], fmt="o", color="#1f78b4",
+                ecolor="#a6cee3", capsize=3)
+    for _, row in s.iterrows():
+        ax.annotate(factor_label(row["factor"]), (row["mu_star"], row["sigma"]),
+                    xytext=(5, 4), textcoords="offset points", fontsize=8)
+    top = max(s["mu_star"].max(), s["sigma"].max()) * 1.1 if len(s) else 1
+    ax.plot([0, top], [0, top], color="grey", ls=":", lw=1, label="sigma = mu*")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(f"mu* (mean absolute elementary effect on {metric.replace('_', ' ')})")
+    ax.set_ylabel("sigma (spread of elementary effects)")
+    ax.legend(loc="upper left", frameon=False)
+    ax.set_title(f"{title}: Morris screening, 95% intervals of mu*" if title else "Morris")
+    fig.tight_layout()
+    return fig
+
+
+def sobol_figure(sensitivity: pd.DataFrame, metric: str = "disruption_rate",
+                 title: str = "") -> Figure:
+    """Sobol' first-order (S1) and total (ST) indices per factor, with 95% intervals."""
+    s = sensitivity[sensitivity["metric"] == metric].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(s) + 2), 4.8))
+    x = np.arange(len(s))
+    ax.bar(x - 0.2, s["S1"], 0.4, yerr=s["S1_conf"], capsize=3, color="#1f78b4", label="S1")
+    ax.bar(x + 0.2, s["ST"], 0.4, yerr=s["ST_conf"], capsize=3, color="#e66101", label="ST")
+    ax.set_xticks(x, [factor_label(f) for f in s["factor"]], rotation=30, ha="right")
+    ax.set_ylabel(f"share of variance in {metric.replace('_', ' ')}")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.legend(frameon=False)
+    ax.set_title(f"{title}: Sobol' indices, 95% intervals" if title else "Sobol' indices")
+    fig.tight_layout()
+    return fig
+
+
+def comparison(values: dict[str, dict[str, list[float]]], metrics: list[str],
+               baseline: str, title: str = "") -> Figure:
+    """Each metric's mean with its 95% interval, one point per scenario, baseline marked.
+
+    Args:
+        values: scenario -> metric -> one value per replication.
+        metrics: metrics to draw, one panel each.
+        baseline: the scenario the others are compared with (its mean: a dashed line).
+    """
+    names = list(values)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(max(5.5, 0.55 * len(names) + 2.5) *
+                                                       len(metrics), 4.8), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        rows = []
+        for name in names:
+            frame = pd.DataFrame({metric: values[name][metric]})
+            s = summarize_groups(frame.assign(g=0), ["g"], metric)
+            rows.append(s.iloc[0] if len(s) else None)
+        for i, (name, row) in enumerate(zip(names, rows, strict=True)):
+            if row is None:
+                continue
+            colour = colour_for(name, i)
+            ax.errorbar([i], [row["mean"]], yerr=[[row["mean"] - row["lo"]],
+                                                  [row["hi"] - row["mean"]]],
+                        fmt="D" if name == baseline else "o", ms=7, color=colour, capsize=4)
+        base = rows[names.index(baseline)]
+        if base is not None:
+            ax.axhline(base["mean"], color="black", ls="--", lw=1,
+                       label=f"{baseline} (baseline)")
+        ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
+        ax.set_ylabel(metric_label(metric))
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(loc="best", frameon=False)
+    fig.suptitle(title or "scenario comparison (mean, 95% interval)")
+    fig.tight_layout()
+    return fig
+
+
+def timeseries_by_group(ts: pd.DataFrame, group: pd.Series, column: str = "disruption_rate",
+                        title: str = "") -> Figure:
+    """``column`` over the weeks, mean with a 95% band per group of runs.
+
+    Args:
+        ts: weekly rows with ``run_id``, ``step`` and ``column``.
+        group: the group of each run, indexed by run id (e.g. its scenario).
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    data = ts[ts["step"] > 0].assign(group=lambda d: d["run_id"].map(group))
+    for i, g in enumerate(_order(data["group"])):
+        wide = data[data["group"] == g].pivot(index="step", columns="run_id", values=column)
+        _band(ax, wide.index, wide, colour_for(str(g), i), str(g))
+    ax.set_xlabel("week")
+    ax.set_ylabel(metric_label(column) if column != "disruption_rate" else
+                  "disruption rate to date (share of settled plots)")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, loc="lower right")
+    ax.set_title(f"{title}: {column.replace('_', ' ')} over time (mean, 95% band)")
+    fig.tight_layout()
+    return fig

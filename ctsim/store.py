@@ -71,6 +71,25 @@ def write_run(out: Path, scenario: Scenario, seed: int, steps: int,
     return doc
 
 
+def write_comparison(out: Path, rows: list[dict], baseline: str) -> None:
+    """Write a comparison's table as comparison.csv and comparison.md (differences vs baseline)."""
+    frame = pd.DataFrame(rows)
+    atomic_write(out / "comparison.csv", frame.to_csv(index=False, float_format="%.6g").encode())
+    lines = []
+    for metric, sub in frame.groupby("metric", sort=False):
+        lines += [f"### {metric}", "",
+                  f"| scenario | mean | 95% interval | difference vs {baseline} | 95% interval |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        for r in sub.itertuples():
+            base = r.scenario == baseline
+            lines.append(
+                f"| {r.scenario} | {r.mean:.3f} | [{r.ci95_lo:.3f}, {r.ci95_hi:.3f}] | "
+                + ("" if base else f"{r.diff:+.3f}") + " | "
+                + ("" if base else f"[{r.diff_ci95_lo:+.3f}, {r.diff_ci95_hi:+.3f}]") + " |")
+        lines.append("")
+    atomic_write(out / "comparison.md", "\n".join(lines).encode())
+
+
 # ---------------------------------------------------------------- sweeps
 
 
