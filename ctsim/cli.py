@@ -116,7 +116,8 @@ def run(scenario: str, replications: int | None, seed: int | None, steps: int | 
         task = bar.add_task(f"{sc.name}", total=reps)
         results = run_replications(sc, seeds, steps,
                                    on_done=lambda _i: bar.advance(task))
-    doc = store.write_run(out, sc, seed, steps, results)
+    as_run = sc.model_copy(update={"seed": seed, "steps": steps, "replications": reps})
+    doc = store.write_run(out, as_run, seed, steps, results)
     ts = store.timeseries_frame(results)
     model = results[0].model
     figures.save(figures.outcomes_over_time(ts, sc.name), out / "figures" / "outcomes", fmt)

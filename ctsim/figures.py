@@ -389,7 +389,7 @@ def comparison(values: dict[str, dict[str, list[float]]], metrics: list[str],
         base = rows[names.index(baseline)]
         if base is not None:
             ax.axhline(base["mean"], color="black", ls="--", lw=1,
-                       label=f"{baseline} (baseline)")
+                       label=f"{baseline} mean")
         ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
         ax.set_ylabel(metric_label(metric))
         ax.grid(axis="y", alpha=0.3)

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ctsim.core import rules
-from ctsim.core.threat import ACTIVE, DISRUPTED
+from ctsim.core.threat import ATTACKED, DISRUPTED
 
 if TYPE_CHECKING:
     from ctsim.core.model import CooperationModel
 
 COUNTED = (
     "plots", "fragments", "disrupted", "attacks", "shared_bilateral", "shared_institutional",
-    "leaks", "plots_alerted", "extraditions_granted", "extraditions_refused", "foreign",
-    "weeks_to_disruption_sum", "shocks", "relocations", "disrupted_due",
+    "leaks", "plots_alerted", "extraditions_granted", "extraditions_refused", "shocks",
+    "relocations", "disrupted_due",
 )
 
 #: The run outcomes every summary holds, in this order, with their meaning and unit.
@@ -29,8 +29,8 @@ METRICS: dict[str, str] = {
     "plots": "plots spawned (count)",
     "disrupted": "plots disrupted whose attack week fell within the run (count)",
     "attacks": "plots that reached their attack (count)",
-    "weeks_to_disruption": "mean weeks from spawn to disruption (weeks)",
-    "foreign_share": "share of disruptions that used a fragment from another nation (0..1)",
+    "weeks_to_disruption": "mean weeks from spawn to disruption, settled plots (weeks)",
+    "foreign_share": "share of settled disruptions that used another nation's fragment (0..1)",
     "shared_bilateral": "fragments sent over bilateral channels (count)",
     "shared_institutional": "fragments posted to multilateral hubs (count)",
     "leaks": "deliveries or posts that leaked (count)",
@@ -128,31 +128,49 @@ MODEL_REPORTERS: dict[str, Any] = {
 }
 
 
-def quartile_rates(model: CooperationModel) -> list[float]:
-    """Disruption rate of resolved plots by their target's capacity quarter (rank based)."""
+def settled(model: CooperationModel) -> np.ndarray:
+    """Ids of the plots whose would-be attack week has passed (their fate is settled).
+
+    Every rate and mean over plots in :func:`run_metrics` uses these plots only
+    (right-censoring, see :func:`disruption_rate`).
+    """
     p = model.plots
     ids = np.arange(p.count)
-    done = ids[p.status[ids] != ACTIVE]
+    return ids[p.spawned[ids] + p.lead[ids] - 1 <= model.steps]
+
+
+def quartile_rates(model: CooperationModel, ids: np.ndarray) -> list[float]:
+    """Disruption rate of the plots ``ids`` by their target's capacity quarter (by rank)."""
+    p = model.plots
     n = model.world.n
     rank = np.empty(n, np.int64)
     rank[np.argsort(model.world.capacity, kind="stable")] = np.arange(n)
     quarter = (rank * 4) // n
-    q = quarter[p.target[done]]
-    hit = p.status[done] == DISRUPTED
+    q = quarter[p.target[ids]]
+    hit = p.status[ids] == DISRUPTED
     return [_ratio(hit[q == k].sum(), (q == k).sum()) for k in range(4)]
 
 
 def run_metrics(model: CooperationModel) -> dict[str, float]:
-    """The run's outcomes (see :data:`METRICS`) from the model's state now."""
+    """The run's outcomes (see :data:`METRICS`) from the model's state now.
+
+    Counts of plots, disruptions and attacks, and every rate or mean over plots, cover the
+    settled plots (:func:`settled`); the sharing, leak and extradition counts cover every
+    event of the run.
+    """
     t = model.counts.total
-    q = quartile_rates(model)
+    p = model.plots
+    ids = settled(model)
+    hit = ids[p.status[ids] == DISRUPTED]
+    attacks = int((p.status[ids] == ATTACKED).sum())
+    q = quartile_rates(model, ids)
     out = {
-        "disruption_rate": disruption_rate(model),
+        "disruption_rate": _ratio(len(hit), len(hit) + attacks),
         "plots": float(t["plots"]),
-        "disrupted": float(t["disrupted_due"]),
-        "attacks": float(t["attacks"]),
-        "weeks_to_disruption": _ratio(t["weeks_to_disruption_sum"], t["disrupted"]),
-        "foreign_share": _ratio(t["foreign"], t["disrupted"]),
+        "disrupted": float(len(hit)),
+        "attacks": float(attacks),
+        "weeks_to_disruption": float(p.age[hit].mean()) if len(hit) else float("nan"),
+        "foreign_share": float(p.foreign[hit].mean()) if len(hit) else float("nan"),
         "shared_bilateral": float(t["shared_bilateral"]),
         "shared_institutional": float(t["shared_institutional"]),
         "leaks": float(t["leaks"]),

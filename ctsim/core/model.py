@@ -114,7 +114,7 @@ class CooperationModel(mesa.Model):
         self.undisrupted_at = np.zeros(n)
         self.counts = metrics.Counts()
         self.counts.plots_by_base = np.zeros(n)
-        self.disrupted_by_deadline = np.zeros(config.steps + 530, np.int64)
+        self.disrupted_by_deadline = np.zeros(config.steps + 530, np.int64)  # grows if needed
         self.datacollector = mesa.DataCollector(model_reporters=metrics.MODEL_REPORTERS)
         self.datacollector.collect(self)
 
@@ -131,7 +131,8 @@ class CooperationModel(mesa.Model):
         self.prosecute(disrupted)  # 6
         self.attack()  # 7
         self.drift()  # 8
-        self.counts.add("disrupted_due", int(self.disrupted_by_deadline[self.steps]))
+        if self.steps < len(self.disrupted_by_deadline):
+            self.counts.add("disrupted_due", int(self.disrupted_by_deadline[self.steps]))
         self.datacollector.collect(self)  # 9
         if self.steps >= self.config.steps:
             self.running = False
@@ -288,11 +289,10 @@ class CooperationModel(mesa.Model):
         leak_each = self.leak_p[recipient]
         # Leak draws: one per bilateral delivery, one per post (over its receivers).
         n_bil = len(bil_idx)
-        post_leak_p = np.ones(len(post_idx))
-        np.multiply.at(post_leak_p, pr, 1.0 - leak_each[n_bil:])
+        post_leak_p = rules.post_leak_probability(leak_each[n_bil:], pr, len(post_idx))
         leak_u = self.rng.random(n_bil + len(post_idx))
         leaked_bil = leak_u[:n_bil] < leak_each[:n_bil]
-        leaked_post = leak_u[n_bil:] < 1.0 - post_leak_p
+        leaked_post = leak_u[n_bil:] < post_leak_p
         # Admissibility: c[i, j] bilaterally, max(c, harmonization_h) through a hub.
         compat = w.compat[rsender, recipient]
         hub_floor = np.zeros(len(rows))
@@ -365,8 +365,12 @@ class CooperationModel(mesa.Model):
         plots.resolve(ids, DISRUPTED, self.steps)
         self.counts.add("disrupted", len(ids))
         # Rates count a disruption once its would-be attack week has passed (right-censoring).
-        np.add.at(self.disrupted_by_deadline, plots.spawned[ids] + plots.lead[ids] - 1, 1)
-        self.counts.add("weeks_to_disruption_sum", int(plots.age[ids].sum()))
+        deadline = plots.spawned[ids] + plots.lead[ids] - 1
+        if deadline.max() >= len(self.disrupted_by_deadline):
+            grown = np.zeros(2 * int(deadline.max()) + 1, np.int64)
+            grown[: len(self.disrupted_by_deadline)] = self.disrupted_by_deadline
+            self.disrupted_by_deadline = grown
+        np.add.at(self.disrupted_by_deadline, deadline, 1)
         self._learn_from(ids, b, nation)
         np.add.at(self.resolved_at, plots.base[ids], 1)
         return ids
@@ -379,19 +383,16 @@ class CooperationModel(mesa.Model):
         rec = np.concatenate(self.receipts, axis=1)
         lr = self.config.trust_dynamics.learning_rate
         plots = self.plots
-        foreign = 0
         for k, b, j in zip(ids, slots, nation, strict=True):
             m = (rec[0] == k) & (rec[1] == b) & (rec[2] == plots.epoch[k])
             if not m.any():
                 continue
-            foreign += 1
             plots.foreign[k] = 1
             via, sender = rec[3, m], rec[4, m]
             partners = np.unique(sender[via == BILATERAL])
             self.trust[j, partners] = rules.trust_after_success(self.trust[j, partners], lr)
             hubs = np.unique(via[via >= 0])
             self.inst_trust[j, hubs] = rules.trust_after_success(self.inst_trust[j, hubs], lr)
-        self.counts.add("foreign", foreign)
         # Keep only receipts about plots still active (and not alerted since).
         keep = (plots.status[rec[0]] == ACTIVE) & (plots.epoch[rec[0]] == rec[2])
         self.receipts = [rec[:, keep]]
@@ -407,7 +408,7 @@ class CooperationModel(mesa.Model):
             return
         th = self.config.threat
         g = self.plots.group[disrupted]
-        base = self.groups.base[g]
+        base = self.plots.base[disrupted]
         j = self.plots.disrupter[disrupted]
         abroad = base != j
         granted_u = self.rng.random(len(disrupted)) < self.extradite_p[base, j]
@@ -417,8 +418,7 @@ class CooperationModel(mesa.Model):
             self.groups.strength[group] = rules.strength_after_disruption(
                 self.groups.strength[group], th.attrition
             )
-        np.add.at(self.undisrupted_at, base[refused], 1)
-        np.add.at(self.resolved_at, base[refused], 1)
+        np.add.at(self.undisrupted_at, base[refused], 1)  # the group walked free: safe
         self.counts.add("extraditions_granted", int(granted.sum()))
         self.counts.add("extraditions_refused", int(refused.sum()))
 
@@ -462,7 +462,7 @@ class CooperationModel(mesa.Model):
         th = self.config.threat
         if th.groups:
             self.groups.strength = rules.strength_regrowth(self.groups.strength, th.regrowth)
-            if th.adaptive:
+            if th.adaptive and self.fixed_footprint is None:
                 self.relocate_groups()
 
     def relocate_groups(self) -> None:

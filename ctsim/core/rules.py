@@ -103,14 +103,27 @@ def leak_probability(leak_rate: float, security: ArrayLike) -> Float:
     return leak_rate * (1.0 - np.asarray(security, float))
 
 
-def post_leak_probability(member_leak_probabilities: ArrayLike) -> float:
+def post_leak_probability(
+    receiver_leak: ArrayLike, post: ArrayLike | None = None, n_posts: int = 1
+) -> Float:
     """Chance that an institutional post leaks: at least one receiving member leaks it.
 
     MODEL.md step 4: ``1 - prod_j (1 - leak_j)`` over the members in the plot's footprint
     that receive the post (the sender excluded).
+
+    Args:
+        receiver_leak: each receiver's leak probability (rules.leak_probability).
+        post: which post each receiver belongs to (0..n_posts-1); None = all one post.
+        n_posts: number of posts; a post without receivers never leaks.
+
+    Returns:
+        One probability per post, in [0, 1].
     """
-    q = np.asarray(member_leak_probabilities, float)
-    return float(1.0 - np.prod(1.0 - q))
+    q = np.asarray(receiver_leak, float)
+    keep = np.ones(n_posts)
+    index = np.zeros(len(q), np.int64) if post is None else np.asarray(post, np.int64)
+    np.multiply.at(keep, index, 1.0 - q)
+    return 1.0 - keep
 
 
 def interdiction_probability(interdiction: float, capacity: ArrayLike) -> Float:
@@ -221,7 +234,8 @@ def haven_safety(
     MODEL.md, Entities ("nations where its plots are least likely to be disrupted"): the
     posterior mean share of plots based there that were *not* disrupted, with a Beta prior
     of weight ``prior_weight`` centred on ``1 - capacity`` (groups first assume weak states
-    are safe). Refused extraditions count as undisrupted outcomes (step 6: a haven).
+    are safe). A disruption whose extradition was refused counts as undisrupted: the plotters
+    walked free (step 6: a haven).
     """
     prior = 1.0 - np.asarray(capacity, float)
     return (prior * prior_weight + np.asarray(undisrupted, float)) / (

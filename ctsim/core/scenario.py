@@ -259,11 +259,15 @@ class Scenario(_Strict):
             return [n.name for n in nations]
         return generated_names(nations)
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
-        """A copy with dotted-path ``overrides`` applied and validated again."""
+    def with_overrides(self, overrides: Mapping[str, Any],
+                       source: str = "<overrides>") -> Scenario:
+        """A copy with dotted-path ``overrides`` applied and validated again.
+
+        ``source`` names the overrides in error messages (e.g. ``baseline.yaml --set``).
+        """
         data = self.model_dump(mode="python")
-        apply_overrides(data, overrides)
-        return scenario_from_dict(data, source="<overrides>")
+        apply_overrides(data, overrides, source=source)
+        return scenario_from_dict(data, source=source)
 
 
 # ---------------------------------------------------------------- generated names
@@ -430,9 +434,10 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         ScenarioError: on any mistake in the file(s) or overrides, with a one-line message.
     """
     data, origins = load_raw(path)
-    if overrides:
-        apply_overrides(data, overrides, source="<overrides>")
-    return scenario_from_dict(data, source=str(path), origins=origins)
+    if "name" not in data:
+        raise ScenarioError(str(path), "name", "required: a name such as 'my_scenario'")
+    scenario = scenario_from_dict(data, source=str(path), origins=origins)
+    return scenario.with_overrides(overrides, f"{path} --set") if overrides else scenario
 
 
 def scenario_from_dict(
@@ -471,8 +476,9 @@ def first_error(exc: ValidationError, origins: Origins,
     ``root`` is the schema validated (default :class:`Scenario`), walked for suggestions.
     """
     errors = exc.errors(include_url=False)
-    # Prefer an unknown key over the union noise pydantic reports for the same field.
-    errors.sort(key=lambda e: (e["type"] != "extra_forbidden", len(e["loc"])))
+    # Prefer an unknown key, then the deepest error: within a union, the branch that matched
+    # the input's shape (a mapping for ``lead_time: {min: 30}``) reports the real problem.
+    errors.sort(key=lambda e: (e["type"] != "extra_forbidden", -len(e["loc"])))
     err = errors[0]
     loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
     key = ".".join(loc)
@@ -484,6 +490,8 @@ def first_error(exc: ValidationError, origins: Origins,
             msg += f"; did you mean '{hint}'?"
     elif err["type"] == "missing":
         msg = "required"
+    elif err["type"] == "value_error":
+        msg = str(err.get("ctx", {}).get("error", err["msg"]))
     else:
         msg = _plain(err["msg"])
         if "input" in err and not isinstance(err["input"], dict | list):
