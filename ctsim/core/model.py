@@ -103,8 +103,9 @@ class CooperationModel(mesa.Model):
             # A fixed footprint names the base: every group is based there.
             self.fixed_footprint = np.array([w.names.index(x) for x in th.footprint], np.int64)
             self.groups.base[:] = self.fixed_footprint[0]
-        self.plots = PlotTable(width)
-        self.fragments = FragmentTable(width)
+        expected = th.groups * th.plots_per_year / 52 * config.steps  # plots in a run
+        self.plots = PlotTable(width, capacity=int(1.2 * expected) + 64)
+        self.fragments = FragmentTable(width, capacity=int(0.5 * expected * width) + 256)
         self.in_flight: dict[int, list[tuple[NDArray[np.int64], ...]]] = defaultdict(list)
         self.receipts: list[NDArray[np.int64]] = []  # rows: plot, slot, epoch, via, sender
         self._arrivals: tuple[NDArray[np.int64], ...] = ()
@@ -237,10 +238,7 @@ class CooperationModel(mesa.Model):
         sent = self.rng.random(len(r)) < p
         r, b, i, j = r[sent], b[sent], i[sent], j[sent]
         self.counts.add("shared_bilateral", len(r))
-        due = self.steps + self.delay[i, j]
-        for d in np.unique(due):
-            m = due == d
-            self.in_flight[int(d)].append((new[r[m]], b[m], np.full(m.sum(), BILATERAL), i[m]))
+        self._schedule(self.steps + self.delay[i, j], new[r], b, np.full(len(r), BILATERAL), i)
 
     def _post_institutional(self, new: NDArray[np.int64]) -> None:
         w = self.world
@@ -253,10 +251,18 @@ class CooperationModel(mesa.Model):
         posted = self.rng.random(len(r)) < p
         r, h = r[posted], h[posted]
         self.counts.add("shared_institutional", len(r))
-        due = self.steps + w.latency[h]
-        for d in np.unique(due):
-            m = due == d
-            self.in_flight[int(d)].append((new[r[m]], np.full(m.sum(), -1), h[m], sender[r[m]]))
+        self._schedule(self.steps + w.latency[h], new[r], np.full(len(r), -1), h, sender[r])
+
+    def _schedule(self, due: NDArray[np.int64], *columns: NDArray[np.int64]) -> None:
+        """File deliveries (fragment, slot, via, sender) under the week they arrive."""
+        if len(due) == 0:
+            return
+        order = np.argsort(due, kind="stable")
+        weeks, starts = np.unique(due[order], return_index=True)
+        cols = [c[order] for c in columns]
+        ends = [*starts[1:], len(order)]
+        for week, a, z in zip(weeks.tolist(), starts.tolist(), ends, strict=True):
+            self.in_flight[week].append(tuple(c[a:z] for c in cols))
 
     def _deliver(self, chunks: list[tuple[NDArray[np.int64], ...]]) -> None:
         """Deliveries due now: expand posts to members, draw leaks and admissibility, count.
@@ -298,10 +304,10 @@ class CooperationModel(mesa.Model):
         hub_floor = np.zeros(len(rows))
         hub_floor[rvia >= 0] = w.inst_harmonization[rvia[rvia >= 0]]
         admissible = self.rng.random(len(rows)) < rules.admissibility(compat, hub_floor)
-        fresh = admissible & ~f.held[rfrag, rslot]
-        keys = rfrag[fresh] * plots.width + rslot[fresh]
-        _, first = np.unique(keys, return_index=True)
-        take = np.flatnonzero(fresh)[np.sort(first)]
+        fresh = np.flatnonzero(admissible & ~f.held[rfrag, rslot])
+        # Count each (fragment, slot) once even if it came by two ways this week.
+        f.stamp[rfrag[fresh], rslot[fresh]] = fresh
+        take = fresh[f.stamp[rfrag[fresh], rslot[fresh]] == fresh]
         f.held[rfrag[take], rslot[take]] = True
         np.add.at(plots.evidence, (rpid[take], rslot[take]), 1)
         self.receipts.append(

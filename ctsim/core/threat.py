@@ -87,7 +87,8 @@ class FragmentTable:
     """Every intelligence fragment of a run: its plot, origin slot and nation, sensitivity.
 
     ``held[f, b]`` is True once footprint slot ``b`` of fragment ``f``'s plot counts it as
-    evidence, so a nation counts each fragment at most once, whichever way it came.
+    evidence, so a nation counts each fragment at most once, whichever way it came;
+    ``stamp`` is scratch space that finds duplicates within one week's deliveries.
     """
 
     def __init__(self, width: int, capacity: int = 1024):
@@ -98,6 +99,7 @@ class FragmentTable:
         self.epoch = np.zeros(capacity, np.int64)
         self.sensitivity = np.zeros(capacity, float)
         self.held = np.zeros((capacity, width), bool)
+        self.stamp = np.zeros((capacity, width), np.int64)  # scratch for de-duplication
 
     def add(self, plot: IntArray, slot: IntArray, nation: IntArray, epoch: IntArray,
             sensitivity: NDArray[np.float64]) -> IntArray:
@@ -105,7 +107,7 @@ class FragmentTable:
         k = len(plot)
         ids = np.arange(self.count, self.count + k)
         end = self.count + k
-        for name in ("plot", "slot", "nation", "epoch", "sensitivity", "held"):
+        for name in ("plot", "slot", "nation", "epoch", "sensitivity", "held", "stamp"):
             setattr(self, name, _grow(getattr(self, name), end))
         self.plot[ids], self.slot[ids], self.nation[ids] = plot, slot, nation
         self.epoch[ids], self.sensitivity[ids] = epoch, sensitivity
@@ -143,31 +145,36 @@ def draw_footprints(
         rng: the model's generator.
     """
     p, n = len(bases), len(target_weight)
-    rows = np.arange(p)
-    u_target = rng.random((p, n))
-    u_transit = rng.random((p, n))
     foot = np.full((p, width), -1, np.int64)
     foot[:, 0] = bases
     if n == 1 or p == 0:
         return foot
-    # Weighted choice by exponential keys: argmax of log(u) / w (w = 0 never chosen).
-    w = np.tile(np.asarray(target_weight, float), (p, 1))
-    w[rows, bases] = 0.0
-    empty = w.sum(axis=1) <= 0
-    if empty.any():  # nobody else carries weight: choose uniformly among the others
-        w[empty] = 1.0
-        w[empty, bases[empty]] = 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        keys = np.log(u_target) / w
-    keys[w <= 0] = -np.inf
-    target = keys.argmax(axis=1)
-    # Transit: the base sorts first, the target last, the rest in random order.
-    u_transit[rows, bases] = -1.0
-    u_transit[rows, target] = 2.0
-    order = np.argsort(u_transit, axis=1)[:, :width]
-    cols = np.arange(width)[None, :]
-    last = (sizes - 1)[:, None]
-    foot = np.where(cols < last, order, -1)
-    foot[rows, sizes - 1] = target
-    foot[:, 0] = bases
+    rows = np.arange(p)
+    # A random order of the other nations: the base sorts last (key 2).
+    keys = rng.random((p, n))
+    keys[rows, bases] = 2.0
+    w = np.asarray(target_weight, float)
+    if np.all(w == w[0]) and w[0] > 0:
+        # Equal weights: the first of the random order is the target, the next are transit.
+        order = np.argsort(keys, axis=1)[:, : max(width - 1, 1)]
+        target = order[:, 0]
+        transit = order[:, 1:]
+    else:
+        # Weighted target by exponential keys (argmax of log(u) / w; w = 0 never chosen),
+        # then transit in the random order with the target moved out of the way.
+        u = rng.random((p, n))
+        wt = np.tile(w, (p, 1))
+        wt[rows, bases] = 0.0
+        empty = wt.sum(axis=1) <= 0
+        if empty.any():  # nobody else carries weight: choose uniformly among the others
+            wt[empty] = 1.0
+            wt[empty, bases[empty]] = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tkeys = np.where(wt > 0, np.log(u) / np.where(wt > 0, wt, 1.0), -np.inf)
+        target = tkeys.argmax(axis=1)
+        keys[rows, target] = 3.0
+        transit = np.argsort(keys, axis=1)[:, : max(width - 2, 0)]
+    for b in range(1, width):
+        col = transit[:, b - 1] if b - 1 < transit.shape[1] else target
+        foot[:, b] = np.where(b < sizes - 1, col, np.where(b == sizes - 1, target, -1))
     return foot
