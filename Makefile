@@ -6,7 +6,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 EXTRAS  ?= dev
 
-.PHONY: demo test lint bench contract clean
+.PHONY: demo examples test lint bench contract clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { base=$$(scripts/find-python) && echo "creating $(VENV) with $$base" && "$$base" -m venv $(VENV); }
@@ -14,11 +14,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	@touch $(STAMP)
 
-## demo: run the baseline and every barrier scenario; print their disruption rates side by side
+## demo: the main job: the barrier and lever sweep on 2 workers, then its report
 demo: $(STAMP)
-	$(VENV)/bin/ctsim run baseline --replications 10
-	$(VENV)/bin/ctsim compare baseline sovereignty legal_discrepancy geopolitical_tension \
-		resource_disparity leaks --replications 20
+	$(VENV)/bin/ctsim sweep experiments/challenges.yaml --workers 2 --out results/challenges --resume
+	$(VENV)/bin/ctsim report results/challenges
+	@echo "open results/challenges/REPORT.md"
+
+## examples: the other shipped experiments and their reports
+examples: $(STAMP)
+	for e in regimes sovereignty_x_legal morris; do \
+		$(VENV)/bin/ctsim sweep experiments/$$e.yaml --workers 2 --out results/$$e --resume && \
+		$(VENV)/bin/ctsim report results/$$e || exit 1; done
 
 ## test: lint, then the whole test suite on two workers
 test: $(STAMP)

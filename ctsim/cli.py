@@ -313,13 +313,24 @@ def sweep(experiment: Path, workers: int, executor: str, scheduler: str | None, 
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``ctsim`` command."""
+    """Entry point of the ``ctsim`` command: every user error is one ``error:`` line, exit 2."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="ctsim",
-                 standalone_mode=True)
-    except KeyboardInterrupt:
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="ctsim",
+                        standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        sys.exit(2)
+    except click.UsageError as exc:
+        hint = f" (see: ctsim {exc.ctx.info_name} --help)" if exc.ctx and exc.ctx.parent else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

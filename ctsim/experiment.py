@@ -108,13 +108,8 @@ class Experiment(_Strict):
             raise ValueError("give either scenario: FILE or scenarios: [FILE, ...]")
         if self.scenarios is not None and not self.scenarios:
             raise ValueError("scenarios is empty")
-        if self.design in ("morris", "sobol"):
-            if not self.factors:
-                raise ValueError(f"a {self.design} design needs factors")
-            bad = [k for k, f in self.factors.items() if f.range is None]
-            if bad:
-                raise ValueError(f"a {self.design} design needs range factors; '{bad[0]}' "
-                                 "has values")
+        if self.design in ("morris", "sobol") and not self.factors:
+            raise ValueError(f"a {self.design} design needs factors")
         return self
 
     @property
@@ -152,6 +147,14 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         spec = Experiment.model_validate(data)
     except ValidationError as exc:
         raise first_error(exc, origins, Experiment) from None
+
+    if spec.design in ("morris", "sobol"):
+        for name, factor in spec.factors.items():
+            if factor.range is None:
+                where = f"factors.{name}"
+                source, line = origins.locate(where)
+                raise ScenarioError(source, where, f"a {spec.design} design needs a range: "
+                                    "[lo, hi] here, not values", line)
 
     files = [spec.scenario] if spec.scenario is not None else list(spec.scenarios or [])
     key = "scenario" if spec.scenario is not None else "scenarios"

@@ -236,7 +236,11 @@ class DaskExecutor(Executor):
             raise RuntimeError("the dask executor needs: pip install 'ctsim[dist]'") from None
         self.cluster = None
         if address:
-            self.client = Client(address, timeout="30s")
+            try:
+                self.client = Client(address, timeout="30s")
+            except (OSError, ValueError, TimeoutError) as exc:
+                raise RuntimeError(f"--scheduler {address}: cannot connect "
+                                   f"({type(exc).__name__}: {exc})".splitlines()[0]) from None
         else:
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
                                         processes=True, dashboard_address=None)

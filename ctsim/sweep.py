@@ -69,7 +69,7 @@ def run_rows(loaded: LoadedExperiment, runs: list[RunSpec]) -> dict[int, dict[st
     """
     bases = [scenario_from_dict(d).model_dump(mode="json") for d in loaded.scenario_dicts]
     factors = list(loaded.spec.factors)
-    rows = {}
+    rows: dict[int, dict[str, Any]] = {}
     for r in runs:
         row = {"run_id": r.run_id, "scenario": loaded.scenario_names[r.scenario],
                "point": r.point, "replication": r.replication, "seed": r.seed}
@@ -78,6 +78,12 @@ def run_rows(loaded: LoadedExperiment, runs: list[RunSpec]) -> dict[int, dict[st
         for k in factors:
             row[k] = r.overrides[k] if k in r.overrides else _dotted(bases[r.scenario], k)
         rows[r.run_id] = row
+    for k in factors:  # one column type per factor: numbers, booleans, or else text
+        values = [row[k] for row in rows.values()]
+        if not (all(isinstance(v, bool) for v in values)
+                or all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)):
+            for row in rows.values():
+                row[k] = None if row[k] is None else str(row[k])
     return rows
 
 
@@ -117,15 +123,19 @@ def run_sweep(
     if resume and stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") != key:
         raise ScenarioError(str(out), "", "holds results of a different experiment (or "
                             "ctsim version); cannot resume it")
-    store.prepare()
-    atomic_write(stamp, json.dumps({"experiment": spec.name, "fingerprint": key},
-                                   indent=2).encode())
-
     runs = plan_runs(loaded)
     meta = run_rows(loaded, runs)
     done = store.done_ids() if resume else set()
     todo = [r for r in runs if r.run_id not in done]
     failed = 0
+    ex = None
+    if todo:
+        payload = Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
+                          tuple(spec.metric_names), spec.timeseries, key)
+        ex = make_executor("dask" if scheduler else executor, payload, workers, scheduler)
+    store.prepare()
+    atomic_write(stamp, json.dumps({"experiment": spec.name, "fingerprint": key},
+                                   indent=2).encode())
 
     def on_batch(results: list) -> None:
         nonlocal failed
@@ -135,11 +145,7 @@ def run_sweep(
         if on_progress:
             on_progress(len(results), sum(row["status"] != "ok" for row in rows))
 
-    if todo:
-        payload = Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
-                          tuple(spec.metric_names), spec.timeseries, key)
-        kind = "dask" if scheduler else executor
-        ex = make_executor(kind, payload, workers, scheduler)
+    if ex is not None:
         try:
             execute(ex, todo, batch_size(len(todo), ex.workers), on_batch)
         finally:

@@ -318,10 +318,6 @@ def test_bad_input_by_missing_shipped_name(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG ctsim/core/scenario.py:582 (check_references) lets `members: []` pass validation; "
-    "`ctsim run` then crashes with a TypeError traceback in ctsim/figures.py:109 (called "
-    "from ctsim/cli.py:123) after writing summary.json"))
 def test_run_with_an_institution_without_members_is_a_one_line_error(tmp_path):
     path = tmp_path / "s.yaml"
     data = copy.deepcopy(SMALL)
@@ -332,9 +328,6 @@ def test_run_with_an_institution_without_members_is_a_one_line_error(tmp_path):
                                  "--out", out), "s.yaml", out)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG ctsim/core/scenario.py:318 a self-referencing YAML alias makes _compose_lines "
-    "recurse forever: RecursionError traceback (exit 1) instead of the one-line error"))
 def test_validate_a_recursive_yaml_alias_is_a_one_line_error(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text("name: s\nworld: &w {nations: *w}\n")

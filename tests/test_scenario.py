@@ -575,9 +575,6 @@ def test_name_must_be_a_slug(tmp_path):
     assert err.line == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG ctsim/core/scenario.py:56 the models validate in pydantic's lax mode, so a YAML "
-    "boolean is accepted where a number is expected (`steps: true` loads as 1 week)"))
 def test_a_boolean_is_not_a_number(tmp_path):
     path = write(tmp_path, "bool.yaml", "name: b\nsteps: true\n")
     err = error_of(path)
@@ -778,9 +775,6 @@ def test_institution_members_naming_two_attributes(tmp_path):
     assert err.message == "name one of region, bloc or legal_family"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG ctsim/core/scenario.py:582 check_references accepts `members: []` (a hub with no "
-    "members); `ctsim run` then crashes in ctsim/figures.py:109 with a TypeError traceback"))
 def test_institution_with_an_empty_member_list_is_rejected(tmp_path):
     path = tmp_path / "hub.yaml"
     path.write_text("name: hub\ncooperation:\n  institutions:\n    - {name: h, members: []}\n")
@@ -864,9 +858,6 @@ def test_non_string_keys_are_errors(tmp_path):
     assert err.line == 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG ctsim/core/scenario.py:318 _compose_lines recurses forever on a self-referencing "
-    "YAML alias (`world: &a {nations: *a}`): RecursionError instead of ScenarioError"))
 def test_a_recursive_yaml_alias_is_an_error(tmp_path):
     path = tmp_path / "alias.yaml"
     path.write_text("name: a\nworld: &a {nations: *a}\n")

@@ -50,10 +50,30 @@ class ScenarioError(ValueError):
         super().__init__(text)
 
 
+def _accepts_bool(annotation: Any) -> bool:
+    """Whether a field's type admits a boolean (``bool``, ``Any`` or a union with them)."""
+    if annotation is bool or annotation is Any:
+        return True
+    return any(_accepts_bool(a) for a in getattr(annotation, "__args__", ()) or ())
+
+
 class _Strict(BaseModel):
-    """Base for every section: unknown keys are errors, values are frozen after loading."""
+    """Base for every section: unknown keys are errors, values are frozen after loading.
+
+    A YAML ``true``/``false`` is accepted only where a boolean is meant: pydantic would
+    otherwise read ``steps: true`` as 1.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, bool):
+            field = cls.model_fields.get(info.field_name)
+            if field is not None and not _accepts_bool(field.annotation):
+                raise ValueError(f"expected a number or a name, not {str(value).lower()}")
+        return value
 
 
 class Dist(_Strict):
@@ -314,7 +334,12 @@ def _compose_lines(text: str) -> dict[str, int]:
     except yaml.YAMLError:
         return lines
 
+    seen: set[int] = set()
+
     def walk(node: yaml.Node, prefix: str) -> None:
+        if id(node) in seen:  # an alias points back up: do not follow it twice
+            return
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
@@ -349,12 +374,24 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         raise ScenarioError(shown, "", f"not valid YAML: {problem}", line) from None
     if data is None:
         data = {}
+    if _recursive(data):
+        raise ScenarioError(shown, "", "a YAML alias refers to itself (a recursive structure)")
     if not isinstance(data, dict):
         raise ScenarioError(shown, "", f"expected a mapping of keys, found {_kind(data)}")
     bad = [k for k in data if not isinstance(k, str)]
     if bad:
         raise ScenarioError(shown, str(bad[0]), "keys must be names")
     return data, _compose_lines(text)
+
+
+def _recursive(value: Any, path: tuple[int, ...] = ()) -> bool:
+    """Whether a loaded YAML value contains itself (a recursive alias)."""
+    if isinstance(value, dict | list):
+        if id(value) in path:
+            return True
+        items = value.values() if isinstance(value, dict) else value
+        return any(_recursive(v, (*path, id(value))) for v in items)
+    return False
 
 
 def _kind(value: Any) -> str:
@@ -517,12 +554,15 @@ def _plain(message: str) -> str:
 def _section_fields(loc: list[str], root: type[BaseModel]) -> list[str]:
     """Known key names at the level of ``loc[-1]``, walking the schema from ``root``."""
     model: Any = root
+    skip_key = False
     for part in loc[:-1]:
-        if part.isdigit():
+        if part.isdigit() or skip_key:  # a list index, or the key of a dict of sections
+            skip_key = False
             continue
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
             return []
+        skip_key = getattr(field.annotation, "__origin__", None) is dict
         model = _model_in(field.annotation)
         if model is None:
             return []
@@ -576,10 +616,12 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
                 fail(f"relations.treaties.{i}", f"a treaty needs two nations, got '{a}' twice")
     nations = scenario.world.nations
     if isinstance(nations, list):
+        families = scenario.world.legal_families
+        main_family = max(families, key=lambda f: families[f])
         attr_values = {
             "region": {n.region for n in nations},
             "bloc": {n.bloc for n in nations},
-            "legal_family": {n.legal_family for n in nations if n.legal_family},
+            "legal_family": {n.legal_family or main_family for n in nations},
         }
     else:
         attr_values = {
@@ -590,6 +632,8 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
     for i, inst in enumerate(scenario.cooperation.institutions):
         key = f"cooperation.institutions.{i}.members"
         if isinstance(inst.members, list):
+            if not inst.members:
+                fail(key, "an institution needs at least one member")
             for name in inst.members:
                 if name not in known:
                     unknown(key, name)
