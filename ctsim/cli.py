@@ -234,6 +234,35 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
 
 
 @cli.command()
+@click.option("--scenario", type=click.Path(path_type=Path, dir_okay=False),
+              help="Scenario for free exploration (default: scenarios/baseline.yaml).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; keep 127.0.0.1 unless the class connects over "
+                   "the network.")
+def app(scenario: Path | None, port: int, host: str) -> None:
+    """Serve the teaching app: lessons, controls, the live trust network and outcomes."""
+    import importlib.util
+    import os
+    import subprocess
+
+    if importlib.util.find_spec("solara") is None:
+        raise UserError("the app needs its extra: pip install 'ctsim[viz]'")
+    env = dict(os.environ)
+    if scenario is not None:
+        load_scenario(scenario)  # a mistake is the one-line error, before anything starts
+        env["CTSIM_APP_SCENARIO"] = str(scenario.resolve())
+    click.echo(f"ctsim app on http://{host}:{port} (Ctrl-C to stop)", err=True)
+    cmd = [sys.executable, "-m", "solara", "run", "ctsim.app:Page", "--host", host,
+           "--port", str(port), "--production", "--no-open"]
+    try:
+        code = subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        code = 0
+    sys.exit(code)
+
+
+@cli.command()
 @click.argument("results", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Where to write REPORT.md and figures/ (default: RESULTS itself).")

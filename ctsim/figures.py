@@ -75,6 +75,95 @@ def outcomes_over_time(timeseries: pd.DataFrame, scenario: str) -> Figure:
     return fig
 
 
+def network_layout(model: CooperationModel) -> dict[int, np.ndarray]:
+    """Node positions for the trust network: a spring layout on initial trust (seeded).
+
+    Nations that trust each other from the start sit close together, so blocs form
+    visible clusters; the layout stays fixed while trust changes.
+    """
+    w = model.world
+    n = w.n
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    t0 = (w.trust0 + w.trust0.T) / 2
+    graph.add_weighted_edges_from((i, j, float(t0[i, j]) ** 2)
+                                  for i in range(n) for j in range(i + 1, n))
+    return nx.spring_layout(graph, seed=1, weight="weight", k=1.6 / np.sqrt(max(n, 1)))
+
+
+GAINED, LOST, STEADY = "#1a9850", "#d73027", "#555555"
+
+
+def draw_trust_network(ax, model: CooperationModel, pos: dict, matrix: np.ndarray,
+                       min_trust: float = 0.5, leaks=(), joint=(), labels: bool = True,
+                       compare_with: np.ndarray | None = None) -> None:
+    """Draw one trust network on ``ax``.
+
+    Args:
+        ax: the axes.
+        model: the model (nations, blocs, capacities, institutions).
+        pos: node positions (:func:`network_layout`).
+        matrix: the directed trust matrix to draw; an edge joins two nations whose mutual
+            trust (mean of both directions) is at least ``min_trust``, thicker when higher.
+        leaks: (sender, leaker) pairs to mark in red (this week's leaks).
+        joint: (disrupter, partner) pairs to mark in green (this week's joint disruptions).
+        labels: whether to write nation names (only up to 40 nations).
+        compare_with: an earlier trust matrix: edges that gained more than 0.02 are
+            green, those that lost are red.
+    """
+    from matplotlib.collections import LineCollection
+
+    w = model.world
+    n = w.n
+    mutual = (matrix + matrix.T) / 2
+    change = mutual - (compare_with + compare_with.T) / 2 if compare_with is not None else None
+    segments, colours, widths = [], [], []
+    for i in range(n):
+        for j in range(i + 1, n):
+            moved = change is not None and abs(change[i, j]) > 0.02
+            if mutual[i, j] >= min_trust or moved:
+                colour = STEADY
+                if moved:
+                    colour = GAINED if change[i, j] > 0 else LOST
+                segments.append((pos[i], pos[j]))
+                colours.append(colour)
+                widths.append(0.4 + 3 * max(mutual[i, j] - 0.3, 0.0))
+    ax.add_collection(LineCollection(segments, colors=colours, linewidths=widths, alpha=0.35,
+                                     zorder=1))
+    for pairs, colour in ((leaks, LOST), (joint, GAINED)):
+        if len(pairs):
+            ax.add_collection(LineCollection([(pos[a], pos[b]) for a, b in pairs],
+                                             colors=colour, linewidths=3.5, alpha=0.9,
+                                             zorder=2))
+    for h, name in enumerate(w.inst_names):
+        members = np.flatnonzero(w.members[h])
+        if len(members) == 0:
+            continue
+        centre = np.mean([pos[i] for i in members], axis=0)
+        ax.scatter(*centre, marker="s", s=160, color="black", zorder=3)
+        ax.annotate(name, centre, xytext=(0, -14), textcoords="offset points",
+                    ha="center", fontsize=7, zorder=4)
+    node_colours = [BLOC_COLOURS[b % len(BLOC_COLOURS)] for b in w.bloc]
+    ax.scatter([pos[i][0] for i in range(n)], [pos[i][1] for i in range(n)],
+               s=40 + 360 * w.capacity, c=node_colours, edgecolors="white", zorder=2.5)
+    if labels and n <= 40:
+        for i in range(n):
+            ax.annotate(w.names[i], pos[i], xytext=(0, 7), textcoords="offset points",
+                        ha="center", fontsize=6, zorder=4)
+    ax.autoscale_view()
+    ax.set_axis_off()
+
+
+def network_legend(model: CooperationModel, extra: list[tuple[str, str]]) -> list:
+    """Legend handles: blocs, institutions and the coloured edge kinds in ``extra``."""
+    w = model.world
+    handles = [plt.Line2D([], [], marker="o", ls="", color=BLOC_COLOURS[b % len(BLOC_COLOURS)],
+                          label=f"bloc {name}") for b, name in enumerate(w.bloc_names)]
+    handles.append(plt.Line2D([], [], marker="s", ls="", color="black", label="institution"))
+    handles += [plt.Line2D([], [], color=colour, lw=2.5, label=label) for colour, label in extra]
+    return handles
+
+
 def trust_network(model: CooperationModel, scenario: str, min_trust: float = 0.5) -> Figure:
     """The trust network at the start and at the end of one run, side by side.
 
@@ -84,45 +173,13 @@ def trust_network(model: CooperationModel, scenario: str, min_trust: float = 0.5
     green and those that fell are red. Squares mark institutions at their members' centre.
     """
     w = model.world
-    n = w.n
-    layout_graph = nx.Graph()
-    layout_graph.add_nodes_from(range(n))
-    t0 = (w.trust0 + w.trust0.T) / 2
-    for i in range(n):
-        for j in range(i + 1, n):
-            layout_graph.add_edge(i, j, weight=float(t0[i, j]) ** 2)
-    pos = nx.spring_layout(layout_graph, seed=1, weight="weight", k=1.6 / np.sqrt(n))
+    pos = network_layout(model)
     fig, axes = plt.subplots(1, 2, figsize=(12, 6))
-    for ax, matrix, when in ((axes[0], w.trust0, "start"), (axes[1], model.trust, "end")):
-        mutual = (matrix + matrix.T) / 2
-        change = mutual - t0
-        for i in range(n):
-            for j in range(i + 1, n):
-                if mutual[i, j] >= min_trust or abs(change[i, j]) > 0.02:
-                    colour = ("#1a9850" if change[i, j] > 0.02 else
-                              "#d73027" if change[i, j] < -0.02 else "#555555")
-                    ax.plot(*zip(pos[i], pos[j], strict=True), color=colour,
-                            lw=0.4 + 3 * max(mutual[i, j] - 0.3, 0.0),
-                            alpha=0.6 if colour != "#555555" else 0.3, zorder=1)
-        for h, name in enumerate(w.inst_names):
-            centre = np.mean([pos[i] for i in np.flatnonzero(w.members[h])], axis=0)
-            ax.scatter(*centre, marker="s", s=160, color="black", zorder=3)
-            ax.annotate(name, centre, xytext=(0, -14), textcoords="offset points",
-                        ha="center", fontsize=7, zorder=4)
-        colours = [BLOC_COLOURS[b % len(BLOC_COLOURS)] for b in w.bloc]
-        ax.scatter([pos[i][0] for i in range(n)], [pos[i][1] for i in range(n)],
-                   s=40 + 360 * w.capacity, c=colours, edgecolors="white", zorder=2)
-        if n <= 40:
-            for i in range(n):
-                ax.annotate(w.names[i], pos[i], xytext=(0, 7), textcoords="offset points",
-                            ha="center", fontsize=6, zorder=4)
-        ax.set_title(f"trust at the {when} (mean trust {_mean_offdiag(matrix):.2f})")
-        ax.set_axis_off()
-    handles = [plt.Line2D([], [], marker="o", ls="", color=BLOC_COLOURS[b % len(BLOC_COLOURS)],
-                          label=f"bloc {name}") for b, name in enumerate(w.bloc_names)]
-    handles.append(plt.Line2D([], [], marker="s", ls="", color="black", label="institution"))
-    handles.append(plt.Line2D([], [], color="#1a9850", label="trust gained"))
-    handles.append(plt.Line2D([], [], color="#d73027", label="trust lost"))
+    draw_trust_network(axes[0], model, pos, w.trust0, min_trust)
+    axes[0].set_title(f"trust at the start (mean trust {_mean_offdiag(w.trust0):.2f})")
+    draw_trust_network(axes[1], model, pos, model.trust, min_trust, compare_with=w.trust0)
+    axes[1].set_title(f"trust at the end (mean trust {_mean_offdiag(model.trust):.2f})")
+    handles = network_legend(model, [(GAINED, "trust gained"), (LOST, "trust lost")])
     fig.legend(handles=handles, loc="lower center", ncols=len(handles), frameon=False)
     fig.suptitle(f"{scenario}: trust network (grey edges: mutual trust >= {min_trust}; "
                  "node size: capacity)")

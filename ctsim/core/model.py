@@ -113,6 +113,7 @@ class CooperationModel(mesa.Model):
         # Haven evidence per base nation, and run totals.
         self.resolved_at = np.zeros(n)
         self.undisrupted_at = np.zeros(n)
+        self.week_leaks, self.week_hub_leaks, self.week_joint = [], [], []
         self.counts = metrics.Counts()
         self.counts.plots_by_base = np.zeros(n)
         self.disrupted_by_deadline = np.zeros(config.steps + 530, np.int64)  # grows if needed
@@ -124,6 +125,9 @@ class CooperationModel(mesa.Model):
     def step(self) -> None:
         """One week, in MODEL.md's order."""
         self.counts.new_week()
+        self.week_leaks: list[tuple[int, int]] = []  # (sender, leaker) this week
+        self.week_hub_leaks: list[tuple[int, int]] = []  # (sender, institution)
+        self.week_joint: list[tuple[int, int]] = []  # (disrupter, partner whose fragment helped)
         self.spawn_plots()  # 1
         new = self.collect_fragments()  # 2
         self.share_fragments(new)  # 3
@@ -333,10 +337,12 @@ class CooperationModel(mesa.Model):
         if n_leaks == 0:
             return
         penalty = self.config.trust_dynamics.leak_penalty
-        for i, j in zip(bil_from, bil_to, strict=True):
+        for i, j in zip(bil_from.tolist(), bil_to.tolist(), strict=True):
             self.trust[i, j] = rules.trust_after_leak(self.trust[i, j], penalty)
-        for i, h in zip(post_from, post_hub, strict=True):
+            self.week_leaks.append((i, j))
+        for i, h in zip(post_from.tolist(), post_hub.tolist(), strict=True):
             self.inst_trust[i, h] = rules.trust_after_leak(self.inst_trust[i, h], penalty)
+            self.week_hub_leaks.append((i, h))
         alerted = np.unique(np.concatenate([bil_plot, post_plot]))
         self.plots.evidence[alerted] = 0
         self.plots.epoch[alerted] += 1
@@ -397,6 +403,7 @@ class CooperationModel(mesa.Model):
             via, sender = rec[3, m], rec[4, m]
             partners = np.unique(sender[via == BILATERAL])
             self.trust[j, partners] = rules.trust_after_success(self.trust[j, partners], lr)
+            self.week_joint.extend((int(j), int(i)) for i in np.unique(sender) if i != j)
             hubs = np.unique(via[via >= 0])
             self.inst_trust[j, hubs] = rules.trust_after_success(self.inst_trust[j, hubs], lr)
         # Keep only receipts about plots still active (and not alerted since).

@@ -1,0 +1,322 @@
+"""The teaching app: move the barriers, watch cooperation form and break (``ctsim app``).
+
+A Solara page built on Mesa's :func:`mesa.visualization.SolaraViz`: Mesa's sidebar runs the
+model (Reset, Play/Pause, Step, speed) and shows the week; the main area holds the lesson
+picker and the controls, the live trust network, the outcomes against two reference runs
+(no cooperation, full cooperation) with the same seed, the week's counts, and a panel that
+says what the current settings mean.
+
+Each browser session has its own settings and model. Changing a control restarts the run
+with the new settings (the week goes back to 0); Reset does the same with the current ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import solara
+from matplotlib.figure import Figure
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import force_update, update_counter
+
+from ctsim import figures
+from ctsim.core.model import CooperationModel
+from ctsim.core.scenario import load_scenario
+from ctsim.lessons import CONTROLS, LESSONS, lesson
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+FREE = "free exploration"
+
+#: Overrides that turn any world into the full-cooperation reference (MODEL.md's limit).
+FULL_COOPERATION = {
+    "cooperation.regime": "bilateral", "relations.treaties": "all", "relations.trust": 1.0,
+    "relations.tension": 0.0, "world.sovereignty.mean": 0.0, "world.sovereignty.spread": 0.0,
+    "legal.harmonization": 1.0, "legal.mlat_delay": 0, "threat.leak_rate": 0.0,
+    "trust_dynamics.leak_penalty": 0.0,
+}
+
+
+def free_scenario() -> Path:
+    """The scenario of free exploration: ``ctsim app --scenario FILE``, else the baseline."""
+    return Path(os.environ.get("CTSIM_APP_SCENARIO", SCENARIOS / "baseline.yaml"))
+
+
+@dataclass
+class Settings:
+    """What the controls set: the lesson, the regime, the barriers and levers, the seed."""
+
+    lesson: str = FREE
+    regime: str = "hybrid"
+    sovereignty: float = 0.4
+    harmonization: float = 0.0
+    definition_spread: float = 0.12
+    tension: float = 0.3
+    capacity_spread: float = 0.15
+    leak_rate: float = 0.05
+    ai_detection: float = 0.0
+    seed: int = 1
+
+    def scenario_path(self) -> Path:
+        """The file the settings start from: the lesson's scenario or the free one."""
+        return free_scenario() if self.lesson == FREE else lesson(self.lesson).path
+
+    def overrides(self) -> dict[str, Any]:
+        """The controls as dotted scenario keys."""
+        return {key: getattr(self, name) for name, key in CONTROLS.items()}
+
+    @classmethod
+    def for_lesson(cls, name: str, seed: int = 1) -> Settings:
+        """Settings showing the values of a lesson's scenario (or the free scenario)."""
+        path = free_scenario() if name == FREE else lesson(name).path
+        data = load_scenario(path).model_dump(mode="python")
+        values = {}
+        for control, key in CONTROLS.items():
+            node: Any = data
+            for part in key.split("."):
+                node = node[part]
+            values[control] = node
+        return cls(lesson=name, seed=seed, **values)
+
+
+class TeachingModel(CooperationModel):
+    """A CooperationModel built from :class:`Settings`, stepped with two reference runs.
+
+    ``none`` (no cooperation) and ``full`` (every barrier lifted) run the same world from
+    the same seed, so the page can show how far the current settings sit between them.
+
+    Args:
+        settings: the controls (a copy is kept); None for the defaults.
+        scenario: ignored (Mesa's Reset passes its own scenario object).
+        rng: ignored; the seed is ``settings.seed``.
+    """
+
+    def __init__(self, settings: Settings | None = None, scenario: Any = None, rng: Any = None):
+        self.settings = copy.copy(settings or Settings.for_lesson(FREE))
+        path, overrides = self.settings.scenario_path(), self.settings.overrides()
+        super().__init__(scenario=path, rng=self.settings.seed, **overrides)
+        self.reference = {
+            "no cooperation": CooperationModel(self.config, rng=self.settings.seed,
+                                               **{"cooperation.regime": "none"}),
+            "full cooperation": CooperationModel(self.config, rng=self.settings.seed,
+                                                 **FULL_COOPERATION),
+        }
+        self.layout = figures.network_layout(self)
+
+    def step(self) -> None:
+        """One week of this run and of both references."""
+        super().step()
+        for ref in self.reference.values():
+            ref.step()
+
+
+# ---------------------------------------------------------------- what the page says
+
+
+def explain(s: Settings) -> list[str]:
+    """Plain sentences on what the current settings mean, in the terms of the literature."""
+    regime = {
+        "none": "No cooperation: each state works only with the intelligence it collects "
+                "itself.",
+        "bilateral": "Bilateral treaties only: states share with treaty partners, case by case.",
+        "multilateral": "Multilateral hubs only: states post intelligence to INTERPOL- or "
+                        "Europol-like hubs that pass it to every member concerned.",
+        "hybrid": "Treaties and hubs together, as most states cooperate today.",
+    }[s.regime]
+    lines = [regime]
+    lines.append(
+        f"Sovereignty sensitivity {s.sovereignty:.2f}: " + (
+            "states guard sensitive intelligence closely and share little of it."
+            if s.sovereignty >= 0.7 else
+            "states weigh each piece before sharing; the most sensitive often stays home."
+            if s.sovereignty >= 0.3 else "states share almost everything they learn."))
+    lines.append(
+        f"Legal harmonization {s.harmonization:.2f} and definition spread "
+        f"{s.definition_spread:.2f}: " + (
+            "laws are aligned, so shared evidence arrives fast, stands up in court, and "
+            "extradition works." if s.harmonization >= 0.6 or s.definition_spread < 0.05 else
+            "different laws and definitions of terrorism slow evidence through mutual legal "
+            "assistance, make some of it inadmissible, and block extradition."))
+    lines.append(
+        f"Geopolitical tension {s.tension:.2f}: " + (
+            "rival blocs barely trust each other; intelligence stops at the bloc's border."
+            if s.tension >= 0.6 else "blocs trust each other less than their own members."
+            if s.tension > 0.1 else "blocs make no difference to trust."))
+    lines.append(
+        f"Capacity spread {s.capacity_spread:.2f}: " + (
+            "some states can barely detect a plot; groups drift to them as safe havens."
+            if s.capacity_spread >= 0.25 else "states detect plots about equally well."))
+    lines.append(
+        f"Leak rate {s.leak_rate:.2f}: " + (
+            "shared intelligence often leaks, alerting the plotters and costing trust."
+            if s.leak_rate >= 0.15 else "leaks are rare; trust can grow with useful sharing."))
+    if s.ai_detection > 0:
+        lines.append(f"AI detection {s.ai_detection:.1f}: data analysis tools raise every "
+                     "state's detection in proportion to how widely it uses them.")
+    return lines
+
+
+# ---------------------------------------------------------------- figures for the page
+
+
+def network_figure(model: TeachingModel) -> Figure:
+    """The live trust network with this week's leaks (red) and joint disruptions (green)."""
+    fig = Figure(figsize=(6.6, 5.2), dpi=80)
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.1)
+    figures.draw_trust_network(ax, model, model.layout, model.trust, leaks=model.week_leaks,
+                               joint=model.week_joint)
+    handles = figures.network_legend(model, [(figures.LOST, "leak this week"),
+                                             (figures.GAINED, "joint disruption")])
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncols=3,
+              frameon=False, fontsize=7)
+    ax.set_title(f"trust network, week {model.steps} (node size: capacity)", fontsize=10)
+    return fig
+
+
+def outcomes_figure(model: TeachingModel) -> Figure:
+    """Disruption rate to date and attacks so far, against the two reference runs."""
+    fig = Figure(figsize=(6.6, 4.6), dpi=80)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    fig.subplots_adjust(left=0.15, right=0.97, top=0.92, bottom=0.1, hspace=0.12)
+    runs = {"current settings": (model, "#1f78b4", "-"),
+            "no cooperation": (model.reference["no cooperation"], "#7f7f7f", "--"),
+            "full cooperation": (model.reference["full cooperation"], "#1a9850", "--")}
+    for label, (m, colour, style) in runs.items():
+        data = m.datacollector.model_vars
+        weeks = np.arange(len(data["attacks"]))
+        top.plot(weeks, data["disruption_rate"], color=colour, ls=style, lw=2, label=label)
+        bottom.plot(weeks, data["attacks"], color=colour, ls=style, lw=2, label=label)
+    top.set_ylabel("disruption rate\nto date")
+    top.set_ylim(0, 1)
+    top.legend(loc="upper left", fontsize=7, frameon=False, ncols=3)
+    bottom.set_ylabel("attacks so far\n(count)")
+    bottom.set_xlabel("week")
+    bottom.set_ylim(bottom=0)
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+        ax.set_xlim(0, max(model.config.steps, 1))
+    top.set_title("outcomes against the references (same world, same seed)", fontsize=10)
+    return fig
+
+
+# ---------------------------------------------------------------- components
+
+
+@solara.component
+def LessonCard(settings: Settings):
+    """The lesson's question and what to notice, or the free-exploration note."""
+    if settings.lesson == FREE:
+        with solara.Card("Free exploration", margin=0):
+            solara.Markdown("Pick a lesson above, or move the controls and watch what changes. "
+                            "Each change restarts the run; press ▶ to play.")
+        return
+    item = lesson(settings.lesson)
+    with solara.Card(item.title, margin=0):
+        solara.Markdown(f"**{item.question}**\n\n**Things to notice**\n\n"
+                        + "\n".join(f"- {x}" for x in item.notice)
+                        + "\n\n**Things to try**\n\n" + "\n".join(f"- {x}" for x in item.try_))
+
+
+@solara.component
+def Controls(settings: Settings, apply):
+    """The lesson picker and the controls; any change restarts the run."""
+    def set_value(name: str):
+        def setter(value):
+            apply(**{name: value})
+        return setter
+
+    names = [FREE, *(x.name for x in LESSONS)]
+    titles = {FREE: FREE, **{x.name: x.title for x in LESSONS}}
+    with solara.Card("Lesson and controls", margin=0):
+        solara.Select(label="lesson", values=[titles[n] for n in names],
+                      value=titles[settings.lesson],
+                      on_value=lambda t: apply(lesson=names[[titles[n] for n in names]
+                                                            .index(t)]))
+        solara.Select(label="cooperation regime",
+                      values=["none", "bilateral", "multilateral", "hybrid"],
+                      value=settings.regime, on_value=set_value("regime"))
+        sliders = [("sovereignty", "sovereignty sensitivity", 0.0, 1.0),
+                   ("harmonization", "legal harmonization", 0.0, 1.0),
+                   ("definition_spread", "spread of legal definitions", 0.0, 0.45),
+                   ("tension", "geopolitical tension", 0.0, 1.0),
+                   ("capacity_spread", "capacity spread", 0.0, 0.45),
+                   ("leak_rate", "leak rate", 0.0, 0.5),
+                   ("ai_detection", "AI detection boost", 0.0, 2.0)]
+        for name, label, low, high in sliders:
+            solara.SliderFloat(label, value=getattr(settings, name), min=low, max=high,
+                               step=0.05, on_value=set_value(name), thumb_label=True)
+        solara.SliderInt("seed", value=settings.seed, min=1, max=100,
+                         on_value=set_value("seed"), thumb_label=True)
+
+
+@solara.component
+def Counts(model: TeachingModel):
+    """This run's counts so far."""
+    update_counter.get()
+    t = model.counts.total
+    rate = model.datacollector.model_vars["disruption_rate"][-1]
+    rows = [("plots active", len(model.plots.active_ids)), ("plots disrupted", t["disrupted"]),
+            ("attacks", t["attacks"]),
+            ("fragments shared (treaties)", t["shared_bilateral"]),
+            ("fragments shared (hubs)", t["shared_institutional"]), ("leaks", t["leaks"]),
+            ("disruption rate to date",
+             "-" if rate is None or not np.isfinite(rate) else f"{rate:.2f}")]
+    with solara.Card(f"Week {model.steps}", margin=0):
+        solara.Markdown("| | |\n|---|---:|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows))
+
+
+@solara.component
+def Dashboard(model: solara.Reactive, settings: solara.Reactive, holder: Settings):
+    """The main area: controls and lesson, network and outcomes, counts and explanation."""
+    update_counter.get()  # re-render after every step Mesa's controller makes
+    m = model.value
+    s = settings.value
+
+    def apply(**changes):
+        new = Settings.for_lesson(changes["lesson"], s.seed) if "lesson" in changes else \
+            Settings(**{**asdict(s), **changes})
+        for f in fields(Settings):  # Mesa's Reset rebuilds from this shared object
+            setattr(holder, f.name, getattr(new, f.name))
+        settings.set(new)
+        model.set(TeachingModel(new))
+        force_update()
+
+    with solara.Columns([4, 6]):
+        with solara.Column():
+            LessonCard(s)
+            Controls(s, apply)
+            Counts(m)
+            with solara.Card("What these settings mean", margin=0):
+                solara.Markdown("\n".join(f"- {x}" for x in explain(s)))
+        with solara.Column():
+            solara.FigureMatplotlib(network_figure(m), format="png",
+                                    dependencies=[update_counter.value, id(m)])
+            solara.FigureMatplotlib(outcomes_figure(m), format="png",
+                                    dependencies=[update_counter.value, id(m)])
+
+
+#: Keep Mesa's sidebar beside the dashboard (not over it) and narrow enough for 1280 px.
+PAGE_CSS = """
+.v-navigation-drawer { min-width: 310px !important; width: 310px !important; }
+.v-application--is-ltr .v-content,
+.v-application--is-ltr .v-main { padding-left: 310px !important; }
+.v-app-bar .v-toolbar__content { padding-left: 326px !important; }
+.solara-content-main img { max-width: 100%; height: auto; }
+"""
+
+
+@solara.component
+def Page():
+    """The app's page (``solara run ctsim.app``): Mesa's sidebar and ctsim's dashboard."""
+    solara.Style(PAGE_CSS)
+    holder = solara.use_memo(lambda: Settings.for_lesson(FREE), [])
+    settings = solara.use_reactive(copy.copy(holder))
+    model = solara.use_reactive(solara.use_memo(lambda: TeachingModel(holder), []))
+    SolaraViz(model, components=[], model_params={"settings": holder},
+              name="ctsim: trust barriers in counter-terrorism cooperation", play_interval=150)
+    Dashboard(model, settings, holder)
