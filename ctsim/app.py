@@ -163,45 +163,79 @@ def explain(s: Settings) -> list[str]:
 # ---------------------------------------------------------------- figures for the page
 
 
+#: Light PNG compression: the page redraws both figures every week.
+FAST_PNG = {"compress_level": 1}
+
+REFERENCE_STYLE = {"current settings": ("#1f78b4", "-"),
+                   "no cooperation": ("#7f7f7f", "--"),
+                   "full cooperation": ("#1a9850", "--")}
+
+
+class LiveFigures:
+    """The page's two figures for one model, drawn once and updated each week.
+
+    Rebuilding a matplotlib figure costs far more than changing the data of the one that
+    is there, and the page redraws after every step.
+    """
+
+    def __init__(self, model: TeachingModel):
+        self.network = Figure(figsize=(6.6, 5.2), dpi=80)
+        ax = self.network.subplots()
+        self.network.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.1)
+        self.artists = figures.draw_trust_network(ax, model, model.layout, model.trust)
+        handles = figures.network_legend(model, [(figures.LOST, "leak this week"),
+                                                 (figures.GAINED, "joint disruption")])
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncols=3,
+                  frameon=False, fontsize=7)
+        self.network_title = ax.set_title("", fontsize=10)
+
+        self.outcomes = Figure(figsize=(6.6, 4.6), dpi=80)
+        top, bottom = self.outcomes.subplots(2, 1, sharex=True)
+        self.outcomes.subplots_adjust(left=0.15, right=0.97, top=0.92, bottom=0.1,
+                                      hspace=0.12)
+        self.lines = {}
+        for label, (colour, style) in REFERENCE_STYLE.items():
+            rate, = top.plot([], [], color=colour, ls=style, lw=2, label=label)
+            attacks, = bottom.plot([], [], color=colour, ls=style, lw=2, label=label)
+            self.lines[label] = (rate, attacks)
+        top.set_ylabel("disruption rate\nto date")
+        top.set_ylim(0, 1)
+        top.legend(loc="upper left", fontsize=7, frameon=False, ncols=3)
+        bottom.set_ylabel("attacks so far\n(count)")
+        bottom.set_xlabel("week")
+        for axis in (top, bottom):
+            axis.grid(alpha=0.3)
+            axis.set_xlim(0, max(model.config.steps, 1))
+        top.set_title("outcomes against the references (same world, same seed)", fontsize=10)
+        self.attacks_axis = bottom
+        self.update(model)
+
+    def update(self, model: TeachingModel) -> None:
+        """Show ``model`` as it is now."""
+        self.artists.update(model, model.layout, model.trust, model.week_leaks,
+                            model.week_joint)
+        self.network_title.set_text(f"trust network, week {model.steps} "
+                                    "(node size: capacity)")
+        runs = {"current settings": model, **model.reference}
+        top_attacks = 1.0
+        for label, run in runs.items():
+            data = run.datacollector.model_vars
+            weeks = np.arange(len(data["attacks"]))
+            rate_line, attack_line = self.lines[label]
+            rate_line.set_data(weeks, np.array(data["disruption_rate"], float))
+            attack_line.set_data(weeks, data["attacks"])
+            top_attacks = max(top_attacks, max(data["attacks"]))
+        self.attacks_axis.set_ylim(0, top_attacks * 1.1)
+
+
 def network_figure(model: TeachingModel) -> Figure:
     """The live trust network with this week's leaks (red) and joint disruptions (green)."""
-    fig = Figure(figsize=(6.6, 5.2), dpi=80)
-    ax = fig.subplots()
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.1)
-    figures.draw_trust_network(ax, model, model.layout, model.trust, leaks=model.week_leaks,
-                               joint=model.week_joint)
-    handles = figures.network_legend(model, [(figures.LOST, "leak this week"),
-                                             (figures.GAINED, "joint disruption")])
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncols=3,
-              frameon=False, fontsize=7)
-    ax.set_title(f"trust network, week {model.steps} (node size: capacity)", fontsize=10)
-    return fig
+    return LiveFigures(model).network
 
 
 def outcomes_figure(model: TeachingModel) -> Figure:
     """Disruption rate to date and attacks so far, against the two reference runs."""
-    fig = Figure(figsize=(6.6, 4.6), dpi=80)
-    top, bottom = fig.subplots(2, 1, sharex=True)
-    fig.subplots_adjust(left=0.15, right=0.97, top=0.92, bottom=0.1, hspace=0.12)
-    runs = {"current settings": (model, "#1f78b4", "-"),
-            "no cooperation": (model.reference["no cooperation"], "#7f7f7f", "--"),
-            "full cooperation": (model.reference["full cooperation"], "#1a9850", "--")}
-    for label, (m, colour, style) in runs.items():
-        data = m.datacollector.model_vars
-        weeks = np.arange(len(data["attacks"]))
-        top.plot(weeks, data["disruption_rate"], color=colour, ls=style, lw=2, label=label)
-        bottom.plot(weeks, data["attacks"], color=colour, ls=style, lw=2, label=label)
-    top.set_ylabel("disruption rate\nto date")
-    top.set_ylim(0, 1)
-    top.legend(loc="upper left", fontsize=7, frameon=False, ncols=3)
-    bottom.set_ylabel("attacks so far\n(count)")
-    bottom.set_xlabel("week")
-    bottom.set_ylim(bottom=0)
-    for ax in (top, bottom):
-        ax.grid(alpha=0.3)
-        ax.set_xlim(0, max(model.config.steps, 1))
-    top.set_title("outcomes against the references (same world, same seed)", fontsize=10)
-    return fig
+    return LiveFigures(model).outcomes
 
 
 # ---------------------------------------------------------------- components
@@ -294,10 +328,11 @@ def Dashboard(model: solara.Reactive, settings: solara.Reactive, holder: Setting
             with solara.Card("What these settings mean", margin=0):
                 solara.Markdown("\n".join(f"- {x}" for x in explain(s)))
         with solara.Column():
-            solara.FigureMatplotlib(network_figure(m), format="png",
-                                    dependencies=[update_counter.value, id(m)])
-            solara.FigureMatplotlib(outcomes_figure(m), format="png",
-                                    dependencies=[update_counter.value, id(m)])
+            live = solara.use_memo(lambda: LiveFigures(m), [id(m)])
+            live.update(m)
+            for fig in (live.network, live.outcomes):
+                solara.FigureMatplotlib(fig, format="png", pil_kwargs=FAST_PNG,
+                                        dependencies=[update_counter.value, id(m)])
 
 
 #: Keep Mesa's sidebar beside the dashboard (not over it) and narrow enough for 1280 px.

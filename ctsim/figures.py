@@ -6,6 +6,7 @@ Each function returns a :class:`matplotlib.figure.Figure` and draws nothing on s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
@@ -94,27 +96,10 @@ def network_layout(model: CooperationModel) -> dict[int, np.ndarray]:
 GAINED, LOST, STEADY = "#1a9850", "#d73027", "#555555"
 
 
-def draw_trust_network(ax, model: CooperationModel, pos: dict, matrix: np.ndarray,
-                       min_trust: float = 0.5, leaks=(), joint=(), labels: bool = True,
-                       compare_with: np.ndarray | None = None) -> None:
-    """Draw one trust network on ``ax``.
-
-    Args:
-        ax: the axes.
-        model: the model (nations, blocs, capacities, institutions).
-        pos: node positions (:func:`network_layout`).
-        matrix: the directed trust matrix to draw; an edge joins two nations whose mutual
-            trust (mean of both directions) is at least ``min_trust``, thicker when higher.
-        leaks: (sender, leaker) pairs to mark in red (this week's leaks).
-        joint: (disrupter, partner) pairs to mark in green (this week's joint disruptions).
-        labels: whether to write nation names (only up to 40 nations).
-        compare_with: an earlier trust matrix: edges that gained more than 0.02 are
-            green, those that lost are red.
-    """
-    from matplotlib.collections import LineCollection
-
-    w = model.world
-    n = w.n
+def trust_edges(model: CooperationModel, pos: dict, matrix: np.ndarray, min_trust: float = 0.5,
+                compare_with: np.ndarray | None = None) -> tuple[list, list, list]:
+    """Segments, colours and widths of the trust network's edges (see draw_trust_network)."""
+    n = model.world.n
     mutual = (matrix + matrix.T) / 2
     change = mutual - (compare_with + compare_with.T) / 2 if compare_with is not None else None
     segments, colours, widths = [], [], []
@@ -128,13 +113,56 @@ def draw_trust_network(ax, model: CooperationModel, pos: dict, matrix: np.ndarra
                 segments.append((pos[i], pos[j]))
                 colours.append(colour)
                 widths.append(0.4 + 3 * max(mutual[i, j] - 0.3, 0.0))
-    ax.add_collection(LineCollection(segments, colors=colours, linewidths=widths, alpha=0.35,
-                                     zorder=1))
+    return segments, colours, widths
+
+
+@dataclass
+class NetworkArtists:
+    """The parts of a drawn trust network that change from week to week."""
+
+    edges: LineCollection
+    leaks: LineCollection
+    joint: LineCollection
+
+    def update(self, model: CooperationModel, pos: dict, matrix: np.ndarray, leaks=(),
+               joint=(), min_trust: float = 0.5) -> None:
+        """Redraw edges for ``matrix`` and this week's leaks and joint disruptions."""
+        segments, colours, widths = trust_edges(model, pos, matrix, min_trust)
+        self.edges.set_segments(segments)
+        self.edges.set_color(colours)
+        self.edges.set_linewidths(widths)
+        self.leaks.set_segments([(pos[a], pos[b]) for a, b in leaks])
+        self.joint.set_segments([(pos[a], pos[b]) for a, b in joint])
+
+
+def draw_trust_network(ax, model: CooperationModel, pos: dict, matrix: np.ndarray,
+                       min_trust: float = 0.5, leaks=(), joint=(), labels: bool = True,
+                       compare_with: np.ndarray | None = None) -> NetworkArtists:
+    """Draw one trust network on ``ax``; return the artists that change week to week.
+
+    Args:
+        ax: the axes.
+        model: the model (nations, blocs, capacities, institutions).
+        pos: node positions (:func:`network_layout`).
+        matrix: the directed trust matrix to draw; an edge joins two nations whose mutual
+            trust (mean of both directions) is at least ``min_trust``, thicker when higher.
+        leaks: (sender, leaker) pairs to mark in red (this week's leaks).
+        joint: (disrupter, partner) pairs to mark in green (this week's joint disruptions).
+        labels: whether to write nation names (only up to 40 nations).
+        compare_with: an earlier trust matrix: edges that gained more than 0.02 are
+            green, those that lost are red.
+    """
+    w = model.world
+    n = w.n
+    segments, colours, widths = trust_edges(model, pos, matrix, min_trust, compare_with)
+    edges = LineCollection(segments, colors=colours, linewidths=widths, alpha=0.35, zorder=1)
+    ax.add_collection(edges)
+    marked = []
     for pairs, colour in ((leaks, LOST), (joint, GAINED)):
-        if len(pairs):
-            ax.add_collection(LineCollection([(pos[a], pos[b]) for a, b in pairs],
-                                             colors=colour, linewidths=3.5, alpha=0.9,
-                                             zorder=2))
+        lc = LineCollection([(pos[a], pos[b]) for a, b in pairs], colors=colour,
+                            linewidths=3.5, alpha=0.9, zorder=2)
+        ax.add_collection(lc)
+        marked.append(lc)
     for h, name in enumerate(w.inst_names):
         members = np.flatnonzero(w.members[h])
         if len(members) == 0:
@@ -152,6 +180,7 @@ def draw_trust_network(ax, model: CooperationModel, pos: dict, matrix: np.ndarra
                         ha="center", fontsize=6, zorder=4)
     ax.autoscale_view()
     ax.set_axis_off()
+    return NetworkArtists(edges, *marked)
 
 
 def network_legend(model: CooperationModel, extra: list[tuple[str, str]]) -> list:
