@@ -25,7 +25,7 @@ COUNTED = (
 
 #: The run outcomes every summary holds, in this order, with their meaning and unit.
 METRICS: dict[str, str] = {
-    "disruption_rate": "share of resolved plots that were disrupted (0..1)",
+    "disruption_rate": "share of settled plots that were disrupted (0..1)",
     "plots": "plots spawned (count)",
     "disrupted": "plots disrupted whose attack week fell within the run (count)",
     "attacks": "plots that reached their attack (count)",

@@ -309,9 +309,13 @@ class CooperationModel(mesa.Model):
         hub_floor[rvia >= 0] = w.inst_harmonization[rvia[rvia >= 0]]
         admissible = self.rng.random(len(rows)) < rules.admissibility(compat, hub_floor)
         fresh = np.flatnonzero(admissible & ~f.held[rfrag, rslot])
-        # Count each (fragment, slot) once even if it came by two ways this week.
-        f.stamp[rfrag[fresh], rslot[fresh]] = fresh
-        take = fresh[f.stamp[rfrag[fresh], rslot[fresh]] == fresh]
+        # Count each (fragment, slot) once even if it came by two ways this week: the first
+        # delivery in order (bilateral before hubs) is the one counted. ufunc.at handles
+        # repeated indices one by one, so this does not depend on assignment order.
+        where = (rfrag[fresh], rslot[fresh])
+        f.stamp[where] = np.iinfo(np.int64).max
+        np.minimum.at(f.stamp, where, fresh)
+        take = fresh[f.stamp[where] == fresh]
         f.held[rfrag[take], rslot[take]] = True
         np.add.at(plots.evidence, (rpid[take], rslot[take]), 1)
         self.receipts.append(

@@ -201,10 +201,11 @@ def effective_sovereignty(sovereignty: ArrayLike, surge: float, surging: ArrayLi
 
 
 def extradition_probability(compatibility: ArrayLike, has_treaty: ArrayLike) -> Float:
-    """Chance an extradition request from the disrupting nation to the group's base succeeds.
+    """Chance an extradition request from the disrupting nation to the plot's base succeeds.
 
     MODEL.md step 6 (Prosecute): ``c[base, j]`` where a treaty exists, 0 without one
-    (dual criminality fails where legal definitions diverge).
+    (dual criminality fails where legal definitions diverge). The base is where the plot
+    was spawned (docs/ODD.md, choices).
     """
     return np.where(np.asarray(has_treaty, bool), np.asarray(compatibility, float), 0.0)
 

@@ -5,8 +5,9 @@ A scenario is a YAML file (SCENARIO_FORMAT.md) validated by the pydantic model
 Loading follows three steps:
 
 1. read the file and, recursively, the files it ``extends`` (deep merge: the child wins);
-2. apply dotted overrides (``threat.detection_rate=0.2``), from ``--set`` or model keywords;
-3. validate, then check cross references (nation names, institution members).
+2. validate, then check cross references (nation names, institution members);
+3. apply dotted overrides (``threat.detection_rate=0.2``), from ``--set`` or model keywords,
+   to the validated scenario and validate again (errors name ``<file> --set``).
 
 Anything a user can get wrong raises :class:`ScenarioError`, whose ``str`` is the one line
 ``<file>: <key.path>: <what is wrong> (line N)`` that the CLI prints after ``error:``.
@@ -461,11 +462,12 @@ def load_raw(path: str | Path) -> tuple[dict[str, Any], Origins]:
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Load, merge, override and validate a scenario file.
+    """Load, merge and validate a scenario file, then apply and validate overrides.
 
     Args:
         path: the YAML file.
-        overrides: dotted key paths to values, applied after ``extends`` and before validation.
+        overrides: dotted key paths to values, applied to the validated scenario (so list
+            items of defaults, such as ``cooperation.institutions.0.latency``, exist).
 
     Raises:
         ScenarioError: on any mistake in the file(s) or overrides, with a one-line message.
@@ -513,9 +515,12 @@ def first_error(exc: ValidationError, origins: Origins,
     ``root`` is the schema validated (default :class:`Scenario`), walked for suggestions.
     """
     errors = exc.errors(include_url=False)
-    # Prefer an unknown key, then the deepest error: within a union, the branch that matched
-    # the input's shape (a mapping for ``lead_time: {min: 30}``) reports the real problem.
-    errors.sort(key=lambda e: (e["type"] != "extra_forbidden", -len(e["loc"])))
+    # Prefer an unknown key, then an error about the value over one about its shape, then
+    # the deepest: within a union, the branch that matched the input's shape (a mapping for
+    # ``lead_time: {min: 30}``, a number for ``lead_time: 600``) reports the real problem.
+    shape_errors = {"model_type", "dict_type", "list_type", "model_attributes_type"}
+    errors.sort(key=lambda e: (e["type"] != "extra_forbidden", e["type"] in shape_errors,
+                               -len(e["loc"])))
     err = errors[0]
     loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
     key = ".".join(loc)
