@@ -103,7 +103,8 @@ LESSONS: tuple[Lesson, ...] = (
             "plot it was about is alerted, every country's evidence about it is lost, and "
             "the sender trusts the leaker less.",
             "Green edges: a joint disruption, where one country stopped a plot with a "
-            "partner's piece; each one raises the disrupter's trust in that partner.",
+            "partner's piece; each one raises the disrupter's trust in that partner, or in "
+            "the hub the piece came through.",
             "The leaks counter against the two 'fragments shared' counters: leaks from the "
             "hubs are not drawn as edges, but they are counted, and they cut the sender's "
             "trust in the hub.",
