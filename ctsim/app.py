@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import matplotlib.lines
 import numpy as np
 import solara
 from matplotlib.figure import Figure
@@ -59,6 +60,8 @@ class Settings:
     capacity_spread: float = 0.15
     leak_rate: float = 0.05
     ai_detection: float = 0.0
+    surge: float = 0.0
+    adaptive: bool = True
     seed: int = 1
 
     def scenario_path(self) -> Path:
@@ -154,6 +157,13 @@ def explain(s: Settings) -> list[str]:
         f"Leak rate {s.leak_rate:.2f}: " + (
             "shared intelligence often leaks, alerting the plotters and costing trust."
             if s.leak_rate >= 0.15 else "leaks are rare; trust can grow with useful sharing."))
+    if s.surge > 0:
+        lines.append(f"Post-attack surge {s.surge:.2f}: after an attack the victim sets its "
+                     "sovereignty concerns aside for a while and shares more, as many states "
+                     "did after 11 September 2001.")
+    lines.append("Groups move toward the states where their plots are least often disrupted "
+                 "(black crosses mark where groups are based)." if s.adaptive else
+                 "Groups stay where they are (black crosses mark their bases).")
     if s.ai_detection > 0:
         lines.append(f"AI detection {s.ai_detection:.1f}: data analysis tools raise every "
                      "state's detection in proportion to how widely it uses them.")
@@ -183,9 +193,13 @@ class LiveFigures:
         ax = self.network.subplots()
         self.network.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.1)
         self.artists = figures.draw_trust_network(ax, model, model.layout, model.trust)
+        self.bases = ax.scatter([], [], marker="x", s=70, color="black", linewidths=2,
+                                zorder=5)
         handles = figures.network_legend(model, [(figures.LOST, "leak this week"),
                                                  (figures.GAINED, "joint disruption")])
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncols=3,
+        handles.append(matplotlib.lines.Line2D([], [], marker="x", ls="", color="black",
+                                               label="group base"))
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncols=4,
                   frameon=False, fontsize=7)
         self.network_title = ax.set_title("", fontsize=10)
 
@@ -214,6 +228,8 @@ class LiveFigures:
         """Show ``model`` as it is now."""
         self.artists.update(model, model.layout, model.trust, model.week_leaks,
                             model.week_joint)
+        bases = np.unique(model.groups.base)
+        self.bases.set_offsets(np.array([model.layout[int(b)] for b in bases]).reshape(-1, 2))
         self.network_title.set_text(f"trust network, week {model.steps} "
                                     "(node size: capacity)")
         runs = {"current settings": model, **model.reference}
@@ -280,10 +296,13 @@ def Controls(settings: Settings, apply):
                    ("tension", "geopolitical tension", 0.0, 1.0),
                    ("capacity_spread", "capacity spread", 0.0, 0.45),
                    ("leak_rate", "leak rate", 0.0, 0.5),
-                   ("ai_detection", "AI detection boost", 0.0, 2.0)]
+                   ("ai_detection", "AI detection boost", 0.0, 2.0),
+                   ("surge", "post-attack surge", 0.0, 1.0)]
         for name, label, low, high in sliders:
             solara.SliderFloat(label, value=getattr(settings, name), min=low, max=high,
                                step=0.05, on_value=set_value(name), thumb_label=True)
+        solara.Checkbox(label="groups move to safe havens", value=settings.adaptive,
+                        on_value=set_value("adaptive"))
         solara.SliderInt("seed", value=settings.seed, min=1, max=100,
                          on_value=set_value("seed"), thumb_label=True)
 
@@ -294,11 +313,11 @@ def Counts(model: TeachingModel):
     update_counter.get()
     t = model.counts.total
     rate = model.datacollector.model_vars["disruption_rate"][-1]
-    rows = [("plots active", len(model.plots.active_ids)), ("plots disrupted", t["disrupted"]),
-            ("attacks", t["attacks"]),
+    rows = [("plots active", len(model.plots.active_ids)),
+            ("plots disrupted so far", t["disrupted"]), ("attacks so far", t["attacks"]),
             ("fragments shared (treaties)", t["shared_bilateral"]),
             ("fragments shared (hubs)", t["shared_institutional"]), ("leaks", t["leaks"]),
-            ("disruption rate to date",
+            ("disruption rate (plots past their attack week)",
              "-" if rate is None or not np.isfinite(rate) else f"{rate:.2f}")]
     with solara.Card(f"Week {model.steps}", margin=0):
         solara.Markdown("| | |\n|---|---:|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows))

@@ -22,6 +22,8 @@ CONTROLS: dict[str, str] = {
     "capacity_spread": "world.capacity.spread",
     "leak_rate": "threat.leak_rate",
     "ai_detection": "threat.ai_boost",
+    "surge": "threat.surge",
+    "adaptive": "threat.adaptive",
 }
 
 LESSON_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "lessons"

@@ -50,6 +50,10 @@ class ScenarioError(ValueError):
             text += f" (line {line})"
         super().__init__(text)
 
+    def __reduce__(self):
+        """Pickle with the constructor's arguments (errors cross process boundaries)."""
+        return (type(self), (self.source, self.key, self.message, self.line))
+
 
 def _accepts_bool(annotation: Any) -> bool:
     """Whether a field's type admits a boolean (``bool``, ``Any`` or a union with them)."""
