@@ -33,7 +33,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check ctsim tests benchmarks scripts
-	$(VENV)/bin/ruff format --check ctsim tests benchmarks
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py

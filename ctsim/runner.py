@@ -235,19 +235,22 @@ class DaskExecutor(Executor):
         except ImportError:
             raise RuntimeError("the dask executor needs: pip install 'ctsim[dist]'") from None
         self.cluster = None
-        if address:
-            try:
+        self.client = None
+        where = f"--scheduler {address}" if address else "local Dask cluster"
+        try:
+            if address:
                 self.client = Client(address, timeout="30s")
-            except (OSError, ValueError, TimeoutError) as exc:
-                raise RuntimeError(f"--scheduler {address}: cannot connect "
-                                   f"({type(exc).__name__}: {exc})".splitlines()[0]) from None
-        else:
-            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                        processes=True, dashboard_address=None)
-            self.client = Client(self.cluster)
-        info = self.client.scheduler_info()
-        self.workers = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
-        self.payload = self.client.scatter(payload, broadcast=True)
+            else:
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                            processes=True, dashboard_address=None)
+                self.client = Client(self.cluster)
+            info = self.client.scheduler_info()
+            self.workers = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
+            self.payload = self.client.scatter(payload, broadcast=True, timeout=60)
+        except Exception as exc:  # any failure to reach or use the cluster: one line, no trace
+            self.close()
+            text = f"{where}: cannot use the cluster ({type(exc).__name__}: {exc})"
+            raise RuntimeError(text.splitlines()[0]) from None
 
     def submit(self, batch: list):
         return self.client.submit(run_batch, self.payload, batch, pure=False)
@@ -259,7 +262,8 @@ class DaskExecutor(Executor):
         return set(done), set(rest)
 
     def close(self) -> None:
-        self.client.close()
+        if self.client is not None:
+            self.client.close()
         if self.cluster is not None:
             self.cluster.close()
 

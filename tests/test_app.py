@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("solara", reason="the app needs its extra: pip install 'ctsim[viz]'")
 
-from ctsim.app import (  # noqa: E402
+from ctsim.app import (
     FREE,
     Settings,
     TeachingModel,
@@ -26,7 +26,7 @@ from ctsim.app import (  # noqa: E402
     network_figure,
     outcomes_figure,
 )
-from ctsim.lessons import CONTROLS, LESSONS  # noqa: E402
+from ctsim.lessons import CONTROLS, LESSONS
 
 CHROMIUM = "/usr/bin/chromium"
 
