@@ -43,8 +43,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import mesa
-import numpy as np
 from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
 
 import ctsim
@@ -140,19 +138,27 @@ def git_revision() -> str:
     return rev + ("+dirty" if dirty else "")
 
 
-def environment() -> dict[str, Any]:
+def environment(packages: tuple[str, ...] = ("numpy", "mesa", "ctsim")) -> dict[str, Any]:
+    """The machine and versions a measurement was made with (shared by the benchmarks)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    versions = {}
+    for pkg in packages:
+        try:
+            versions[pkg] = version(pkg)
+        except PackageNotFoundError:
+            versions[pkg] = "not installed"
     return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
-        "numpy": np.__version__,
-        "mesa": mesa.__version__,
-        "ctsim": ctsim.__version__,
+        **versions,
         "git": git_revision(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "cpus_usable": len(affinity) if affinity is not None else os.cpu_count(),
+        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
 
 

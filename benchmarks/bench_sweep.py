@@ -74,8 +74,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -84,11 +82,13 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_model
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -373,43 +373,10 @@ def check_same_runs(configs: list[Config], factors: list[str]) -> str:
     )
 
 
-def _git(*args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-def git_revision() -> str:
-    """The commit measured, with ``+dirty`` when ctsim/ has uncommitted changes."""
-    try:
-        rev = _git("rev-parse", "--short", "HEAD")
-        dirty = _git("status", "--porcelain", "--", "ctsim")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return rev + ("+dirty" if dirty else "")
-
-
 def environment() -> dict[str, Any]:
-    from importlib.metadata import version
-
-    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    versions = {}
-    for pkg in ("ctsim", "mesa", "numpy", "pandas", "pyarrow", "dask", "distributed", "psutil"):
-        try:
-            versions[pkg] = version(pkg)
-        except Exception:
-            versions[pkg] = "not installed"
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        **versions,
-        "git": git_revision(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(affinity) if affinity is not None else os.cpu_count(),
-        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-    }
+    """The machine and versions, with the sweep's own packages."""
+    return bench_model.environment(
+        ("ctsim", "mesa", "numpy", "pandas", "pyarrow", "dask", "distributed", "psutil"))
 
 
 def write_grid(work: Path, quick: bool) -> dict[str, Any]:
