@@ -37,13 +37,20 @@ def save(fig: Figure, path: Path, fmt: str = "png") -> Path:
     return path
 
 
-def _band(ax, x, frame: pd.DataFrame, colour: str, label: str) -> None:
-    """Mean line with a 95% band (normal approximation) over the columns of ``frame``."""
+def _band(ax, x, frame: pd.DataFrame, colour: str, label: str,
+          bounds: tuple[float, float] | None = None) -> None:
+    """Mean line with a 95% band (normal approximation) over the columns of ``frame``.
+
+    ``bounds`` clips the band to the quantity's range (a share cannot leave [0, 1]).
+    """
     mean = frame.mean(axis=1)
     n = frame.notna().sum(axis=1).clip(lower=1)
     half = 1.96 * frame.std(axis=1, ddof=1).fillna(0) / np.sqrt(n)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = low.clip(*bounds), high.clip(*bounds)
     ax.plot(x, mean, color=colour, lw=2, label=label)
-    ax.fill_between(x, mean - half, mean + half, color=colour, alpha=0.2, lw=0)
+    ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
 
 
 def outcomes_over_time(timeseries: pd.DataFrame, scenario: str) -> Figure:
@@ -58,7 +65,7 @@ def outcomes_over_time(timeseries: pd.DataFrame, scenario: str) -> Figure:
     ts = timeseries[timeseries["step"] > 0]
     rate = ts.pivot(index="step", columns="replication", values="disruption_rate")
     reps = rate.shape[1]
-    _band(top, rate.index, rate, "#1f5fa8", f"mean of {reps} runs, 95% band")
+    _band(top, rate.index, rate, "#1f5fa8", f"mean of {reps} runs, 95% band", (0.0, 1.0))
     top.set_ylabel("disruption rate to date\n(share of settled plots)")
     top.set_ylim(0, 1)
     top.legend(loc="upper right", frameon=False)
@@ -68,7 +75,7 @@ def outcomes_over_time(timeseries: pd.DataFrame, scenario: str) -> Figure:
         weekly = ts.pivot(index="step", columns="replication", values=col)
         four = weekly.groupby((weekly.index - 1) // 4).sum()
         four.index = four.index * 4 + 4
-        _band(bottom, four.index, four, colour, label)
+        _band(bottom, four.index, four, colour, label, (0.0, np.inf))
     bottom.set_ylabel("events per 4 weeks\n(count, mean of runs)")
     bottom.set_xlabel("week")
     bottom.set_ylim(bottom=0)
@@ -497,7 +504,8 @@ def timeseries_by_group(ts: pd.DataFrame, group: pd.Series, column: str = "disru
     data = ts[ts["step"] > 0].assign(group=lambda d: d["run_id"].map(group))
     for i, g in enumerate(_order(data["group"])):
         wide = data[data["group"] == g].pivot(index="step", columns="run_id", values=column)
-        _band(ax, wide.index, wide, colour_for(str(g), i), str(g))
+        bounds = (0.0, 1.0) if column in ("disruption_rate", "mean_trust") else (0.0, np.inf)
+        _band(ax, wide.index, wide, colour_for(str(g), i), str(g), bounds)
     ax.set_xlabel("week")
     ax.set_ylabel(metric_label(column) if column != "disruption_rate" else
                   "disruption rate to date (share of settled plots)")
