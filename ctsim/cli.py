@@ -65,10 +65,11 @@ class _Group(click.Group):
             raise UserError(str(exc)) from None
 
 
-def _progress(quiet: bool) -> Progress:
+def _progress(quiet: bool, *extra: TextColumn) -> Progress:
+    """A progress bar on stderr: done of total, any ``extra`` columns, time left."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=Console(stderr=True), disable=quiet,
-                    transient=True)
+                    *extra, TimeRemainingColumn(), console=Console(stderr=True),
+                    disable=quiet, transient=True)
 
 
 def _fmt(x: float | None) -> str:
@@ -305,10 +306,7 @@ def sweep(experiment: Path, workers: int, executor: str, scheduler: str | None, 
     out = out or Path("results") / loaded.spec.name
     total = len(plan_runs(loaded))
     failed = 0
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("failed {task.fields[failed]}"), TimeRemainingColumn(),
-                        console=Console(stderr=True), disable=quiet, transient=True)
-    with progress as bar:
+    with _progress(quiet, TextColumn("failed {task.fields[failed]}")) as bar:
         task = bar.add_task(loaded.spec.name, total=total, failed=0)
 
         def advance(n: int, n_failed: int) -> None:

@@ -321,13 +321,12 @@ def summarize_groups(runs: pd.DataFrame, keys: list[str], metric: str) -> pd.Dat
 
     Failed runs and NaN values are left out.
     """
-    from scipy import stats
+    from ctsim.runner import t_halfwidth
 
     ok = runs[(runs.get("status", "ok") == "ok") & runs[metric].notna()]
     g = ok.groupby(keys, sort=True)[metric]
     out = g.agg(["mean", "std", "count"]).reset_index()
-    t = stats.t.ppf(0.975, np.maximum(out["count"] - 1, 1))
-    half = np.where(out["count"] > 1, t * out["std"].fillna(0) / np.sqrt(out["count"]), 0.0)
+    half = t_halfwidth(out["std"], out["count"])
     out["lo"], out["hi"] = out["mean"] - half, out["mean"] + half
     return out
 

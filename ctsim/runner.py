@@ -78,8 +78,19 @@ def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float,
     m = float(x.mean())
     if len(x) == 1:
         return m, m, m
-    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    half = float(t_halfwidth(x.std(ddof=1), len(x), level))
     return m, m - half, m + half
+
+
+def t_halfwidth(std, count, level: float = 0.95):
+    """Half-width of the Student-t interval of a mean: ``t(level, n-1) * sd / sqrt(n)``.
+
+    Works on numbers or arrays (one group each); 0 where a group has a single value.
+    """
+    n = np.asarray(count, float)
+    t = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+    return np.where(n > 1, t * np.nan_to_num(np.asarray(std, float)) / np.sqrt(np.maximum(n, 1)),
+                    0.0)
 
 
 def metric_table(results: list[RunResult]) -> dict[str, dict[str, object]]:

@@ -127,7 +127,6 @@ def run_sweep(
     meta = run_rows(loaded, runs)
     done = store.done_ids() if resume else set()
     todo = [r for r in runs if r.run_id not in done]
-    failed = 0
     ex = None
     if todo:
         payload = Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
@@ -138,9 +137,7 @@ def run_sweep(
                                    indent=2).encode())
 
     def on_batch(results: list) -> None:
-        nonlocal failed
         rows = [meta[row["run_id"]] | row for row, _ts in results]
-        failed += sum(row["status"] != "ok" for row in rows)
         store.write(rows, [ts for _row, ts in results if ts is not None])
         if on_progress:
             on_progress(len(results), sum(row["status"] != "ok" for row in rows))
