@@ -404,9 +404,7 @@ LESSONS: tuple[Lesson, ...] = (
         limits=(
             "Only the attacked country opens up, and only for a fixed time; in reality "
             "allies also open up to a victim, new laws and institutions outlast the surge, "
-            "and a surge can also bring overreach that later costs trust. The app has no "
-            "control for the surge itself: compare runs from the command line "
-            "(docs/lessons.md shows how)."
+            "and a surge can also bring overreach that later costs trust."
         ),
         claim=Claim("threat.surge", 0.0, 0.6, "disruption_rate", "higher"),
         also=(Claim("threat.surge", 0.0, 0.6, "shared_institutional", "higher"),),
