@@ -417,17 +417,28 @@ def heatmap(runs: pd.DataFrame, x: str, y: str, metric: str = "disruption_rate",
 def morris_figure(sensitivity: pd.DataFrame, metric: str = "disruption_rate",
                   title: str = "") -> Figure:
     """Morris screening: mu_star (overall effect) against sigma (interactions, non-linearity)."""
-    s = sensitivity[sensitivity["metric"] == metric]
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    s = sensitivity[sensitivity["metric"] == metric].sort_values("mu_star", ascending=False)
+    fig, ax = plt.subplots(figsize=(8.5, 5.5))
     ax.errorbar(s["mu_star"], s["sigma"], xerr=s["mu_star_conf"], fmt="o", color="#1f78b4",
                 ecolor="#a6cee3", capsize=3)
-    for _, row in s.iterrows():
-        ax.annotate(factor_label(row["factor"]), (row["mu_star"], row["sigma"]),
-                    xytext=(5, 4), textcoords="offset points", fontsize=8)
+    # Numbers at the points and a key beside the axes: names never overlap, however close.
+    key = []
+    for rank, row in enumerate(s.itertuples(), start=1):
+        ax.annotate(str(rank), (row.mu_star, row.sigma), xytext=(4, 4),
+                    textcoords="offset points", fontsize=8)
+        key.append(f"{rank}  {factor_label(row.factor)}  (mu* {row.mu_star:.3f})")
+    ax.text(1.02, 1.0, "\n".join(key), transform=ax.transAxes, va="top", fontsize=8,
+            family="monospace")
+    positive = s["mu_star"][s["mu_star"] > 0]
+    if len(positive) and positive.max() / positive.min() > 20:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    else:
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
     top = max(s["mu_star"].max(), s["sigma"].max()) * 1.1 if len(s) else 1
-    ax.plot([0, top], [0, top], color="grey", ls=":", lw=1, label="sigma = mu*")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
+    low = min(positive.min(), s["sigma"][s["sigma"] > 0].min()) * 0.9 if len(positive) else 0
+    ax.plot([low, top], [low, top], color="grey", ls=":", lw=1, label="sigma = mu*")
     ax.set_xlabel(f"mu* (mean absolute elementary effect on {metric.replace('_', ' ')})")
     ax.set_ylabel("sigma (spread of elementary effects)")
     ax.legend(loc="upper left", frameon=False)
