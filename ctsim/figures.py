@@ -374,8 +374,8 @@ def response_curves(runs: pd.DataFrame, factors: list[str], metric: str = "disru
             ax.axvline(base_values[factor], color="black", ls=":", lw=1)
         ax.set_xlabel(f"{factor_label(factor)}\n({factor})", fontsize=9)
         ax.grid(alpha=0.3)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(metric_label(metric))
+    # One y label for the figure: a long label per row would run into the rows above.
+    fig.supylabel(metric_label(metric))
     for ax in list(axes.flat)[len(factors):]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()

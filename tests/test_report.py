@@ -84,7 +84,7 @@ def test_response_curves_draw_the_stored_means(oat):
         np.testing.assert_allclose(line.get_ydata(), expected.to_numpy())
         assert line.get_color() == figures.REGIME_COLOURS[line.get_label()]
     assert "leak rate" in fig.axes[0].get_xlabel()
-    assert "disruption rate" in fig.axes[0].get_ylabel()
+    assert "disruption rate" in fig.get_supylabel()
 
 
 def test_heatmap_cells_are_the_grid_means(grid):
