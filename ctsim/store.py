@@ -21,12 +21,15 @@ from ctsim.runner import RunResult, metric_table
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    """Write ``data`` to ``path`` through a synced temporary file in the same folder and a
+    rename, so a reader (or a resumed sweep) sees the whole file or none of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -153,11 +156,12 @@ class SweepStore:
 
     @staticmethod
     def _atomic_table(table, path: Path, pq) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
-        pq.write_table(table, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        """Write a Parquet table with :func:`atomic_write`."""
+        import io
+
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer)
+        atomic_write(path, buffer.getvalue())
 
     def merge(self) -> tuple[pd.DataFrame, int]:
         """Write runs.parquet (rows by run id) and timeseries.parquet when parts have any.
