@@ -211,27 +211,24 @@ class CooperationModel(mesa.Model):
 
     def share_fragments(self, new: NDArray[np.int64]) -> None:
         """Send new fragments bilaterally and to hubs; deliver what is due this week (step 3)."""
-        if len(new):
+        if len(new) and (self.bilateral_open or self.institutional_open):
+            # The holders of the new fragments and their sovereignty this week (lowered
+            # while a post-attack surge lasts), shared by both channels.
+            sender = self.fragments.nation[new]
+            sov = rules.effective_sovereignty(
+                self.world.sovereignty[sender], self.config.threat.surge,
+                self.surge_until[sender] >= self.steps,
+            )
             if self.bilateral_open:
-                self._send_bilateral(new)
+                self._send_bilateral(new, sender, sov)
             if self.institutional_open:
-                self._post_institutional(new)
+                self._post_institutional(new, sender, sov)
         self._deliver(self.in_flight.pop(self.steps, []))
 
-    def _sender_terms(self, frags: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray]:
-        """Senders of ``frags`` and their effective sovereignty times sensitivity."""
-        f = self.fragments
-        sender = f.nation[frags]
-        sov = rules.effective_sovereignty(
-            self.world.sovereignty[sender], self.config.threat.surge,
-            self.surge_until[sender] >= self.steps,
-        )
-        return sender, sov
-
-    def _send_bilateral(self, new: NDArray[np.int64]) -> None:
+    def _send_bilateral(self, new: NDArray[np.int64], sender: NDArray[np.int64],
+                        sov: NDArray[np.float64]) -> None:
         f, plots = self.fragments, self.plots
         foot = plots.foot[f.plot[new]]
-        sender, sov = self._sender_terms(new)
         recip = np.maximum(foot, 0)
         possible = (foot >= 0) & self.channel[sender[:, None], recip]
         r, b = np.nonzero(possible)
@@ -244,9 +241,9 @@ class CooperationModel(mesa.Model):
         self.counts.add("shared_bilateral", len(r))
         self._schedule(self.steps + self.delay[i, j], new[r], b, np.full(len(r), BILATERAL), i)
 
-    def _post_institutional(self, new: NDArray[np.int64]) -> None:
+    def _post_institutional(self, new: NDArray[np.int64], sender: NDArray[np.int64],
+                            sov: NDArray[np.float64]) -> None:
         w = self.world
-        sender, sov = self._sender_terms(new)
         r, h = np.nonzero(w.members.T[sender])
         if len(r) == 0:
             return
