@@ -18,6 +18,9 @@ from rich.table import Table
 from ctsim import __version__
 from ctsim.core.scenario import Scenario, ScenarioError, load_scenario, parse_assignment
 
+#: Above this many nations, `ctsim run` draws the trust network by region (world figures).
+WORLD_FIGURES = 60
+
 #: The main metrics shown in the end-of-run tables.
 HEADLINE = ("disruption_rate", "plots", "disrupted", "attacks", "weeks_to_disruption",
             "foreign_share", "leaks", "mean_trust", "haven_concentration")
@@ -105,7 +108,7 @@ def run(scenario: str, replications: int | None, seed: int | None, steps: int | 
         sets: tuple[str, ...], out: Path | None, fmt: str, quiet: bool) -> None:
     """Run SCENARIO (a file or a shipped name) and write summary.json, timeseries.csv, figures/."""
     from ctsim import figures, store
-    from ctsim.runner import replication_seeds, run_replications
+    from ctsim.runner import haven_table, replication_seeds, run_replications
 
     sc = load(scenario, sets)
     reps = replications or sc.replications
@@ -122,8 +125,15 @@ def run(scenario: str, replications: int | None, seed: int | None, steps: int | 
     ts = store.timeseries_frame(results)
     model = results[0].model
     figures.save(figures.outcomes_over_time(ts, sc.name), out / "figures" / "outcomes", fmt)
-    figures.save(figures.trust_network(model, sc.name), out / "figures" / "trust_network", fmt)
+    network = (figures.world_trust_network if model.world.n > WORLD_FIGURES
+               else figures.trust_network)
+    figures.save(network(model, sc.name), out / "figures" / "trust_network", fmt)
     figures.save(figures.safe_havens(model, sc.name), out / "figures" / "safe_havens", fmt)
+    havens = haven_table(model.world, results)
+    store.atomic_write(out / "havens.csv", havens.to_csv(index=False, float_format="%.6g")
+                       .encode())
+    figures.save(figures.haven_ranking(havens, sc.name, reps), out / "figures" / "haven_ranking",
+                 fmt)
     if not quiet:
         table = Table(title=f"{sc.name}: {reps} runs of {steps} weeks, seed {seed}")
         table.add_column("metric")
@@ -134,7 +144,7 @@ def run(scenario: str, replications: int | None, seed: int | None, steps: int | 
             lo, hi = m["ci95"]
             table.add_row(name, _fmt(m["mean"]), f"[{_fmt(lo)}, {_fmt(hi)}]")
         Console().print(table)
-        click.echo(f"wrote {out}/summary.json, timeseries.csv, figures/")
+        click.echo(f"wrote {out}/summary.json, timeseries.csv, havens.csv, figures/")
 
 
 @cli.command()

@@ -257,6 +257,183 @@ def safe_havens(model: CooperationModel, scenario: str) -> Figure:
     return fig
 
 
+# ---------------------------------------------------------------- the real world
+
+#: One colour per region of a world (by index), for the world figures.
+REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def region_layout(model: CooperationModel) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """Node positions grouped by region, and each region's centre.
+
+    Regions sit on a circle of radius 1, each taking an arc in proportion to the square
+    root of its size; a region's nations fill a disc around its centre (a sunflower
+    pattern), its highest-capacity nations in the middle.
+    """
+    w = model.world
+    n_regions = len(w.region_names)
+    radii = _region_radii(w.region, n_regions)
+    arcs = 2 * radii + 0.06
+    angles = np.pi / 2 - 2 * np.pi * (np.cumsum(arcs) - arcs / 2) / arcs.sum()
+    centres = np.column_stack([np.cos(angles), np.sin(angles)])
+    golden = np.pi * (3 - np.sqrt(5))
+    pos: dict[int, np.ndarray] = {}
+    for r in range(n_regions):
+        members = np.flatnonzero(w.region == r)
+        order = members[np.argsort(-w.capacity[members], kind="stable")]
+        for k, i in enumerate(order):
+            rho = radii[r] * np.sqrt((k + 0.5) / max(len(order), 1))
+            pos[int(i)] = centres[r] + rho * np.array([np.cos(k * golden), np.sin(k * golden)])
+    return pos, centres
+
+
+def _region_radii(region: np.ndarray, n_regions: int) -> np.ndarray:
+    """Disc radius per region: proportional to sqrt(size), the discs filling 85% of a circle
+    of radius 1 (the unit circle the region centres sit on)."""
+    root = np.sqrt(np.maximum(np.bincount(region, minlength=n_regions), 1))
+    return root * min(0.85 * np.pi / root.sum(), 0.12)
+
+
+def region_trust(model: CooperationModel, matrix: np.ndarray) -> np.ndarray:
+    """(R, R) mean mutual trust between the nations of two regions (within, on the diagonal)."""
+    w = model.world
+    mutual = (matrix + matrix.T) / 2
+    onehot = np.eye(len(w.region_names))[w.region]  # (N, R)
+    total = onehot.T @ mutual @ onehot
+    self_pairs = onehot.T @ np.diag(np.diag(mutual)) @ onehot
+    size = onehot.sum(axis=0)
+    pairs = np.outer(size, size) - np.diag(size)
+    return np.divide(total - self_pairs, pairs, out=np.full_like(total, np.nan), where=pairs > 0)
+
+
+def world_trust_network(model: CooperationModel, scenario: str, changed: float = 0.02) -> Figure:
+    """The trust network of a large (real-world) run, laid out by region, at the end of a run.
+
+    Left: region to region, a chord's colour and width give the mean mutual trust between
+    the two regions' nations, and a ring around each region its mean trust inside. Right:
+    the single ties whose mutual trust moved by more than ``changed`` since the start
+    (green gained, red lost), and each institution at the centre of its members, labelled
+    with its members' mean trust in it at the start and at the end. Nations
+    are dots sized by capacity and coloured by bloc in both panels.
+    """
+    w = model.world
+    pos, centres = region_layout(model)
+    fig, axes = plt.subplots(1, 2, figsize=(15, 7.6))
+    cmap = plt.get_cmap("viridis")
+    end = region_trust(model, model.trust)
+    finite = end[np.isfinite(end)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    high = max(high, low + 1e-6)
+    ax = axes[0]
+    n_regions = len(w.region_names)
+    for a in range(n_regions):
+        for b in range(a + 1, n_regions):
+            if np.isfinite(end[a, b]):
+                level = (end[a, b] - low) / (high - low)
+                ax.plot(*zip(centres[a], centres[b], strict=True), color=cmap(level),
+                        lw=0.5 + 5 * level, alpha=0.8, zorder=1, solid_capstyle="round")
+    radii = _region_radii(w.region, n_regions)
+    for r in range(n_regions):
+        radius = radii[r] + 0.03
+        inside = end[r, r]
+        ring = cmap((inside - low) / (high - low)) if np.isfinite(inside) else "#cccccc"
+        ax.add_patch(plt.Circle(centres[r], radius, fill=False, lw=4, color=ring, zorder=1.5))
+    _world_nodes(ax, model, pos, centres)
+    mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(low, high))
+    fig.colorbar(mappable, ax=ax, shrink=0.6, pad=0.01, label="mean mutual trust (0..1)")
+    ax.set_title("mean trust between regions (chords) and within them (rings)")
+
+    ax = axes[1]
+    mutual, start = (model.trust + model.trust.T) / 2, (w.trust0 + w.trust0.T) / 2
+    moved = np.triu(np.abs(mutual - start) > changed, k=1)
+    gained, lost = moved & (mutual > start), moved & (mutual < start)
+    for mask, colour in ((lost, LOST), (gained, GAINED)):
+        segs = [(pos[i], pos[j]) for i, j in zip(*np.nonzero(mask), strict=True)]
+        ax.add_collection(LineCollection(segs, colors=colour, linewidths=1.2, alpha=0.6,
+                                         zorder=1))
+    for h, name in enumerate(w.inst_names):
+        members = np.flatnonzero(w.members[h])
+        if len(members):
+            centre = np.mean([pos[i] for i in members], axis=0)
+            ax.scatter(*centre, marker="s", s=110, color="black", zorder=3)
+            t0, t1 = w.inst_trust0[members, h].mean(), model.inst_trust[members, h].mean()
+            ax.annotate(f"{name} {t0:.2f}→{t1:.2f}", centre, xytext=(0, -12),
+                        textcoords="offset points",
+                        ha="center", fontsize=7, zorder=4,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                              "alpha": 0.7})
+    _world_nodes(ax, model, pos, centres)
+    ax.set_title(f"ties that moved by more than {changed}: {int(gained.sum())} gained, "
+                 f"{int(lost.sum())} lost\n(institutions: members' mean trust, start→end)")
+    handles = [plt.Line2D([], [], marker="o", ls="", color=BLOC_COLOURS[b % len(BLOC_COLOURS)],
+                          label=f"bloc {name}") for b, name in enumerate(w.bloc_names)]
+    handles += [plt.Line2D([], [], marker="s", ls="", color="black", label="institution"),
+                plt.Line2D([], [], color=GAINED, lw=2, label="trust gained"),
+                plt.Line2D([], [], color=LOST, lw=2, label="trust lost")]
+    fig.legend(handles=handles, loc="lower center", ncols=len(handles), frameon=False)
+    fig.suptitle(f"{scenario}: trust among {w.n} nations after {model.steps} weeks, by "
+                 "region (one run; node size: capacity)")
+    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
+    return fig
+
+
+def _world_nodes(ax, model: CooperationModel, pos: dict, centres: np.ndarray) -> None:
+    """Nation dots (bloc colour, capacity size) and region names outside the ring."""
+    w = model.world
+    xy = np.array([pos[i] for i in range(w.n)])
+    ax.scatter(xy[:, 0], xy[:, 1], s=6 + 60 * w.capacity ** 2,
+               c=[BLOC_COLOURS[b % len(BLOC_COLOURS)] for b in w.bloc],
+               edgecolors="white", linewidths=0.3, zorder=2.5)
+    sizes = np.bincount(w.region, minlength=len(w.region_names))
+    radii = _region_radii(w.region, len(w.region_names))
+    for r, name in enumerate(w.region_names):
+        out = centres[r] * (1 + radii[r] + 0.14)
+        ax.annotate(f"{name.replace('_', ' ')} ({sizes[r]})", out, ha="center", va="center",
+                    fontsize=8)
+    ax.set_xlim(-1.8, 1.8)
+    ax.set_ylim(-1.6, 1.6)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+
+
+def haven_ranking(table: pd.DataFrame, scenario: str, runs: int, top: int = 20) -> Figure:
+    """The ``top`` nations by share of plots based on their territory, largest first.
+
+    Args:
+        table: :func:`ctsim.runner.haven_table` (nation, region, capacity, share and its
+            95% interval).
+        scenario: the scenario's name, for the title.
+        runs: how many runs the means are over.
+        top: how many nations to show.
+    """
+    rows = table.head(top).iloc[::-1]
+    regions = list(dict.fromkeys(table["region"]))
+    colours = [REGION_COLOURS[regions.index(r) % len(REGION_COLOURS)] for r in rows["region"]]
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.8))
+    y = np.arange(len(rows))
+    err = np.vstack([rows["share"] - rows["share_ci95_lo"], rows["share_ci95_hi"] - rows["share"]])
+    ax.barh(y, rows["share"], color=colours, xerr=np.clip(err, 0, None), capsize=2,
+            error_kw={"lw": 0.8, "zorder": 3})
+    ax.set_yticks(y, [f"{n} ({c})" if c else n for n, c in zip(rows["nation"], rows["iso3"],
+                                                               strict=True)], fontsize=8)
+    for k, (share, cap) in enumerate(zip(rows["share_ci95_hi"], rows["capacity"], strict=True)):
+        ax.annotate(f"capacity {cap:.2f}", (share, k), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=7, color="#444444")
+    ax.set_xlabel("share of all plots based there (0..1; mean and 95% interval)")
+    ax.set_xlim(0, float(rows["share_ci95_hi"].max()) * 1.3 + 1e-9)
+    shown = [r for r in regions if r in set(rows["region"])]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=REGION_COLOURS[regions.index(r) %
+                                                                len(REGION_COLOURS)],
+                             label=r.replace("_", " ")) for r in shown]
+    ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=8)
+    total = float(table["share"].head(top).sum())
+    ax.set_title(f"{scenario}: where plots are based, the top {len(rows)} of {len(table)} "
+                 f"nations\n({total:.0%} of all plots; mean of {runs} runs)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------- comparisons and sweeps
 
 #: One colour per cooperation regime, the same in every figure.

@@ -16,6 +16,7 @@ from scipy import stats
 
 from ctsim.core import CooperationModel, Scenario
 from ctsim.core.metrics import METRICS
+from ctsim.core.world import World
 
 
 def replication_seeds(seed: int, count: int) -> list[int]:
@@ -26,12 +27,14 @@ def replication_seeds(seed: int, count: int) -> list[int]:
 
 @dataclass
 class RunResult:
-    """One run: its seed, outcome metrics and (optionally) its weekly time series."""
+    """One run: its seed, outcome metrics, (optionally) its weekly time series, and the
+    number of plots spawned from each nation's territory (``plots_by_base``, length N)."""
 
     seed: int
     metrics: dict[str, float]
     timeseries: pd.DataFrame | None = None
     model: CooperationModel | None = field(default=None, repr=False)
+    plots_by_base: np.ndarray | None = field(default=None, repr=False)
 
 
 def run_one(
@@ -47,7 +50,8 @@ def run_one(
         ts = model.datacollector.get_model_vars_dataframe()
         ts.index.name = "step"
         ts = ts.reset_index()
-    return RunResult(int(seed), model.metrics(), ts, model if keep_model else None)
+    return RunResult(int(seed), model.metrics(), ts, model if keep_model else None,
+                     model.counts.plots_by_base.copy())
 
 
 def run_replications(
@@ -102,6 +106,29 @@ def metric_table(results: list[RunResult]) -> dict[str, dict[str, object]]:
         out[name] = {"mean": _finite(mean), "ci95": [_finite(lo), _finite(hi)],
                      "values": [_finite(v) for v in values]}
     return out
+
+
+def haven_table(world: World, results: list[RunResult]) -> pd.DataFrame:
+    """Per nation: its share of all plots based on its territory (mean over the runs and
+    95% interval), its mean plot count, capacity and region; largest share first.
+
+    The share is each run's ``plots_by_base / plots``; the Herfindahl index of these shares
+    is the ``haven_concentration`` metric (MODEL.md, outcome metrics).
+    """
+    counts = np.stack([r.plots_by_base for r in results if r.plots_by_base is not None])
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    rows = []
+    for i, name in enumerate(world.names):
+        mean, lo, hi = mean_ci(shares[:, i])
+        rows.append({"nation": name, "iso3": world.codes[i] if world.codes else "",
+                     "region": world.region_names[world.region[i]],
+                     "bloc": world.bloc_names[world.bloc[i]],
+                     "capacity": float(world.capacity[i]), "share": mean, "share_ci95_lo": lo,
+                     "share_ci95_hi": hi, "plots": float(counts[:, i].mean())})
+    frame = pd.DataFrame(rows)
+    return frame.sort_values(["share", "nation"], ascending=[False, True], kind="stable",
+                             ignore_index=True)
 
 
 def _finite(x: float) -> float | None:

@@ -772,7 +772,7 @@ def test_institution_members_naming_two_attributes(tmp_path):
                     "    - {name: h, members: {region: north, bloc: alpha}}\n")
     err = error_of(path)
     assert err.key == "cooperation.institutions.0.members"
-    assert err.message == "name one of region, bloc or legal_family"
+    assert err.message == "name one of region, bloc, legal_family or membership"
 
 
 def test_institution_with_an_empty_member_list_is_rejected(tmp_path):

@@ -101,7 +101,7 @@ class CooperationModel(mesa.Model):
         self.fixed_footprint = None
         if isinstance(th.footprint, list):
             # A fixed footprint names the base: every group is based there.
-            self.fixed_footprint = np.array([w.names.index(x) for x in th.footprint], np.int64)
+            self.fixed_footprint = np.array([w.index(x) for x in th.footprint], np.int64)
             self.groups.base[:] = self.fixed_footprint[0]
         expected = th.groups * th.plots_per_year / 52 * config.steps  # plots in a run
         self.plots = PlotTable(width, capacity=int(1.2 * expected) + 64)

@@ -18,12 +18,15 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ctsim.data import load_dataset
 
 LEGAL_FAMILIES = ("common", "civil", "islamic", "customary", "mixed")
 REGIMES = ("none", "bilateral", "multilateral", "hybrid")
@@ -106,14 +109,42 @@ class NationSpec(_Strict):
     bloc: str = "unaligned"
     region: str = "world"
     target_weight: Annotated[float, Field(ge=0.0)] = 1.0
+    memberships: list[str] = Field(default_factory=list)
+
+
+RuleKey = Literal["region", "bloc", "legal_family", "membership"]
+#: Who belongs: everyone, listed nations (names or ISO3 codes), or one attribute's value.
+MemberRule = Literal["all"] | list[str] | dict[RuleKey, str]
+
+
+class CountryOverride(_Strict):
+    """Per-country values for a dataset world; anything left out keeps the data or the draw."""
+
+    capacity: Share | None = None
+    sovereignty: Share | None = None
+    security: Share | None = None
+    tech: Share | None = None
+    definition: Share | None = None
+    legal_family: LegalFamily | None = None
+    bloc: str | None = None
+    target_weight: Annotated[float, Field(ge=0.0)] | None = None
 
 
 class World(_Strict):
-    """The nations: generated from distributions (``nations: 30``) or listed by name."""
+    """The nations: generated (``nations: 30``), listed by name, or a dataset's real states.
 
+    With ``dataset: world`` the nations, their regions, legal families, memberships and
+    capacities come from ``ctsim/data/nations.csv``; ``include`` keeps a subset, ``blocs``
+    may give bloc rules, ``countries`` overrides single states (keyed by name or ISO3 code),
+    and sovereignty, security, tech and definition are drawn from their distributions.
+    """
+
+    dataset: Literal["world"] | None = None
+    include: MemberRule = "all"
+    countries: dict[str, CountryOverride] = Field(default_factory=dict)
     nations: Annotated[int, Field(ge=1, le=2000)] | list[NationSpec] = 30
     regions: Annotated[int, Field(ge=1, le=26)] | list[str] = 4
-    blocs: Annotated[int, Field(ge=1, le=26)] | list[str] = 3
+    blocs: Annotated[int, Field(ge=1, le=26)] | list[str] | dict[str, MemberRule] = 3
     capacity: Dist = Dist(mean=0.5, spread=0.2)
     sovereignty: Dist = Dist(mean=0.5, spread=0.2)
     security: Dist = Dist(mean=0.8, spread=0.1)
@@ -144,10 +175,29 @@ class World(_Strict):
 
     @field_validator("regions", "blocs")
     @classmethod
-    def _labels(cls, value: int | list[str]) -> int | list[str]:
+    def _labels(cls, value: Any) -> Any:
         if isinstance(value, list) and (not value or len(set(value)) != len(value)):
             raise ValueError("labels must be a non-empty list of distinct names")
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError("bloc rules need at least one bloc")
+            for bloc, rule in value.items():
+                if isinstance(rule, dict) and "bloc" in rule:
+                    raise ValueError(f"bloc '{bloc}' cannot be defined by bloc")
         return value
+
+    @model_validator(mode="after")
+    def _dataset_keys(self) -> World:
+        if self.dataset is None:
+            for key, used in (("countries", bool(self.countries)),
+                              ("include", self.include != "all"),
+                              ("blocs", isinstance(self.blocs, dict))):
+                if used:
+                    what = "bloc rules" if key == "blocs" else f"'{key}'"
+                    raise ValueError(f"{what} need a dataset (world.dataset: world)")
+        elif isinstance(self.nations, list):
+            raise ValueError("give either a dataset or a list of nations, not both")
+        return self
 
 
 class Relations(_Strict):
@@ -166,9 +216,6 @@ class Legal(_Strict):
     treaty_floor: Share = 0.6
     harmonization: Share = 0.0
     cross_family: Share = 0.6
-
-
-MemberRule = Literal["all"] | list[str] | dict[Literal["region", "bloc", "legal_family"], str]
 
 
 class InstitutionSpec(_Strict):
@@ -279,10 +326,28 @@ class Scenario(_Strict):
 
     def nation_names(self) -> list[str]:
         """The nations' names, in index order (generated names for a count)."""
-        nations = self.world.nations
-        if isinstance(nations, list):
-            return [n.name for n in nations]
-        return generated_names(nations)
+        roster = self.roster()
+        if roster is not None:
+            return list(roster.names)
+        assert isinstance(self.world.nations, int)
+        return generated_names(self.world.nations)
+
+    def roster(self) -> Roster | None:
+        """The fixed labels of a listed or dataset world (None for generated nations)."""
+        w = self.world
+        if w.dataset is not None:
+            return dataset_roster(w)
+        if isinstance(w.nations, list):
+            main = max(w.legal_families, key=lambda f: w.legal_families[f])
+            return Roster(
+                names=[n.name for n in w.nations],
+                codes=["" for _ in w.nations],
+                region=[n.region for n in w.nations],
+                bloc=[n.bloc for n in w.nations],
+                legal_family=[n.legal_family or main for n in w.nations],
+                memberships=[frozenset(n.memberships) for n in w.nations],
+            )
+        return None
 
     def with_overrides(self, overrides: Mapping[str, Any],
                        source: str = "<overrides>") -> Scenario:
@@ -293,6 +358,95 @@ class Scenario(_Strict):
         data = self.model_dump(mode="python")
         apply_overrides(data, overrides, source=source)
         return scenario_from_dict(data, source=source)
+
+
+# ---------------------------------------------------------------- rosters and member rules
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Per-nation labels known before any draw: listed nations or a dataset's states.
+
+    Lists are in nation-index order; ``codes`` holds ISO3 codes ("" for listed nations).
+    """
+
+    names: list[str]
+    codes: list[str]
+    region: list[str]
+    bloc: list[str]
+    legal_family: list[str]
+    memberships: list[frozenset[str]]
+
+    def index(self, name: str) -> int | None:
+        """Index of the nation called ``name`` or with ISO3 code ``name`` (None if none)."""
+        for i, (n, c) in enumerate(zip(self.names, self.codes, strict=True)):
+            if name in (n, c):
+                return i
+        return None
+
+    def values(self, attr: RuleKey) -> set[str]:
+        """Every value of ``attr`` some nation has."""
+        if attr == "membership":
+            return set().union(*self.memberships)
+        return set(getattr(self, attr))
+
+    def select(self, rule: MemberRule) -> list[bool]:
+        """Which nations ``rule`` takes (unknown names in a list take nobody)."""
+        return rule_mask(rule, self.names, self.codes, {
+            "region": self.region, "bloc": self.bloc, "legal_family": self.legal_family,
+        }, self.memberships)
+
+
+def rule_mask(rule: MemberRule, names: Sequence[str], codes: Sequence[str],
+              labels_of: Mapping[str, Sequence[str]],
+              memberships: Sequence[frozenset[str]]) -> list[bool]:
+    """Who a member rule takes: ``"all"``; a list of names or ISO3 codes; or one of
+    ``{region|bloc|legal_family: value}`` or ``{membership: ORG}`` (SCENARIO_FORMAT.md)."""
+    if rule == "all":
+        return [True] * len(names)
+    if isinstance(rule, list):
+        wanted = set(rule)
+        return [n in wanted or c in wanted for n, c in zip(names, codes, strict=True)]
+    ((attr, value),) = rule.items()
+    if attr == "membership":
+        return [value in m for m in memberships]
+    return [v == value for v in labels_of[attr]]
+
+
+def dataset_roster(w: World) -> Roster:
+    """The states of ``w.dataset`` that ``w.include`` keeps, with bloc rules and overrides.
+
+    A state takes the first bloc rule that matches it, else ``unaligned``; a ``countries``
+    entry may set its bloc or legal family directly.
+    """
+    assert w.dataset is not None
+    rows = load_dataset(w.dataset)
+    full = Roster(
+        names=[c.name for c in rows], codes=[c.iso3 for c in rows],
+        region=[c.region for c in rows], bloc=["unaligned"] * len(rows),
+        legal_family=[c.legal_family for c in rows],
+        memberships=[c.memberships for c in rows],
+    )
+    keep = [i for i, k in enumerate(full.select(w.include)) if k]
+    bloc = ["unaligned"] * len(rows)
+    if isinstance(w.blocs, dict):
+        for name, rule in reversed(list(w.blocs.items())):  # the first rule wins
+            for i, hit in enumerate(full.select(rule)):
+                if hit:
+                    bloc[i] = name
+    family = list(full.legal_family)
+    for key, spec in w.countries.items():
+        i = full.index(key)
+        if i is None:
+            continue  # reported by check_references
+        bloc[i] = spec.bloc or bloc[i]
+        family[i] = spec.legal_family or family[i]
+    return Roster(
+        names=[full.names[i] for i in keep], codes=[full.codes[i] for i in keep],
+        region=[full.region[i] for i in keep], bloc=[bloc[i] for i in keep],
+        legal_family=[family[i] for i in keep],
+        memberships=[full.memberships[i] for i in keep],
+    )
 
 
 # ---------------------------------------------------------------- generated names
@@ -597,10 +751,13 @@ def _suggest(loc: list[str], root: type[BaseModel]) -> str | None:
 
 
 def check_references(scenario: Scenario, origins: Origins | None = None) -> None:
-    """Check names that point elsewhere: footprints, treaties and institution members."""
+    """Check names that point elsewhere: footprints, treaties, institution members, bloc
+    rules and per-country overrides. Names may be ISO3 codes in a dataset world."""
     origins = origins or Origins("<scenario>")
+    w = scenario.world
+    roster = scenario.roster()
     names = scenario.nation_names()
-    known = set(names)
+    known = set(names) | set(roster.codes if roster else ())
 
     def fail(key: str, message: str) -> None:
         source, line = origins.locate(key)
@@ -610,6 +767,56 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
         hint = difflib.get_close_matches(name, names, n=1)
         extra = f"; did you mean '{hint[0]}'?" if hint else ""
         fail(key, f"unknown nation '{name}'{extra}")
+
+    def check_rule(key: str, rule: MemberRule, of: Roster | None) -> None:
+        if isinstance(rule, list):
+            if not rule:
+                fail(key, "needs at least one nation")
+            for name in rule:
+                if name not in known:
+                    unknown(key, name)
+            return
+        if not isinstance(rule, dict):
+            return
+        if len(rule) != 1:
+            fail(key, "name one of region, bloc, legal_family or membership")
+        (attr, value), = rule.items()
+        if of is not None:
+            present = of.values(attr)
+        elif attr == "membership":
+            present = set()
+        else:
+            present = {
+                "region": set(labels("regions", w.regions)),
+                "bloc": set(labels("blocs", w.blocs)) if not isinstance(w.blocs, dict) else set(),
+                "legal_family": set(w.legal_families),
+            }[attr]
+        if value not in present:
+            choices = ", ".join(sorted(present)) or "none"
+            fail(key, f"no nation has {attr} '{value}' (there are: {choices})")
+
+    if w.dataset is not None:
+        full = dataset_roster(w.model_copy(update={"include": "all", "countries": {}}))
+        known_all = set(full.names) | set(full.codes)
+        if isinstance(w.include, list):
+            for name in w.include:
+                if name not in known_all:
+                    hint = difflib.get_close_matches(name, full.names, n=1)
+                    extra = f"; did you mean '{hint[0]}'?" if hint else ""
+                    fail("world.include", f"'{name}' is not in dataset '{w.dataset}'{extra}")
+        else:
+            check_rule("world.include", w.include, full)
+        if not names:
+            fail("world.include", "takes no nation of the dataset")
+        if isinstance(w.blocs, dict):
+            for bloc, rule in w.blocs.items():
+                check_rule(f"world.blocs.{bloc}", rule, full)
+        for key in w.countries:
+            if key not in known:
+                where = "dataset" if key not in known_all else "included nations"
+                hint = difflib.get_close_matches(key, names, n=1)
+                extra = f"; did you mean '{hint[0]}'?" if hint else ""
+                fail(f"world.countries.{key}", f"'{key}' is not among the {where}{extra}")
 
     fp = scenario.threat.footprint
     if isinstance(fp, list):
@@ -621,38 +828,10 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
             for name in (a, b):
                 if name not in known:
                     unknown(f"relations.treaties.{i}", name)
-            if a == b:
+            if a == b or (roster and roster.index(a) == roster.index(b)):
                 fail(f"relations.treaties.{i}", f"a treaty needs two nations, got '{a}' twice")
-    nations = scenario.world.nations
-    if isinstance(nations, list):
-        families = scenario.world.legal_families
-        main_family = max(families, key=lambda f: families[f])
-        attr_values = {
-            "region": {n.region for n in nations},
-            "bloc": {n.bloc for n in nations},
-            "legal_family": {n.legal_family or main_family for n in nations},
-        }
-    else:
-        attr_values = {
-            "region": set(labels("regions", scenario.world.regions)),
-            "bloc": set(labels("blocs", scenario.world.blocs)),
-            "legal_family": set(scenario.world.legal_families),
-        }
     for i, inst in enumerate(scenario.cooperation.institutions):
-        key = f"cooperation.institutions.{i}.members"
-        if isinstance(inst.members, list):
-            if not inst.members:
-                fail(key, "an institution needs at least one member")
-            for name in inst.members:
-                if name not in known:
-                    unknown(key, name)
-        elif isinstance(inst.members, dict):
-            if len(inst.members) != 1:
-                fail(key, "name one of region, bloc or legal_family")
-            (attr, value), = inst.members.items()
-            if value not in attr_values[attr]:
-                choices = ", ".join(sorted(attr_values[attr]))
-                fail(key, f"no nation has {attr} '{value}' (there are: {choices})")
+        check_rule(f"cooperation.institutions.{i}.members", inst.members, roster)
 
 
 # ---------------------------------------------------------------- overrides

@@ -8,14 +8,16 @@ sovereignty still draw the same capacities from the same seed (common random num
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import betaincinv
 
 from ctsim.core import rules
-from ctsim.core.scenario import LEGAL_FAMILIES, Dist, Scenario, labels
+from ctsim.core.scenario import LEGAL_FAMILIES, Dist, Roster, Scenario, labels, rule_mask
+from ctsim.core.scenario import World as WorldSpec
+from ctsim.data import load_dataset
 
 ATTRIBUTES = ("capacity", "sovereignty", "security", "tech", "definition")
 
@@ -40,6 +42,7 @@ class World:
         inst_trust0: (N, H) each member's initial trust in each institution (0 for
             non-members), lowered by tension toward the rival blocs among its members.
         group_bases: initial base nation of each group.
+        codes: ISO3 code per nation in a dataset world ("" otherwise).
     """
 
     names: list[str]
@@ -63,11 +66,18 @@ class World:
     inst_harmonization: NDArray[np.float64]
     inst_trust0: NDArray[np.float64]
     group_bases: NDArray[np.int64]
+    codes: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
         """Number of nations."""
         return len(self.names)
+
+    def index(self, name: str) -> int:
+        """Index of the nation called ``name``, or with ISO3 code ``name`` (ValueError if none)."""
+        if name in self.names:
+            return self.names.index(name)
+        return self.codes.index(name)
 
 
 def draw_attribute(dist: Dist, size: int, rng: np.random.Generator) -> NDArray[np.float64]:
@@ -97,49 +107,56 @@ def family_matrix(families: NDArray[np.int64], cross_family: float) -> NDArray[n
 
 
 def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
-    """Draw the world of ``scenario`` with ``rng`` (see the module docstring for the order)."""
+    """Draw the world of ``scenario`` with ``rng`` (see the module docstring for the order).
+
+    Generated nations take every attribute from its distribution. Listed nations take
+    their listed values (the distribution's mean where left out). A dataset's states take
+    capacity, region, legal family and memberships from the data and the other attributes
+    from their distributions; ``world.countries`` overrides single states.
+    """
     w = scenario.world
-    explicit = w.nations if isinstance(w.nations, list) else None
+    roster = scenario.roster()
     names = scenario.nation_names()
     n = len(names)
 
-    # Attributes: a full draw each, then explicit values (or the mean) where listed.
+    # Attributes: a full draw each, then explicit values where the scenario gives them.
     values = {attr: draw_attribute(getattr(w, attr), n, rng) for attr in ATTRIBUTES}
     fam_names = list(w.legal_families)
     fam_weights = np.array([w.legal_families[f] for f in fam_names], float)
     fam_draw = rng.choice(len(fam_names), size=n, p=fam_weights / fam_weights.sum())
     legal_family = np.array([LEGAL_FAMILIES.index(fam_names[k]) for k in fam_draw], np.int64)
     u_bloc, u_region = rng.permutation(n), rng.permutation(n)
+    target_weight = np.ones(n)
 
-    if explicit is not None:
-        main_family = LEGAL_FAMILIES.index(fam_names[int(np.argmax(fam_weights))])
-        for attr in ATTRIBUTES:
-            mean = getattr(w, attr).mean
-            values[attr] = np.array(
-                [mean if getattr(s, attr) is None else getattr(s, attr) for s in explicit]
-            )
-        legal_family = np.array(
-            [
-                main_family if s.legal_family is None else LEGAL_FAMILIES.index(s.legal_family)
-                for s in explicit
-            ],
-            np.int64,
-        )
-        bloc_names = sorted({s.bloc for s in explicit}, key=[s.bloc for s in explicit].index)
-        region_names = sorted(
-            {s.region for s in explicit}, key=[s.region for s in explicit].index
-        )
-        bloc = np.array([bloc_names.index(s.bloc) for s in explicit], np.int64)
-        region = np.array([region_names.index(s.region) for s in explicit], np.int64)
-        target_weight = np.array([s.target_weight for s in explicit], float)
-    else:
-        bloc_names = labels("blocs", w.blocs)
+    if roster is None:
+        bloc_names = labels("blocs", w.blocs)  # type: ignore[arg-type]
         region_names = labels("regions", w.regions)
         bloc = (u_bloc % len(bloc_names)).astype(np.int64)
         region = (u_region % len(region_names)).astype(np.int64)
-        target_weight = np.ones(n)
+        members = _members(scenario, names, [""] * n, {
+            "region": [region_names[r] for r in region],
+            "bloc": [bloc_names[b] for b in bloc],
+            "legal_family": [LEGAL_FAMILIES[f] for f in legal_family],
+        }, [frozenset()] * n)
+    else:
+        if isinstance(w.nations, list):
+            for attr in ATTRIBUTES:
+                mean = getattr(w, attr).mean
+                values[attr] = np.array([mean if getattr(s, attr) is None else getattr(s, attr)
+                                         for s in w.nations])
+            target_weight = np.array([s.target_weight for s in w.nations], float)
+        else:
+            _apply_dataset(w, roster, values, target_weight)
+        legal_family = np.array([LEGAL_FAMILIES.index(f) for f in roster.legal_family], np.int64)
+        bloc_names = list(dict.fromkeys(roster.bloc))
+        region_names = list(dict.fromkeys(roster.region))
+        bloc = np.array([bloc_names.index(b) for b in roster.bloc], np.int64)
+        region = np.array([region_names.index(r) for r in roster.region], np.int64)
+        members = _members(scenario, names, roster.codes, {
+            "region": roster.region, "bloc": roster.bloc, "legal_family": roster.legal_family,
+        }, roster.memberships)
 
-    treaty = _treaties(scenario, names, rng)
+    treaty = _treaties(scenario, roster, n, rng)
     rel, legal = scenario.relations, scenario.legal
     fam = family_matrix(legal_family, legal.cross_family)
     defs = values["definition"]
@@ -149,26 +166,9 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     np.fill_diagonal(compat, 1.0)
     trust0 = rules.initial_trust(bloc[:, None] == bloc[None, :], rel.trust, rel.tension)
     np.fill_diagonal(trust0, 1.0)
-
     insts = scenario.cooperation.institutions
-    members = np.zeros((len(insts), n), bool)
-    attr_arrays = {
-        "region": (region, region_names),
-        "bloc": (bloc, bloc_names),
-        "legal_family": (legal_family, list(LEGAL_FAMILIES)),
-    }
-    for h, inst in enumerate(insts):
-        if inst.members == "all":
-            members[h] = True
-        elif isinstance(inst.members, list):
-            members[h, [names.index(m) for m in inst.members]] = True
-        else:
-            ((attr, value),) = inst.members.items()
-            arr, label_names = attr_arrays[attr]
-            members[h] = arr == label_names.index(value)
 
-    groups = scenario.threat.groups
-    bases = rng.integers(0, n, size=groups) if groups else np.zeros(0, np.int64)
+    bases = _group_bases(scenario, roster, n, rng)
 
     return World(
         names=names,
@@ -193,6 +193,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         inst_trust0=_hub_trust(members, bloc, np.array([i.trust for i in insts], float),
                                rel.tension),
         group_bases=bases.astype(np.int64),
+        codes=list(roster.codes) if roster is not None else [""] * n,
     )
 
 
@@ -218,9 +219,9 @@ def _hub_trust(members: NDArray[np.bool_], bloc: NDArray[np.int64], trust: NDArr
     return np.where(members.T, ti0, 0.0)
 
 
-def _treaties(scenario: Scenario, names: list[str], rng: np.random.Generator) -> NDArray[np.bool_]:
+def _treaties(scenario: Scenario, roster: Roster | None, n: int,
+              rng: np.random.Generator) -> NDArray[np.bool_]:
     """The bilateral agreements: each pair with the given chance, all, none, or listed pairs."""
-    n = len(names)
     spec = scenario.relations.treaties
     u = rng.random((n, n))  # drawn whatever the spec, to keep later draws aligned
     if spec == "all":
@@ -228,12 +229,57 @@ def _treaties(scenario: Scenario, names: list[str], rng: np.random.Generator) ->
     elif spec == "none":
         treaty = np.zeros((n, n), bool)
     elif isinstance(spec, list):
+        assert roster is not None  # check_references: listed pairs need named nations
         treaty = np.zeros((n, n), bool)
         for a, b in spec:
-            i, j = names.index(a), names.index(b)
+            i, j = roster.index(a), roster.index(b)
             treaty[i, j] = treaty[j, i] = True
     else:
         upper = np.triu(u < spec, k=1)
         treaty = upper | upper.T
     np.fill_diagonal(treaty, False)
     return treaty
+
+
+def _members(scenario: Scenario, names: list[str], codes: list[str],
+             labels_of: dict[str, list[str]],
+             memberships: list[frozenset[str]]) -> NDArray[np.bool_]:
+    """(H, N) institution membership from each institution's member rule."""
+    insts = scenario.cooperation.institutions
+    members = np.zeros((len(insts), len(names)), bool)
+    for h, inst in enumerate(insts):
+        members[h] = rule_mask(inst.members, names, codes, labels_of, memberships)
+    return members
+
+
+def _apply_dataset(w: WorldSpec, roster: Roster, values: dict[str, NDArray[np.float64]],
+                   target_weight: NDArray[np.float64]) -> None:
+    """Dataset capacities and the ``world.countries`` overrides, in place."""
+    assert w.dataset is not None
+    capacity = {c.iso3: c.capacity for c in load_dataset(w.dataset)}
+    values["capacity"] = np.array([capacity[code] for code in roster.codes])
+    for key, spec in w.countries.items():
+        i = roster.index(key)
+        if i is None:
+            continue  # excluded by world.include
+        for attr in ATTRIBUTES:
+            if getattr(spec, attr) is not None:
+                values[attr][i] = getattr(spec, attr)
+        if spec.target_weight is not None:
+            target_weight[i] = spec.target_weight
+
+
+def _group_bases(scenario: Scenario, roster: Roster | None, n: int,
+                 rng: np.random.Generator) -> NDArray[np.int64]:
+    """Initial base of each group: uniform over the nations, or in a dataset world in
+    proportion to the terrorist groups the source lists in each state (uniform if none)."""
+    groups = scenario.threat.groups
+    if not groups:
+        return np.zeros(0, np.int64)
+    w = scenario.world
+    if roster is not None and w.dataset is not None:
+        active = {c.iso3: c.terrorist_groups for c in load_dataset(w.dataset)}
+        weight = np.array([active[code] for code in roster.codes], float)
+        if weight.sum() > 0:
+            return rng.choice(n, size=groups, p=weight / weight.sum()).astype(np.int64)
+    return rng.integers(0, n, size=groups).astype(np.int64)
