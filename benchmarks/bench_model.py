@@ -1,9 +1,11 @@
 """Time ctsim against Mesa's own BoltzmannWealth example, per step of one agent.
 
-Three workloads, all in this one process:
+Four workloads, all in this one process:
 
 * ``baseline``: ``scenarios/baseline.yaml`` as shipped (30 generated nations, 260 weeks);
 * ``large``: the same scenario with ``world.nations=200`` and ``steps=520``;
+* ``world``: ``scenarios/world/world.yaml`` (the 194 real states, INTERPOL and four
+  regional hubs, 40 groups) with ``steps=520``;
 * ``boltzmann``: Mesa's BoltzmannWealth example, 100 agents on a 10x10 grid, 125 steps.
 
 Each timed run is what a user experiences as one run: model construction plus every step
@@ -50,7 +52,9 @@ from ctsim import CooperationModel
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
+WORLD = ROOT / "scenarios" / "world" / "world.yaml"
 LARGE_OVERRIDES = {"world.nations": 200, "steps": 520}
+WORLD_OVERRIDES = {"steps": 520}
 BOLTZMANN_AGENTS = 100
 BOLTZMANN_STEPS = 125
 GOAL = 1.0  # ctsim seconds per nation-step / Boltzmann seconds per agent-step
@@ -94,9 +98,10 @@ class Workload:
         return self.best / self.agent_steps
 
 
-def ctsim_workload(name: str, label: str, overrides: dict[str, Any] | None, seed: int) -> Workload:
+def ctsim_workload(name: str, label: str, overrides: dict[str, Any] | None, seed: int,
+                   path: Path = BASELINE) -> Workload:
     """A ctsim run: construct CooperationModel from a loaded scenario, step it to the end."""
-    scenario = ctsim.load_scenario(BASELINE, overrides)
+    scenario = ctsim.load_scenario(path, overrides)
     nations = len(scenario.nation_names())
     steps = scenario.steps
 
@@ -260,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             LARGE_OVERRIDES,
             args.seed,
         ),
+        ctsim_workload("world", "ctsim world (scenarios/world/world.yaml), 520 weeks",
+                       WORLD_OVERRIDES, args.seed, WORLD),
         boltzmann_workload(args.seed),
     ]
     env = environment()

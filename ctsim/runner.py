@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from ctsim.core import CooperationModel, Scenario
-from ctsim.core.metrics import METRICS
+from ctsim.core.metrics import METRICS, target_outcomes
 from ctsim.core.world import World
 
 
@@ -27,14 +27,16 @@ def replication_seeds(seed: int, count: int) -> list[int]:
 
 @dataclass
 class RunResult:
-    """One run: its seed, outcome metrics, (optionally) its weekly time series, and the
-    number of plots spawned from each nation's territory (``plots_by_base``, length N)."""
+    """One run: its seed, outcome metrics, (optionally) its weekly time series, the number
+    of plots spawned from each nation's territory (``plots_by_base``, length N) and, per
+    target nation, its settled plots and those disrupted (``targets``, shape (2, N))."""
 
     seed: int
     metrics: dict[str, float]
     timeseries: pd.DataFrame | None = None
     model: CooperationModel | None = field(default=None, repr=False)
     plots_by_base: np.ndarray | None = field(default=None, repr=False)
+    targets: np.ndarray | None = field(default=None, repr=False)
 
 
 def run_one(
@@ -51,7 +53,7 @@ def run_one(
         ts.index.name = "step"
         ts = ts.reset_index()
     return RunResult(int(seed), model.metrics(), ts, model if keep_model else None,
-                     model.counts.plots_by_base.copy())
+                     model.counts.plots_by_base.copy(), target_outcomes(model))
 
 
 def run_replications(
@@ -109,13 +111,15 @@ def metric_table(results: list[RunResult]) -> dict[str, dict[str, object]]:
 
 
 def haven_table(world: World, results: list[RunResult]) -> pd.DataFrame:
-    """Per nation: its share of all plots based on its territory (mean over the runs and
-    95% interval), its mean plot count, capacity and region; largest share first.
+    """Per nation, largest haven first: its share of all plots based on its territory (mean
+    over the runs and 95% interval) and mean plot count; the settled plots aimed at it per
+    run and the share of those disrupted (pooled over the runs); capacity, region, bloc.
 
     The share is each run's ``plots_by_base / plots``; the Herfindahl index of these shares
     is the ``haven_concentration`` metric (MODEL.md, outcome metrics).
     """
     counts = np.stack([r.plots_by_base for r in results if r.plots_by_base is not None])
+    targets = np.stack([r.targets for r in results if r.targets is not None]).sum(axis=0)
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
     rows = []
@@ -125,10 +129,23 @@ def haven_table(world: World, results: list[RunResult]) -> pd.DataFrame:
                      "region": world.region_names[world.region[i]],
                      "bloc": world.bloc_names[world.bloc[i]],
                      "capacity": float(world.capacity[i]), "share": mean, "share_ci95_lo": lo,
-                     "share_ci95_hi": hi, "plots": float(counts[:, i].mean())})
+                     "share_ci95_hi": hi, "plots": float(counts[:, i].mean()),
+                     "targeted": targets[0, i] / len(results),
+                     "target_disruption": (targets[1, i] / targets[0, i]
+                                           if targets[0, i] else float("nan"))})
     frame = pd.DataFrame(rows)
     return frame.sort_values(["share", "nation"], ascending=[False, True], kind="stable",
                              ignore_index=True)
+
+
+def disruption_among(results: list[RunResult], mask: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% interval over the runs of the disruption rate of the settled plots
+    aimed at the nations in ``mask`` (bool, length N), e.g. the EU's members."""
+    rates = []
+    for r in results:
+        aimed, hit = r.targets[:, mask].sum(axis=1)
+        rates.append(hit / aimed if aimed else float("nan"))
+    return mean_ci(rates)
 
 
 def _finite(x: float) -> float | None:

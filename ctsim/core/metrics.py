@@ -151,6 +151,18 @@ def quartile_rates(model: CooperationModel, ids: np.ndarray) -> list[float]:
     return [_ratio(hit[q == k].sum(), (q == k).sum()) for k in range(4)]
 
 
+def target_outcomes(model: CooperationModel) -> np.ndarray:
+    """(2, N): per target nation, its settled plots and how many of them were disrupted.
+
+    The per-nation breakdown of :func:`disruption_rate` (same right-censoring).
+    """
+    p, n = model.plots, model.world.n
+    ids = settled(model)
+    aimed = np.bincount(p.target[ids], minlength=n)
+    hit = np.bincount(p.target[ids[p.status[ids] == DISRUPTED]], minlength=n)
+    return np.stack([aimed, hit]).astype(float)
+
+
 def run_metrics(model: CooperationModel) -> dict[str, float]:
     """The run's outcomes (see :data:`METRICS`) from the model's state now.
 

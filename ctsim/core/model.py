@@ -390,26 +390,52 @@ class CooperationModel(mesa.Model):
 
     def _learn_from(self, ids: NDArray[np.int64], slots: NDArray[np.int64],
                     nation: NDArray[np.int64]) -> None:
-        """Raise the disrupter's trust in each partner (hub) whose fragment it used."""
+        """Raise the disrupter's trust in each partner (hub) whose fragment it used.
+
+        One success per disrupted plot and partner: a partner that helped with two plots
+        this week is trusted more twice over (rules.trust_after_success applied twice).
+        """
         if not self.receipts:
             return
         rec = np.concatenate(self.receipts, axis=1)
-        lr = self.config.trust_dynamics.learning_rate
         plots = self.plots
-        for k, b, j in zip(ids, slots, nation, strict=True):
-            m = (rec[0] == k) & (rec[1] == b) & (rec[2] == plots.epoch[k])
-            if not m.any():
-                continue
+        # Receipts about the disrupted slot of a disrupted plot, in its current epoch.
+        slot_of = np.full(plots.count, -1, np.int64)
+        slot_of[ids] = slots
+        rank = np.zeros(plots.count, np.int64)
+        rank[ids] = np.arange(len(ids))
+        used = (slot_of[rec[0]] == rec[1]) & (rec[2] == plots.epoch[rec[0]])
+        k, via, sender = rec[0, used], rec[3, used], rec[4, used]
+        if len(k):
             plots.foreign[k] = 1
-            via, sender = rec[3, m], rec[4, m]
-            partners = np.unique(sender[via == BILATERAL])
-            self.trust[j, partners] = rules.trust_after_success(self.trust[j, partners], lr)
-            self.week_joint.extend((int(j), int(i)) for i in np.unique(sender) if i != j)
-            hubs = np.unique(via[via >= 0])
-            self.inst_trust[j, hubs] = rules.trust_after_success(self.inst_trust[j, hubs], lr)
+            j = np.zeros(plots.count, np.int64)
+            j[ids] = nation
+            lr = self.config.trust_dynamics.learning_rate
+            bil = via == BILATERAL
+            self._succeed(self.trust, j[k[bil]], sender[bil], k[bil], lr)
+            self._succeed(self.inst_trust, j[k[~bil]], via[~bil], k[~bil], lr)
+            # Joint disruptions, per plot in disruption order, partners in index order.
+            n = self.world.n
+            pair = np.unique(rank[k] * n + sender)
+            dj, partner = nation[pair // n], pair % n
+            keep = partner != dj
+            self.week_joint.extend(zip(dj[keep].tolist(), partner[keep].tolist(), strict=True))
         # Keep only receipts about plots still active (and not alerted since).
         keep = (plots.status[rec[0]] == ACTIVE) & (plots.epoch[rec[0]] == rec[2])
         self.receipts = [rec[:, keep]]
+
+    @staticmethod
+    def _succeed(trust: NDArray[np.float64], rows: NDArray[np.int64],
+                 cols: NDArray[np.int64], plot: NDArray[np.int64], lr: float) -> None:
+        """Apply rules.trust_after_success to ``trust[rows, cols]`` once per distinct plot."""
+        if len(rows) == 0:
+            return
+        n_rows, n_cols = trust.shape
+        cell = np.unique((plot * n_rows + rows) * n_cols + cols) % (n_rows * n_cols)
+        cells, times = np.unique(cell, return_counts=True)
+        for t in range(1, int(times.max()) + 1):
+            r, c = np.divmod(cells[times >= t], n_cols)
+            trust[r, c] = rules.trust_after_success(trust[r, c], lr)
 
     # ------------------------------------------------------------------ 6. prosecute
 
