@@ -274,8 +274,12 @@ def region_layout(model: CooperationModel) -> tuple[dict[int, np.ndarray], np.nd
     w = model.world
     n_regions = len(w.region_names)
     radii = _region_radii(w.region, n_regions)
-    arcs = 2 * radii + 0.06
-    angles = np.pi / 2 - 2 * np.pi * (np.cumsum(arcs) - arcs / 2) / arcs.sum()
+    # Neighbouring centres sit far enough apart that each disc stays on its own side of
+    # the halfway line (chord >= 2 * larger radius + margin); spare angle is shared out.
+    bigger = np.maximum(radii, np.roll(radii, -1))
+    steps = 2 * np.arcsin(np.minimum(bigger + 0.02, 0.999)) if n_regions > 1 else np.zeros(1)
+    steps += max(2 * np.pi - steps.sum(), 0.0) / n_regions
+    angles = np.pi / 2 - np.concatenate([[0.0], np.cumsum(steps)[:-1]])
     centres = np.column_stack([np.cos(angles), np.sin(angles)])
     golden = np.pi * (3 - np.sqrt(5))
     pos: dict[int, np.ndarray] = {}
@@ -289,10 +293,15 @@ def region_layout(model: CooperationModel) -> tuple[dict[int, np.ndarray], np.nd
 
 
 def _region_radii(region: np.ndarray, n_regions: int) -> np.ndarray:
-    """Disc radius per region: proportional to sqrt(size), the discs filling 85% of a circle
-    of radius 1 (the unit circle the region centres sit on)."""
+    """Disc radius per region: proportional to sqrt(size), at most 0.12 * sqrt(size), and
+    small enough that neighbouring discs fit around the unit circle the centres sit on."""
     root = np.sqrt(np.maximum(np.bincount(region, minlength=n_regions), 1))
-    return root * min(0.85 * np.pi / root.sum(), 0.12)
+    scale = 0.12
+    # Shrink until neighbouring discs fit around the circle (see region_layout).
+    while n_regions > 1 and (2 * np.arcsin(np.minimum(
+            np.maximum(root, np.roll(root, -1)) * scale + 0.02, 0.999))).sum() > 2 * np.pi:
+        scale *= 0.95
+    return root * scale
 
 
 def region_trust(model: CooperationModel, matrix: np.ndarray) -> np.ndarray:

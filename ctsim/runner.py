@@ -116,7 +116,8 @@ def haven_table(world: World, results: list[RunResult]) -> pd.DataFrame:
     run and the share of those disrupted (pooled over the runs); capacity, region, bloc.
 
     The share is each run's ``plots_by_base / plots``; the Herfindahl index of these shares
-    is the ``haven_concentration`` metric (MODEL.md, outcome metrics).
+    is the ``haven_concentration`` metric (MODEL.md, outcome metrics). Its Student-t
+    interval is clipped to [0, 1], the range a share can take.
     """
     counts = np.stack([r.plots_by_base for r in results if r.plots_by_base is not None])
     targets = np.stack([r.targets for r in results if r.targets is not None]).sum(axis=0)
@@ -128,8 +129,9 @@ def haven_table(world: World, results: list[RunResult]) -> pd.DataFrame:
         rows.append({"nation": name, "iso3": world.codes[i] if world.codes else "",
                      "region": world.region_names[world.region[i]],
                      "bloc": world.bloc_names[world.bloc[i]],
-                     "capacity": float(world.capacity[i]), "share": mean, "share_ci95_lo": lo,
-                     "share_ci95_hi": hi, "plots": float(counts[:, i].mean()),
+                     "capacity": float(world.capacity[i]), "share": mean,
+                     "share_ci95_lo": max(lo, 0.0), "share_ci95_hi": min(hi, 1.0),
+                     "plots": float(counts[:, i].mean()),
                      "targeted": targets[0, i] / len(results),
                      "target_disruption": (targets[1, i] / targets[0, i]
                                            if targets[0, i] else float("nan"))})

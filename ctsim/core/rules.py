@@ -244,6 +244,28 @@ def haven_safety(
     )
 
 
+def footprint_weights(region: ArrayLike, bases: ArrayLike, locality: float) -> Float:
+    """(plots, N) weights for a plot's other footprint nations (target and transit).
+
+    An extension for real-world scenarios (docs/ODD.md): each other nation of a footprint
+    comes, with chance ``locality`` in [0, 1], from the base's own region, else from all the
+    nations: ``w_j = locality * [j in region(base)] / (m - 1) + (1 - locality) / (N - 1)``,
+    with m the size of the base's region; the base itself weighs 0. ``locality`` = 0 is the
+    uniform draw of MODEL.md step 1. A region of one nation sends its share abroad.
+    """
+    region = np.asarray(region)
+    bases = np.asarray(bases)
+    n = len(region)
+    same = region[None, :] == region[bases][:, None]
+    rows = np.arange(len(bases))
+    same[rows, bases] = False
+    m = same.sum(axis=1, keepdims=True)
+    local = np.where(m > 0, locality, 0.0)
+    w = local * same / np.maximum(m, 1) + (1.0 - local) / max(n - 1, 1)
+    w[rows, bases] = 0.0
+    return w
+
+
 def relocation_weights(safety: ArrayLike, pull: float) -> Float:
     """Weights for choosing a new base: ``safety ** pull`` (normalised by the caller).
 

@@ -19,7 +19,7 @@ import copy
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -130,17 +130,26 @@ class CountryOverride(_Strict):
     target_weight: Annotated[float, Field(ge=0.0)] | None = None
 
 
+class SharedValues(CountryOverride):
+    """Values shared by every state a member rule takes (``world.shared``, dataset worlds)."""
+
+    members: MemberRule
+
+
 class World(_Strict):
     """The nations: generated (``nations: 30``), listed by name, or a dataset's real states.
 
     With ``dataset: world`` the nations, their regions, legal families, memberships and
     capacities come from ``ctsim/data/nations.csv``; ``include`` keeps a subset, ``blocs``
-    may give bloc rules, ``countries`` overrides single states (keyed by name or ISO3 code),
-    and sovereignty, security, tech and definition are drawn from their distributions.
+    may give bloc rules, ``shared`` sets values for groups of states (e.g. one definition
+    for the EU), ``countries`` overrides single states (keyed by name or ISO3 code; it wins
+    over ``shared``), and sovereignty, security, tech and definition are otherwise drawn
+    from their distributions.
     """
 
     dataset: Literal["world"] | None = None
     include: MemberRule = "all"
+    shared: list[SharedValues] = Field(default_factory=list)
     countries: dict[str, CountryOverride] = Field(default_factory=dict)
     nations: Annotated[int, Field(ge=1, le=2000)] | list[NationSpec] = 30
     regions: Annotated[int, Field(ge=1, le=26)] | list[str] = 4
@@ -191,6 +200,7 @@ class World(_Strict):
         if self.dataset is None:
             for key, used in (("countries", bool(self.countries)),
                               ("include", self.include != "all"),
+                              ("shared", bool(self.shared)),
                               ("blocs", isinstance(self.blocs, dict))):
                 if used:
                     what = "bloc rules" if key == "blocs" else f"'{key}'"
@@ -206,6 +216,9 @@ class Relations(_Strict):
     trust: Share = 0.6
     tension: Share = 0.4
     treaties: Share | Literal["all", "none"] | list[tuple[str, str]] = 0.3
+    #: Groups whose members all have treaties with each other (on top of ``treaties``),
+    #: e.g. ``[{membership: EU}]`` for the European Arrest Warrant.
+    treaties_within: list[MemberRule] = Field(default_factory=list)
     ad_hoc_sharing: bool = False
 
 
@@ -284,6 +297,7 @@ class Threat(_Strict):
     attrition: Share = 0.2
     regrowth: Share = 0.05
     footprint: Range | list[str] = Range(min=1, max=4)
+    locality: Share = 0.0
     lead_time: Range | Annotated[int, Field(ge=1, le=520)] = Range(min=8, max=26)
     detection_rate: Share = 0.05
     ai_boost: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
@@ -380,7 +394,7 @@ class Roster:
     def index(self, name: str) -> int | None:
         """Index of the nation called ``name`` or with ISO3 code ``name`` (None if none)."""
         for i, (n, c) in enumerate(zip(self.names, self.codes, strict=True)):
-            if name in (n, c):
+            if name == n or (c and name == c):
                 return i
         return None
 
@@ -406,7 +420,8 @@ def rule_mask(rule: MemberRule, names: Sequence[str], codes: Sequence[str],
         return [True] * len(names)
     if isinstance(rule, list):
         wanted = set(rule)
-        return [n in wanted or c in wanted for n, c in zip(names, codes, strict=True)]
+        return [n in wanted or (c != "" and c in wanted)
+                for n, c in zip(names, codes, strict=True)]
     ((attr, value),) = rule.items()
     if attr == "membership":
         return [value in m for m in memberships]
@@ -416,8 +431,9 @@ def rule_mask(rule: MemberRule, names: Sequence[str], codes: Sequence[str],
 def dataset_roster(w: World) -> Roster:
     """The states of ``w.dataset`` that ``w.include`` keeps, with bloc rules and overrides.
 
-    A state takes the first bloc rule that matches it, else ``unaligned``; a ``countries``
-    entry may set its bloc or legal family directly.
+    In order: legal families from the data, then ``shared`` and ``countries`` values; blocs
+    from the bloc rules (the first rule a state matches, else ``unaligned``), then ``shared``
+    and ``countries`` blocs; last, ``include`` selects (so it may name a bloc).
     """
     assert w.dataset is not None
     rows = load_dataset(w.dataset)
@@ -427,26 +443,36 @@ def dataset_roster(w: World) -> Roster:
         legal_family=[c.legal_family for c in rows],
         memberships=[c.memberships for c in rows],
     )
-    keep = [i for i, k in enumerate(full.select(w.include)) if k]
-    bloc = ["unaligned"] * len(rows)
+    singles = [([full.index(key)], spec) for key, spec in w.countries.items()]
+    family = list(full.legal_family)
+    for group in w.shared:
+        _assign(family, full.select(group.members), group.legal_family)
+    for (i,), spec in singles:
+        if i is not None:  # None: reported by check_references
+            family[i] = spec.legal_family or family[i]
+    full = replace(full, legal_family=family)
+    bloc = list(full.bloc)
     if isinstance(w.blocs, dict):
         for name, rule in reversed(list(w.blocs.items())):  # the first rule wins
-            for i, hit in enumerate(full.select(rule)):
-                if hit:
-                    bloc[i] = name
-    family = list(full.legal_family)
-    for key, spec in w.countries.items():
-        i = full.index(key)
-        if i is None:
-            continue  # reported by check_references
-        bloc[i] = spec.bloc or bloc[i]
-        family[i] = spec.legal_family or family[i]
-    return Roster(
-        names=[full.names[i] for i in keep], codes=[full.codes[i] for i in keep],
-        region=[full.region[i] for i in keep], bloc=[bloc[i] for i in keep],
-        legal_family=[family[i] for i in keep],
-        memberships=[full.memberships[i] for i in keep],
-    )
+            _assign(bloc, full.select(rule), name)
+    full = replace(full, bloc=bloc)
+    for group in w.shared:
+        _assign(bloc, full.select(group.members), group.bloc)
+    for (i,), spec in singles:
+        if i is not None:
+            bloc[i] = spec.bloc or bloc[i]
+    full = replace(full, bloc=bloc)
+    keep = [i for i, k in enumerate(full.select(w.include)) if k]
+    return Roster(**{f: [getattr(full, f)[i] for i in keep] for f in (
+        "names", "codes", "region", "bloc", "legal_family", "memberships")})
+
+
+def _assign(values: list[str], mask: list[bool], value: str | None) -> None:
+    """Set ``values[i] = value`` where ``mask`` holds (nothing when ``value`` is None)."""
+    if value is not None:
+        for i, hit in enumerate(mask):
+            if hit:
+                values[i] = value
 
 
 # ---------------------------------------------------------------- generated names
@@ -705,7 +731,8 @@ def _is_union_tag(part: Any) -> bool:
     return (
         text.startswith(("function-", "literal[", "list[", "dict[", "tuple["))
         or text in {"int", "float", "str", "bool", "constrained-int", "constrained-float"}
-        or text in {"Range", "Dist", "NationSpec", "InstitutionSpec"}
+        or text in {"Range", "Dist", "NationSpec", "InstitutionSpec", "SharedValues",
+                    "CountryOverride"}
         or text.startswith("constrained")
     )
 
@@ -757,7 +784,7 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
     w = scenario.world
     roster = scenario.roster()
     names = scenario.nation_names()
-    known = set(names) | set(roster.codes if roster else ())
+    known = set(names) | {c for c in (roster.codes if roster else ()) if c}
 
     def fail(key: str, message: str) -> None:
         source, line = origins.locate(key)
@@ -811,7 +838,16 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
         if isinstance(w.blocs, dict):
             for bloc, rule in w.blocs.items():
                 check_rule(f"world.blocs.{bloc}", rule, full)
+        for k, group in enumerate(w.shared):
+            check_rule(f"world.shared.{k}.members", group.members, full)
+        seen: dict[int, str] = {}
         for key in w.countries:
+            k = full.index(key)
+            if k is not None and k in seen:
+                fail(f"world.countries.{key}",
+                     f"'{key}' and '{seen[k]}' are the same state; give it once")
+            if k is not None:
+                seen[k] = key
             if key not in known:
                 where = "dataset" if key not in known_all else "included nations"
                 hint = difflib.get_close_matches(key, names, n=1)
@@ -823,6 +859,11 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
         for i, name in enumerate(fp):
             if name not in known:
                 unknown(f"threat.footprint.{i}", name)
+        if roster is not None:
+            at = [roster.index(name) for name in fp]
+            for i, k in enumerate(at):
+                if k in at[:i]:
+                    fail(f"threat.footprint.{i}", f"'{fp[i]}' is '{names[k]}', listed already")
     if isinstance(scenario.relations.treaties, list):
         for i, (a, b) in enumerate(scenario.relations.treaties):
             for name in (a, b):
@@ -832,6 +873,8 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
                 fail(f"relations.treaties.{i}", f"a treaty needs two nations, got '{a}' twice")
     for i, inst in enumerate(scenario.cooperation.institutions):
         check_rule(f"cooperation.institutions.{i}.members", inst.members, roster)
+    for i, rule in enumerate(scenario.relations.treaties_within):
+        check_rule(f"relations.treaties_within.{i}", rule, roster)
 
 
 # ---------------------------------------------------------------- overrides

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ctsim.core import rules
+
 ACTIVE, DISRUPTED, ATTACKED = 0, 1, 2
 
 IntArray = NDArray[np.int64]
@@ -124,12 +126,17 @@ class Groups:
     strength: NDArray[np.float64]
 
 
+_LAST = 1e300  # sort keys after every weighted key (-log(u) / w < 1e300)
+
+
 def draw_footprints(
     bases: IntArray,
     sizes: IntArray,
     target_weight: NDArray[np.float64],
     width: int,
     rng: np.random.Generator,
+    region: IntArray | None = None,
+    locality: float = 0.0,
 ) -> IntArray:
     """Footprints for new plots: base first, target last, distinct transit nations between.
 
@@ -143,6 +150,9 @@ def draw_footprints(
         target_weight: relative chance of each nation being a target, >= 0.
         width: the table's footprint width.
         rng: the model's generator.
+        region, locality: with ``locality`` > 0, target and transit nations are drawn with
+            :func:`~ctsim.core.rules.footprint_weights` (near the base's region) instead
+            of uniformly; ``region`` gives each nation's region.
     """
     p, n = len(bases), len(target_weight)
     foot = np.full((p, width), -1, np.int64)
@@ -154,7 +164,16 @@ def draw_footprints(
     keys = rng.random((p, n))
     keys[rows, bases] = 2.0
     w = np.asarray(target_weight, float)
-    if np.all(w == w[0]) and w[0] > 0:
+    near = None
+    if locality > 0 and region is not None:
+        near = rules.footprint_weights(region, bases, locality)
+        # Weighted order without replacement (Efraimidis-Spirakis keys, smallest first)
+        # from the same uniforms; nations of weight 0 come next, the base and target last.
+        with np.errstate(divide="ignore"):
+            keys = np.where(near > 0, -np.log(keys) / np.where(near > 0, near, 1.0),
+                            _LAST * (1.0 + keys))
+        keys[rows, bases] = 3 * _LAST
+    if near is None and np.all(w == w[0]) and w[0] > 0:
         # Equal weights: the first of the random order is the target, the next are transit.
         order = np.argsort(keys, axis=1)[:, : max(width - 1, 1)]
         target = order[:, 0]
@@ -163,7 +182,7 @@ def draw_footprints(
         # Weighted target by exponential keys (argmax of log(u) / w; w = 0 never chosen),
         # then transit in the random order with the target moved out of the way.
         u = rng.random((p, n))
-        wt = np.tile(w, (p, 1))
+        wt = np.tile(w, (p, 1)) if near is None else w[None, :] * near
         wt[rows, bases] = 0.0
         empty = wt.sum(axis=1) <= 0
         if empty.any():  # nobody else carries weight: choose uniformly among the others
@@ -172,7 +191,7 @@ def draw_footprints(
         with np.errstate(divide="ignore", invalid="ignore"):
             tkeys = np.where(wt > 0, np.log(u) / np.where(wt > 0, wt, 1.0), -np.inf)
         target = tkeys.argmax(axis=1)
-        keys[rows, target] = 3.0
+        keys[rows, target] = 3.0 if near is None else 4 * _LAST
         transit = np.argsort(keys, axis=1)[:, : max(width - 2, 0)]
     for b in range(1, width):
         col = transit[:, b - 1] if b - 1 < transit.shape[1] else target

@@ -15,7 +15,14 @@ from numpy.typing import NDArray
 from scipy.special import betaincinv
 
 from ctsim.core import rules
-from ctsim.core.scenario import LEGAL_FAMILIES, Dist, Roster, Scenario, labels, rule_mask
+from ctsim.core.scenario import (
+    LEGAL_FAMILIES,
+    CountryOverride,
+    Dist,
+    Roster,
+    Scenario,
+    labels,
+)
 from ctsim.core.scenario import World as WorldSpec
 from ctsim.data import load_dataset
 
@@ -133,11 +140,11 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         region_names = labels("regions", w.regions)
         bloc = (u_bloc % len(bloc_names)).astype(np.int64)
         region = (u_region % len(region_names)).astype(np.int64)
-        members = _members(scenario, names, [""] * n, {
-            "region": [region_names[r] for r in region],
-            "bloc": [bloc_names[b] for b in bloc],
-            "legal_family": [LEGAL_FAMILIES[f] for f in legal_family],
-        }, [frozenset()] * n)
+        labelled = Roster(names=names, codes=[""] * n,
+                          region=[region_names[r] for r in region],
+                          bloc=[bloc_names[b] for b in bloc],
+                          legal_family=[LEGAL_FAMILIES[f] for f in legal_family],
+                          memberships=[frozenset()] * n)
     else:
         if isinstance(w.nations, list):
             for attr in ATTRIBUTES:
@@ -152,11 +159,11 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         region_names = list(dict.fromkeys(roster.region))
         bloc = np.array([bloc_names.index(b) for b in roster.bloc], np.int64)
         region = np.array([region_names.index(r) for r in roster.region], np.int64)
-        members = _members(scenario, names, roster.codes, {
-            "region": roster.region, "bloc": roster.bloc, "legal_family": roster.legal_family,
-        }, roster.memberships)
+        labelled = roster
 
-    treaty = _treaties(scenario, roster, n, rng)
+    members = np.array([labelled.select(inst.members)
+                        for inst in scenario.cooperation.institutions], bool).reshape(-1, n)
+    treaty = _treaties(scenario, labelled, rng)
     rel, legal = scenario.relations, scenario.legal
     fam = family_matrix(legal_family, legal.cross_family)
     defs = values["definition"]
@@ -219,9 +226,11 @@ def _hub_trust(members: NDArray[np.bool_], bloc: NDArray[np.int64], trust: NDArr
     return np.where(members.T, ti0, 0.0)
 
 
-def _treaties(scenario: Scenario, roster: Roster | None, n: int,
-              rng: np.random.Generator) -> NDArray[np.bool_]:
-    """The bilateral agreements: each pair with the given chance, all, none, or listed pairs."""
+def _treaties(scenario: Scenario, labelled: Roster, rng: np.random.Generator
+              ) -> NDArray[np.bool_]:
+    """The bilateral agreements: each pair with the given chance, all, none, or listed pairs;
+    then every pair inside a ``relations.treaties_within`` group."""
+    n = len(labelled.names)
     spec = scenario.relations.treaties
     u = rng.random((n, n))  # drawn whatever the spec, to keep later draws aligned
     if spec == "all":
@@ -229,44 +238,38 @@ def _treaties(scenario: Scenario, roster: Roster | None, n: int,
     elif spec == "none":
         treaty = np.zeros((n, n), bool)
     elif isinstance(spec, list):
-        assert roster is not None  # check_references: listed pairs need named nations
         treaty = np.zeros((n, n), bool)
         for a, b in spec:
-            i, j = roster.index(a), roster.index(b)
+            i, j = labelled.index(a), labelled.index(b)
             treaty[i, j] = treaty[j, i] = True
     else:
         upper = np.triu(u < spec, k=1)
         treaty = upper | upper.T
+    for rule in scenario.relations.treaties_within:
+        inside = np.asarray(labelled.select(rule), bool)
+        treaty |= inside[:, None] & inside[None, :]
     np.fill_diagonal(treaty, False)
     return treaty
 
 
-def _members(scenario: Scenario, names: list[str], codes: list[str],
-             labels_of: dict[str, list[str]],
-             memberships: list[frozenset[str]]) -> NDArray[np.bool_]:
-    """(H, N) institution membership from each institution's member rule."""
-    insts = scenario.cooperation.institutions
-    members = np.zeros((len(insts), len(names)), bool)
-    for h, inst in enumerate(insts):
-        members[h] = rule_mask(inst.members, names, codes, labels_of, memberships)
-    return members
-
-
 def _apply_dataset(w: WorldSpec, roster: Roster, values: dict[str, NDArray[np.float64]],
                    target_weight: NDArray[np.float64]) -> None:
-    """Dataset capacities and the ``world.countries`` overrides, in place."""
+    """Dataset capacities, then ``world.shared`` and ``world.countries`` values, in place."""
     assert w.dataset is not None
     capacity = {c.iso3: c.capacity for c in load_dataset(w.dataset)}
     values["capacity"] = np.array([capacity[code] for code in roster.codes])
+    targets: list[tuple[NDArray[np.int64], CountryOverride]] = [
+        (np.flatnonzero(roster.select(group.members)), group) for group in w.shared]
     for key, spec in w.countries.items():
         i = roster.index(key)
-        if i is None:
-            continue  # excluded by world.include
+        if i is not None:  # None: excluded by world.include
+            targets.append((np.array([i]), spec))
+    for rows, spec in targets:  # in order: shared groups, then single countries
         for attr in ATTRIBUTES:
             if getattr(spec, attr) is not None:
-                values[attr][i] = getattr(spec, attr)
+                values[attr][rows] = getattr(spec, attr)
         if spec.target_weight is not None:
-            target_weight[i] = spec.target_weight
+            target_weight[rows] = spec.target_weight
 
 
 def _group_bases(scenario: Scenario, roster: Roster | None, n: int,
