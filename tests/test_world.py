@@ -28,7 +28,7 @@ from ctsim import figures
 from ctsim.cli import cli
 from ctsim.core import CooperationModel, rules
 from ctsim.core.scenario import LEGAL_FAMILIES, ScenarioError, load_scenario, scenario_from_dict
-from ctsim.core.threat import draw_footprints
+from ctsim.core.threat import draw_footprints, inverse_weights
 from ctsim.data import load_dataset, organizations
 from ctsim.runner import haven_table, replication_seeds, run_replications
 from tests.conftest import ROOT, SCENARIOS
@@ -700,8 +700,9 @@ def test_a_region_of_one_sends_its_whole_footprint_abroad():
 def test_locality_draws_footprints_near_the_base(locality):
     region = np.array([0] * 8 + [1] * 40)
     bases = np.zeros(4000, np.int64)
+    near = inverse_weights(rules.footprint_weights(region, bases, locality)) if locality else None
     foot = draw_footprints(bases, np.full(4000, 4), np.ones(48), 4, np.random.default_rng(5),
-                           region, locality)
+                           near)
     others = foot[:, 1:]
     assert all(len(set(row)) == 4 for row in foot[:500])
     assert not (others == 0).any()
@@ -716,10 +717,25 @@ def test_locality_draws_footprints_near_the_base(locality):
 
 
 def test_locality_zero_keeps_the_uniform_draw_bit_for_bit():
-    args = (np.array([0, 1, 2, 3]), np.full(4, 3), np.ones(10), 4)
-    a = draw_footprints(*args, np.random.default_rng(9))
-    b = draw_footprints(*args, np.random.default_rng(9), np.arange(10) % 2, 0.0)
-    assert np.array_equal(a, b)
+    scenario = load_scenario(SCENARIOS / "baseline.yaml")
+    plain = CooperationModel(scenario, rng=4)
+    zero = CooperationModel(scenario.with_overrides({"threat.locality": 0.0}), rng=4)
+    assert plain.inverse_near is None and zero.inverse_near is None
+    for _ in range(30):
+        plain.step()
+        zero.step()
+    assert np.array_equal(plain.plots.foot, zero.plots.foot)
+
+
+def test_weighted_targets_follow_target_weight_times_locality():
+    region = np.array([0] * 5 + [1] * 5)
+    weight = np.array([1.0] * 9 + [0.0])  # nation 9 is never a target
+    bases = np.zeros(3000, np.int64)
+    near = inverse_weights(rules.footprint_weights(region, bases, 1.0))
+    foot = draw_footprints(bases, np.full(3000, 3), weight, 3, np.random.default_rng(2), near)
+    assert set(foot[:, 2]) <= {1, 2, 3, 4}  # targets in the base's region
+    assert set(foot[:, 1]) <= {1, 2, 3, 4}  # and so are the transit nations
+    assert all(len(set(row)) == 3 for row in foot)
 
 
 def test_shared_values_apply_to_the_group_and_countries_win():

@@ -26,6 +26,7 @@ from ctsim.core.threat import (
     Groups,
     PlotTable,
     draw_footprints,
+    inverse_weights,
 )
 from ctsim.core.world import bloc_shares, build_world
 
@@ -99,6 +100,11 @@ class CooperationModel(mesa.Model):
         self.groups = Groups(base=w.group_bases.copy(), strength=np.ones(th.groups))
         width = len(th.footprint) if isinstance(th.footprint, list) else min(th.footprint.max, n)
         self.fixed_footprint = None
+        # Inverse footprint weights by base (threat.locality), one row per possible base.
+        self.inverse_near = None
+        if th.locality > 0:
+            near = rules.footprint_weights(w.region, np.arange(n), th.locality)
+            self.inverse_near = inverse_weights(near)
         if isinstance(th.footprint, list):
             # A fixed footprint names the base: every group is based there.
             self.fixed_footprint = np.array([w.index(x) for x in th.footprint], np.int64)
@@ -161,8 +167,9 @@ class CooperationModel(mesa.Model):
             sizes = self.rng.integers(
                 th.footprint.min, th.footprint.max, size=k, endpoint=True
             ).clip(max=self.plots.width)
+            inverse_near = None if self.inverse_near is None else self.inverse_near[bases]
             foot = draw_footprints(bases, sizes, self.world.target_weight, self.plots.width,
-                                   self.rng, self.world.region, th.locality)
+                                   self.rng, inverse_near)
         if isinstance(th.lead_time, Range):
             lead = self.rng.integers(th.lead_time.min, th.lead_time.max, size=k, endpoint=True)
         else:
@@ -258,12 +265,16 @@ class CooperationModel(mesa.Model):
         """File deliveries (fragment, slot, via, sender) under the week they arrive."""
         if len(due) == 0:
             return
+        first = int(due[0])
+        if (due == first).all():  # the common case: one delay for the whole batch
+            self.in_flight[first].append(columns)
+            return
         order = np.argsort(due, kind="stable")
-        weeks, starts = np.unique(due[order], return_index=True)
+        weeks = due[order]
+        starts = _run_starts(weeks)
         cols = [c[order] for c in columns]
-        ends = [*starts[1:], len(order)]
-        for week, a, z in zip(weeks.tolist(), starts.tolist(), ends, strict=True):
-            self.in_flight[week].append(tuple(c[a:z] for c in cols))
+        for a, z in zip(starts.tolist(), [*starts[1:].tolist(), len(order)], strict=True):
+            self.in_flight[int(weeks[a])].append(tuple(c[a:z] for c in cols))
 
     def _deliver(self, chunks: list[tuple[NDArray[np.int64], ...]]) -> None:
         """Deliveries due now: expand posts to members, draw leaks and admissibility, count.
@@ -372,7 +383,7 @@ class CooperationModel(mesa.Model):
             return np.zeros(0, np.int64)
         order = np.lexsort((self.rng.random(len(r)), r))
         r, b, nation = r[order], b[order], nation[order]
-        first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+        first = _run_starts(r)
         ids, b, nation = active[r[first]], b[first], nation[first]
         plots.disrupter[ids] = nation
         plots.resolve(ids, DISRUPTED, self.steps)
@@ -430,9 +441,13 @@ class CooperationModel(mesa.Model):
         """Apply rules.trust_after_success to ``trust[rows, cols]`` once per distinct plot."""
         if len(rows) == 0:
             return
-        n_rows, n_cols = trust.shape
-        cell = np.unique((plot * n_rows + rows) * n_cols + cols) % (n_rows * n_cols)
-        cells, times = np.unique(cell, return_counts=True)
+        n_cols = trust.shape[1]
+        span = int(plot.max()) + 1
+        # One sort: distinct (cell, plot) pairs, grouped by cell; a cell's run length is
+        # the number of plots it helped with.
+        pairs = np.unique((rows * n_cols + cols) * span + plot) // span
+        starts = _run_starts(pairs)
+        cells, times = pairs[starts], np.diff(starts, append=len(pairs))
         for t in range(1, int(times.max()) + 1):
             r, c = np.divmod(cells[times >= t], n_cols)
             trust[r, c] = rules.trust_after_success(trust[r, c], lr)
@@ -485,8 +500,9 @@ class CooperationModel(mesa.Model):
         td = self.config.trust_dynamics
         w = self.world
         if td.reversion > 0:
-            self.trust = rules.trust_reversion(self.trust, w.trust0, td.reversion)
-            self.inst_trust = rules.trust_reversion(self.inst_trust, w.inst_trust0, td.reversion)
+            rules.trust_reversion(self.trust, w.trust0, td.reversion, out=self.trust)
+            rules.trust_reversion(self.inst_trust, w.inst_trust0, td.reversion,
+                                  out=self.inst_trust)
         n_blocs = len(w.bloc_names)
         if td.shock_rate > 0 and n_blocs > 1 and self.rng.random() < td.shock_rate:
             a, b = self.rng.choice(n_blocs, size=2, replace=False)
@@ -513,9 +529,7 @@ class CooperationModel(mesa.Model):
             return
         safety = rules.haven_safety(self.world.capacity, self.undisrupted_at, self.resolved_at)
         weights = rules.relocation_weights(safety, th.haven_pull)
-        self.groups.base[moving] = self.rng.choice(
-            len(weights), size=len(moving), p=weights / weights.sum()
-        )
+        self.groups.base[moving] = _draw_index(self.rng, weights / weights.sum(), len(moving))
         self.counts.add("relocations", len(moving))
 
     # ------------------------------------------------------------------ reading
@@ -523,3 +537,24 @@ class CooperationModel(mesa.Model):
     def metrics(self) -> dict[str, float]:
         """The run's outcome measures so far (MODEL.md, Outputs)."""
         return metrics.run_metrics(self)
+
+
+def _run_starts(values: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Indices where a run of equal values begins in ``values`` (sorted or grouped)."""
+    if len(values) == 0:
+        return np.zeros(0, np.int64)
+    change = np.empty(len(values), bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    return np.flatnonzero(change)
+
+
+def _draw_index(rng: np.random.Generator, p: NDArray[np.float64], size: int) -> NDArray[np.int64]:
+    """``size`` indices drawn with probabilities ``p`` (summing to 1), with replacement.
+
+    The same draws and results as ``rng.choice(len(p), size, p=p)`` (inverse CDF of one
+    uniform each), without its input checks, which cost more than the draw at this size.
+    """
+    cdf = np.cumsum(p)
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(size), side="right")

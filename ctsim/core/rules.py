@@ -161,13 +161,19 @@ def trust_after_shock(trust: ArrayLike, shock: float) -> Float:
     return np.asarray(trust, float) * (1.0 - shock)
 
 
-def trust_reversion(trust: ArrayLike, initial: ArrayLike, reversion: float) -> Float:
+def trust_reversion(trust: ArrayLike, initial: ArrayLike, reversion: float,
+                    out: NDArray[np.float64] | None = None) -> Float:
     """Trust drifting back toward its initial value: ``T += reversion * (T0 - T)``.
 
     MODEL.md step 8: memory of leaks and successes fades at ``reversion`` per week.
+    ``out`` (e.g. ``trust`` itself) receives the result in place, with the same rounding.
     """
     t = np.asarray(trust, float)
-    return t + reversion * (np.asarray(initial, float) - t)
+    step = np.subtract(initial, t)
+    step *= reversion
+    if out is None:
+        return t + step
+    return np.add(t, step, out=out)
 
 
 def initial_trust(same_bloc: ArrayLike, trust: float, tension: float) -> Float:

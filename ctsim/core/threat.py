@@ -14,8 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ctsim.core import rules
-
 ACTIVE, DISRUPTED, ATTACKED = 0, 1, 2
 
 IntArray = NDArray[np.int64]
@@ -126,7 +124,16 @@ class Groups:
     strength: NDArray[np.float64]
 
 
-_LAST = 1e300  # sort keys after every weighted key (-log(u) / w < 1e300)
+#: Inverse weight standing for weight 0: its keys (at most 37 * 1e290) sort after every
+#: key of a positive weight (at most 37 / 1e-12) and before the base and target (_LAST).
+ZERO_WEIGHT = 1e290
+_LAST = 1e300
+
+
+def inverse_weights(weights: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``1 / weights`` for :func:`draw_footprints`, :data:`ZERO_WEIGHT` where a weight is 0."""
+    positive = weights > 0
+    return np.where(positive, 1.0 / np.where(positive, weights, 1.0), ZERO_WEIGHT)
 
 
 def draw_footprints(
@@ -135,8 +142,7 @@ def draw_footprints(
     target_weight: NDArray[np.float64],
     width: int,
     rng: np.random.Generator,
-    region: IntArray | None = None,
-    locality: float = 0.0,
+    inverse_near: NDArray[np.float64] | None = None,
 ) -> IntArray:
     """Footprints for new plots: base first, target last, distinct transit nations between.
 
@@ -150,9 +156,11 @@ def draw_footprints(
         target_weight: relative chance of each nation being a target, >= 0.
         width: the table's footprint width.
         rng: the model's generator.
-        region, locality: with ``locality`` > 0, target and transit nations are drawn with
-            :func:`~ctsim.core.rules.footprint_weights` (near the base's region) instead
-            of uniformly; ``region`` gives each nation's region.
+        inverse_near: (plots, N) inverse weights for the other footprint nations of each
+            plot, ``1 / w`` with ``w`` the rows of
+            :func:`~ctsim.core.rules.footprint_weights` (``threat.locality``) and
+            :data:`ZERO_WEIGHT` where ``w`` is 0 (see :func:`inverse_weights`); None draws
+            them uniformly. The target is drawn by ``target_weight * w``.
     """
     p, n = len(bases), len(target_weight)
     foot = np.full((p, width), -1, np.int64)
@@ -164,17 +172,16 @@ def draw_footprints(
     keys = rng.random((p, n))
     keys[rows, bases] = 2.0
     w = np.asarray(target_weight, float)
-    near = None
-    if locality > 0 and region is not None:
-        near = rules.footprint_weights(region, bases, locality)
-        # Weighted order without replacement (Efraimidis-Spirakis keys, smallest first)
-        # from the same uniforms; nations of weight 0 come next, the base and target last.
+    if inverse_near is not None:
+        # Weighted order without replacement (Efraimidis-Spirakis keys -log(u) / w,
+        # smallest first) from the same uniforms; weight 0 next, the base and target last.
         with np.errstate(divide="ignore"):
-            keys = np.where(near > 0, -np.log(keys) / np.where(near > 0, near, 1.0),
-                            _LAST * (1.0 + keys))
-        keys[rows, bases] = 3 * _LAST
-    if near is None and np.all(w == w[0]) and w[0] > 0:
-        # Equal weights: the first of the random order is the target, the next are transit.
+            keys = -np.log(keys)
+        keys *= inverse_near
+        keys[rows, bases] = _LAST
+    if w[0] > 0 and (w == w[0]).all():
+        # Equal weights: the first of the (weighted) random order is the target, the next
+        # are transit.
         order = np.argsort(keys, axis=1)[:, : max(width - 1, 1)]
         target = order[:, 0]
         transit = order[:, 1:]
@@ -182,7 +189,10 @@ def draw_footprints(
         # Weighted target by exponential keys (argmax of log(u) / w; w = 0 never chosen),
         # then transit in the random order with the target moved out of the way.
         u = rng.random((p, n))
-        wt = np.tile(w, (p, 1)) if near is None else w[None, :] * near
+        wt = np.tile(w, (p, 1))
+        if inverse_near is not None:
+            wt[inverse_near >= ZERO_WEIGHT] = 0.0
+            wt /= np.where(inverse_near >= ZERO_WEIGHT, 1.0, inverse_near)
         wt[rows, bases] = 0.0
         empty = wt.sum(axis=1) <= 0
         if empty.any():  # nobody else carries weight: choose uniformly among the others
@@ -191,9 +201,12 @@ def draw_footprints(
         with np.errstate(divide="ignore", invalid="ignore"):
             tkeys = np.where(wt > 0, np.log(u) / np.where(wt > 0, wt, 1.0), -np.inf)
         target = tkeys.argmax(axis=1)
-        keys[rows, target] = 3.0 if near is None else 4 * _LAST
+        keys[rows, target] = 3.0 if inverse_near is None else 2 * _LAST
         transit = np.argsort(keys, axis=1)[:, : max(width - 2, 0)]
-    for b in range(1, width):
-        col = transit[:, b - 1] if b - 1 < transit.shape[1] else target
-        foot[:, b] = np.where(b < sizes - 1, col, np.where(b == sizes - 1, target, -1))
+    if width > 1:
+        # Slot b (1..width-1): transit b-1 while b < size - 1, the target at b = size - 1.
+        middle = np.concatenate([transit[:, : width - 2], target[:, None]], axis=1)
+        slot = np.arange(1, width)[None, :]
+        last = (sizes - 1)[:, None]
+        foot[:, 1:] = np.where(slot < last, middle, np.where(slot == last, target[:, None], -1))
     return foot
