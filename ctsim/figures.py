@@ -417,7 +417,7 @@ def haven_ranking(table: pd.DataFrame, scenario: str, runs: int, top: int = 20) 
         top: how many nations to show.
     """
     rows = table.head(top).iloc[::-1]
-    regions = list(dict.fromkeys(table["region"]))
+    regions = sorted(set(table["region"]))  # the same colour for a region in every run
     colours = [REGION_COLOURS[regions.index(r) % len(REGION_COLOURS)] for r in rows["region"]]
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.8))
     y = np.arange(len(rows))

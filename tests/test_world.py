@@ -783,3 +783,23 @@ def test_shared_and_treaty_groups_are_checked_like_other_rules():
     assert err.key == "relations.treaties_within.0"
     err = error_of({"name": "bad", "world": {"shared": [{"members": "all", "tech": 0.5}]}})
     assert "need a dataset" in err.message
+
+
+def test_including_one_region_leaves_the_other_regions_hubs_empty_but_valid():
+    scenario = load_scenario(SCENARIOS / "world" / "world.yaml",
+                             {"world.include": {"region": "europe"}})
+    model = CooperationModel(scenario, rng=2)
+    size = dict(zip(model.world.inst_names, model.world.members.sum(axis=1).tolist(),
+                    strict=True))
+    assert size["ASEANAPOL"] == 0 and size["GCC-POL"] == 0
+    assert size["Europol"] == 27
+    assert size["INTERPOL"] == model.world.n == 44
+    for _ in range(10):
+        model.step()
+
+
+def test_a_misspelt_organization_is_still_an_error_in_a_subset_world():
+    err = error_of({"name": "bad", "world": {"dataset": "world", "include": {"region": "europe"}},
+                    "cooperation": {"institutions": [{"name": "h",
+                                                      "members": {"membership": "ASEANN"}}]}})
+    assert err.message.startswith("no nation has membership 'ASEANN'")

@@ -799,8 +799,9 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
         if isinstance(rule, list):
             if not rule:
                 fail(key, "needs at least one nation")
+            allowed = known if of is None else set(of.names) | set(of.codes) - {""}
             for name in rule:
-                if name not in known:
+                if name not in allowed:
                     unknown(key, name)
             return
         if not isinstance(rule, dict):
@@ -871,10 +872,13 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
                     unknown(f"relations.treaties.{i}", name)
             if a == b or (roster and roster.index(a) == roster.index(b)):
                 fail(f"relations.treaties.{i}", f"a treaty needs two nations, got '{a}' twice")
+    # In a dataset world, hubs and treaty groups are checked against the whole dataset, so
+    # that `world.include` may leave a hub empty (inert) without rewriting the scenario.
+    whole = dataset_roster(w.model_copy(update={"include": "all"})) if w.dataset else roster
     for i, inst in enumerate(scenario.cooperation.institutions):
-        check_rule(f"cooperation.institutions.{i}.members", inst.members, roster)
+        check_rule(f"cooperation.institutions.{i}.members", inst.members, whole)
     for i, rule in enumerate(scenario.relations.treaties_within):
-        check_rule(f"relations.treaties_within.{i}", rule, roster)
+        check_rule(f"relations.treaties_within.{i}", rule, whole)
 
 
 # ---------------------------------------------------------------- overrides
