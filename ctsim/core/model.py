@@ -101,6 +101,8 @@ class CooperationModel(mesa.Model):
         width = len(th.footprint) if isinstance(th.footprint, list) else min(th.footprint.max, n)
         self.fixed_footprint = None
         # Inverse footprint weights by base (threat.locality), one row per possible base.
+        # Admissibility floor by channel: each hub's harmonization, then 0 (bilateral, -1).
+        self.hub_floor = np.append(w.inst_harmonization, 0.0)
         self.inverse_near = None
         if th.locality > 0:
             near = rules.footprint_weights(w.region, np.arange(n), th.locality)
@@ -313,8 +315,7 @@ class CooperationModel(mesa.Model):
         leaked_post = leak_u[n_bil:] < post_leak_p
         # Admissibility: c[i, j] bilaterally, max(c, harmonization_h) through a hub.
         compat = w.compat[rsender, recipient]
-        hub_floor = np.zeros(len(rows))
-        hub_floor[rvia >= 0] = w.inst_harmonization[rvia[rvia >= 0]]
+        hub_floor = self.hub_floor[rvia]  # via -1 (bilateral) reads the trailing 0
         admissible = self.rng.random(len(rows)) < rules.admissibility(compat, hub_floor)
         fresh = np.flatnonzero(admissible & ~f.held[rfrag, rslot])
         # Count each (fragment, slot) once even if it came by two ways this week: the first
