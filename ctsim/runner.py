@@ -140,14 +140,14 @@ def haven_table(world: World, results: list[RunResult]) -> pd.DataFrame:
                              ignore_index=True)
 
 
-def disruption_among(results: list[RunResult], mask: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% interval over the runs of the disruption rate of the settled plots
-    aimed at the nations in ``mask`` (bool, length N), e.g. the EU's members."""
+def disruption_among(results: list[RunResult], mask: np.ndarray) -> list[float]:
+    """Per run, the disruption rate of the settled plots aimed at the nations in ``mask``
+    (bool, length N), e.g. the EU's members; NaN for a run with none aimed at them."""
     rates = []
     for r in results:
         aimed, hit = r.targets[:, mask].sum(axis=1)
-        rates.append(hit / aimed if aimed else float("nan"))
-    return mean_ci(rates)
+        rates.append(float(hit / aimed) if aimed else float("nan"))
+    return rates
 
 
 def _finite(x: float) -> float | None:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ctsim.core.scenario import load_scenario
 from ctsim.data import load_dataset
-from ctsim.runner import mean_ci, replication_seeds, run_one
+from ctsim.runner import disruption_among, mean_ci, replication_seeds, run_one
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ["world", "world_bilateral_only", "world_no_interpol", "world_asean_harmonized",
@@ -49,15 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     rates: dict[str, dict[str, list[float]]] = {}
     for name in SCENARIOS:
         scenario = load_scenario(ROOT / "scenarios" / "world" / f"{name}.yaml")
-        masks = None
-        rates[name] = {}
-        for seed in seeds:
-            result = run_one(scenario, seed, timeseries=False, keep_model=masks is None)
-            if masks is None:
-                masks = group_masks(result.model.world.codes)
-            for label, mask in masks.items():
-                aimed, hit = result.targets[:, mask].sum(axis=1)
-                rates[name].setdefault(label, []).append(hit / aimed if aimed else np.nan)
+        results = [run_one(scenario, seed, timeseries=False, keep_model=i == 0)
+                   for i, seed in enumerate(seeds)]
+        masks = group_masks(results[0].model.world.codes)
+        rates[name] = {label: disruption_among(results, mask) for label, mask in masks.items()}
         print(f"{name}: done", flush=True)
     rows = []
     for name in SCENARIOS:

@@ -30,7 +30,7 @@ from ctsim.core import CooperationModel, rules
 from ctsim.core.scenario import LEGAL_FAMILIES, ScenarioError, load_scenario, scenario_from_dict
 from ctsim.core.threat import draw_footprints, inverse_weights
 from ctsim.data import load_dataset, organizations
-from ctsim.runner import haven_table, replication_seeds, run_replications
+from ctsim.runner import disruption_among, haven_table, replication_seeds, run_replications
 from tests.conftest import ROOT, SCENARIOS
 
 CSV_PATH = ROOT / "ctsim" / "data" / "nations.csv"
@@ -803,3 +803,14 @@ def test_a_misspelt_organization_is_still_an_error_in_a_subset_world():
                     "cooperation": {"institutions": [{"name": "h",
                                                       "members": {"membership": "ASEANN"}}]}})
     assert err.message.startswith("no nation has membership 'ASEANN'")
+
+
+def test_disruption_among_all_nations_is_the_runs_disruption_rate(world_runs):
+    world, results = world_runs
+    everyone = np.ones(world.n, bool)
+    assert disruption_among(results, everyone) == pytest.approx(
+        [r.metrics["disruption_rate"] for r in results], nan_ok=True)
+    eu = np.array(["EU" in c.memberships for c in COUNTRIES])
+    rates = disruption_among(results, eu)
+    assert len(rates) == len(results)
+    assert all(np.isnan(x) or 0.0 <= x <= 1.0 for x in rates)

@@ -823,27 +823,30 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
             choices = ", ".join(sorted(present)) or "none"
             fail(key, f"no nation has {attr} '{value}' (there are: {choices})")
 
+    # A dataset world's rules are checked against the whole dataset, so that `world.include`
+    # may leave a hub or treaty group empty (inert) without rewriting the scenario.
+    whole = dataset_roster(w.model_copy(update={"include": "all"})) if w.dataset else roster
     if w.dataset is not None:
-        full = dataset_roster(w.model_copy(update={"include": "all", "countries": {}}))
-        known_all = set(full.names) | set(full.codes)
+        assert whole is not None
+        known_all = set(whole.names) | set(whole.codes)
         if isinstance(w.include, list):
             for name in w.include:
                 if name not in known_all:
-                    hint = difflib.get_close_matches(name, full.names, n=1)
+                    hint = difflib.get_close_matches(name, whole.names, n=1)
                     extra = f"; did you mean '{hint[0]}'?" if hint else ""
                     fail("world.include", f"'{name}' is not in dataset '{w.dataset}'{extra}")
         else:
-            check_rule("world.include", w.include, full)
+            check_rule("world.include", w.include, whole)
         if not names:
             fail("world.include", "takes no nation of the dataset")
         if isinstance(w.blocs, dict):
             for bloc, rule in w.blocs.items():
-                check_rule(f"world.blocs.{bloc}", rule, full)
+                check_rule(f"world.blocs.{bloc}", rule, whole)
         for k, group in enumerate(w.shared):
-            check_rule(f"world.shared.{k}.members", group.members, full)
+            check_rule(f"world.shared.{k}.members", group.members, whole)
         seen: dict[int, str] = {}
         for key in w.countries:
-            k = full.index(key)
+            k = whole.index(key)
             if k is not None and k in seen:
                 fail(f"world.countries.{key}",
                      f"'{key}' and '{seen[k]}' are the same state; give it once")
@@ -872,9 +875,6 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
                     unknown(f"relations.treaties.{i}", name)
             if a == b or (roster and roster.index(a) == roster.index(b)):
                 fail(f"relations.treaties.{i}", f"a treaty needs two nations, got '{a}' twice")
-    # In a dataset world, hubs and treaty groups are checked against the whole dataset, so
-    # that `world.include` may leave a hub empty (inert) without rewriting the scenario.
-    whole = dataset_roster(w.model_copy(update={"include": "all"})) if w.dataset else roster
     for i, inst in enumerate(scenario.cooperation.institutions):
         check_rule(f"cooperation.institutions.{i}.members", inst.members, whole)
     for i, rule in enumerate(scenario.relations.treaties_within):

@@ -123,7 +123,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     """
     w = scenario.world
     roster = scenario.roster()
-    names = scenario.nation_names()
+    names = list(roster.names) if roster is not None else scenario.nation_names()
     n = len(names)
 
     # Attributes: a full draw each, then explicit values where the scenario gives them.
