@@ -277,3 +277,29 @@ def test_mesa_batch_run_returns_the_model_reporters(root):
         for name in ("disruption_rate", "plots", "disrupted", "attacks", "mean_trust"):
             assert name in r
     assert rows[0]["plots"] > 0
+
+
+@pytest.mark.parametrize("shock_rate", [0.0, 0.2])
+def test_reverting_only_the_changed_cells_gives_the_same_trust_as_reverting_all(shock_rate):
+    data = {"name": "rev", "world": {"nations": 25, "blocs": 2}, "steps": 150,
+            "relations": {"treaties": 0.5},
+            "trust_dynamics": {"reversion": 0.05, "shock_rate": shock_rate},
+            "threat": {"groups": 8, "plots_per_year": 40, "leak_rate": 0.3}}
+    sparse = CooperationModel(scenario_from_dict(data), rng=3)
+    full = CooperationModel(scenario_from_dict(data), rng=3)
+    full._all_moved = True  # revert every cell every week
+    for _ in range(150):
+        sparse.step()
+        full.step()
+        assert np.array_equal(sparse.trust, full.trust)
+    assert sparse.metrics() == pytest.approx(full.metrics(), nan_ok=True)
+    assert sparse.counts.total["leaks"] > 0
+    if shock_rate == 0.0:
+        assert not sparse._all_moved
+        untouched = np.ones(sparse.trust.size, bool)
+        untouched[sparse._moved] = False
+        untouched = untouched.reshape(sparse.trust.shape)
+        assert np.array_equal(sparse.trust[untouched], sparse.world.trust0[untouched])
+        assert (sparse.trust[~untouched] != sparse.world.trust0[~untouched]).any()
+    else:
+        assert sparse._all_moved

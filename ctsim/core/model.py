@@ -77,6 +77,10 @@ class CooperationModel(mesa.Model):
         # Dynamic relations (vectorized): trust between nations, members' trust in hubs.
         self.trust = w.trust0.copy()
         self.inst_trust = w.inst_trust0.copy()
+        # Cells of `trust` that leaks, successes or shocks have changed (flat indices, sorted),
+        # or all of them after a shock: elsewhere T == T0, which reversion leaves as it is.
+        self._moved = np.zeros(0, np.int64)
+        self._all_moved = False
         self.hub_bloc_share = bloc_shares(w.members, w.bloc, len(w.bloc_names))
         self.surge_until = np.full(n, -1, np.int64)
         regime = config.cooperation.regime
@@ -101,7 +105,11 @@ class CooperationModel(mesa.Model):
         width = len(th.footprint) if isinstance(th.footprint, list) else min(th.footprint.max, n)
         self.fixed_footprint = None
         # Inverse footprint weights by base (threat.locality), one row per possible base.
-        # Admissibility floor by channel: each hub's harmonization, then 0 (bilateral, -1).
+        # Lookups that an index of -1 (an empty footprint slot, or a bilateral delivery's
+        # "via") may read: detection and membership padded with 0 / False, and each hub's
+        # admissibility floor followed by 0 for bilateral deliveries.
+        self.detect_padded = np.append(self.detect_p, 0.0)
+        self.members_padded = np.pad(w.members, ((0, 0), (0, 1)))
         self.hub_floor = np.append(w.inst_harmonization, 0.0)
         self.inverse_near = None
         if th.locality > 0:
@@ -193,8 +201,7 @@ class CooperationModel(mesa.Model):
         if len(active) == 0:
             return np.zeros(0, np.int64)
         foot = plots.foot[active]
-        present = foot >= 0
-        p = np.where(present, self.detect_p[np.maximum(foot, 0)], 0.0)
+        p = self.detect_padded[foot]  # an empty slot (-1) reads the trailing 0
         hit = self.rng.random(foot.shape) < p
         rows, slots = np.nonzero(hit)
         k = len(rows)
@@ -299,8 +306,9 @@ class CooperationModel(mesa.Model):
         post_idx = np.flatnonzero(is_post)
         bil_idx = np.flatnonzero(~is_post)
         foot = plots.foot[pid[post_idx]]
-        recv = (foot >= 0) & (np.arange(plots.width)[None, :] != f.slot[frag[post_idx]][:, None])
-        recv &= w.members[via[post_idx][:, None], np.maximum(foot, 0)]
+        # Members in the footprint (an empty slot, -1, reads the trailing False), not the sender.
+        recv = self.members_padded[via[post_idx][:, None], foot]
+        recv &= np.arange(plots.width)[None, :] != f.slot[frag[post_idx]][:, None]
         pr, pb = np.nonzero(recv)
         rows = np.concatenate([bil_idx, post_idx[pr]])
         rslot = np.concatenate([slot[bil_idx], pb])
@@ -353,6 +361,7 @@ class CooperationModel(mesa.Model):
         for i, j in zip(bil_from.tolist(), bil_to.tolist(), strict=True):
             self.trust[i, j] = rules.trust_after_leak(self.trust[i, j], penalty)
             self.week_leaks.append((i, j))
+        self._mark_moved(bil_from * self.world.n + bil_to)
         for i, h in zip(post_from.tolist(), post_hub.tolist(), strict=True):
             self.inst_trust[i, h] = rules.trust_after_leak(self.inst_trust[i, h], penalty)
             self.week_hub_leaks.append((i, h))
@@ -424,7 +433,7 @@ class CooperationModel(mesa.Model):
             j[ids] = nation
             lr = self.config.trust_dynamics.learning_rate
             bil = via == BILATERAL
-            self._succeed(self.trust, j[k[bil]], sender[bil], k[bil], lr)
+            self._mark_moved(self._succeed(self.trust, j[k[bil]], sender[bil], k[bil], lr))
             self._succeed(self.inst_trust, j[k[~bil]], via[~bil], k[~bil], lr)
             # Joint disruptions, per plot in disruption order, partners in index order.
             n = self.world.n
@@ -438,10 +447,12 @@ class CooperationModel(mesa.Model):
 
     @staticmethod
     def _succeed(trust: NDArray[np.float64], rows: NDArray[np.int64],
-                 cols: NDArray[np.int64], plot: NDArray[np.int64], lr: float) -> None:
-        """Apply rules.trust_after_success to ``trust[rows, cols]`` once per distinct plot."""
+                 cols: NDArray[np.int64], plot: NDArray[np.int64], lr: float
+                 ) -> NDArray[np.int64]:
+        """Apply rules.trust_after_success to ``trust[rows, cols]`` once per distinct plot;
+        return the cells changed (flat indices)."""
         if len(rows) == 0:
-            return
+            return np.zeros(0, np.int64)
         n_cols = trust.shape[1]
         span = int(plot.max()) + 1
         # One sort: distinct (cell, plot) pairs, grouped by cell; a cell's run length is
@@ -455,6 +466,12 @@ class CooperationModel(mesa.Model):
         for t in range(1, int(times.max()) + 1):
             r, c = np.divmod(cells[times >= t], n_cols)
             trust[r, c] = rules.trust_after_success(trust[r, c], lr)
+        return cells
+
+    def _mark_moved(self, cells: NDArray[np.int64]) -> None:
+        """Record that the flat ``cells`` of ``trust`` may differ from ``T0`` now."""
+        if len(cells) and not self._all_moved:
+            self._moved = np.union1d(self._moved, cells)
 
     # ------------------------------------------------------------------ 6. prosecute
 
@@ -504,7 +521,12 @@ class CooperationModel(mesa.Model):
         td = self.config.trust_dynamics
         w = self.world
         if td.reversion > 0:
-            rules.trust_reversion(self.trust, w.trust0, td.reversion, out=self.trust)
+            if self._all_moved or len(self._moved) > self.trust.size // 4:
+                rules.trust_reversion(self.trust, w.trust0, td.reversion, out=self.trust)
+            elif len(self._moved):  # the same values; untouched cells would stay T0
+                flat, flat0 = self.trust.reshape(-1), w.trust0.reshape(-1)
+                flat[self._moved] = rules.trust_reversion(
+                    flat[self._moved], flat0[self._moved], td.reversion)
             rules.trust_reversion(self.inst_trust, w.inst_trust0, td.reversion,
                                   out=self.inst_trust)
         n_blocs = len(w.bloc_names)
@@ -513,6 +535,7 @@ class CooperationModel(mesa.Model):
             across = (w.bloc[:, None] == a) & (w.bloc[None, :] == b)
             across |= across.T
             self.trust[across] = rules.trust_after_shock(self.trust[across], td.shock)
+            self._all_moved = True
             # Members of each bloc also lose trust in hubs, by the other bloc's share in them.
             for mine, theirs in ((a, b), (b, a)):
                 rows = w.bloc == mine

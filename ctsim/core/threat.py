@@ -53,25 +53,26 @@ class PlotTable:
     def add(self, group: IntArray, foot: IntArray, lead: IntArray, step: int) -> IntArray:
         """Append plots (one row of ``foot`` each); return their ids."""
         k = len(group)
-        ids = np.arange(self.count, self.count + k)
-        end = self.count + k
-        for name in self.INT_COLUMNS:
-            setattr(self, name, _grow(getattr(self, name), end))
+        start, end = self.count, self.count + k
+        ids = np.arange(start, end)
         if end > self.foot.shape[0]:
+            for name in self.INT_COLUMNS:
+                setattr(self, name, _grow(getattr(self, name), end))
             old = self.foot.shape[0]
             self.foot = _grow(self.foot, end)
             self.foot[old:] = -1
             self.evidence = _grow(self.evidence, end)
         sizes = (foot >= 0).sum(axis=1)
-        self.group[ids] = group
-        self.foot[ids] = foot
-        self.base[ids] = foot[:, 0]
-        self.target[ids] = foot[np.arange(k), sizes - 1]
-        self.lead[ids] = lead
-        self.spawned[ids] = step
-        self.status[ids] = ACTIVE
-        self.resolved[ids] = -1
-        self.disrupter[ids] = -1
+        new = slice(start, end)
+        self.group[new] = group
+        self.foot[new] = foot
+        self.base[new] = foot[:, 0]
+        self.target[new] = foot[np.arange(k), sizes - 1]
+        self.lead[new] = lead
+        self.spawned[new] = step
+        self.status[new] = ACTIVE
+        self.resolved[new] = -1
+        self.disrupter[new] = -1
         self.count = end
         self.active_ids = np.concatenate([self.active_ids, ids])
         return ids
@@ -105,12 +106,14 @@ class FragmentTable:
             sensitivity: NDArray[np.float64]) -> IntArray:
         """Append fragments, held by their collector; return their ids."""
         k = len(plot)
-        ids = np.arange(self.count, self.count + k)
-        end = self.count + k
-        for name in ("plot", "slot", "nation", "epoch", "sensitivity", "held", "stamp"):
-            setattr(self, name, _grow(getattr(self, name), end))
-        self.plot[ids], self.slot[ids], self.nation[ids] = plot, slot, nation
-        self.epoch[ids], self.sensitivity[ids] = epoch, sensitivity
+        start, end = self.count, self.count + k
+        ids = np.arange(start, end)
+        if end > len(self.plot):
+            for name in ("plot", "slot", "nation", "epoch", "sensitivity", "held", "stamp"):
+                setattr(self, name, _grow(getattr(self, name), end))
+        new = slice(start, end)
+        self.plot[new], self.slot[new], self.nation[new] = plot, slot, nation
+        self.epoch[new], self.sensitivity[new] = epoch, sensitivity
         self.held[ids, slot] = True
         self.count = end
         return ids
