@@ -110,6 +110,7 @@ class CooperationModel(mesa.Model):
         # admissibility floor followed by 0 for bilateral deliveries.
         self.detect_padded = np.append(self.detect_p, 0.0)
         self.members_padded = np.pad(w.members, ((0, 0), (0, 1)))
+        self.channel_padded = np.pad(self.channel, ((0, 0), (0, 1)))
         self.hub_floor = np.append(w.inst_harmonization, 0.0)
         self.inverse_near = None
         if th.locality > 0:
@@ -245,8 +246,7 @@ class CooperationModel(mesa.Model):
                         sov: NDArray[np.float64]) -> None:
         f, plots = self.fragments, self.plots
         foot = plots.foot[f.plot[new]]
-        recip = np.maximum(foot, 0)
-        possible = (foot >= 0) & self.channel[sender[:, None], recip]
+        possible = self.channel_padded[sender[:, None], foot]  # empty slot: False
         r, b = np.nonzero(possible)
         if len(r) == 0:
             return
@@ -330,13 +330,13 @@ class CooperationModel(mesa.Model):
         # delivery in order (bilateral before hubs) is the one counted. ufunc.at handles
         # repeated indices one by one, so this does not depend on assignment order.
         where = (rfrag[fresh], rslot[fresh])
-        f.stamp[where] = np.iinfo(np.int64).max
+        f.stamp[where] = _NO_STAMP
         np.minimum.at(f.stamp, where, fresh)
         take = fresh[f.stamp[where] == fresh]
         f.held[rfrag[take], rslot[take]] = True
         np.add.at(plots.evidence, (rpid[take], rslot[take]), 1)
         self.receipts.append(
-            np.stack([rpid[take], rslot[take], plots.epoch[rpid[take]], rvia[take],
+            np.array([rpid[take], rslot[take], plots.epoch[rpid[take]], rvia[take],
                       rsender[take]])
         )
         self._arrivals = (
@@ -564,6 +564,9 @@ class CooperationModel(mesa.Model):
     def metrics(self) -> dict[str, float]:
         """The run's outcome measures so far (MODEL.md, Outputs)."""
         return metrics.run_metrics(self)
+
+
+_NO_STAMP = np.iinfo(np.int64).max  # larger than any delivery's position
 
 
 def _run_starts(values: NDArray[np.int64]) -> NDArray[np.int64]:

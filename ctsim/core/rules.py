@@ -121,16 +121,8 @@ def post_leak_probability(
     """
     q = np.asarray(receiver_leak, float)
     keep = np.ones(n_posts)
-    if len(q) == 0:
-        return 1.0 - keep
     index = np.zeros(len(q), np.int64) if post is None else np.asarray(post, np.int64)
-    stay = 1.0 - q
-    if len(index) > 1 and (index[1:] < index[:-1]).any():
-        order = np.argsort(index, kind="stable")
-        index, stay = index[order], stay[order]
-    # Product over each post's receivers, in order (as np.multiply.at would form it).
-    starts = np.flatnonzero(np.concatenate(([True], index[1:] != index[:-1])))
-    keep[index[starts]] = np.multiply.reduceat(stay, starts)
+    np.multiply.at(keep, index, 1.0 - q)
     return 1.0 - keep
 
 
