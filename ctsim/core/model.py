@@ -420,24 +420,22 @@ class CooperationModel(mesa.Model):
             return
         rec = np.concatenate(self.receipts, axis=1)
         plots = self.plots
-        # Receipts about the disrupted slot of a disrupted plot, in its current epoch.
-        slot_of = np.full(plots.count, -1, np.int64)
-        slot_of[ids] = slots
-        rank = np.zeros(plots.count, np.int64)
-        rank[ids] = np.arange(len(ids))
-        used = (slot_of[rec[0]] == rec[1]) & (rec[2] == plots.epoch[rec[0]])
-        k, via, sender = rec[0, used], rec[3, used], rec[4, used]
+        # Receipts about the disrupted slot of a disrupted plot, in its current epoch. The
+        # ids come in increasing order (act_on_evidence), so a receipt's plot is found by
+        # binary search; `rank` is its position among the ids.
+        rank = np.minimum(np.searchsorted(ids, rec[0]), len(ids) - 1)
+        used = (ids[rank] == rec[0]) & (slots[rank] == rec[1]) & (rec[2] == plots.epoch[rec[0]])
+        k, rank, via, sender = rec[0, used], rank[used], rec[3, used], rec[4, used]
         if len(k):
             plots.foreign[k] = 1
-            j = np.zeros(plots.count, np.int64)
-            j[ids] = nation
+            j = nation[rank]
             lr = self.config.trust_dynamics.learning_rate
             bil = via == BILATERAL
-            self._mark_moved(self._succeed(self.trust, j[k[bil]], sender[bil], k[bil], lr))
-            self._succeed(self.inst_trust, j[k[~bil]], via[~bil], k[~bil], lr)
+            self._mark_moved(self._succeed(self.trust, j[bil], sender[bil], k[bil], lr))
+            self._succeed(self.inst_trust, j[~bil], via[~bil], k[~bil], lr)
             # Joint disruptions, per plot in disruption order, partners in index order.
             n = self.world.n
-            pair = np.unique(rank[k] * n + sender)
+            pair = np.unique(rank * n + sender)
             dj, partner = nation[pair // n], pair % n
             keep = partner != dj
             self.week_joint.extend(zip(dj[keep].tolist(), partner[keep].tolist(), strict=True))
