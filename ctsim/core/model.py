@@ -507,8 +507,9 @@ class CooperationModel(mesa.Model):
             return
         plots.resolve(due, ATTACKED, self.steps)
         self.counts.add("attacks", len(due))
-        _tally(self.resolved_at, plots.base[due])
-        _tally(self.undisrupted_at, plots.base[due])
+        attacked = np.bincount(plots.base[due], minlength=len(self.resolved_at))
+        self.resolved_at += attacked
+        self.undisrupted_at += attacked
         if self.config.threat.surge > 0:
             self.surge_until[plots.target[due]] = self.steps + self.config.threat.surge_weeks
 

@@ -127,8 +127,8 @@ class Groups:
     strength: NDArray[np.float64]
 
 
-#: Inverse weight standing for weight 0: its keys (at most 37 * 1e290) sort after every
-#: key of a positive weight (at most 37 / 1e-12) and before the base and target (_LAST).
+#: Inverse weight standing for weight 0: its keys (an exponential draw, below 1e3, times
+#: 1e290) sort after every key of a positive weight and before the base and target (_LAST).
 ZERO_WEIGHT = 1e290
 _LAST = 1e300
 
@@ -191,17 +191,17 @@ def draw_footprints(
     if n == 1 or p == 0:
         return foot
     rows = np.arange(p)
-    # A random order of the other nations: the base sorts last (key 2).
-    keys = rng.random((p, n))
-    keys[rows, bases] = 2.0
-    w = np.asarray(target_weight, float)
-    if inverse_near is not None:
-        # Weighted order without replacement (Efraimidis-Spirakis keys -log(u) / w,
-        # smallest first) from the same uniforms; weight 0 next, the base and target last.
-        with np.errstate(divide="ignore"):
-            keys = -np.log(keys)
+    if inverse_near is None:
+        # A random order of the other nations: the base sorts last (key 2).
+        keys = rng.random((p, n))
+        keys[rows, bases] = 2.0
+    else:
+        # Weighted order without replacement (Efraimidis-Spirakis keys E / w with E an
+        # exponential draw, smallest first); weight 0 next, the base and target last.
+        keys = rng.standard_exponential((p, n))
         keys *= inverse_near
         keys[rows, bases] = _LAST
+    w = np.asarray(target_weight, float)
     if w[0] > 0 and (w == w[0]).all():
         # Equal weights: the first of the (weighted) random order is the target, the next
         # are transit.
