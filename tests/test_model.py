@@ -303,3 +303,20 @@ def test_reverting_only_the_changed_cells_gives_the_same_trust_as_reverting_all(
         assert (sparse.trust[~untouched] != sparse.world.trust0[~untouched]).any()
     else:
         assert sparse._all_moved
+
+
+@pytest.mark.parametrize("size", [0, 5, 64, 65, 400])
+def test_learning_applies_the_success_rule_once_per_cell_and_plot(size):
+    from ctsim.core import rules
+
+    rng = np.random.default_rng(size)
+    trust = rng.random((12, 9))
+    rows, cols = rng.integers(0, 3, size), rng.integers(0, 3, size)  # many repeats
+    plot = rng.integers(0, 4, size)
+    expected = trust.copy()
+    triples = {(int(r), int(c), int(p)) for r, c, p in zip(rows, cols, plot, strict=True)}
+    for r, c, _ in sorted(triples):
+        expected[r, c] = rules.trust_after_success(expected[r, c], 0.1)
+    cells = CooperationModel._succeed(trust, rows, cols, plot, 0.1)
+    assert np.array_equal(trust, expected)
+    assert cells.tolist() == sorted({r * 9 + c for r, c, _ in triples})

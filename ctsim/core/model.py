@@ -435,7 +435,7 @@ class CooperationModel(mesa.Model):
             self._succeed(self.inst_trust, j[~bil], via[~bil], k[~bil], lr)
             # Joint disruptions, per plot in disruption order, partners in index order.
             n = self.world.n
-            pair = np.unique(rank * n + sender)
+            pair = _unique(rank * n + sender)
             dj, partner = nation[pair // n], pair % n
             keep = partner != dj
             self.week_joint.extend(zip(dj[keep].tolist(), partner[keep].tolist(), strict=True))
@@ -448,21 +448,30 @@ class CooperationModel(mesa.Model):
                  cols: NDArray[np.int64], plot: NDArray[np.int64], lr: float
                  ) -> NDArray[np.int64]:
         """Apply rules.trust_after_success to ``trust[rows, cols]`` once per distinct plot;
-        return the cells changed (flat indices)."""
-        if len(rows) == 0:
-            return np.zeros(0, np.int64)
+        return the cells changed (flat indices, sorted)."""
         n_cols = trust.shape[1]
+        if len(rows) <= _FEW:
+            # A handful of receipts (the usual week): plain Python is quicker than sorting.
+            times: dict[int, int] = {}
+            for cell in {(r * n_cols + c, p) for r, c, p in
+                         zip(rows.tolist(), cols.tolist(), plot.tolist(), strict=True)}:
+                times[cell[0]] = times.get(cell[0], 0) + 1
+            for cell, t in times.items():
+                r, c = divmod(cell, n_cols)
+                for _ in range(t):
+                    trust[r, c] = rules.trust_after_success(trust[r, c], lr)
+            return np.array(sorted(times), np.int64)
         span = int(plot.max()) + 1
         # One sort: distinct (cell, plot) pairs, grouped by cell; a cell's run length is
         # the number of plots it helped with.
         pairs = np.unique((rows * n_cols + cols) * span + plot) // span
         starts = _run_starts(pairs)
-        times = np.empty_like(starts)  # run lengths
-        times[:-1] = starts[1:] - starts[:-1]
-        times[-1] = len(pairs) - starts[-1]
+        runs = np.empty_like(starts)  # run lengths
+        runs[:-1] = starts[1:] - starts[:-1]
+        runs[-1] = len(pairs) - starts[-1]
         cells = pairs[starts]
-        for t in range(1, int(times.max()) + 1):
-            r, c = np.divmod(cells[times >= t], n_cols)
+        for t in range(1, int(runs.max()) + 1):
+            r, c = np.divmod(cells[runs >= t], n_cols)
             trust[r, c] = rules.trust_after_success(trust[r, c], lr)
         return cells
 
@@ -566,6 +575,14 @@ class CooperationModel(mesa.Model):
 
 
 _NO_STAMP = np.iinfo(np.int64).max  # larger than any delivery's position
+_FEW = 64  # up to this many items, a Python loop beats numpy's per-call overhead
+
+
+def _unique(values: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``np.unique(values)``, by a Python set when there are only a few values."""
+    if len(values) <= _FEW:
+        return np.array(sorted(set(values.tolist())), np.int64)
+    return np.unique(values)
 
 
 def _run_starts(values: NDArray[np.int64]) -> NDArray[np.int64]:
