@@ -298,9 +298,11 @@ class CooperationModel(mesa.Model):
         f, plots, w = self.fragments, self.plots, self.world
         pid = f.plot[frag]
         live = (plots.status[pid] == ACTIVE) & (f.epoch[frag] == plots.epoch[pid])
-        frag, slot, via, sender, pid = frag[live], slot[live], via[live], sender[live], pid[live]
-        if len(frag) == 0:
-            return
+        if not live.all():
+            frag, slot, via, sender, pid = (frag[live], slot[live], via[live], sender[live],
+                                            pid[live])
+            if len(frag) == 0:
+                return
         is_post = via >= 0
         # Expand posts: one row per receiving member slot.
         post_idx = np.flatnonzero(is_post)
@@ -333,16 +335,17 @@ class CooperationModel(mesa.Model):
         f.stamp[where] = _NO_STAMP
         np.minimum.at(f.stamp, where, fresh)
         take = fresh[f.stamp[where] == fresh]
-        f.held[rfrag[take], rslot[take]] = True
-        np.add.at(plots.evidence, (rpid[take], rslot[take]), 1)
-        self.receipts.append(
-            np.array([rpid[take], rslot[take], plots.epoch[rpid[take]], rvia[take],
-                      rsender[take]])
-        )
-        self._arrivals = (
-            pid[bil_idx][leaked_bil], sender[bil_idx][leaked_bil], recipient[:n_bil][leaked_bil],
-            pid[post_idx][leaked_post], sender[post_idx][leaked_post], via[post_idx][leaked_post],
-        )
+        tpid, tslot = rpid[take], rslot[take]
+        f.held[rfrag[take], tslot] = True
+        np.add.at(plots.evidence, (tpid, tslot), 1)
+        self.receipts.append(np.array([tpid, tslot, plots.epoch[tpid], rvia[take],
+                                       rsender[take]]))
+        if leaked_bil.any() or leaked_post.any():  # leaks are rare: most weeks skip this
+            self._arrivals = (
+                pid[bil_idx][leaked_bil], sender[bil_idx][leaked_bil],
+                recipient[:n_bil][leaked_bil], pid[post_idx][leaked_post],
+                sender[post_idx][leaked_post], via[post_idx][leaked_post],
+            )
 
     # ------------------------------------------------------------------ 4. leak
 
