@@ -177,7 +177,8 @@ class CooperationModel(mesa.Model):
         else:
             sizes = self.rng.integers(
                 th.footprint.min, th.footprint.max, size=k, endpoint=True
-            ).clip(max=self.plots.width)
+            )
+            np.minimum(sizes, self.plots.width, out=sizes)
             inverse_near = None if self.inverse_near is None else self.inverse_near[bases]
             foot = draw_footprints(bases, sizes, self.world.target_weight, self.plots.width,
                                    self.rng, inverse_near)
