@@ -102,6 +102,7 @@ class CooperationModel(mesa.Model):
 
         # Threat: groups, plots, fragments, deliveries in flight.
         self.groups = Groups(base=w.group_bases.copy(), strength=np.ones(th.groups))
+        self._group_ids = np.arange(th.groups)
         width = len(th.footprint) if isinstance(th.footprint, list) else min(th.footprint.max, n)
         self.fixed_footprint = None
         # Inverse footprint weights by base (threat.locality), one row per possible base.
@@ -170,7 +171,7 @@ class CooperationModel(mesa.Model):
         k = int(per_group.sum())
         if k == 0:
             return
-        group = np.repeat(np.arange(th.groups), per_group)
+        group = self._group_ids.repeat(per_group)
         bases = self.groups.base[group]
         if self.fixed_footprint is not None:
             foot = np.broadcast_to(self.fixed_footprint, (k, self.plots.width)).copy()
@@ -205,7 +206,7 @@ class CooperationModel(mesa.Model):
         foot = plots.foot[active]
         p = self.detect_padded[foot]  # an empty slot (-1) reads the trailing 0
         hit = self.rng.random(foot.shape) < p
-        rows, slots = np.nonzero(hit)
+        rows, slots = hit.nonzero()
         k = len(rows)
         if k == 0:
             return np.zeros(0, np.int64)
@@ -248,7 +249,7 @@ class CooperationModel(mesa.Model):
         f, plots = self.fragments, self.plots
         foot = plots.foot[f.plot[new]]
         possible = self.channel_padded[sender[:, None], foot]  # empty slot: False
-        r, b = np.nonzero(possible)
+        r, b = possible.nonzero()
         if len(r) == 0:
             return
         i, j = sender[r], foot[r, b]
@@ -261,7 +262,7 @@ class CooperationModel(mesa.Model):
     def _post_institutional(self, new: NDArray[np.int64], sender: NDArray[np.int64],
                             sov: NDArray[np.float64]) -> None:
         w = self.world
-        r, h = np.nonzero(w.members.T[sender])
+        r, h = w.members.T[sender].nonzero()
         if len(r) == 0:
             return
         p = rules.willingness(self.inst_trust[sender[r], h], sov[r],
@@ -279,7 +280,7 @@ class CooperationModel(mesa.Model):
         if (due == first).all():  # the common case: one delay for the whole batch
             self.in_flight[first].append(columns)
             return
-        order = np.argsort(due, kind="stable")
+        order = due.argsort(kind="stable")
         weeks = due[order]
         starts = _run_starts(weeks)
         cols = [c[order] for c in columns]
@@ -306,13 +307,13 @@ class CooperationModel(mesa.Model):
                 return
         is_post = via >= 0
         # Expand posts: one row per receiving member slot.
-        post_idx = np.flatnonzero(is_post)
-        bil_idx = np.flatnonzero(~is_post)
+        post_idx = is_post.nonzero()[0]
+        bil_idx = (~is_post).nonzero()[0]
         foot = plots.foot[pid[post_idx]]
         # Members in the footprint (an empty slot, -1, reads the trailing False), not the sender.
         recv = self.members_padded[via[post_idx][:, None], foot]
         recv &= np.arange(plots.width)[None, :] != f.slot[frag[post_idx]][:, None]
-        pr, pb = np.nonzero(recv)
+        pr, pb = recv.nonzero()
         rows = np.concatenate([bil_idx, post_idx[pr]])
         rslot = np.concatenate([slot[bil_idx], pb])
         rfrag, rvia, rsender, rpid = frag[rows], via[rows], sender[rows], pid[rows]
@@ -328,7 +329,7 @@ class CooperationModel(mesa.Model):
         compat = w.compat[rsender, recipient]
         hub_floor = self.hub_floor[rvia]  # via -1 (bilateral) reads the trailing 0
         admissible = self.rng.random(len(rows)) < rules.admissibility(compat, hub_floor)
-        fresh = np.flatnonzero(admissible & ~f.held[rfrag, rslot])
+        fresh = (admissible & ~f.held[rfrag, rslot]).nonzero()[0]
         # Count each (fragment, slot) once even if it came by two ways this week: the first
         # delivery in order (bilateral before hubs) is the one counted. ufunc.at handles
         # repeated indices one by one, so this does not depend on assignment order.
@@ -387,7 +388,7 @@ class CooperationModel(mesa.Model):
         if len(active) == 0:
             return active
         threshold = self.config.threat.evidence_threshold
-        r, b = np.nonzero(plots.evidence[active] >= threshold)
+        r, b = (plots.evidence[active] >= threshold).nonzero()
         if len(r) == 0:
             return np.zeros(0, np.int64)
         nation = plots.foot[active[r], b]
@@ -427,7 +428,7 @@ class CooperationModel(mesa.Model):
         # Receipts about the disrupted slot of a disrupted plot, in its current epoch. The
         # ids come in increasing order (act_on_evidence), so a receipt's plot is found by
         # binary search; `rank` is its position among the ids.
-        rank = np.minimum(np.searchsorted(ids, rec[0]), len(ids) - 1)
+        rank = np.minimum(ids.searchsorted(rec[0]), len(ids) - 1)
         used = (ids[rank] == rec[0]) & (slots[rank] == rec[1]) & (rec[2] == plots.epoch[rec[0]])
         k, rank, via, sender = rec[0, used], rank[used], rec[3, used], rec[4, used]
         if len(k):
@@ -563,7 +564,7 @@ class CooperationModel(mesa.Model):
     def relocate_groups(self) -> None:
         """Adaptive groups move, at ``relocation_rate`` a week, toward safe havens (step 8)."""
         th = self.config.threat
-        moving = np.flatnonzero(self.rng.random(th.groups) < th.relocation_rate)
+        moving = (self.rng.random(th.groups) < th.relocation_rate).nonzero()[0]
         if len(moving) == 0:
             return
         safety = rules.haven_safety(self.world.capacity, self.undisrupted_at, self.resolved_at)
@@ -596,7 +597,7 @@ def _run_starts(values: NDArray[np.int64]) -> NDArray[np.int64]:
     change = np.empty(len(values), bool)
     change[0] = True
     np.not_equal(values[1:], values[:-1], out=change[1:])
-    return np.flatnonzero(change)
+    return change.nonzero()[0]
 
 
 def _draw_index(rng: np.random.Generator, p: NDArray[np.float64], size: int) -> NDArray[np.int64]:
@@ -605,7 +606,7 @@ def _draw_index(rng: np.random.Generator, p: NDArray[np.float64], size: int) -> 
     The same draws and results as ``rng.choice(len(p), size, p=p)`` (inverse CDF of one
     uniform each), without its input checks, which cost more than the draw at this size.
     """
-    cdf = np.cumsum(p)
+    cdf = p.cumsum()
     cdf /= cdf[-1]
     return cdf.searchsorted(rng.random(size), side="right")
 
