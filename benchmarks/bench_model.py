@@ -167,6 +167,13 @@ def environment(packages: tuple[str, ...] = ("numpy", "mesa", "ctsim")) -> dict[
     }
 
 
+def write_json(path: Path, figures: dict[str, Any]) -> None:
+    """Write a benchmark's figures to ``path`` as indented JSON (shared by the benchmarks)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {path}")
+
+
 def measure(workloads: list[Workload], repeats: int) -> None:
     """Warm up each workload once, then run ``repeats`` interleaved, rotated rounds."""
     for w in workloads:
@@ -282,9 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     measure(workloads, args.repeats)
     figures = report(workloads, env, args.repeats)
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.json}")
+        write_json(args.json, figures)
     return 0
 
 
