@@ -108,7 +108,7 @@ class TeachingModel(CooperationModel):
             "full cooperation": CooperationModel(self.config, rng=self.settings.seed,
                                                  **FULL_COOPERATION),
         }
-        self.layout = figures.network_layout(self)
+        self.layout = figures.network_positions(self)
 
     def step(self) -> None:
         """One week of this run and of both references."""
@@ -192,7 +192,14 @@ class LiveFigures:
         self.network = Figure(figsize=(6.6, 5.2), dpi=80)
         ax = self.network.subplots()
         self.network.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.1)
-        self.artists = figures.draw_trust_network(ax, model, model.layout, model.trust)
+        # A large (real) world shows only the ties whose trust moved, by region.
+        self.large = model.world.n > figures.LARGE_WORLD
+        self.edge_rule = ({"min_trust": np.inf, "compare_with": model.world.trust0}
+                          if self.large else {})
+        self.artists = figures.draw_trust_network(ax, model, model.layout, model.trust,
+                                                  **self.edge_rule)
+        if self.large:
+            figures.label_regions(ax, model, fontsize=7)
         self.bases = ax.scatter([], [], marker="x", s=70, color="black", linewidths=2,
                                 zorder=5)
         handles = figures.network_legend(model, [(figures.LOST, "leak this week"),
@@ -227,11 +234,12 @@ class LiveFigures:
     def update(self, model: TeachingModel) -> None:
         """Show ``model`` as it is now."""
         self.artists.update(model, model.layout, model.trust, model.week_leaks,
-                            model.week_joint)
+                            model.week_joint, **self.edge_rule)
         bases = np.unique(model.groups.base)
         self.bases.set_offsets(np.array([model.layout[int(b)] for b in bases]).reshape(-1, 2))
-        self.network_title.set_text(f"trust network, week {model.steps} "
-                                    "(node size: capacity)")
+        self.network_title.set_text(
+            f"trust network, week {model.steps} (node size: capacity"
+            + ("; ties whose trust moved)" if self.large else ")"))
         runs = {"current settings": model, **model.reference}
         top_attacks = 1.0
         for label, run in runs.items():

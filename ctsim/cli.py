@@ -18,9 +18,6 @@ from rich.table import Table
 from ctsim import __version__
 from ctsim.core.scenario import Scenario, ScenarioError, load_scenario, parse_assignment
 
-#: Above this many nations, `ctsim run` draws the trust network by region (world figures).
-WORLD_FIGURES = 60
-
 #: The main metrics shown in the end-of-run tables.
 HEADLINE = ("disruption_rate", "plots", "disrupted", "attacks", "weeks_to_disruption",
             "foreign_share", "leaks", "mean_trust", "haven_concentration")
@@ -125,7 +122,7 @@ def run(scenario: str, replications: int | None, seed: int | None, steps: int | 
     ts = store.timeseries_frame(results)
     model = results[0].model
     figures.save(figures.outcomes_over_time(ts, sc.name), out / "figures" / "outcomes", fmt)
-    network = (figures.world_trust_network if model.world.n > WORLD_FIGURES
+    network = (figures.world_trust_network if model.world.n > figures.LARGE_WORLD
                else figures.trust_network)
     figures.save(network(model, sc.name), out / "figures" / "trust_network", fmt)
     figures.save(figures.safe_havens(model, sc.name), out / "figures" / "safe_havens", fmt)

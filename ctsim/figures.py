@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 BLOC_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 DPI = 150
+#: Above this many nations a trust network is laid out by region and shows only the ties
+#: whose trust moved (every tie above a threshold would hide the nations).
+LARGE_WORLD = 60
 
 
 def save(fig: Figure, path: Path, fmt: str = "png") -> Path:
@@ -84,6 +87,29 @@ def outcomes_over_time(timeseries: pd.DataFrame, scenario: str) -> Figure:
     return fig
 
 
+def network_positions(model: CooperationModel) -> dict[int, np.ndarray]:
+    """Node positions for a live trust network: by region above :data:`LARGE_WORLD`
+    nations (:func:`region_layout`), else the spring layout (:func:`network_layout`)."""
+    if model.world.n > LARGE_WORLD:
+        return region_layout(model)[0]
+    return network_layout(model)
+
+
+def label_regions(ax, model: CooperationModel, fontsize: float = 8) -> None:
+    """Write each region's name beside its disc of a :func:`region_layout`, and frame the
+    axes so that every name shows."""
+    w = model.world
+    _, centres = region_layout(model)
+    radii = _region_radii(w.region, len(w.region_names))
+    sizes = np.bincount(w.region, minlength=len(w.region_names))
+    for r, name in enumerate(w.region_names):
+        ax.annotate(f"{name.replace('_', ' ')} ({sizes[r]})", centres[r] * (1 + radii[r] + 0.14),
+                    ha="center", va="center", fontsize=fontsize)
+    ax.set_xlim(-1.8, 1.8)
+    ax.set_ylim(-1.6, 1.6)
+    ax.set_aspect("equal")
+
+
 def network_layout(model: CooperationModel) -> dict[int, np.ndarray]:
     """Node positions for the trust network: a spring layout on initial trust (seeded).
 
@@ -132,9 +158,10 @@ class NetworkArtists:
     joint: LineCollection
 
     def update(self, model: CooperationModel, pos: dict, matrix: np.ndarray, leaks=(),
-               joint=(), min_trust: float = 0.5) -> None:
+               joint=(), min_trust: float = 0.5,
+               compare_with: np.ndarray | None = None) -> None:
         """Redraw edges for ``matrix`` and this week's leaks and joint disruptions."""
-        segments, colours, widths = trust_edges(model, pos, matrix, min_trust)
+        segments, colours, widths = trust_edges(model, pos, matrix, min_trust, compare_with)
         self.edges.set_segments(segments)
         self.edges.set_color(colours)
         self.edges.set_linewidths(widths)
@@ -179,8 +206,10 @@ def draw_trust_network(ax, model: CooperationModel, pos: dict, matrix: np.ndarra
         ax.annotate(name, centre, xytext=(0, -14), textcoords="offset points",
                     ha="center", fontsize=7, zorder=4)
     node_colours = [BLOC_COLOURS[b % len(BLOC_COLOURS)] for b in w.bloc]
+    shrink = min(1.0, 30 / max(n, 1))  # the same sizes up to 30 nations, smaller beyond
     ax.scatter([pos[i][0] for i in range(n)], [pos[i][1] for i in range(n)],
-               s=40 + 360 * w.capacity, c=node_colours, edgecolors="white", zorder=2.5)
+               s=(40 + 360 * w.capacity) * shrink, c=node_colours, edgecolors="white",
+               linewidths=0.5 if n > LARGE_WORLD else 1.0, zorder=2.5)
     if labels and n <= 40:
         for i in range(n):
             ax.annotate(w.names[i], pos[i], xytext=(0, 7), textcoords="offset points",
@@ -348,7 +377,7 @@ def world_trust_network(model: CooperationModel, scenario: str, changed: float =
         inside = end[r, r]
         ring = cmap((inside - low) / (high - low)) if np.isfinite(inside) else "#cccccc"
         ax.add_patch(plt.Circle(centres[r], radius, fill=False, lw=4, color=ring, zorder=1.5))
-    _world_nodes(ax, model, pos, centres)
+    _world_nodes(ax, model, pos)
     mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(low, high))
     fig.colorbar(mappable, ax=ax, shrink=0.6, pad=0.01, label="mean mutual trust (0..1)")
     ax.set_title("mean trust between regions (chords) and within them (rings)")
@@ -372,7 +401,7 @@ def world_trust_network(model: CooperationModel, scenario: str, changed: float =
                         ha="center", fontsize=7, zorder=4,
                         bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                               "alpha": 0.7})
-    _world_nodes(ax, model, pos, centres)
+    _world_nodes(ax, model, pos)
     ax.set_title(f"ties that moved by more than {changed}: {int(gained.sum())} gained, "
                  f"{int(lost.sum())} lost\n(institutions: members' mean trust, start→end)")
     handles = [plt.Line2D([], [], marker="o", ls="", color=BLOC_COLOURS[b % len(BLOC_COLOURS)],
@@ -387,22 +416,14 @@ def world_trust_network(model: CooperationModel, scenario: str, changed: float =
     return fig
 
 
-def _world_nodes(ax, model: CooperationModel, pos: dict, centres: np.ndarray) -> None:
+def _world_nodes(ax, model: CooperationModel, pos: dict) -> None:
     """Nation dots (bloc colour, capacity size) and region names outside the ring."""
     w = model.world
     xy = np.array([pos[i] for i in range(w.n)])
     ax.scatter(xy[:, 0], xy[:, 1], s=6 + 60 * w.capacity ** 2,
                c=[BLOC_COLOURS[b % len(BLOC_COLOURS)] for b in w.bloc],
                edgecolors="white", linewidths=0.3, zorder=2.5)
-    sizes = np.bincount(w.region, minlength=len(w.region_names))
-    radii = _region_radii(w.region, len(w.region_names))
-    for r, name in enumerate(w.region_names):
-        out = centres[r] * (1 + radii[r] + 0.14)
-        ax.annotate(f"{name.replace('_', ' ')} ({sizes[r]})", out, ha="center", va="center",
-                    fontsize=8)
-    ax.set_xlim(-1.8, 1.8)
-    ax.set_ylim(-1.6, 1.6)
-    ax.set_aspect("equal")
+    label_regions(ax, model)
     ax.set_axis_off()
 
 

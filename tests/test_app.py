@@ -85,6 +85,28 @@ def test_the_network_marks_this_weeks_leaks():
     assert red, "this week's leaks are drawn as thick edges"
 
 
+def test_a_real_world_is_drawn_by_region_with_only_the_ties_that_moved(monkeypatch):
+    from ctsim import figures
+
+    world = Path(__file__).resolve().parent.parent / "scenarios" / "world" / "world.yaml"
+    monkeypatch.setenv("CTSIM_APP_SCENARIO", str(world))
+    model = TeachingModel(Settings.for_lesson(FREE))
+    assert model.world.n == 194
+    layout, _ = figures.region_layout(model)
+    assert all(np.array_equal(model.layout[i], layout[i]) for i in range(model.world.n))
+    for _ in range(60):
+        model.step()
+    ax = network_figure(model).axes[0]
+    edges = ax.collections[0]  # the trust edges, drawn first
+    mutual = (model.trust + model.trust.T) / 2
+    start = (model.world.trust0 + model.world.trust0.T) / 2
+    moved = int(np.triu(np.abs(mutual - start) > 0.02, k=1).sum())
+    assert len(edges.get_segments()) == moved
+    assert moved < 500  # not the thousands of ties above a threshold
+    names = {t.get_text().split(" (")[0] for t in ax.texts}
+    assert {"europe", "africa", "south asia"} <= names
+
+
 def test_explanations_follow_the_settings():
     low = " ".join(explain(Settings(sovereignty=0.1, leak_rate=0.0)))
     high = " ".join(explain(Settings(sovereignty=0.9, leak_rate=0.3, regime="none")))
