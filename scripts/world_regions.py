@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ctsim.core.scenario import load_scenario
-from ctsim.data import load_dataset
+from ctsim.data import by_iso3
 from ctsim.runner import disruption_among, mean_ci, replication_seeds, run_one
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,9 +32,10 @@ GROUPS = {"EU": "EU", "ASEAN": "ASEAN", "AU": "AU", "GCC": "GCC"}
 
 def group_masks(codes: list[str]) -> dict[str, np.ndarray]:
     """Which of the world's nations (by ISO3 code) each target group holds."""
-    members = {c.iso3: c.memberships for c in load_dataset("world")}
-    masks = {label: np.array([org in members[c] for c in codes]) for label, org in GROUPS.items()}
-    masks["outside INTERPOL"] = np.array(["INTERPOL" not in members[c] for c in codes])
+    rows = by_iso3("world")
+    masks = {label: np.array([org in rows[c].memberships for c in codes])
+             for label, org in GROUPS.items()}
+    masks["outside INTERPOL"] = np.array(["INTERPOL" not in rows[c].memberships for c in codes])
     masks["all states"] = np.ones(len(codes), bool)
     return masks
 

@@ -409,7 +409,7 @@ class CooperationModel(mesa.Model):
             grown = np.zeros(2 * int(deadline.max()) + 1, np.int64)
             grown[: len(self.disrupted_by_deadline)] = self.disrupted_by_deadline
             self.disrupted_by_deadline = grown
-        np.add.at(self.disrupted_by_deadline, deadline, 1)
+        _tally(self.disrupted_by_deadline, deadline)
         self._learn_from(ids, b, nation)
         _tally(self.resolved_at, plots.base[ids])
         return ids

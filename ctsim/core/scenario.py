@@ -783,17 +783,19 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
     origins = origins or Origins("<scenario>")
     w = scenario.world
     roster = scenario.roster()
-    names = scenario.nation_names()
+    names = list(roster.names) if roster is not None else scenario.nation_names()
     known = set(names) | {c for c in (roster.codes if roster else ()) if c}
 
     def fail(key: str, message: str) -> None:
         source, line = origins.locate(key)
         raise ScenarioError(source, key, message, line)
 
+    def did_you_mean(name: str, choices: list[str]) -> str:
+        hint = difflib.get_close_matches(name, choices, n=1)
+        return f"; did you mean '{hint[0]}'?" if hint else ""
+
     def unknown(key: str, name: str) -> None:
-        hint = difflib.get_close_matches(name, names, n=1)
-        extra = f"; did you mean '{hint[0]}'?" if hint else ""
-        fail(key, f"unknown nation '{name}'{extra}")
+        fail(key, f"unknown nation '{name}'{did_you_mean(name, names)}")
 
     def check_rule(key: str, rule: MemberRule, of: Roster | None) -> None:
         if isinstance(rule, list):
@@ -832,9 +834,8 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
         if isinstance(w.include, list):
             for name in w.include:
                 if name not in known_all:
-                    hint = difflib.get_close_matches(name, whole.names, n=1)
-                    extra = f"; did you mean '{hint[0]}'?" if hint else ""
-                    fail("world.include", f"'{name}' is not in dataset '{w.dataset}'{extra}")
+                    fail("world.include", f"'{name}' is not in dataset '{w.dataset}'"
+                                          f"{did_you_mean(name, whole.names)}")
         else:
             check_rule("world.include", w.include, whole)
         if not names:
@@ -854,9 +855,8 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
                 seen[k] = key
             if key not in known:
                 where = "dataset" if key not in known_all else "included nations"
-                hint = difflib.get_close_matches(key, names, n=1)
-                extra = f"; did you mean '{hint[0]}'?" if hint else ""
-                fail(f"world.countries.{key}", f"'{key}' is not among the {where}{extra}")
+                fail(f"world.countries.{key}",
+                     f"'{key}' is not among the {where}{did_you_mean(key, names)}")
 
     fp = scenario.threat.footprint
     if isinstance(fp, list):

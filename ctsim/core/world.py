@@ -24,7 +24,7 @@ from ctsim.core.scenario import (
     labels,
 )
 from ctsim.core.scenario import World as WorldSpec
-from ctsim.data import load_dataset
+from ctsim.data import by_iso3
 
 ATTRIBUTES = ("capacity", "sovereignty", "security", "tech", "definition")
 
@@ -161,8 +161,8 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         region = np.array([region_names.index(r) for r in roster.region], np.int64)
         labelled = roster
 
-    members = np.array([labelled.select(inst.members)
-                        for inst in scenario.cooperation.institutions], bool).reshape(-1, n)
+    insts = scenario.cooperation.institutions
+    members = np.array([labelled.select(inst.members) for inst in insts], bool).reshape(-1, n)
     treaty = _treaties(scenario, labelled, rng)
     rel, legal = scenario.relations, scenario.legal
     fam = family_matrix(legal_family, legal.cross_family)
@@ -173,7 +173,6 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     np.fill_diagonal(compat, 1.0)
     trust0 = rules.initial_trust(bloc[:, None] == bloc[None, :], rel.trust, rel.tension)
     np.fill_diagonal(trust0, 1.0)
-    insts = scenario.cooperation.institutions
 
     bases = _group_bases(scenario, roster, n, rng)
 
@@ -200,7 +199,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         inst_trust0=_hub_trust(members, bloc, np.array([i.trust for i in insts], float),
                                rel.tension),
         group_bases=bases.astype(np.int64),
-        codes=list(roster.codes) if roster is not None else [""] * n,
+        codes=list(labelled.codes),
     )
 
 
@@ -256,8 +255,8 @@ def _apply_dataset(w: WorldSpec, roster: Roster, values: dict[str, NDArray[np.fl
                    target_weight: NDArray[np.float64]) -> None:
     """Dataset capacities, then ``world.shared`` and ``world.countries`` values, in place."""
     assert w.dataset is not None
-    capacity = {c.iso3: c.capacity for c in load_dataset(w.dataset)}
-    values["capacity"] = np.array([capacity[code] for code in roster.codes])
+    rows = by_iso3(w.dataset)
+    values["capacity"] = np.array([rows[code].capacity for code in roster.codes])
     targets: list[tuple[NDArray[np.int64], CountryOverride]] = [
         (np.flatnonzero(roster.select(group.members)), group) for group in w.shared]
     for key, spec in w.countries.items():
@@ -281,8 +280,8 @@ def _group_bases(scenario: Scenario, roster: Roster | None, n: int,
         return np.zeros(0, np.int64)
     w = scenario.world
     if roster is not None and w.dataset is not None:
-        active = {c.iso3: c.terrorist_groups for c in load_dataset(w.dataset)}
-        weight = np.array([active[code] for code in roster.codes], float)
+        rows = by_iso3(w.dataset)
+        weight = np.array([rows[code].terrorist_groups for code in roster.codes], float)
         if weight.sum() > 0:
             return rng.choice(n, size=groups, p=weight / weight.sum()).astype(np.int64)
     return rng.integers(0, n, size=groups).astype(np.int64)

@@ -65,6 +65,12 @@ def load_dataset(name: str) -> tuple[Country, ...]:
     )
 
 
+@cache
+def by_iso3(name: str) -> dict[str, Country]:
+    """The rows of dataset ``name`` keyed by ISO3 code."""
+    return {c.iso3: c for c in load_dataset(name)}
+
+
 def organizations(name: str) -> list[str]:
     """Every organization label dataset ``name`` records, sorted."""
     return sorted({m for c in load_dataset(name) for m in c.memberships})
