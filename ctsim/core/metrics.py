@@ -1,27 +1,22 @@
 """Outcome measures (MODEL.md, Outputs) and the DataCollector's reporters.
 
-:class:`Counts` keeps the run's running totals and this week's counts; the reporters in
-:data:`MODEL_REPORTERS` read them each step (phase 9, Record) and :func:`run_metrics`
-turns them into a run's outcomes. Rates are NaN where nothing was resolved.
+:class:`Counts` names the run's running totals and this week's counts; the DataCollector's
+reporter :func:`recorded` reads each week's record (phase 9, Record; the columns of
+:data:`ctsim.core.state.RECORDED`) and :func:`run_metrics` turns the plot table into a run's
+outcomes. Rates are NaN where nothing was resolved.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ctsim.core import rules
-from ctsim.core.threat import ATTACKED, DISRUPTED
+from ctsim.core import phases, rules, state
+from ctsim.core.state import ATTACKED, COUNTED, DISRUPTED, Tally
 
 if TYPE_CHECKING:
     from ctsim.core.model import CooperationModel
-
-COUNTED = (
-    "plots", "fragments", "disrupted", "attacks", "shared_bilateral", "shared_institutional",
-    "leaks", "plots_alerted", "extraditions_granted", "extraditions_refused", "shocks",
-    "relocations", "disrupted_due",
-)
 
 #: The run outcomes every summary holds, in this order, with their meaning and unit.
 METRICS: dict[str, str] = {
@@ -46,25 +41,24 @@ METRICS: dict[str, str] = {
 
 
 class Counts:
-    """Running totals and this week's counts of the events in :data:`COUNTED`."""
+    """A view of the run's event counts (:data:`ctsim.core.state.COUNTED`) by name:
+    ``total`` (the run so far) and ``week`` (this week), and ``plots_by_base`` (N,)."""
 
-    def __init__(self) -> None:
-        self.total = dict.fromkeys(COUNTED, 0)
-        self.week = dict.fromkeys(COUNTED, 0)
-        self.plots_by_base: np.ndarray = np.zeros(0)
-
-    def new_week(self) -> None:
-        """Reset this week's counts."""
-        self.week = dict.fromkeys(COUNTED, 0)
-
-    def add(self, name: str, k: int) -> None:
-        """Count ``k`` events of kind ``name``."""
-        self.total[name] += int(k)
-        self.week[name] += int(k)
+    def __init__(self, tally: Tally) -> None:
+        self.total = dict(zip(COUNTED, tally.total.tolist(), strict=True))
+        self.week = dict(zip(COUNTED, tally.week.tolist(), strict=True))
+        self.plots_by_base: np.ndarray = tally.plots_by_base
 
 
 def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den > 0 else float("nan")
+
+
+def recorded(model: CooperationModel, column: int) -> float | int:
+    """The DataCollector's reporter: column ``column`` of the record of the current week
+    (``state.RECORDED``; phase 9 of :func:`ctsim.core.phases.week` writes it)."""
+    value = model.tally.record[model.steps, column]
+    return int(value) if state.RECORDED[column] in state.RECORDED_COUNTS else float(value)
 
 
 def disruption_rate(model: CooperationModel) -> float:
@@ -74,58 +68,18 @@ def disruption_rate(model: CooperationModel) -> float:
     and a disruption is counted from that week on. Without this right-censoring, plots still
     in flight at the end would bias the rate toward disruption (disruptions come earlier).
     """
-    t = model.counts.total
-    return _ratio(t["disrupted_due"], t["disrupted_due"] + t["attacks"])
+    t = model.tally.total
+    return _ratio(t[state.DISRUPTED_DUE], t[state.DISRUPTED_DUE] + t[state.ATTACKS])
 
 
 def mean_trust(model: CooperationModel) -> float:
     """Mean directed trust between distinct nations, in [0, 1]."""
-    n = model.trust.shape[0]
-    if n < 2:
-        return float("nan")
-    return float((model.trust.sum() - np.trace(model.trust)) / (n * (n - 1)))
+    return float(phases.mean_trust(model.trust))
 
 
 def haven_concentration(model: CooperationModel) -> float:
     """Herfindahl index of the plots spawned so far over their base nations."""
-    return rules.herfindahl(model.counts.plots_by_base)
-
-
-def active_plots(model: CooperationModel) -> int:
-    """Plots spawned and not yet resolved."""
-    return len(model.plots.active_ids)
-
-
-def _total(name: str):
-    def report(model: CooperationModel) -> int:
-        return model.counts.total[name]
-
-    report.__name__ = name
-    report.__doc__ = f"Running total of {name}."
-    return report
-
-
-def _week(name: str):
-    def report(model: CooperationModel) -> int:
-        return model.counts.week[name]
-
-    report.__name__ = f"{name}_week"
-    report.__doc__ = f"This week's {name}."
-    return report
-
-
-#: DataCollector model reporters: running totals, this week's main counts, and state.
-MODEL_REPORTERS: dict[str, Any] = {
-    "disruption_rate": disruption_rate,
-    **{name: _total(name) for name in (
-        "plots", "attacks", "shared_bilateral", "shared_institutional", "leaks",
-        "extraditions_granted", "extraditions_refused")},
-    "disrupted": _total("disrupted_due"),
-    **{f"{name}_week": _week(name) for name in ("plots", "disrupted", "attacks", "leaks")},
-    "active_plots": active_plots,
-    "mean_trust": mean_trust,
-    "haven_concentration": haven_concentration,
-}
+    return float(rules.herfindahl(model.tally.plots_by_base))
 
 
 def settled(model: CooperationModel) -> np.ndarray:
@@ -135,7 +89,7 @@ def settled(model: CooperationModel) -> np.ndarray:
     (right-censoring, see :func:`disruption_rate`).
     """
     p = model.plots
-    ids = np.arange(p.count)
+    ids = np.arange(p.n)
     return ids[p.spawned[ids] + p.lead[ids] - 1 <= model.steps]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 from scipy.special import betaincinv
 
@@ -167,12 +168,8 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     rel, legal = scenario.relations, scenario.legal
     fam = family_matrix(legal_family, legal.cross_family)
     defs = values["definition"]
-    compat = rules.legal_compatibility(
-        fam, defs[:, None], defs[None, :], treaty, legal.treaty_floor, legal.harmonization
-    )
-    np.fill_diagonal(compat, 1.0)
-    trust0 = rules.initial_trust(bloc[:, None] == bloc[None, :], rel.trust, rel.tension)
-    np.fill_diagonal(trust0, 1.0)
+    compat = compatibility_matrix(fam, defs, treaty, legal.treaty_floor, legal.harmonization)
+    trust0 = initial_trust_matrix(bloc, rel.trust, rel.tension)
 
     bases = _group_bases(scenario, roster, n, rng)
 
@@ -221,8 +218,41 @@ def _hub_trust(members: NDArray[np.bool_], bloc: NDArray[np.int64], trust: NDArr
                      range(len(bloc))]) if len(bloc) else np.zeros((0, len(trust)))
     others = np.maximum(size[None, :] - 1, 1)
     rival_share = (size[None, :] - same) / others  # i itself is in its own bloc
-    ti0 = rules.initial_hub_trust(trust[None, :], tension, rival_share)
-    return np.where(members.T, ti0, 0.0)
+    ti0 = np.zeros(rival_share.shape)
+    for i in range(ti0.shape[0]):
+        for h in range(ti0.shape[1]):
+            if members[h, i]:
+                ti0[i, h] = rules.initial_hub_trust(trust[h], tension, rival_share[i, h])
+    return ti0
+
+
+@njit(cache=True)
+def compatibility_matrix(family: NDArray[np.float64], definition: NDArray[np.float64],
+                         treaty: NDArray[np.bool_], treaty_floor: float,
+                         harmonization: float) -> NDArray[np.float64]:
+    """(N, N) legal compatibility ``c[i, j]`` (rules.legal_compatibility), diagonal 1."""
+    n = len(definition)
+    c = np.ones((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                c[i, j] = rules.legal_compatibility(family[i, j], definition[i],
+                                                    definition[j], treaty[i, j],
+                                                    treaty_floor, harmonization)
+    return c
+
+
+@njit(cache=True)
+def initial_trust_matrix(bloc: NDArray[np.int64], trust: float,
+                         tension: float) -> NDArray[np.float64]:
+    """(N, N) initial trust ``T0[i, j]`` (rules.initial_trust), diagonal 1."""
+    n = len(bloc)
+    t0 = np.ones((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                t0[i, j] = rules.initial_trust(bloc[i] == bloc[j], trust, tension)
+    return t0
 
 
 def _treaties(scenario: Scenario, labelled: Roster, rng: np.random.Generator

@@ -1,0 +1,662 @@
+"""The week of MODEL.md, one compiled function per phase.
+
+Each phase is a plain loop over plots, fragments or deliveries that calls the rules of
+:mod:`ctsim.core.rules` by name; :func:`week` calls the phases in MODEL.md's order, and
+:func:`run_weeks` runs weeks one after another. numba compiles these functions the first
+time they are used (``cache=True`` keeps the result on disk, so later processes load it);
+with the environment variable ``NUMBA_DISABLE_JIT=1`` the same functions run as ordinary
+Python, for reading them in a debugger.
+
+Every phase that draws random numbers has its own numpy Generator (``rngs[SPAWN]`` ...,
+see :data:`ctsim.core.state.STREAMS`), so a change in one phase leaves the draws of the
+others where they were. The state the phases work on is described in
+:mod:`ctsim.core.state`. ``t`` is the week being simulated, 1 for the first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ctsim.core import rules
+from ctsim.core.state import (
+    ACT,
+    ACTIVE,
+    ATTACKED,
+    ATTACKS,
+    BILATERAL,
+    COLLECT,
+    DISRUPTED,
+    DISRUPTED_DUE,
+    DISRUPTED_N,
+    DRIFT,
+    EXTRADITIONS_GRANTED,
+    EXTRADITIONS_REFUSED,
+    FRAGMENTS,
+    LEAK,
+    LEAKS,
+    PLOTS,
+    PLOTS_ALERTED,
+    PROSECUTE,
+    RELOCATIONS,
+    SHARE,
+    SHARED_BILATERAL,
+    SHARED_INSTITUTIONAL,
+    SHOCKS,
+    SPAWN,
+    has_room,
+)
+
+# ---------------------------------------------------------------- the week
+
+
+@njit(cache=True)
+def run_weeks(until, par, world, rel, plots, frags, mail, groups, tally, rngs):
+    """Simulate weeks until ``tally.week_no`` reaches ``until``; returns the weeks done.
+
+    Stops early, before a week, when a table might not hold that week; the caller makes
+    room (:func:`ctsim.core.state.grow`) and calls again, so the weeks are the same.
+    """
+    done = 0
+    while tally.week_no[0] < until and has_room(par, len(world.latency), plots, frags,
+                                                 mail, tally):
+        week(tally.week_no[0] + 1, par, world, rel, plots, frags, mail, groups, tally, rngs)
+        done += 1
+    return done
+
+
+@njit(cache=True)
+def week(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
+    """Week ``t``, in MODEL.md's order."""
+    start_week(tally)
+    spawn_plots(t, par, world, plots, groups, tally, rngs[SPAWN])  # 1
+    collect_fragments(par, world, plots, frags, tally, rngs[COLLECT])  # 2
+    share_fragments(t, par, world, rel, plots, frags, mail, tally, rngs[SHARE])  # 3
+    leak_fragments(par, world, rel, plots, frags, mail, tally, rngs[LEAK])  # 4
+    act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs[ACT])  # 5
+    prosecute(par, world, plots, groups, tally, rngs[PROSECUTE])  # 6
+    attack(t, par, rel, plots, tally)  # 7
+    drift(par, world, rel, groups, tally, rngs[DRIFT])  # 8
+    record_week(t, rel, plots, tally)  # 9
+    tally.week_no[0] = t
+
+
+@njit(cache=True)
+def start_week(tally):
+    """Clear this week's counts and events."""
+    tally.week[:] = 0
+    tally.n_events[:] = 0
+
+
+# ---------------------------------------------------------------- 1. spawn
+
+
+@njit(cache=True)
+def spawn_plots(t, par, world, plots, groups, tally, rng):
+    """Each group spawns Poisson(strength * plots_per_year / 52) plots (MODEL.md step 1).
+
+    A plot's footprint is its group's base first, its target last and transit nations
+    between (or the scenario's fixed footprint); its lead time is drawn uniformly.
+    """
+    for g in range(par.groups):
+        for _ in range(rng.poisson(groups.strength[g] * par.plot_rate)):
+            k = plots.count[0]
+            if k >= plots.group.shape[0]:
+                raise RuntimeError("a week spawned more plots than its bound (state.spawn_bound)")
+            plots.count[0] += 1
+            base = groups.base[g]
+            if len(world.fixed_foot) > 0:
+                size = len(world.fixed_foot)
+                plots.foot[k, :size] = world.fixed_foot
+            else:
+                size = min(rng.integers(par.foot_min, par.foot_max + 1), par.width)
+                draw_footprint(plots.foot[k], base, size, world, rng)
+            plots.group[k] = g
+            plots.base[k] = plots.foot[k, 0]
+            plots.target[k] = plots.foot[k, size - 1]
+            plots.size[k] = size
+            plots.lead[k] = par.lead_min
+            if par.lead_max > par.lead_min:
+                plots.lead[k] = rng.integers(par.lead_min, par.lead_max + 1)
+            plots.spawned[k] = t
+            plots.status[k] = ACTIVE
+            plots.resolved[k] = -1
+            plots.disrupter[k] = -1
+            plots.active[plots.n_active[0]] = k
+            plots.n_active[0] += 1
+            tally.plots_by_base[plots.base[k]] += 1
+            tally.week[PLOTS] += 1
+
+
+@njit(cache=True)
+def draw_footprint(row, base, size, world, rng):
+    """Fill ``row[:size]``: the base, transit nations, and the target in the last slot.
+
+    MODEL.md step 1: the target is drawn by target weight among the nations other than the
+    base (a footprint of one is domestic: the base is the target); transit nations are
+    drawn uniformly from the rest, without repeats. ``threat.locality`` weights both toward
+    the base's region (``world.near``, rules.footprint_weight).
+    """
+    row[0] = base
+    if size == 1:
+        return
+    target = draw_nation(world.near[base] * world.target_weight, row, 1, rng)
+    row[size - 1] = target
+    for b in range(1, size - 1):
+        row[b] = draw_nation(world.near[base], row, b, rng, target)
+
+
+@njit(cache=True, inline="always")
+def draw_nation(weights, taken, n_taken, rng, also_taken=-1):
+    """A nation drawn with chance proportional to ``weights``, none of ``taken[:n_taken]``
+    (nor ``also_taken``); uniformly among the others when they all weigh 0."""
+    total = 0.0
+    free = 0
+    for j in range(len(weights)):
+        if not is_taken(j, taken, n_taken, also_taken):
+            total += weights[j]
+            free += 1
+    if total > 0.0:
+        u = rng.random() * total
+        last = -1
+        for j in range(len(weights)):
+            if not is_taken(j, taken, n_taken, also_taken) and weights[j] > 0.0:
+                last = j
+                u -= weights[j]
+                if u < 0.0:
+                    return j
+        return last  # rounding left a sliver of u: the last nation with weight
+    pick = rng.integers(0, free)
+    for j in range(len(weights)):
+        if not is_taken(j, taken, n_taken, also_taken):
+            if pick == 0:
+                return j
+            pick -= 1
+    return -1  # no nation left (the caller never asks for more than there are)
+
+
+@njit(cache=True, inline="always")
+def is_taken(j, taken, n_taken, also_taken):
+    """Whether nation ``j`` is already in the footprint being drawn."""
+    if j == also_taken:
+        return True
+    for b in range(n_taken):
+        if taken[b] == j:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- 2. collect
+
+
+@njit(cache=True)
+def collect_fragments(par, world, plots, frags, tally, rng):
+    """Every footprint nation of an active plot gains one new fragment with probability
+    ``p_i`` (MODEL.md step 2, rules.detection_probability). The fragment's sensitivity is
+    the scenario's value or a Beta draw per fragment; its collector counts it at once."""
+    frags.first_new[0] = frags.count[0]
+    for a in range(plots.n_active[0]):
+        k = plots.active[a]
+        plots.age[k] += 1
+        for b in range(plots.size[k]):
+            i = plots.foot[k, b]
+            p = rules.detection_probability(par.detection_rate, world.capacity[i],
+                                            world.tech[i], par.ai_boost)
+            if rng.random() < p:
+                f = frags.count[0]
+                frags.count[0] += 1
+                frags.plot[f] = k
+                frags.slot[f] = b
+                frags.nation[f] = i
+                frags.epoch[f] = plots.epoch[k]
+                frags.sensitivity[f] = par.sensitivity
+                if par.sens_a > 0.0:
+                    frags.sensitivity[f] = rng.beta(par.sens_a, par.sens_b)
+                frags.held[f, :] = False
+                frags.held[f, b] = True
+                plots.evidence[k, b] += 1
+                tally.week[FRAGMENTS] += 1
+
+
+# ---------------------------------------------------------------- 3. share
+
+
+@njit(cache=True)
+def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
+    """Each new fragment held by i about plot k may travel (MODEL.md step 3).
+
+    Bilateral: to each other footprint nation j that i has a channel to, sent with
+    probability ``w = T[i, j] * (1 - sovereignty_i * s)``, arriving after
+    ``round(mlat_delay * (1 - c[i, j]))`` weeks. Institutional: to each hub h that i belongs
+    to, posted with probability ``TI[i, h] * (1 - sovereignty_i * s)``, arriving after the
+    hub's latency. Sovereignty is lowered while a post-attack surge lasts. Then the
+    deliveries due this week arrive (:func:`deliver`).
+    """
+    for f in range(frags.first_new[0], frags.count[0]):
+        k, i, s = frags.plot[f], frags.nation[f], frags.sensitivity[f]
+        sov = rules.effective_sovereignty(world.sovereignty[i], par.surge,
+                                          rel.surge_until[i] >= t)
+        if par.bilateral:
+            for b in range(plots.size[k]):
+                j = plots.foot[k, b]
+                if world.channel[i, j] and rng.random() < rules.willingness(
+                        rel.trust[i, j], sov, s):
+                    delay = rules.mlat_delay(par.mlat_delay, world.compat[i, j])
+                    send(mail, t + delay, f, BILATERAL, b, i)
+                    tally.week[SHARED_BILATERAL] += 1
+        if par.institutional:
+            for h in range(len(world.latency)):
+                if world.members[h, i] and rng.random() < rules.willingness(
+                        rel.hub_trust[i, h], sov, s):
+                    send(mail, t + world.latency[h], f, h, -1, i)
+                    tally.week[SHARED_INSTITUTIONAL] += 1
+    deliver(t, world, plots, frags, mail, rng)
+
+
+@njit(cache=True, inline="always")
+def send(mail, due, f, via, slot, sender):
+    """Put fragment ``f`` in flight, due in week ``due``, through ``via`` (to ``slot``)."""
+    d = mail.count[0]
+    mail.count[0] += 1
+    mail.due[d] = due
+    mail.frag[d] = f
+    mail.via[d] = via
+    mail.to[d] = slot
+    mail.sender[d] = sender
+
+
+@njit(cache=True)
+def deliver(t, world, plots, frags, mail, rng):
+    """The deliveries due this week arrive, in the order they were sent.
+
+    A delivery about a plot that is over, or alerted since it was sent, is dropped. A
+    bilateral delivery reaches its one receiver; a post reaches every hub member in the
+    footprint but the sender. Each receiver finds it admissible with probability
+    ``c[i, j]`` (through a hub ``max(c[i, j], harmonization_h)``) and counts it once,
+    however many ways it came. Arrivals are kept for the leak phase.
+    """
+    mail.n_arrived[0] = 0
+    kept = 0
+    for d in range(mail.count[0]):
+        if mail.due[d] > t:  # still in flight
+            keep_in_flight(mail, d, kept)
+            kept += 1
+            continue
+        f = mail.frag[d]
+        k = frags.plot[f]
+        if plots.status[k] != ACTIVE or frags.epoch[f] != plots.epoch[k]:
+            continue
+        arrive(mail, f, mail.via[d], mail.to[d])
+        i, via = mail.sender[d], mail.via[d]
+        if via == BILATERAL:
+            b = mail.to[d]
+            c = world.compat[i, plots.foot[k, b]]
+            receive(plots, frags, mail, k, b, f, via, i, rules.admissibility(c, 0.0), rng)
+        else:
+            for b in range(plots.size[k]):
+                j = plots.foot[k, b]
+                if world.members[via, j] and b != frags.slot[f]:
+                    p = rules.admissibility(world.compat[i, j], world.hub_floor[via])
+                    receive(plots, frags, mail, k, b, f, via, i, p, rng)
+    mail.count[0] = kept
+
+
+@njit(cache=True, inline="always")
+def keep_in_flight(mail, d, kept):
+    """Move delivery ``d`` to row ``kept`` of the deliveries still in flight."""
+    mail.due[kept] = mail.due[d]
+    mail.frag[kept] = mail.frag[d]
+    mail.via[kept] = mail.via[d]
+    mail.to[kept] = mail.to[d]
+    mail.sender[kept] = mail.sender[d]
+
+
+@njit(cache=True, inline="always")
+def arrive(mail, f, via, slot):
+    """Note that fragment ``f`` arrived through ``via`` (at ``slot``) this week."""
+    a = mail.n_arrived[0]
+    mail.n_arrived[0] += 1
+    mail.arrived_frag[a] = f
+    mail.arrived_via[a] = via
+    mail.arrived_to[a] = slot
+
+
+@njit(cache=True, inline="always")
+def receive(plots, frags, mail, k, b, f, via, sender, p_admissible, rng):
+    """Slot ``b`` of plot ``k`` receives fragment ``f``: admissible with ``p_admissible``,
+    counted as evidence if it does not count it yet, with a receipt for learning."""
+    if rng.random() < p_admissible and not frags.held[f, b]:
+        frags.held[f, b] = True
+        plots.evidence[k, b] += 1
+        r = mail.n_receipts[0]
+        mail.n_receipts[0] += 1
+        mail.receipt_plot[r] = k
+        mail.receipt_slot[r] = b
+        mail.receipt_epoch[r] = plots.epoch[k]
+        mail.receipt_via[r] = via
+        mail.receipt_sender[r] = sender
+
+
+# ---------------------------------------------------------------- 4. leak
+
+
+@njit(cache=True)
+def leak_fragments(par, world, rel, plots, frags, mail, tally, rng):
+    """Each bilateral arrival leaks with probability ``leak_rate * (1 - security_j)``; each
+    post with the probability that at least one receiving member leaks it (MODEL.md
+    step 4). A leak alerts the plot: all evidence about it, everywhere, is discarded. The
+    sender loses ``leak_penalty`` of its trust in the leaker (in the hub, for a post)."""
+    for a in range(mail.n_arrived[0]):
+        f, via = mail.arrived_frag[a], mail.arrived_via[a]
+        k, i = frags.plot[f], frags.nation[f]
+        if via == BILATERAL:
+            j = plots.foot[k, mail.arrived_to[a]]
+            p = rules.leak_probability(par.leak_rate, world.security[j])
+        else:
+            p = 0.0
+            for b in range(plots.size[k]):
+                j = plots.foot[k, b]
+                if world.members[via, j] and b != frags.slot[f]:
+                    p = rules.either_leaks(p, rules.leak_probability(par.leak_rate,
+                                                                     world.security[j]))
+        if rng.random() < p:
+            tally.week[LEAKS] += 1
+            if via == BILATERAL:
+                j = plots.foot[k, mail.arrived_to[a]]
+                rel.trust[i, j] = rules.trust_after_leak(rel.trust[i, j], par.leak_penalty)
+                note_event(tally, 0, i, j)
+            else:
+                rel.hub_trust[i, via] = rules.trust_after_leak(rel.hub_trust[i, via],
+                                                               par.leak_penalty)
+                note_event(tally, 1, i, via)
+            if plots.epoch[k] == frags.epoch[f]:  # not yet alerted by another leak this week
+                plots.evidence[k, :] = 0
+                plots.epoch[k] += 1
+                tally.week[PLOTS_ALERTED] += 1
+
+
+@njit(cache=True, inline="always")
+def note_event(tally, kind, a, b):
+    """Keep this week's leak (kind 0: sender, leaker; 1: sender, hub) or joint disruption
+    (kind 2: disrupter, partner) for the teaching app."""
+    pairs = tally.leak_pairs if kind == 0 else (tally.hub_leak_pairs if kind == 1
+                                                else tally.joint_pairs)
+    e = tally.n_events[kind]
+    tally.n_events[kind] += 1
+    pairs[e, 0] = a
+    pairs[e, 1] = b
+
+
+# ---------------------------------------------------------------- 5. act
+
+
+@njit(cache=True)
+def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rng):
+    """Each footprint nation whose admissible evidence about a plot reaches
+    ``evidence_threshold`` attempts interdiction, succeeding with ``interdiction *
+    capacity_j`` (MODEL.md step 5). Where several succeed in one week, one of them, chosen
+    at random, disrupts the plot, and raises its trust in each partner (hub) whose fragment
+    it used."""
+    plots.n_disrupted_now[0] = 0
+    succeeded = np.empty(par.width, np.int64)
+    for a in range(plots.n_active[0]):
+        k = plots.active[a]
+        n = 0
+        for b in range(plots.size[k]):
+            if plots.evidence[k, b] >= par.threshold:
+                j = plots.foot[k, b]
+                if rng.random() < rules.interdiction_probability(par.interdiction,
+                                                                 world.capacity[j]):
+                    succeeded[n] = b
+                    n += 1
+        if n > 0:
+            b = succeeded[0] if n == 1 else succeeded[rng.integers(0, n)]
+            disrupt(t, k, b, plots, tally)
+            learn_from(k, b, par, rel, plots, mail, tally)
+    forget_stale_receipts(plots, mail)
+
+
+@njit(cache=True, inline="always")
+def disrupt(t, k, b, plots, tally):
+    """Plot ``k`` is disrupted this week by the nation in its slot ``b``."""
+    plots.status[k] = DISRUPTED
+    plots.resolved[k] = t
+    plots.disrupter[k] = plots.foot[k, b]
+    plots.disrupted_now[plots.n_disrupted_now[0]] = k
+    plots.n_disrupted_now[0] += 1
+    tally.week[DISRUPTED_N] += 1
+    # Rates count a disruption once its would-be attack week has passed (right-censoring).
+    tally.disrupted_by_deadline[plots.spawned[k] + plots.lead[k] - 1] += 1
+    tally.resolved_at[plots.base[k]] += 1
+
+
+@njit(cache=True)
+def learn_from(k, b, par, rel, plots, mail, tally):
+    """The disrupter of plot ``k`` (slot ``b``) raises its trust in each nation or hub
+    whose fragment about the plot it used, once per partner: ``T += learning_rate * (1 -
+    T)`` (rules.trust_after_success). A partner that helped with two plots this week is
+    trusted more twice over."""
+    j = plots.foot[k, b]
+    used = receipts_used(k, b, plots.epoch[k], mail.n_receipts[0], mail.receipt_plot,
+                         mail.receipt_slot, mail.receipt_epoch)
+    if len(used) > 0:
+        plots.foreign[k] = 1
+    for n, r in enumerate(used):
+        via, i = mail.receipt_via[r], mail.receipt_sender[r]
+        earlier_via, earlier_sender = mail.receipt_via[used[:n]], mail.receipt_sender[used[:n]]
+        if ((earlier_sender == i) & (earlier_via == via)).any():
+            continue  # this partner has been credited for this plot already
+        if via == BILATERAL:
+            rel.trust[j, i] = rules.trust_after_success(rel.trust[j, i], par.learning_rate)
+        else:
+            rel.hub_trust[j, via] = rules.trust_after_success(rel.hub_trust[j, via],
+                                                              par.learning_rate)
+        if not (earlier_sender == i).any():
+            note_event(tally, 2, j, i)
+
+
+@njit(cache=True)
+def receipts_used(k, b, epoch, n, plot, slot, receipt_epoch):
+    """Rows of the receipts that slot ``b`` of plot ``k`` holds as evidence now."""
+    rows = np.empty(n, np.int64)
+    found = 0
+    for r in range(n):
+        if plot[r] == k and slot[r] == b and receipt_epoch[r] == epoch:
+            rows[found] = r
+            found += 1
+    return rows[:found]
+
+
+@njit(cache=True)
+def forget_stale_receipts(plots, mail):
+    """Keep only the receipts about plots still active and not alerted since."""
+    kept = 0
+    for r in range(mail.n_receipts[0]):
+        k = mail.receipt_plot[r]
+        if plots.status[k] == ACTIVE and plots.epoch[k] == mail.receipt_epoch[r]:
+            mail.receipt_plot[kept] = k
+            mail.receipt_slot[kept] = mail.receipt_slot[r]
+            mail.receipt_epoch[kept] = mail.receipt_epoch[r]
+            mail.receipt_via[kept] = mail.receipt_via[r]
+            mail.receipt_sender[kept] = mail.receipt_sender[r]
+            kept += 1
+    mail.n_receipts[0] = kept
+
+
+# ---------------------------------------------------------------- 6. prosecute
+
+
+@njit(cache=True)
+def prosecute(par, world, plots, groups, tally, rng):
+    """A disruption removes ``attrition`` of the group's strength if the group's base is
+    the disrupting nation, or extradites to it: granted with probability ``c[base, j]``
+    where a treaty exists, never without one (MODEL.md step 6). A refused extradition
+    leaves the group whole and counts its base as a haven (the plotters walked free)."""
+    for d in range(plots.n_disrupted_now[0]):
+        k = plots.disrupted_now[d]
+        g, base, j = plots.group[k], plots.base[k], plots.disrupter[k]
+        if base == j:
+            groups.strength[g] = rules.strength_after_disruption(groups.strength[g],
+                                                                 par.attrition)
+        elif rng.random() < rules.extradition_probability(world.compat[base, j],
+                                                          world.treaty[base, j]):
+            groups.strength[g] = rules.strength_after_disruption(groups.strength[g],
+                                                                 par.attrition)
+            tally.week[EXTRADITIONS_GRANTED] += 1
+        else:
+            tally.undisrupted_at[base] += 1
+            tally.week[EXTRADITIONS_REFUSED] += 1
+
+
+# ---------------------------------------------------------------- 7. attack
+
+
+@njit(cache=True)
+def attack(t, par, rel, plots, tally):
+    """A plot that has lived its lead time without disruption attacks its target; the
+    target's sovereignty sensitivity drops by ``surge`` for ``surge_weeks`` (MODEL.md
+    step 7). Resolved plots leave the active list."""
+    kept = 0
+    for a in range(plots.n_active[0]):
+        k = plots.active[a]
+        if plots.status[k] == ACTIVE and plots.age[k] >= plots.lead[k]:
+            plots.status[k] = ATTACKED
+            plots.resolved[k] = t
+            tally.week[ATTACKS] += 1
+            tally.resolved_at[plots.base[k]] += 1
+            tally.undisrupted_at[plots.base[k]] += 1
+            if par.surge > 0.0:
+                rel.surge_until[plots.target[k]] = t + par.surge_weeks
+        if plots.status[k] == ACTIVE:
+            plots.active[kept] = k
+            kept += 1
+    plots.n_active[0] = kept
+
+
+# ---------------------------------------------------------------- 8. drift
+
+
+@njit(cache=True)
+def drift(par, world, rel, groups, tally, rng):
+    """Trust reverts toward its initial value; with ``shock_rate`` a geopolitical shock cuts
+    trust between two blocs by ``shock``; groups regrow, and adaptive groups may relocate
+    (MODEL.md step 8)."""
+    if par.reversion > 0.0:
+        n, hubs = rel.hub_trust.shape
+        for i in range(n):
+            for j in range(n):
+                rel.trust[i, j] = rules.trust_reversion(rel.trust[i, j], world.trust0[i, j],
+                                                        par.reversion)
+            for h in range(hubs):
+                rel.hub_trust[i, h] = rules.trust_reversion(
+                    rel.hub_trust[i, h], world.hub_trust0[i, h], par.reversion)
+    if par.shock_rate > 0.0 and par.n_blocs > 1 and rng.random() < par.shock_rate:
+        a = rng.integers(0, par.n_blocs)
+        b = rng.integers(0, par.n_blocs - 1)
+        if b >= a:
+            b += 1
+        shock_blocs(a, b, par, world, rel)
+        tally.week[SHOCKS] += 1
+    for g in range(par.groups):
+        groups.strength[g] = rules.strength_regrowth(groups.strength[g], par.regrowth)
+    if par.relocate:
+        relocate_groups(par, world, groups, tally, rng)
+
+
+@njit(cache=True)
+def shock_blocs(a, b, par, world, rel):
+    """A shock between blocs ``a`` and ``b``: trust across them loses ``shock`` of its value
+    both ways, and each side's trust in a hub loses ``shock`` times the other side's share
+    of the hub's members."""
+    n, hubs = rel.hub_trust.shape
+    for i in range(n):
+        for j in range(n):
+            if ((world.bloc[i] == a and world.bloc[j] == b)
+                    or (world.bloc[i] == b and world.bloc[j] == a)):
+                rel.trust[i, j] = rules.trust_after_shock(rel.trust[i, j], par.shock)
+        if world.bloc[i] == a or world.bloc[i] == b:
+            other = b if world.bloc[i] == a else a
+            for h in range(hubs):
+                rel.hub_trust[i, h] = rules.trust_after_shock(
+                    rel.hub_trust[i, h], par.shock * world.hub_bloc_share[h, other])
+
+
+@njit(cache=True)
+def relocate_groups(par, world, groups, tally, rng):
+    """Each adaptive group moves, with ``relocation_rate`` a week, to a new base drawn with
+    weight ``safety ** haven_pull`` (rules.haven_safety, rules.relocation_weight)."""
+    weights = np.empty(0)
+    for g in range(par.groups):
+        if rng.random() < par.relocation_rate:
+            if len(weights) == 0:
+                weights = np.empty(len(world.capacity))
+                for i in range(len(weights)):
+                    safety = rules.haven_safety(world.capacity[i], tally.undisrupted_at[i],
+                                                tally.resolved_at[i])
+                    weights[i] = rules.relocation_weight(safety, par.haven_pull)
+            groups.base[g] = draw_nation(weights, groups.base, 0, rng)
+            tally.week[RELOCATIONS] += 1
+
+
+# ---------------------------------------------------------------- 9. record
+
+
+@njit(cache=True)
+def record_week(t, rel, plots, tally):
+    """Add this week's counts to the run's totals, and write row ``t`` of the record: the
+    running totals, this week's counts and the state (the columns of ``state.RECORDED``)."""
+    tally.week[DISRUPTED_DUE] += tally.disrupted_by_deadline[t]
+    tally.total[:] += tally.week
+    total, wk, row = tally.total, tally.week, tally.record[t]
+    settled = total[DISRUPTED_DUE] + total[ATTACKS]
+    row[0] = total[DISRUPTED_DUE] / settled if settled > 0 else np.nan
+    row[1] = total[PLOTS]
+    row[2] = total[ATTACKS]
+    row[3] = total[SHARED_BILATERAL]
+    row[4] = total[SHARED_INSTITUTIONAL]
+    row[5] = total[LEAKS]
+    row[6] = total[EXTRADITIONS_GRANTED]
+    row[7] = total[EXTRADITIONS_REFUSED]
+    row[8] = total[DISRUPTED_DUE]
+    row[9] = wk[PLOTS]
+    row[10] = wk[DISRUPTED_N]
+    row[11] = wk[ATTACKS]
+    row[12] = wk[LEAKS]
+    row[13] = plots.n_active[0]
+    row[14] = mean_trust(rel.trust)
+    row[15] = rules.herfindahl(tally.plots_by_base)
+
+
+@njit(cache=True)
+def mean_trust(trust):
+    """Mean directed trust between distinct nations, in [0, 1] (NaN with one nation)."""
+    n = trust.shape[0]
+    if n < 2:
+        return np.nan
+    total = 0.0
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                total += trust[i, j]
+    return total / (n * (n - 1))
+
+
+# ---------------------------------------------------------------- set-up
+
+
+@njit(cache=True)
+def footprint_weights(region, locality):
+    """(N, N): weight of nation j in the footprint of a plot based at i
+    (rules.footprint_weight); 0 on the diagonal."""
+    n = len(region)
+    out = np.zeros((n, n))
+    for i in range(n):
+        others = 0
+        for j in range(n):
+            if j != i and region[j] == region[i]:
+                others += 1
+        for j in range(n):
+            if j != i:
+                out[i, j] = rules.footprint_weight(region[j] == region[i], others, n,
+                                                   locality)
+    return out

@@ -1,0 +1,344 @@
+"""The state the weekly phases work on, in a few named containers of preallocated arrays.
+
+Each container is a ``NamedTuple`` of numpy arrays, which numba passes to compiled code
+as it is (the loops read and write the arrays in place). Tables that grow during a run
+(plots, fragments, deliveries, receipts) are allocated with room for a few weeks and
+doubled between weeks when the next week might not fit (:func:`grow`); a count in a
+one-element array says how many rows are in use.
+
+- :class:`Setting`: the run's scalar parameters (read only).
+- :class:`Nations`: the static world (attributes, legal compatibility, channels, hubs).
+- :class:`Relations`: trust between nations, members' trust in hubs, post-attack surges.
+- :class:`Plots`: every plot of the run, indexed by plot id (ids are never reused).
+- :class:`Fragments`: every fragment of intelligence, and who counts it as evidence.
+- :class:`Mail`: deliveries in flight, this week's arrivals, and the receipts of fragments
+  that other nations (or hubs) supplied, for learning.
+- :class:`Groups`: the terrorist groups' bases and strengths.
+- :class:`Tally`: counts (run totals and this week's), per-nation haven evidence, the
+  week's notable events (leaks, joint disruptions) and the per-week record.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+ACTIVE, DISRUPTED, ATTACKED = 0, 1, 2  # a plot's status
+BILATERAL = -1  # the ``via`` of a bilateral delivery or receipt; hubs are 0..H-1
+
+#: Event counts kept as run totals and per week (columns of ``Tally.total``/``Tally.week``).
+COUNTED = (
+    "plots", "fragments", "disrupted", "attacks", "shared_bilateral", "shared_institutional",
+    "leaks", "plots_alerted", "extraditions_granted", "extraditions_refused", "shocks",
+    "relocations", "disrupted_due",
+)
+(PLOTS, FRAGMENTS, DISRUPTED_N, ATTACKS, SHARED_BILATERAL, SHARED_INSTITUTIONAL, LEAKS,
+ PLOTS_ALERTED, EXTRADITIONS_GRANTED, EXTRADITIONS_REFUSED, SHOCKS, RELOCATIONS,
+ DISRUPTED_DUE) = range(len(COUNTED))
+
+#: Columns of the per-week record (``Tally.record``), phase 9; row 0 is the start.
+RECORDED = (
+    "disruption_rate", "plots", "attacks", "shared_bilateral", "shared_institutional", "leaks",
+    "extraditions_granted", "extraditions_refused", "disrupted", "plots_week",
+    "disrupted_week", "attacks_week", "leaks_week", "active_plots", "mean_trust",
+    "haven_concentration",
+)
+#: The recorded columns that are counts (reported as ints); the others are rates and means.
+RECORDED_COUNTS = frozenset(RECORDED) - {"disruption_rate", "mean_trust", "haven_concentration"}
+
+#: The phases that draw random numbers, each from its own Generator (in this order).
+STREAMS = ("spawn", "collect", "share", "leak", "act", "prosecute", "drift")
+SPAWN, COLLECT, SHARE, LEAK, ACT, PROSECUTE, DRIFT = range(len(STREAMS))
+
+
+class Setting(NamedTuple):
+    """The scalar parameters of a run, as the phases read them (units per week)."""
+
+    width: int  # footprint slots F (the largest footprint)
+    groups: int
+    plot_rate: float  # plots a week of a group at full strength: plots_per_year / 52
+    spawn_bound: int  # plots a week can surely hold (room is kept for this many)
+    foot_min: int
+    foot_max: int
+    lead_min: int
+    lead_max: int
+    detection_rate: float
+    ai_boost: float
+    sensitivity: float  # the fixed sensitivity, or the Beta's mean
+    sens_a: float  # Beta(a, b) of per-fragment sensitivity; a = 0: fixed
+    sens_b: float
+    threshold: int
+    interdiction: float
+    leak_rate: float
+    surge: float
+    surge_weeks: int
+    mlat_delay: int
+    learning_rate: float
+    leak_penalty: float
+    reversion: float
+    shock_rate: float
+    shock: float
+    n_blocs: int
+    relocate: bool  # adaptive groups with a footprint that is not fixed
+    relocation_rate: float
+    haven_pull: float
+    attrition: float
+    regrowth: float
+    bilateral: bool  # the regime opens bilateral channels
+    institutional: bool  # the regime opens hubs (and at least one exists)
+
+
+class Nations(NamedTuple):
+    """The static world of a run: N nations, H hubs, B blocs."""
+
+    capacity: np.ndarray  # (N,) in [0, 1]
+    sovereignty: np.ndarray  # (N,)
+    security: np.ndarray  # (N,)
+    tech: np.ndarray  # (N,)
+    bloc: np.ndarray  # (N,) int
+    target_weight: np.ndarray  # (N,) >= 0
+    near: np.ndarray  # (N, N) footprint weight of nation j for a plot based at i
+    channel: np.ndarray  # (N, N) bool: i may send to j bilaterally under this regime
+    compat: np.ndarray  # (N, N) legal compatibility, diagonal 1
+    treaty: np.ndarray  # (N, N) bool: a treaty that is in force under this regime
+    members: np.ndarray  # (H, N) bool
+    latency: np.ndarray  # (H,) weeks
+    hub_floor: np.ndarray  # (H,) admissibility floor (harmonization)
+    hub_bloc_share: np.ndarray  # (H, B) share of a hub's members in each bloc
+    trust0: np.ndarray  # (N, N) initial trust
+    hub_trust0: np.ndarray  # (N, H) initial trust in hubs
+    fixed_foot: np.ndarray  # (F,) a fixed footprint, or empty
+
+
+class Relations(NamedTuple):
+    """The dynamic relations: trust ``T``, trust in hubs ``TI``, surges."""
+
+    trust: np.ndarray  # (N, N) in [0, 1], directed
+    hub_trust: np.ndarray  # (N, H) in [0, 1]
+    surge_until: np.ndarray  # (N,) last week of the nation's post-attack surge (-1: none)
+
+
+class Plots(NamedTuple):
+    """Every plot of the run; a footprint is base first, target last, ``-1`` padded."""
+
+    count: np.ndarray  # (1,) rows in use
+    active: np.ndarray  # ids of the active plots, in increasing order
+    n_active: np.ndarray  # (1,)
+    group: np.ndarray
+    base: np.ndarray
+    target: np.ndarray
+    size: np.ndarray  # footprint size
+    foot: np.ndarray  # (P, F) nation per slot
+    lead: np.ndarray  # weeks until the attack
+    age: np.ndarray  # weeks of collection so far
+    epoch: np.ndarray  # bumped when a leak alerts the plot
+    status: np.ndarray  # ACTIVE, DISRUPTED, ATTACKED
+    spawned: np.ndarray  # week
+    resolved: np.ndarray  # week, -1 while active
+    disrupter: np.ndarray  # nation, -1 if none
+    foreign: np.ndarray  # 1 if its disruption used another nation's fragment
+    evidence: np.ndarray  # (P, F) admissible fragments each footprint nation holds
+    disrupted_now: np.ndarray  # ids disrupted this week (for step 6)
+    n_disrupted_now: np.ndarray  # (1,)
+
+    @property
+    def n(self) -> int:
+        """Number of plots spawned so far."""
+        return int(self.count[0])
+
+    @property
+    def active_ids(self) -> np.ndarray:
+        """Ids of the plots still active, in increasing order (a copy)."""
+        return self.active[: self.n_active[0]].copy()
+
+
+class Fragments(NamedTuple):
+    """Every fragment: its plot and epoch, the footprint slot and nation that collected it,
+    its sensitivity; ``held[f, b]`` once slot ``b`` of its plot counts it as evidence."""
+
+    count: np.ndarray  # (1,)
+    first_new: np.ndarray  # (1,) the first fragment collected this week
+    plot: np.ndarray
+    slot: np.ndarray
+    nation: np.ndarray
+    epoch: np.ndarray
+    sensitivity: np.ndarray
+    held: np.ndarray  # (Fr, F) bool
+
+
+class Mail(NamedTuple):
+    """Deliveries in flight (sent, not yet arrived), this week's arrivals, and receipts."""
+
+    count: np.ndarray  # (1,) deliveries in flight
+    due: np.ndarray  # week it arrives
+    frag: np.ndarray
+    via: np.ndarray  # BILATERAL or the hub
+    to: np.ndarray  # receiving nation (bilateral), -1 for a post to a hub
+    sender: np.ndarray
+    n_arrived: np.ndarray  # (1,) this week's arrivals
+    arrived_frag: np.ndarray
+    arrived_via: np.ndarray
+    arrived_to: np.ndarray
+    n_receipts: np.ndarray  # (1,) fragments received from others that count as evidence
+    receipt_plot: np.ndarray
+    receipt_slot: np.ndarray
+    receipt_epoch: np.ndarray
+    receipt_via: np.ndarray
+    receipt_sender: np.ndarray
+
+
+class Groups(NamedTuple):
+    """Terrorist groups: current base nation and strength in (0, 1] (1 = full plot rate)."""
+
+    base: np.ndarray
+    strength: np.ndarray
+
+
+class Tally(NamedTuple):
+    """Counts, haven evidence, this week's events and the per-week record."""
+
+    week_no: np.ndarray  # (1,) weeks simulated so far
+    total: np.ndarray  # (len(COUNTED),) run totals
+    week: np.ndarray  # (len(COUNTED),) this week's counts
+    plots_by_base: np.ndarray  # (N,) plots spawned from each nation's territory
+    resolved_at: np.ndarray  # (N,) plots based there that were resolved
+    undisrupted_at: np.ndarray  # (N,) ... that attacked or whose plotters walked free
+    disrupted_by_deadline: np.ndarray  # disruptions by the week their attack was due
+    n_events: np.ndarray  # (3,) this week's leaks, hub leaks, joint disruptions
+    leak_pairs: np.ndarray  # (E, 2) sender, leaker
+    hub_leak_pairs: np.ndarray  # (E, 2) sender, hub
+    joint_pairs: np.ndarray  # (E, 2) disrupter, partner whose fragment helped
+    record: np.ndarray  # (weeks + 1, len(RECORDED))
+
+
+def _grown(array: np.ndarray, rows: int, fill: int | float = 0) -> np.ndarray:
+    """``array`` with its first axis grown to ``rows``, new rows set to ``fill``."""
+    new = np.full((rows, *array.shape[1:]), fill, dtype=array.dtype)
+    new[: array.shape[0]] = array
+    return new
+
+
+#: The one-element counts of the tables (not grown with the rows).
+COUNT_FIELDS = frozenset({"count", "n_active", "first_new", "n_disrupted_now", "n_arrived",
+                          "n_receipts"})
+
+
+def _resized(table, rows: int, fill: dict[str, int] | None = None):
+    """``table`` with every column but its counts grown to ``rows`` (new rows: 0 or ``fill``)."""
+    fill = fill or {}
+    return table._replace(**{name: _grown(col, rows, fill.get(name, 0))
+                             for name, col in zip(table._fields, table, strict=True)
+                             if name not in COUNT_FIELDS})
+
+
+def new_plots(rows: int, width: int) -> Plots:
+    """An empty plot table with room for ``rows`` plots of ``width`` slots."""
+    z = lambda: np.zeros(rows, np.int64)  # noqa: E731
+    return Plots(count=np.zeros(1, np.int64), active=z(), n_active=np.zeros(1, np.int64),
+                 group=z(), base=z(), target=z(), size=z(),
+                 foot=np.full((rows, width), -1, np.int64), lead=z(), age=z(), epoch=z(),
+                 status=z(), spawned=z(), resolved=z(), disrupter=z(), foreign=z(),
+                 evidence=np.zeros((rows, width), np.int64), disrupted_now=z(),
+                 n_disrupted_now=np.zeros(1, np.int64))
+
+
+def new_fragments(rows: int, width: int) -> Fragments:
+    """An empty fragment table with room for ``rows`` fragments."""
+    z = lambda: np.zeros(rows, np.int64)  # noqa: E731
+    return Fragments(count=np.zeros(1, np.int64), first_new=np.zeros(1, np.int64), plot=z(),
+                     slot=z(), nation=z(), epoch=z(), sensitivity=np.zeros(rows),
+                     held=np.zeros((rows, width), np.bool_))
+
+
+def new_mail(rows: int) -> Mail:
+    """Empty mail: room for ``rows`` deliveries, arrivals and receipts each."""
+    z = lambda: np.zeros(rows, np.int64)  # noqa: E731
+    one = lambda: np.zeros(1, np.int64)  # noqa: E731
+    return Mail(count=one(), due=z(), frag=z(), via=z(), to=z(), sender=z(),
+                n_arrived=one(), arrived_frag=z(), arrived_via=z(), arrived_to=z(),
+                n_receipts=one(), receipt_plot=z(), receipt_slot=z(), receipt_epoch=z(),
+                receipt_via=z(), receipt_sender=z())
+
+
+def new_tally(n: int, weeks: int, lead_max: int, events: int) -> Tally:
+    """Zero counts for ``n`` nations and a record with room for ``weeks`` weeks."""
+    return Tally(week_no=np.zeros(1, np.int64), total=np.zeros(len(COUNTED), np.int64),
+                 week=np.zeros(len(COUNTED), np.int64), plots_by_base=np.zeros(n),
+                 resolved_at=np.zeros(n), undisrupted_at=np.zeros(n),
+                 disrupted_by_deadline=np.zeros(weeks + lead_max + 2, np.int64),
+                 n_events=np.zeros(3, np.int64), leak_pairs=np.zeros((events, 2), np.int64),
+                 hub_leak_pairs=np.zeros((events, 2), np.int64),
+                 joint_pairs=np.zeros((events, 2), np.int64),
+                 record=np.full((weeks + 1, len(RECORDED)), np.nan))
+
+
+def spawn_bound(weekly_plots: float) -> int:
+    """Plots a week surely holds: the Poisson mean plus 12 standard deviations plus 16.
+
+    A week's plots are Poisson with mean at most ``weekly_plots`` (groups at full
+    strength); exceeding this bound has a chance below 1e-30 a week.
+    """
+    return int(math.ceil(weekly_plots + 12.0 * math.sqrt(weekly_plots) + 16.0))
+
+
+@njit(cache=True)
+def needed_rows(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail
+                ) -> tuple[int, int, int, int]:
+    """Rows the plot, fragment, delivery and receipt tables need so that one more week fits.
+
+    A week spawns at most ``spawn_bound`` plots; each active plot gives at most one fragment
+    per slot; each new fragment is sent to at most ``F - 1`` partners and ``H`` hubs; each
+    arrival gives at most ``F - 1`` receipts.
+    """
+    new_frags = (int(plots.n_active[0]) + par.spawn_bound) * par.width
+    deliveries = int(mail.count[0]) + new_frags * (par.width - 1 + hubs)
+    receipts = int(mail.n_receipts[0]) + deliveries * max(par.width - 1, 1)
+    return (int(plots.count[0]) + par.spawn_bound, int(frags.count[0]) + new_frags,
+            deliveries, receipts)
+
+
+def mail_rows(par: Setting, hubs: int, active: int) -> int:
+    """Rows of mail that a week surely needs with ``active`` plots alive and an empty post:
+    the starting size (see :func:`needed_rows`)."""
+    deliveries = (active + par.spawn_bound) * par.width * (par.width - 1 + hubs)
+    return max(64, deliveries * max(par.width - 1, 1))
+
+
+def grow(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail, tally: Tally
+         ) -> tuple[Plots, Fragments, Mail, Tally]:
+    """The tables, each doubled (or more) where one more week might not fit."""
+    need_p, need_f, need_d, need_r = needed_rows(par, hubs, plots, frags, mail)
+    if need_p > plots.group.shape[0]:
+        plots = _resized(plots, max(need_p, 2 * plots.group.shape[0]), fill={"foot": -1})
+    if need_f > frags.plot.shape[0]:
+        frags = _resized(frags, max(need_f, 2 * frags.plot.shape[0]))
+    rows = mail.due.shape[0]
+    if need_d > rows or need_r > rows:
+        mail = _resized(mail, max(need_d, need_r, 2 * rows))
+    if mail.due.shape[0] > tally.leak_pairs.shape[0]:
+        size = mail.due.shape[0]
+        tally = tally._replace(**{k: _grown(getattr(tally, k), size) for k in
+                                  ("leak_pairs", "hub_leak_pairs", "joint_pairs")})
+    week = int(tally.week_no[0]) + 1
+    if week >= tally.record.shape[0]:
+        tally = tally._replace(record=_grown(tally.record, 2 * week, np.nan))
+    if week + par.lead_max + 1 >= tally.disrupted_by_deadline.shape[0]:
+        tally = tally._replace(disrupted_by_deadline=_grown(
+            tally.disrupted_by_deadline, 2 * (week + par.lead_max + 1)))
+    return plots, frags, mail, tally
+
+
+@njit(cache=True)
+def has_room(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail,
+             tally: Tally) -> bool:
+    """Whether one more week fits in the tables as they are (see :func:`needed_rows`)."""
+    need_p, need_f, need_d, need_r = needed_rows(par, hubs, plots, frags, mail)
+    week = int(tally.week_no[0]) + 1
+    return (need_p <= plots.group.shape[0] and need_f <= frags.plot.shape[0]
+            and max(need_d, need_r) <= mail.due.shape[0]
+            and mail.due.shape[0] <= tally.leak_pairs.shape[0]
+            and week < tally.record.shape[0]
+            and week + par.lead_max + 1 < tally.disrupted_by_deadline.shape[0])
