@@ -1,32 +1,32 @@
-"""Time ctsim against Mesa's own BoltzmannWealth example, per step of one agent.
+"""Time ctsim's model against its previous implementation and Mesa's BoltzmannWealth.
 
-Four workloads, all in this one process:
+Each implementation runs in its own process (``benchmarks/bench_worker.py``): the current
+checkout, and with ``--against REV`` the ctsim of commit ``REV``, exported with ``git
+archive`` into a temporary folder (its own scenarios beside it). Both workers import,
+load their scenarios and warm every workload up (the compiled core loads its cache or
+compiles), then the parent asks them for one run at a time, **interleaved**: each round
+runs every workload on every implementation, in an order rotated from round to round, so
+that the machine's noise hits all of them alike. Medians are reported, with the ratio of
+the two implementations' medians and the median of the per-round ratios.
+
+Workloads (construction plus every week, the way a sweep makes a run):
 
 * ``baseline``: ``scenarios/baseline.yaml`` as shipped (30 generated nations, 260 weeks);
-* ``large``: the same scenario with ``world.nations=200`` and ``steps=520``;
-* ``world``: ``scenarios/world/world.yaml`` (the 194 real states, INTERPOL and four
-  regional hubs, 40 groups) with ``steps=520``;
+* ``world``: ``scenarios/world/world.yaml`` (194 real states, 40 groups, five hubs),
+  ``steps=520``;
+* ``step``: 260 calls of ``model.step()`` at 30 nations (Mesa's interface, with the
+  DataCollector recording every week), reported per week;
 * ``boltzmann``: Mesa's BoltzmannWealth example, 100 agents on a 10x10 grid, 125 steps.
 
-Each timed run is what a user experiences as one run: model construction plus every step
-(``time.perf_counter`` around both). Reading and validating the ctsim scenario file happens
-once, before any timing, and the same frozen scenario object is reused; the Boltzmann
-scenario object is built inside the timed region (it is a few attributes). Garbage
-collection stays on, as in a real run.
+Memory: each worker's peak resident memory after its warm-up runs, less its resident memory
+after imports and loading the scenarios (one run of each workload, the world run the largest).
 
-Each workload runs once untimed as a warm-up (imports, caches, first allocations), then
-``--repeats`` times. The repeats are interleaved (one run of each workload per round, the
-order rotated from round to round) so that machine noise hits all three alike, and the
-median is reported.
+Goals (issue "the core as a compiled week"): baseline run <= 10 ms, world run <= 60 ms,
+``step()`` <= 100 us per week, memory of a run < 100 MiB above the interpreter. This is a
+benchmark, not a test: it asserts nothing about time and exits 0.
 
-Figures: seconds per nation-step for ctsim (wall time / (nations * steps)), seconds per
-agent-step for BoltzmannWealth (wall time / (agents * steps)), and the ratio
-ctsim / Boltzmann. The goal is a ratio at or below 1: a ctsim nation-step, which does far
-more than a Boltzmann agent-step, should cost no more than one.
-
-This is a benchmark, not a test: it asserts nothing about time and exits 0.
-
-Run: ``.venv/bin/python benchmarks/bench_model.py [--repeats 5] [--json PATH]``
+Run: ``.venv/bin/python benchmarks/bench_model.py [--repeats 9] [--against 8ff841e]
+[--json PATH]``
 """
 
 from __future__ import annotations
@@ -38,98 +38,23 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
-
-import ctsim
-from ctsim import CooperationModel
-
 ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
-WORLD = ROOT / "scenarios" / "world" / "world.yaml"
-LARGE_OVERRIDES = {"world.nations": 200, "steps": 520}
-WORLD_OVERRIDES = {"steps": 520}
-BOLTZMANN_AGENTS = 100
-BOLTZMANN_STEPS = 125
-GOAL = 1.0  # ctsim seconds per nation-step / Boltzmann seconds per agent-step
+WORKER = Path(__file__).resolve().parent / "bench_worker.py"
+WORKLOADS = ("baseline", "world", "step", "boltzmann")
+GOALS = {"baseline": 0.010, "world": 0.060, "step": 100e-6}  # seconds (step: per week)
+STEP_WEEKS = 260
+BOLTZMANN_AGENT_STEPS = 100 * 125
+NATION_WEEKS = {"baseline": 30 * 260, "world": 194 * 520, "step": 30 * 260}
 
 
-@dataclass
-class Workload:
-    """One timed workload: a run function and the number of agent-steps it performs."""
-
-    name: str
-    label: str
-    unit: str  # "nation-step" or "agent-step"
-    agents: int
-    steps: int
-    run: Callable[[], None]
-    times: list[float] = field(default_factory=list)
-
-    @property
-    def agent_steps(self) -> int:
-        return self.agents * self.steps
-
-    def timed(self) -> float:
-        start = time.perf_counter()
-        self.run()
-        return time.perf_counter() - start
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
-    @property
-    def best(self) -> float:
-        return min(self.times)
-
-    @property
-    def per_step(self) -> float:
-        return self.median / self.agent_steps
-
-    @property
-    def best_per_step(self) -> float:
-        return self.best / self.agent_steps
-
-
-def ctsim_workload(name: str, label: str, overrides: dict[str, Any] | None, seed: int,
-                   path: Path = BASELINE) -> Workload:
-    """A ctsim run: construct CooperationModel from a loaded scenario, step it to the end."""
-    scenario = ctsim.load_scenario(path, overrides)
-    nations = len(scenario.nation_names())
-    steps = scenario.steps
-
-    def run() -> None:
-        model = CooperationModel(scenario, rng=seed)
-        for _ in range(steps):
-            model.step()
-
-    return Workload(name, label, "nation-step", nations, steps, run)
-
-
-def boltzmann_workload(seed: int) -> Workload:
-    """Mesa's BoltzmannWealth example: construct it, step it BOLTZMANN_STEPS times."""
-
-    def run() -> None:
-        model = BoltzmannWealth(
-            BoltzmannScenario(n=BOLTZMANN_AGENTS, width=10, height=10, rng=seed)
-        )
-        for _ in range(BOLTZMANN_STEPS):
-            model.step()
-
-    label = f"Mesa BoltzmannWealth ({BOLTZMANN_AGENTS} agents, {BOLTZMANN_STEPS} steps)"
-    return Workload("boltzmann", label, "agent-step", BOLTZMANN_AGENTS, BOLTZMANN_STEPS, run)
-
-
-def _git(*args: str) -> str:
+def _git(*args: str, cwd: Path = ROOT) -> str:
     return subprocess.run(
-        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
     ).stdout.strip()
 
 
@@ -174,120 +99,125 @@ def write_json(path: Path, figures: dict[str, Any]) -> None:
     print(f"\nwrote {path}")
 
 
-def measure(workloads: list[Workload], repeats: int) -> None:
-    """Warm up each workload once, then run ``repeats`` interleaved, rotated rounds."""
-    for w in workloads:
-        print(f"  warm-up  {w.name:<10} {w.timed():8.3f} s", flush=True)
-    k = len(workloads)
+class Worker:
+    """One implementation in its own process (bench_worker.py), answering run requests."""
+
+    def __init__(self, label: str, source: Path):
+        self.label = label
+        env = {**os.environ, "PYTHONPATH": str(source)}
+        self.proc = subprocess.Popen([sys.executable, str(WORKER), str(source)], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ready = self._read().split()
+        if not ready or ready[0] != "ready":
+            raise SystemExit(f"error: the {label} worker did not start")
+        self.memory_mib = float(ready[2]) - float(ready[1])
+        self.times: dict[str, list[float]] = {w: [] for w in WORKLOADS}
+
+    def _read(self) -> str:
+        assert self.proc.stdout is not None
+        return self.proc.stdout.readline()
+
+    def run(self, workload: str) -> float:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(workload + "\n")
+        self.proc.stdin.flush()
+        seconds = float(self._read())
+        self.times[workload].append(seconds)
+        return seconds
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+        self.proc.wait(timeout=60)
+
+    def median(self, workload: str) -> float:
+        return statistics.median(self.times[workload])
+
+
+def export(rev: str, into: Path) -> Path:
+    """The tree of commit ``rev`` written into ``into`` (ctsim/ and scenarios/)."""
+    archive = subprocess.run(["git", "archive", rev, "ctsim", "scenarios"], cwd=ROOT,
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def measure(workers: list[Worker], repeats: int) -> None:
+    """``repeats`` rounds; each runs every workload on every worker, the order rotated."""
+    jobs = [(w, name) for name in WORKLOADS for w in workers]
     for r in range(repeats):
-        order = workloads[r % k :] + workloads[: r % k]
-        cells = []
-        for w in order:
-            t = w.timed()
-            w.times.append(t)
-            cells.append(f"{w.name} {t:.3f} s")
-        print(f"  round {r + 1}/{repeats}  " + "  ".join(cells), flush=True)
+        order = jobs[r % len(jobs):] + jobs[: r % len(jobs)]
+        for worker, name in order:
+            worker.run(name)
+        cells = "  ".join(f"{w.label[:8]}:{n}={w.times[n][-1] * 1e3:.1f}ms" for w, n in jobs)
+        print(f"  round {r + 1:2d}  {cells}", flush=True)
 
 
-def report(workloads: list[Workload], env: dict[str, Any], repeats: int) -> dict[str, Any]:
-    """Print the figures and return them as a JSON-ready mapping."""
-    boltz = next(w for w in workloads if w.name == "boltzmann")
-    print()
-    print(
-        f"Python {env['python']} ({env['implementation']}), numpy {env['numpy']}, "
-        f"Mesa {env['mesa']}, ctsim {env['ctsim']} (git {env['git']})"
-    )
-    print(f"CPUs: {env['cpu_count']} (usable by this process: {env['cpus_usable']})")
-    print(f"Timed: model construction + all steps; median of {repeats} interleaved repeats.")
-    print()
-    header = (
-        f"{'workload':<46} {'agents':>6} {'steps':>5} {'median s':>9} {'min s':>7} "
-        f"{'s per step':>10}"
-    )
-    print(header)
-    print("-" * len(header))
-    for w in workloads:
-        print(
-            f"{w.label:<46} {w.agents:>6} {w.steps:>5} {w.median:>9.3f} {w.best:>7.3f} "
-            f"{w.per_step:>10.3e}  per {w.unit}"
-        )
-    print()
-    print("s per step is the median run time / (agents * steps).")
-    print(f"Goal: ctsim s/nation-step / Boltzmann s/agent-step <= {GOAL:g} (ratio of medians)")
-    ratios: dict[str, tuple[float, float, float]] = {}
-    for w in workloads:
-        if w is boltz:
-            continue
-        ratio = w.per_step / boltz.per_step
-        best_ratio = w.best_per_step / boltz.best_per_step
-        # Paired by round: each round ran every workload close together in time, so the
-        # median of the per-round ratios is the figure least moved by machine noise.
-        paired = statistics.median(
-            (a / w.agent_steps) / (b / boltz.agent_steps)
-            for a, b in zip(w.times, boltz.times, strict=True)
-        )
-        ratios[w.name] = (ratio, best_ratio, paired)
-        verdict = "meets the goal" if ratio <= GOAL else "above the goal"
-        print(
-            f"  ratio {w.name:<10} {ratio:6.2f}  ({verdict}; "
-            f"ratio of the fastest runs {best_ratio:.2f}; median of per-round ratios "
-            f"{paired:.2f})"
-        )
-    return {
-        "environment": env,
-        "repeats": repeats,
-        "timed": "model construction + all steps (scenario file loaded once, untimed)",
-        "goal": {"ratio_at_most": GOAL},
-        "workloads": {
-            w.name: {
-                "label": w.label,
-                "unit": w.unit,
-                "agents": w.agents,
-                "steps": w.steps,
-                "times_s": w.times,
-                "median_s": w.median,
-                "min_s": w.best,
-                "seconds_per_step": w.per_step,
-                "seconds_per_step_min": w.best_per_step,
-            }
-            for w in workloads
-        },
-        "ratios": {
-            name: {"ratio": ratio, "ratio_of_fastest": best, "median_round_ratio": paired,
-                   "meets_goal": ratio <= GOAL}
-            for name, (ratio, best, paired) in ratios.items()
-        },
-    }
+def _per(name: str, seconds: float) -> float:
+    return seconds / STEP_WEEKS if name == "step" else seconds
+
+
+def report(workers: list[Worker], env: dict[str, Any], repeats: int) -> dict[str, Any]:
+    """Print the medians, goals and ratios; return them for --json."""
+    print(f"\nctsim model benchmark, {repeats} interleaved rounds, {env['date']}")
+    print(f"  {env['implementation']} {env['python']}, numpy {env['numpy']}, "
+          f"numba {env['numba']}, Mesa {env['mesa']}, {env['cpus_usable']} CPUs, "
+          f"commit {env['git']}")
+    figures: dict[str, Any] = {"environment": env, "repeats": repeats, "workers": {}}
+    for w in workers:
+        med = {n: w.median(n) for n in WORKLOADS}
+        boltz = med["boltzmann"] / BOLTZMANN_AGENT_STEPS
+        figures["workers"][w.label] = {
+            "times": w.times, "median": med, "memory_mib": w.memory_mib,
+            "per_nation_week_over_boltzmann_agent_step": {
+                n: (med[n] / NATION_WEEKS[n]) / boltz for n in NATION_WEEKS},
+        }
+        print(f"\n  {w.label}")
+        for n in WORKLOADS:
+            unit = "us a week" if n == "step" else "ms a run"
+            scale = 1e6 if n == "step" else 1e3
+            goal = GOALS.get(n)
+            mark = "" if goal is None else (
+                f"  goal <= {goal * scale:g}: {'met' if _per(n, med[n]) <= goal else 'NOT met'}")
+            print(f"    {n:<10} median {_per(n, med[n]) * scale:9.2f} {unit}"
+                  f"  (fastest {_per(n, min(w.times[n])) * scale:.2f}){mark}")
+        print(f"    memory     {w.memory_mib:9.1f} MiB above the interpreter (goal < 100)")
+        print("    seconds per nation-week / Boltzmann seconds per agent-step: " + ", ".join(
+            f"{n} {v:.2f}" for n, v in
+            figures["workers"][w.label]["per_nation_week_over_boltzmann_agent_step"].items()))
+    if len(workers) == 2:
+        new, old = workers
+        figures["speedup"] = {}
+        print(f"\n  {old.label} / {new.label} (how many times faster the current code is)")
+        for n in WORKLOADS[:3]:
+            ratio = old.median(n) / new.median(n)
+            per_round = statistics.median(
+                o / c for o, c in zip(old.times[n], new.times[n], strict=True))
+            figures["speedup"][n] = {"of_medians": ratio, "median_per_round": per_round}
+            print(f"    {n:<10} {ratio:7.1f}x (median of per-round ratios {per_round:.1f}x)")
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--repeats", type=int, default=5, help="timed runs of each workload (default 5)"
-    )
-    parser.add_argument("--seed", type=int, default=1, help="model seed, the same every run")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=9, help="interleaved rounds (9)")
+    parser.add_argument("--against", metavar="REV",
+                        help="also measure the ctsim of commit REV, side by side")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures as JSON")
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
-
-    workloads = [
-        ctsim_workload("baseline", "ctsim baseline (scenarios/baseline.yaml)", None, args.seed),
-        ctsim_workload(
-            "large",
-            f"ctsim baseline, {LARGE_OVERRIDES['world.nations']} nations, "
-            f"{LARGE_OVERRIDES['steps']} weeks",
-            LARGE_OVERRIDES,
-            args.seed,
-        ),
-        ctsim_workload("world", "ctsim world (scenarios/world/world.yaml), 520 weeks",
-                       WORLD_OVERRIDES, args.seed, WORLD),
-        boltzmann_workload(args.seed),
-    ]
-    env = environment()
-    print(f"bench_model: {args.repeats} repeats, seed {args.seed}", flush=True)
-    measure(workloads, args.repeats)
-    figures = report(workloads, env, args.repeats)
+    env = environment(("numpy", "numba", "mesa", "ctsim"))
+    with tempfile.TemporaryDirectory(prefix="ctsim-bench-") as tmp:
+        print("starting the workers (imports, scenarios, one warm-up run of each workload)")
+        workers = [Worker(f"current ({env['git']})", ROOT)]
+        if args.against:
+            workers.append(Worker(f"previous ({args.against})", export(args.against, Path(tmp))))
+        try:
+            measure(workers, args.repeats)
+        finally:
+            for w in workers:
+                w.close()
+        figures = report(workers, env, args.repeats)
     if args.json is not None:
         write_json(args.json, figures)
     return 0

@@ -45,8 +45,7 @@ def run_one(
 ) -> RunResult:
     """Run ``scenario`` once from ``seed`` for ``steps`` weeks (default: the scenario's)."""
     model = CooperationModel(scenario, rng=int(seed))
-    for _ in range(steps or scenario.steps):
-        model.step()
+    model.run(steps or scenario.steps)  # every week in one compiled call
     ts = None
     if timeseries:
         ts = model.datacollector.get_model_vars_dataframe()

@@ -2,11 +2,17 @@
 
 Values are worked out by hand in the comments, so a wrong operator, a swapped argument or a
 wrong order of operations fails a test. Property tests (hypothesis) check that every
-probability and trust value stays in [0, 1] for inputs in range.
+probability and trust value stays in [0, 1] for inputs in range. The rules are compiled
+(numba) functions of plain numbers; where the model applies a rule to many nations, the
+tests call it once per nation, and a last test holds each compiled rule against its
+pure-Python version (``rule.py_func``). The (N, N) footprint weights the phases read are
+built by :func:`ctsim.core.phases.footprint_weights` from the scalar rule.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 
 import numpy as np
@@ -15,10 +21,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from ctsim.core import rules
+from ctsim.core import phases, rules
 
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
-units = st.lists(unit, min_size=1, max_size=8)
+
+
+def in_unit(x: float) -> bool:
+    """Whether ``x`` is a number in [0, 1]."""
+    return 0.0 <= x <= 1.0
+
+
+def fold_leaks(q: list[float]) -> float:
+    """The chance a post leaks through at least one receiver: either_leaks folded from 0."""
+    return functools.reduce(rules.either_leaks, q, 0.0)
+
 
 # ---------------------------------------------------------------- step 2: collect
 
@@ -29,21 +45,22 @@ def test_detection_probability_is_rate_times_capacity_times_ai_gain():
 
 
 def test_detection_probability_ignores_tech_without_ai_boost():
-    p = rules.detection_probability(0.2, [1.0, 0.5], [0.0, 1.0], 0.0)
-    np.testing.assert_allclose(p, [0.2, 0.1])
+    # 0.2 * 1.0 * (1 + 0 * 0.0) = 0.2; 0.2 * 0.5 * (1 + 0 * 1.0) = 0.1
+    for capacity, tech, expected in [(1.0, 0.0, 0.2), (0.5, 1.0, 0.1)]:
+        assert rules.detection_probability(0.2, capacity, tech, 0.0) == pytest.approx(expected)
 
 
 def test_detection_probability_is_capped_at_one():
-    # 0.5 * 1.0 * (1 + 3 * 1) = 2.0 -> 1; the second nation stays below the cap: 0.5 * 0.2 * 4
-    p = rules.detection_probability(0.5, [1.0, 0.2], [1.0, 1.0], 3.0)
-    np.testing.assert_allclose(p, [1.0, 0.4])
+    # 0.5 * 1.0 * (1 + 3 * 1) = 2.0 -> 1; a weaker nation stays below the cap: 0.5 * 0.2 * 4
+    assert rules.detection_probability(0.5, 1.0, 1.0, 3.0) == 1.0
+    assert rules.detection_probability(0.5, 0.2, 1.0, 3.0) == pytest.approx(0.4)
 
 
-def test_detection_probability_broadcasts_over_nations():
-    p = rules.detection_probability(0.1, np.array([0.0, 0.5, 1.0]), np.array([1.0, 1.0, 0.0]),
-                                    1.0)
-    np.testing.assert_allclose(p, [0.0, 0.1, 0.1])
-    assert p.shape == (3,)
+def test_detection_probability_of_each_nation_scales_with_its_capacity_and_tech():
+    # 0.1 * 0.0 * 2 = 0; 0.1 * 0.5 * (1 + 1 * 1) = 0.1; 0.1 * 1.0 * (1 + 1 * 0) = 0.1
+    capacity, tech = [0.0, 0.5, 1.0], [1.0, 1.0, 0.0]
+    p = [rules.detection_probability(0.1, c, t, 1.0) for c, t in zip(capacity, tech, strict=True)]
+    assert p == pytest.approx([0.0, 0.1, 0.1])
 
 
 # ---------------------------------------------------------------- step 3: share
@@ -52,6 +69,8 @@ def test_detection_probability_broadcasts_over_nations():
 def test_willingness_is_trust_times_one_minus_sovereignty_times_sensitivity():
     # 0.8 * (1 - 0.5 * 0.4) = 0.8 * 0.8 = 0.64
     assert rules.willingness(0.8, 0.5, 0.4) == pytest.approx(0.64)
+    # swapped trust and sovereignty: 0.5 * (1 - 0.8 * 0.4) = 0.34
+    assert rules.willingness(0.5, 0.8, 0.4) == pytest.approx(0.34)
 
 
 def test_willingness_is_zero_for_full_sovereignty_on_a_fully_sensitive_fragment():
@@ -59,45 +78,64 @@ def test_willingness_is_zero_for_full_sovereignty_on_a_fully_sensitive_fragment(
 
 
 def test_willingness_equals_trust_for_a_nation_without_sovereignty_concerns():
-    np.testing.assert_allclose(rules.willingness([0.3, 0.9], 0.0, 1.0), [0.3, 0.9])
+    for trust in (0.3, 0.9):
+        assert rules.willingness(trust, 0.0, 1.0) == pytest.approx(trust)
+
+
+def test_effective_sovereignty_drops_by_surge_only_while_surging():
+    # 0.5 - 0.3 = 0.2 while surging, 0.5 otherwise
+    assert rules.effective_sovereignty(0.5, 0.3, True) == pytest.approx(0.2)
+    assert rules.effective_sovereignty(0.5, 0.3, False) == pytest.approx(0.5)
+
+
+def test_effective_sovereignty_floors_at_zero():
+    # 0.2 - 0.3 = -0.1 -> 0; 0.0 - 0.3 -> 0; 0.3 - 0.3 = 0
+    for sovereignty in (0.2, 0.0, 0.3):
+        assert rules.effective_sovereignty(sovereignty, 0.3, True) == pytest.approx(0.0)
+        assert rules.effective_sovereignty(sovereignty, 0.3, True) >= 0.0
 
 
 def test_legal_compatibility_without_treaty_is_family_times_definition_distance():
     # 0.6 * (1 - |0.2 - 0.7|) = 0.6 * 0.5 = 0.3
-    c = rules.legal_compatibility(0.6, 0.2, 0.7, False, treaty_floor=0.6, harmonization=0.0)
+    c = rules.legal_compatibility(0.6, 0.2, 0.7, False, 0.6, 0.0)
     assert c == pytest.approx(0.3)
+    # the distance is symmetric: |0.7 - 0.2| gives the same
+    assert rules.legal_compatibility(0.6, 0.7, 0.2, False, 0.6, 0.0) == pytest.approx(0.3)
 
 
 def test_legal_compatibility_treaty_raises_to_the_floor():
-    c = rules.legal_compatibility(0.6, 0.2, 0.7, True, treaty_floor=0.6, harmonization=0.0)
+    c = rules.legal_compatibility(0.6, 0.2, 0.7, True, 0.6, 0.0)
     assert c == pytest.approx(0.6)
 
 
 def test_legal_compatibility_treaty_floor_never_lowers_a_high_compatibility():
     # 1.0 * (1 - 0.1) = 0.9 stays above the 0.6 floor
-    c = rules.legal_compatibility(1.0, 0.4, 0.5, True, treaty_floor=0.6, harmonization=0.0)
+    c = rules.legal_compatibility(1.0, 0.4, 0.5, True, 0.6, 0.0)
     assert c == pytest.approx(0.9)
 
 
 def test_legal_compatibility_applies_the_floor_before_harmonization():
     # floor first: max(0.3, 0.6) = 0.6, then 0.6 + 0.5 * 0.4 = 0.8
     # (the other order would give 0.3 + 0.5 * 0.7 = 0.65, above the floor: 0.65)
-    c = rules.legal_compatibility(0.6, 0.2, 0.7, True, treaty_floor=0.6, harmonization=0.5)
+    c = rules.legal_compatibility(0.6, 0.2, 0.7, True, 0.6, 0.5)
     assert c == pytest.approx(0.8)
 
 
 def test_legal_compatibility_harmonization_raises_every_pair():
     # no treaty: 0.3 + 0.5 * (1 - 0.3) = 0.65; full harmonization makes every pair 1
-    c = rules.legal_compatibility(0.6, 0.2, 0.7, False, treaty_floor=0.6, harmonization=0.5)
+    c = rules.legal_compatibility(0.6, 0.2, 0.7, False, 0.6, 0.5)
     assert c == pytest.approx(0.65)
-    full = rules.legal_compatibility([0.0, 0.6], [0.0, 0.2], [1.0, 0.7], [False, True], 0.6, 1.0)
-    np.testing.assert_allclose(full, [1.0, 1.0])
+    for fam, di, dj, treaty in [(0.0, 0.0, 1.0, False), (0.6, 0.2, 0.7, True)]:
+        assert rules.legal_compatibility(fam, di, dj, treaty, 0.6, 1.0) == pytest.approx(1.0)
 
 
-def test_legal_compatibility_broadcasts_to_a_matrix():
-    defs = np.array([0.0, 0.5, 1.0])
-    treaty = np.array([[False, True, False], [True, False, False], [False, False, False]])
-    c = rules.legal_compatibility(np.ones((3, 3)), defs[:, None], defs[None, :], treaty, 0.8, 0.0)
+def test_legal_compatibility_of_every_pair_of_a_small_world():
+    # definitions 0, 0.5, 1 and one treaty (0-1) with floor 0.8:
+    # c[0, 1] = max(1 - 0.5, 0.8) = 0.8, c[0, 2] = 1 - 1 = 0, c[1, 2] = 1 - 0.5 = 0.5
+    defs = [0.0, 0.5, 1.0]
+    treaty = [[False, True, False], [True, False, False], [False, False, False]]
+    c = np.array([[rules.legal_compatibility(1.0, defs[i], defs[j], treaty[i][j], 0.8, 0.0)
+                   for j in range(3)] for i in range(3)])
     expected = np.array([[1.0, 0.8, 0.0], [0.8, 1.0, 0.5], [0.0, 0.5, 1.0]])
     np.testing.assert_allclose(c, expected)
     np.testing.assert_allclose(c, c.T)
@@ -117,62 +155,84 @@ def test_legal_compatibility_broadcasts_to_a_matrix():
 )
 def test_mlat_delay_rounds_max_delay_times_incompatibility(max_delay, compatibility, weeks):
     d = rules.mlat_delay(max_delay, compatibility)
-    assert int(d) == weeks
-    assert np.asarray(d).dtype == np.int64
+    assert d == weeks
+    assert isinstance(d, int)
 
 
-def test_mlat_delay_on_an_array():
-    np.testing.assert_array_equal(rules.mlat_delay(8, [0.0, 0.25, 1.0]), [8, 6, 0])
+def test_mlat_delay_for_several_compatibilities():
+    # 8 * (1 - 0) = 8, 8 * (1 - 0.25) = 6, 8 * (1 - 1) = 0
+    assert [rules.mlat_delay(8, c) for c in (0.0, 0.25, 1.0)] == [8, 6, 0]
 
 
 def test_admissibility_is_compatibility_bilaterally():
-    np.testing.assert_allclose(rules.admissibility([0.3, 0.9]), [0.3, 0.9])
+    # bilateral deliveries pass no floor (0.0)
+    for c in (0.3, 0.9):
+        assert rules.admissibility(c, 0.0) == pytest.approx(c)
 
 
 def test_admissibility_through_a_hub_has_the_harmonization_floor():
-    np.testing.assert_allclose(rules.admissibility([0.3, 0.9], 0.8), [0.8, 0.9])
-    np.testing.assert_allclose(rules.admissibility([0.3, 0.3], [0.0, 0.5]), [0.3, 0.5])
+    # max(0.3, 0.8) = 0.8, max(0.9, 0.8) = 0.9, max(0.3, 0.5) = 0.5
+    assert rules.admissibility(0.3, 0.8) == pytest.approx(0.8)
+    assert rules.admissibility(0.9, 0.8) == pytest.approx(0.9)
+    assert rules.admissibility(0.3, 0.5) == pytest.approx(0.5)
 
 
 # ---------------------------------------------------------------- step 4: leak
 
 
 def test_leak_probability_is_rate_times_insecurity():
-    # 0.2 * (1 - 0.75) = 0.05
+    # 0.2 * (1 - 0.75) = 0.05; full security never leaks, none leaks at the rate
     assert rules.leak_probability(0.2, 0.75) == pytest.approx(0.05)
-    np.testing.assert_allclose(rules.leak_probability(0.3, [1.0, 0.0]), [0.0, 0.3])
+    assert rules.leak_probability(0.3, 1.0) == pytest.approx(0.0)
+    assert rules.leak_probability(0.3, 0.0) == pytest.approx(0.3)
 
 
-def test_post_leak_probability_is_at_least_one_member_leaking():
-    # 1 - 0.9 * 0.8 = 0.28
-    p = rules.post_leak_probability([0.1, 0.2])
-    np.testing.assert_allclose(np.ravel(p), [0.28])
+def test_either_leaks_is_at_least_one_of_two_leaking():
+    # 1 - (1 - 0.1) * (1 - 0.2) = 1 - 0.72 = 0.28 (not 0.1 + 0.2 = 0.3, nor 0.1 * 0.2)
+    assert rules.either_leaks(0.1, 0.2) == pytest.approx(0.28)
 
 
-def test_post_leak_probability_edge_cases():
-    def one(q):
-        return float(np.ravel(rules.post_leak_probability(q))[0])
-
-    assert one([]) == 0.0  # nobody receives it
-    assert one([0.0, 0.0]) == 0.0
-    assert one([0.0, 1.0]) == 1.0
-    assert one([0.5]) == pytest.approx(0.5)
-    assert one([0.5, 0.5, 0.5]) == pytest.approx(0.875)
+def test_either_leaks_from_zero_over_one_receiver_is_its_leak_probability():
+    for q in (0.0, 0.05, 0.5, 1.0):
+        assert rules.either_leaks(0.0, q) == pytest.approx(q)
+        assert fold_leaks([q]) == pytest.approx(q)
 
 
-def test_post_leak_probability_per_post():
-    # receivers 0, 1 belong to post 0, receiver 2 to post 1, post 2 has none:
+def test_either_leaks_folded_over_receivers_is_one_minus_the_product():
+    # 1 - 0.9 * 0.7 * 0.4 = 1 - 0.252 = 0.748
+    assert fold_leaks([0.1, 0.3, 0.6]) == pytest.approx(0.748)
+    assert fold_leaks([0.1, 0.3, 0.6]) == pytest.approx(1 - np.prod([0.9, 0.7, 0.4]))
+
+
+def test_either_leaks_folded_edge_cases():
+    assert fold_leaks([]) == 0.0  # nobody receives it
+    assert fold_leaks([0.0, 0.0]) == 0.0
+    assert fold_leaks([0.0, 1.0]) == 1.0
+    assert fold_leaks([1.0, 0.3]) == 1.0
+    assert fold_leaks([0.5, 0.5, 0.5]) == pytest.approx(0.875)
+
+
+def test_either_leaks_does_not_depend_on_the_order_of_the_receivers():
+    q = [0.1, 0.3, 0.6]
+    for order in itertools.permutations(q):
+        assert fold_leaks(list(order)) == pytest.approx(0.748)
+    assert rules.either_leaks(0.25, 0.4) == pytest.approx(rules.either_leaks(0.4, 0.25))
+
+
+def test_either_leaks_per_post():
+    # post 0 reaches receivers leaking 0.1 and 0.5, post 1 one leaking 0.2, post 2 none:
     # 1 - 0.9 * 0.5 = 0.55, 0.2, 0
-    p = rules.post_leak_probability([0.1, 0.5, 0.2], post=[0, 0, 1], n_posts=3)
-    np.testing.assert_allclose(p, [0.55, 0.2, 0.0])
+    posts = [[0.1, 0.5], [0.2], []]
+    assert [fold_leaks(q) for q in posts] == pytest.approx([0.55, 0.2, 0.0])
 
 
 # ---------------------------------------------------------------- step 5: act
 
 
 def test_interdiction_probability_is_interdiction_times_capacity():
-    np.testing.assert_allclose(rules.interdiction_probability(0.8, [0.5, 1.0, 0.0]),
-                               [0.4, 0.8, 0.0])
+    # 0.8 * 0.5 = 0.4, 0.8 * 1 = 0.8, 0.8 * 0 = 0
+    p = [rules.interdiction_probability(0.8, c) for c in (0.5, 1.0, 0.0)]
+    assert p == pytest.approx([0.4, 0.8, 0.0])
 
 
 def test_trust_after_success_moves_toward_one():
@@ -191,7 +251,8 @@ def test_trust_after_leak_loses_a_share_of_its_value():
 
 
 def test_trust_after_shock_loses_a_share_of_its_value():
-    np.testing.assert_allclose(rules.trust_after_shock([0.5, 1.0], 0.2), [0.4, 0.8])
+    # 0.5 * 0.8 = 0.4, 1.0 * 0.8 = 0.8
+    assert [rules.trust_after_shock(t, 0.2) for t in (0.5, 1.0)] == pytest.approx([0.4, 0.8])
 
 
 def test_trust_reversion_drifts_toward_initial_trust():
@@ -204,35 +265,28 @@ def test_trust_reversion_drifts_toward_initial_trust():
 
 def test_initial_trust_is_full_inside_a_bloc_and_reduced_by_tension_across():
     # across blocs: 0.6 * (1 - 0.4) = 0.36
-    t = rules.initial_trust([True, False], 0.6, 0.4)
-    np.testing.assert_allclose(t, [0.6, 0.36])
-    np.testing.assert_allclose(rules.initial_trust([True, False], 0.6, 0.0), [0.6, 0.6])
-    np.testing.assert_allclose(rules.initial_trust([True, False], 0.6, 1.0), [0.6, 0.0])
+    assert rules.initial_trust(True, 0.6, 0.4) == pytest.approx(0.6)
+    assert rules.initial_trust(False, 0.6, 0.4) == pytest.approx(0.36)
+    for same in (True, False):
+        assert rules.initial_trust(same, 0.6, 0.0) == pytest.approx(0.6)
+    assert rules.initial_trust(False, 0.6, 1.0) == pytest.approx(0.0)
+    assert rules.initial_trust(True, 0.6, 1.0) == pytest.approx(0.6)
 
 
 def test_initial_hub_trust_is_lowered_by_rival_members():
-    # 0.5 * (1 - 0.4 * 0.5) = 0.4; a hub of one bloc (rival share 0) keeps its trust
-    np.testing.assert_allclose(rules.initial_hub_trust(0.5, 0.4, [0.5, 0.0, 1.0]),
-                               [0.4, 0.5, 0.3])
-
-
-def test_effective_sovereignty_drops_by_surge_only_while_surging():
-    s = rules.effective_sovereignty([0.5, 0.5], 0.3, [True, False])
-    np.testing.assert_allclose(s, [0.2, 0.5])
-
-
-def test_effective_sovereignty_floors_at_zero():
-    s = rules.effective_sovereignty([0.2, 0.0, 0.3], 0.3, [True, True, True])
-    np.testing.assert_allclose(s, [0.0, 0.0, 0.0])
-    assert (s >= 0).all()
+    # 0.5 * (1 - 0.4 * 0.5) = 0.4; a hub of one bloc (rival share 0) keeps its trust;
+    # all rivals: 0.5 * (1 - 0.4) = 0.3
+    t = [rules.initial_hub_trust(0.5, 0.4, share) for share in (0.5, 0.0, 1.0)]
+    assert t == pytest.approx([0.4, 0.5, 0.3])
 
 
 # ---------------------------------------------------------------- step 6: prosecute
 
 
 def test_extradition_probability_is_compatibility_with_a_treaty_and_zero_without():
-    p = rules.extradition_probability([0.7, 0.7, 1.0], [True, False, False])
-    np.testing.assert_allclose(p, [0.7, 0.0, 0.0])
+    assert rules.extradition_probability(0.7, True) == pytest.approx(0.7)
+    assert rules.extradition_probability(0.7, False) == 0.0
+    assert rules.extradition_probability(1.0, False) == 0.0
 
 
 def test_strength_after_disruption_loses_attrition_share():
@@ -242,15 +296,17 @@ def test_strength_after_disruption_loses_attrition_share():
 
 
 def test_strength_regrowth_moves_toward_one():
-    # 0.5 + 0.1 * 0.5 = 0.55
-    np.testing.assert_allclose(rules.strength_regrowth([0.5, 1.0, 0.0], 0.1), [0.55, 1.0, 0.1])
+    # 0.5 + 0.1 * 0.5 = 0.55; 1 stays 1; 0 + 0.1 * 1 = 0.1
+    grown = [rules.strength_regrowth(s, 0.1) for s in (0.5, 1.0, 0.0)]
+    assert grown == pytest.approx([0.55, 1.0, 0.1])
 
 
 # ---------------------------------------------------------------- havens
 
 
 def test_haven_safety_without_evidence_is_the_prior_one_minus_capacity():
-    np.testing.assert_allclose(rules.haven_safety([0.25, 1.0, 0.0], 0, 0), [0.75, 0.0, 1.0])
+    safety = [rules.haven_safety(c, 0, 0) for c in (0.25, 1.0, 0.0)]
+    assert safety == pytest.approx([0.75, 0.0, 1.0])
 
 
 def test_haven_safety_updates_with_outcomes():
@@ -260,32 +316,122 @@ def test_haven_safety_updates_with_outcomes():
     assert rules.haven_safety(0.25, 4, 4) == pytest.approx(0.875)
     # prior weight 2: (0.5 * 2 + 1) / (2 + 2) = 0.5
     assert rules.haven_safety(0.5, 1, 2, prior_weight=2.0) == pytest.approx(0.5)
+    # 1 undisrupted of 3 resolved: (0.75 * 4 + 1) / (4 + 3) = 4 / 7
+    # (undisrupted and resolved swapped would give (3 + 3) / (4 + 1) = 1.2)
+    assert rules.haven_safety(0.25, 1, 3) == pytest.approx(4 / 7)
 
 
 def test_haven_safety_converges_to_the_observed_undisrupted_share():
     assert rules.haven_safety(0.9, 9_000, 10_000) == pytest.approx(0.9, abs=1e-3)
 
 
-def test_relocation_weights_are_safety_to_the_pull():
-    np.testing.assert_allclose(rules.relocation_weights([0.5, 1.0], 2.0), [0.25, 1.0])
-    np.testing.assert_allclose(rules.relocation_weights([0.1, 0.9], 0.0), [1.0, 1.0])
+def test_relocation_weight_is_safety_to_the_pull():
+    # 0.5 ** 2 = 0.25, 1 ** 2 = 1; pull 0 weighs every nation 1
+    assert rules.relocation_weight(0.5, 2.0) == pytest.approx(0.25)
+    assert rules.relocation_weight(1.0, 2.0) == pytest.approx(1.0)
+    assert rules.relocation_weight(0.1, 0.0) == pytest.approx(1.0)
+    assert rules.relocation_weight(0.9, 0.0) == pytest.approx(1.0)
+    # not pull ** safety: 2 ** 0.5 = 1.41
+    assert rules.relocation_weight(0.25, 0.5) == pytest.approx(0.5)
 
 
-def test_relocation_weights_are_monotone_in_safety_and_sharpen_with_pull():
+def test_relocation_weight_is_monotone_in_safety_and_sharpens_with_pull():
     safety = np.linspace(0.05, 1.0, 20)
     for pull in (0.5, 1.0, 4.0, 20.0):
-        w = rules.relocation_weights(safety, pull)
+        w = [rules.relocation_weight(s, pull) for s in safety]
         assert (np.diff(w) > 0).all()
-    ratio = [rules.relocation_weights([0.8], p)[0] / rules.relocation_weights([0.4], p)[0]
+    ratio = [rules.relocation_weight(0.8, p) / rules.relocation_weight(0.4, p)
              for p in (1.0, 2.0, 8.0)]
     assert ratio == pytest.approx([2.0, 4.0, 256.0])
 
 
-def test_relocation_weights_stay_positive_and_finite_at_zero_safety():
-    w = rules.relocation_weights([0.0, 0.5], 4.0)
-    assert np.isfinite(w).all()
-    assert w[0] >= 0
-    assert w[0] < w[1]
+def test_relocation_weight_clips_safety_to_between_1e_12_and_one():
+    # 0 is floored at 1e-12: 1e-12 ** 4 = 1e-48, positive and finite; never 0 ** 0
+    w0 = rules.relocation_weight(0.0, 4.0)
+    assert math.isfinite(w0)
+    assert w0 == pytest.approx(1e-48)
+    assert 0.0 < w0 < rules.relocation_weight(0.5, 4.0)
+    assert rules.relocation_weight(-0.5, 1.0) == pytest.approx(1e-12)
+    assert rules.relocation_weight(0.0, 0.0) == 1.0
+    # above 1 is capped at 1: 1 ** 2, not 1.5 ** 2 = 2.25
+    assert rules.relocation_weight(1.5, 2.0) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- footprints (locality)
+
+
+def test_footprint_weight_puts_locality_on_the_base_region_and_the_rest_on_everyone():
+    # 7 nations; the base has 2 others in its region; locality 0.6:
+    # same region 0.6 / 2 + 0.4 / 6 = 0.3667, elsewhere 0.4 / 6 = 0.0667
+    assert rules.footprint_weight(True, 2, 7, 0.6) == pytest.approx(0.6 / 2 + 0.4 / 6)
+    assert rules.footprint_weight(False, 2, 7, 0.6) == pytest.approx(0.4 / 6)
+    # 3 others in its region: 0.6 / 3 + 0.4 / 6 = 0.2667
+    assert rules.footprint_weight(True, 3, 7, 0.6) == pytest.approx(0.6 / 3 + 0.4 / 6)
+    # region size and nations swapped would give 0.6 / 7 + 0.4 / 1
+    assert rules.footprint_weight(True, 2, 7, 0.6) < 0.4
+
+
+def test_footprint_weight_without_locality_is_uniform_over_the_other_nations():
+    for same, m in [(True, 2), (False, 2), (True, 5), (False, 0)]:
+        assert rules.footprint_weight(same, m, 7, 0.0) == pytest.approx(1 / 6)
+
+
+def test_footprint_weight_of_a_base_alone_in_its_region_sends_its_whole_share_abroad():
+    # no other nation in the base's region: locality counts for nothing, 1 / (4 - 1)
+    assert rules.footprint_weight(False, 0, 4, 0.9) == pytest.approx(1 / 3)
+    # with full locality, the other regions weigh 0 once the region has others
+    assert rules.footprint_weight(False, 2, 4, 1.0) == 0.0
+    assert rules.footprint_weight(True, 2, 4, 1.0) == pytest.approx(0.5)
+
+
+def test_footprint_weights_put_locality_of_the_mass_in_the_base_region():
+    region = np.array([0, 0, 0, 1, 1, 1, 1], np.int64)
+    w = phases.footprint_weights(region, 0.6)
+    assert w.shape == (7, 7)
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(np.diag(w), 0.0)
+    # base 0: 2 others in its region, 0.6 / 2 + 0.4 / 6 each; 0.4 / 6 for the rest
+    assert w[0, [1, 2]].sum() == pytest.approx(0.6 + 0.4 * 2 / 6)
+    assert w[0, 1] == pytest.approx(0.6 / 2 + 0.4 / 6)
+    assert w[0, 3] == pytest.approx(0.4 / 6)
+    # base 3: 3 others in its region, 0.6 / 3 + 0.4 / 6 each
+    assert w[3, 4] == pytest.approx(0.6 / 3 + 0.4 / 6)
+    assert w[3, 0] == pytest.approx(0.4 / 6)
+    assert w[3, [4, 5, 6]].sum() == pytest.approx(0.6 + 0.4 * 3 / 6)
+    uniform = phases.footprint_weights(region, 0.0)
+    np.testing.assert_allclose(uniform[0, 1:], 1 / 6)
+    np.testing.assert_allclose(uniform + np.eye(7) / 6, 1 / 6)
+
+
+def test_a_region_of_one_sends_its_whole_footprint_abroad():
+    w = phases.footprint_weights(np.array([0, 1, 1, 1], np.int64), 0.9)
+    assert w[0, 0] == 0.0
+    np.testing.assert_allclose(w[0, 1:], 1 / 3)
+    # base 1 has 2 others in its region: 0.9 / 2 + 0.1 / 3 each, 0.1 / 3 for nation 0
+    np.testing.assert_allclose(w[1], [0.1 / 3, 0.0, 0.45 + 0.1 / 3, 0.45 + 0.1 / 3])
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)
+
+
+def test_footprint_weights_of_a_single_nation_is_a_zero():
+    np.testing.assert_array_equal(phases.footprint_weights(np.array([0], np.int64), 0.5),
+                                  [[0.0]])
+
+
+@settings(max_examples=100, deadline=None)
+@given(region=st.lists(st.integers(0, 3), min_size=2, max_size=12), locality=unit)
+def test_footprint_weights_rows_sum_to_one_with_locality_in_the_base_region(region, locality):
+    region = np.array(region, np.int64)
+    n = len(region)
+    w = phases.footprint_weights(region, locality)
+    assert (w >= 0.0).all()
+    np.testing.assert_array_equal(np.diag(w), 0.0)
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)
+    for i in range(n):
+        same = (region == region[i]) & (np.arange(n) != i)
+        m = same.sum()
+        # locality of the mass, and the uniform share of the rest, go to the base's region
+        local = locality + (1 - locality) * m / (n - 1) if m else 0.0
+        assert w[i, same].sum() == pytest.approx(local)
 
 
 # ---------------------------------------------------------------- outputs
@@ -293,21 +439,21 @@ def test_relocation_weights_stay_positive_and_finite_at_zero_safety():
 
 @pytest.mark.parametrize("n", [1, 2, 4, 10])
 def test_herfindahl_is_one_over_n_when_spread_evenly(n):
-    assert rules.herfindahl([3] * n) == pytest.approx(1.0 / n)
+    assert rules.herfindahl(np.full(n, 3.0)) == pytest.approx(1.0 / n)
 
 
 def test_herfindahl_is_one_when_concentrated():
-    assert rules.herfindahl([0, 7, 0, 0]) == pytest.approx(1.0)
+    assert rules.herfindahl(np.array([0.0, 7.0, 0.0, 0.0])) == pytest.approx(1.0)
 
 
 def test_herfindahl_of_an_uneven_split():
     # shares 0.75, 0.25: 0.5625 + 0.0625
-    assert rules.herfindahl([3, 1]) == pytest.approx(0.625)
+    assert rules.herfindahl(np.array([3.0, 1.0])) == pytest.approx(0.625)
 
 
 def test_herfindahl_is_nan_when_empty():
-    assert math.isnan(rules.herfindahl([]))
-    assert math.isnan(rules.herfindahl([0, 0, 0]))
+    assert math.isnan(rules.herfindahl(np.zeros(0)))
+    assert math.isnan(rules.herfindahl(np.zeros(3)))
 
 
 # ---------------------------------------------------------------- world draws
@@ -343,20 +489,65 @@ def test_beta_parameters_cap_a_spread_too_large_for_a_beta():
     assert stats.beta(a, b).var() == pytest.approx(0.99 * 0.09)
 
 
+# ---------------------------------------------------------------- compiled = Python
+
+
+#: Each compiled rule with a few inputs in range, for the comparison with ``rule.py_func``.
+PY_FUNC_CASES = {
+    "detection_probability": [(0.1, 0.5, 0.4, 2.0), (0.5, 1.0, 1.0, 3.0), (0.3, 0.0, 0.7, 1.0)],
+    "willingness": [(0.8, 0.5, 0.4), (1.0, 1.0, 1.0), (0.37, 0.12, 0.93)],
+    "effective_sovereignty": [(0.5, 0.3, True), (0.5, 0.3, False), (0.2, 0.3, True)],
+    "legal_compatibility": [(0.6, 0.2, 0.7, True, 0.6, 0.5), (0.6, 0.2, 0.7, False, 0.6, 0.5),
+                            (0.93, 0.81, 0.17, True, 0.35, 0.0)],
+    "mlat_delay": [(8, 0.6875), (8, 0.5625), (10, 0.74), (12, 0.0)],
+    "admissibility": [(0.3, 0.0), (0.3, 0.8), (0.9, 0.8)],
+    "leak_probability": [(0.2, 0.75), (0.3, 1.0), (0.07, 0.33)],
+    "either_leaks": [(0.0, 0.3), (0.1, 0.2), (0.55, 1.0)],
+    "trust_after_leak": [(0.6, 0.3), (0.1, 0.3), (0.77, 1.0)],
+    "interdiction_probability": [(0.8, 0.5), (0.8, 0.0), (0.31, 0.97)],
+    "trust_after_success": [(0.6, 0.05), (1.0, 0.05), (0.13, 0.41)],
+    "extradition_probability": [(0.7, True), (0.7, False), (0.123, True)],
+    "strength_after_disruption": [(1.0, 0.2), (0.5, 0.0), (0.83, 0.17)],
+    "trust_reversion": [(0.2, 0.6, 0.01), (0.9, 0.6, 0.1), (0.41, 0.59, 0.73)],
+    "trust_after_shock": [(0.5, 0.2), (1.0, 1.0), (0.66, 0.29)],
+    "strength_regrowth": [(0.5, 0.1), (1.0, 0.1), (0.07, 0.93)],
+    "haven_safety": [(0.25, 0, 4), (0.25, 4, 4), (0.5, 1, 2, 2.0), (0.9, 9_000, 10_000)],
+    "relocation_weight": [(0.5, 2.0), (0.0, 4.0), (0.83, 7.5), (1.5, 2.0)],
+    "footprint_weight": [(True, 2, 7, 0.6), (False, 2, 7, 0.6), (False, 0, 4, 0.9),
+                         (True, 3, 48, 0.25)],
+    "initial_trust": [(True, 0.6, 0.4), (False, 0.6, 0.4), (False, 0.91, 0.37)],
+    "initial_hub_trust": [(0.5, 0.4, 0.5), (0.5, 0.4, 0.0), (0.88, 0.63, 0.27)],
+    "herfindahl": [(np.array([3.0, 1.0]),), (np.array([0.0, 7.0, 0.0]),),
+                   (np.array([2.0, 5.0, 11.0, 1.0]),), (np.zeros(0),)],
+}
+
+
+def test_every_compiled_rule_has_a_py_func_case():
+    compiled = {name for name, f in vars(rules).items() if hasattr(f, "py_func")}
+    assert compiled == set(PY_FUNC_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(PY_FUNC_CASES))
+def test_each_compiled_rule_gives_the_same_value_as_its_python_version(name):
+    rule = getattr(rules, name)
+    for args in PY_FUNC_CASES[name]:
+        compiled, python = rule(*args), rule.py_func(*args)
+        if isinstance(python, float) and math.isnan(python):
+            assert math.isnan(compiled), (name, args)
+        else:
+            assert compiled == pytest.approx(python, rel=1e-15, abs=0.0), (name, args)
+        assert isinstance(compiled, int) == isinstance(python, int), (name, args)
+
+
 # ---------------------------------------------------------------- properties
 
 
-def in_unit(x) -> bool:
-    x = np.asarray(x, float)
-    return bool(((x >= 0.0) & (x <= 1.0)).all())
-
-
 @settings(max_examples=150, deadline=None)
-@given(rate=unit, capacity=units, tech=unit, boost=st.floats(0.0, 100.0))
+@given(rate=unit, capacity=unit, tech=unit, boost=st.floats(0.0, 100.0))
 def test_detection_probability_stays_in_unit_interval(rate, capacity, tech, boost):
     p = rules.detection_probability(rate, capacity, tech, boost)
     assert in_unit(p)
-    assert (p >= rate * np.asarray(capacity) - 1e-12).all()  # AI never lowers detection
+    assert p >= rate * capacity - 1e-12  # AI never lowers detection
 
 
 @settings(max_examples=150, deadline=None)
@@ -376,23 +567,29 @@ def test_legal_compatibility_stays_in_unit_interval(fam, di, dj, treaty, floor, 
         assert c >= floor - 1e-12
     # harmonization never lowers compatibility
     assert c >= rules.legal_compatibility(fam, di, dj, treaty, floor, 0.0) - 1e-12
-    assert 0 <= int(rules.mlat_delay(8, c)) <= 8
+    assert 0 <= rules.mlat_delay(8, c) <= 8
 
 
 @settings(max_examples=150, deadline=None)
-@given(c=unit, h=unit, rate=unit, security=units, q=st.lists(unit, max_size=8),
-       interdiction=unit, capacity=units, treaty=st.booleans())
-def test_sharing_probabilities_stay_in_unit_interval(c, h, rate, security, q, interdiction,
+@given(c=unit, h=unit, rate=unit, security=unit, interdiction=unit, capacity=unit,
+       treaty=st.booleans())
+def test_sharing_probabilities_stay_in_unit_interval(c, h, rate, security, interdiction,
                                                      capacity, treaty):
     assert in_unit(rules.admissibility(c, h))
-    assert rules.admissibility(c, h) >= rules.admissibility(c)
+    assert rules.admissibility(c, h) >= rules.admissibility(c, 0.0)
     assert in_unit(rules.leak_probability(rate, security))
-    post = np.ravel(rules.post_leak_probability(q))
-    assert len(post) == 1
-    assert in_unit(post)
-    assert post[0] >= max(q, default=0.0) - 1e-12
     assert in_unit(rules.interdiction_probability(interdiction, capacity))
     assert in_unit(rules.extradition_probability(c, treaty))
+
+
+@settings(max_examples=150, deadline=None)
+@given(q=st.lists(unit, max_size=8))
+def test_either_leaks_folded_stays_in_unit_interval_and_is_one_minus_the_product(q):
+    post = fold_leaks(q)
+    assert in_unit(post)
+    assert post >= max(q, default=0.0) - 1e-12  # never below its leakiest receiver
+    assert post == pytest.approx(1.0 - np.prod([1.0 - x for x in q]), abs=1e-12)
+    assert post == pytest.approx(fold_leaks(q[::-1]), abs=1e-12)
 
 
 @settings(max_examples=200, deadline=None)
@@ -425,20 +622,22 @@ def test_initial_trust_and_sovereignty_stay_in_unit_interval(trust, tension, sha
 
 @settings(max_examples=150, deadline=None)
 @given(strength=unit, rate=unit, capacity=unit, resolved=st.integers(0, 1000),
-       frac=unit, weight=st.floats(0.1, 100.0))
+       frac=unit, weight=st.floats(0.1, 100.0), pull=st.floats(0.0, 50.0))
 def test_strength_and_haven_safety_stay_in_unit_interval(strength, rate, capacity, resolved,
-                                                         frac, weight):
+                                                         frac, weight, pull):
     assert 0.0 <= rules.strength_after_disruption(strength, rate) <= strength
     grown = rules.strength_regrowth(strength, rate)
     assert strength - 1e-12 <= grown <= 1.0
     undisrupted = math.floor(frac * resolved)
-    assert in_unit(rules.haven_safety(capacity, undisrupted, resolved, weight))
+    safety = rules.haven_safety(capacity, undisrupted, resolved, weight)
+    assert in_unit(safety)
+    assert in_unit(rules.relocation_weight(safety, pull))
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.integers(0, 1000), min_size=1, max_size=30).filter(lambda c: sum(c) > 0))
 def test_herfindahl_lies_between_one_over_n_and_one(counts):
-    h = rules.herfindahl(counts)
+    h = rules.herfindahl(np.array(counts, float))
     assert 1.0 / len(counts) - 1e-12 <= h <= 1.0 + 1e-12
 
 

@@ -26,9 +26,8 @@ from click.testing import CliRunner, Result
 
 from ctsim import figures
 from ctsim.cli import cli
-from ctsim.core import CooperationModel, rules
+from ctsim.core import CooperationModel, phases
 from ctsim.core.scenario import LEGAL_FAMILIES, ScenarioError, load_scenario, scenario_from_dict
-from ctsim.core.threat import draw_footprints, inverse_weights
 from ctsim.data import load_dataset, organizations
 from ctsim.runner import disruption_among, haven_table, replication_seeds, run_replications
 from tests.conftest import ROOT, SCENARIOS
@@ -384,7 +383,7 @@ def test_iso3_codes_work_in_footprint_treaties_and_institution_members():
     assert pairs == {tuple(sorted((fra, deu))), tuple(sorted((usa, gbr)))}
     assert {w.codes[i] for i in np.flatnonzero(w.members[0])} == {
         "USA", "GBR", "CAN", "AUS", "NZL"}
-    assert model.fixed_footprint.tolist() == [fra, deu, w.index("JPN")]
+    assert model.static.fixed_foot.tolist() == [fra, deu, w.index("JPN")]
     for _ in range(4):
         model.step()
     assert model.counts.plots_by_base.sum() > 0
@@ -681,17 +680,37 @@ def test_region_trust_is_the_mean_over_pairs_of_distinct_nations():
 # -------------------------------------------- locality, shared values, treaty groups
 
 
+def footprint_world(region: np.ndarray, locality: float,
+                    target_weight: np.ndarray | None = None):
+    """A generated model's static world (ctsim.core.state.Nations) with the footprint
+    weights of ``region`` and ``locality`` and the given target weights (1 by default)."""
+    n = len(region)
+    model = CooperationModel(rng=1, **{"world.nations": n})
+    weight = np.ones(n) if target_weight is None else np.asarray(target_weight, float)
+    return model.static._replace(near=phases.footprint_weights(region, locality),
+                                 target_weight=weight)
+
+
+def draw_footprints(world, base: int, size: int, plots: int, seed: int) -> np.ndarray:
+    """(plots, size) footprints of plots based at ``base``, drawn by phases.draw_footprint."""
+    rng = np.random.default_rng(seed)
+    foot = np.full((plots, size), -1, np.int64)
+    for row in foot:
+        phases.draw_footprint(row, base, size, world, rng)
+    return foot
+
+
 def test_footprint_weights_put_locality_of_the_mass_in_the_base_region():
     region = np.array([0, 0, 0, 1, 1, 1, 1])
-    w = rules.footprint_weights(region, np.array([0, 3]), 0.6)
+    w = phases.footprint_weights(region, 0.6)
     assert np.allclose(w.sum(axis=1), 1.0)
-    assert w[0, 0] == 0.0 and w[1, 3] == 0.0
+    assert w[0, 0] == 0.0 and w[3, 3] == 0.0
     assert w[0, [1, 2]].sum() == pytest.approx(0.6 + 0.4 * 2 / 6)
-    assert np.allclose(rules.footprint_weights(region, np.array([0]), 0.0)[0, 1:], 1 / 6)
+    assert np.allclose(phases.footprint_weights(region, 0.0)[0, 1:], 1 / 6)
 
 
 def test_a_region_of_one_sends_its_whole_footprint_abroad():
-    w = rules.footprint_weights(np.array([0, 1, 1, 1]), np.array([0]), 0.9)
+    w = phases.footprint_weights(np.array([0, 1, 1, 1]), 0.9)
     assert w[0, 0] == 0.0
     assert np.allclose(w[0, 1:], 1 / 3)
 
@@ -699,12 +718,10 @@ def test_a_region_of_one_sends_its_whole_footprint_abroad():
 @pytest.mark.parametrize("locality", [0.0, 0.5, 1.0])
 def test_locality_draws_footprints_near_the_base(locality):
     region = np.array([0] * 8 + [1] * 40)
-    bases = np.zeros(4000, np.int64)
-    near = inverse_weights(rules.footprint_weights(region, bases, locality)) if locality else None
-    foot = draw_footprints(bases, np.full(4000, 4), np.ones(48), 4, np.random.default_rng(5),
-                           near)
+    foot = draw_footprints(footprint_world(region, locality), 0, 4, 4000, seed=5)
     others = foot[:, 1:]
-    assert all(len(set(row)) == 4 for row in foot[:500])
+    assert (foot[:, 0] == 0).all()  # the base first
+    assert all(len(set(row)) == 4 for row in foot)
     assert not (others == 0).any()
     share = (region[others] == 0).mean()
     uniform = 7 / 47
@@ -720,7 +737,9 @@ def test_locality_zero_keeps_the_uniform_draw_bit_for_bit():
     scenario = load_scenario(SCENARIOS / "baseline.yaml")
     plain = CooperationModel(scenario, rng=4)
     zero = CooperationModel(scenario.with_overrides({"threat.locality": 0.0}), rng=4)
-    assert plain.inverse_near is None and zero.inverse_near is None
+    off = ~np.eye(plain.world.n, dtype=bool)
+    np.testing.assert_allclose(plain.static.near[off], 1 / (plain.world.n - 1))  # uniform
+    np.testing.assert_array_equal(plain.static.near, zero.static.near)
     for _ in range(30):
         plain.step()
         zero.step()
@@ -730,12 +749,25 @@ def test_locality_zero_keeps_the_uniform_draw_bit_for_bit():
 def test_weighted_targets_follow_target_weight_times_locality():
     region = np.array([0] * 5 + [1] * 5)
     weight = np.array([1.0] * 9 + [0.0])  # nation 9 is never a target
-    bases = np.zeros(3000, np.int64)
-    near = inverse_weights(rules.footprint_weights(region, bases, 1.0))
-    foot = draw_footprints(bases, np.full(3000, 3), weight, 3, np.random.default_rng(2), near)
+    foot = draw_footprints(footprint_world(region, 1.0, weight), 0, 3, 3000, seed=2)
+    assert (foot[:, 0] == 0).all()  # the base first
     assert set(foot[:, 2]) <= {1, 2, 3, 4}  # targets in the base's region
     assert set(foot[:, 1]) <= {1, 2, 3, 4}  # and so are the transit nations
     assert all(len(set(row)) == 3 for row in foot)
+    # the only nation with target weight in the base's region is the target, in the last slot
+    only_3 = np.array([0.0, 0.0, 0.0, 1.0, 0.0] + [1.0] * 5)
+    foot = draw_footprints(footprint_world(region, 1.0, only_3), 0, 4, 500, seed=3)
+    assert (foot[:, 0] == 0).all()
+    assert (foot[:, 3] == 3).all()
+    assert not (foot[:, 1:3] == 3).any()
+    assert set(foot[:, 1:3].ravel()) <= {1, 2, 4}
+
+
+def test_a_footprint_of_one_nation_is_its_base_alone():
+    world = footprint_world(np.array([0] * 5 + [1] * 5), 0.5)
+    row = np.full(3, -1, np.int64)
+    phases.draw_footprint(row, 7, 1, world, np.random.default_rng(0))
+    assert row.tolist() == [7, -1, -1]
 
 
 def test_shared_values_apply_to_the_group_and_countries_win():

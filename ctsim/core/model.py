@@ -16,7 +16,6 @@ from typing import Any
 import mesa
 import numpy as np
 from mesa.time.events import EventGenerator, Priority, Schedule
-from numba import typed
 
 from ctsim.core import metrics, phases, rules, state
 from ctsim.core.agents import Nation
@@ -76,7 +75,7 @@ class CooperationModel(mesa.Model):
         self.world = build_world(config, self.rng.spawn(1)[0])
         self.streams: dict[str, np.random.Generator] = dict(
             zip(state.STREAMS, self.rng.spawn(len(state.STREAMS)), strict=True))
-        self._rngs = typed.List(self.streams.values())
+        self._rngs = phases.stream_list(tuple(self.streams.values()))
         self.nations: list[Nation] = [Nation(self, i) for i in range(self.world.n)]
 
         self.setting = _setting(config, self.world)

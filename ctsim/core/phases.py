@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.typed import List
 
 from ctsim.core import rules
 from ctsim.core.state import (
@@ -642,6 +643,17 @@ def mean_trust(trust):
 
 
 # ---------------------------------------------------------------- set-up
+
+
+@njit(cache=True)
+def stream_list(rngs):
+    """The phases' Generators (a tuple, in ``state.STREAMS`` order) as the list the compiled
+    week indexes: built once per model, so later calls pass one list, not seven
+    Generators to unbox."""
+    out = List()
+    for k in range(len(rngs)):
+        out.append(rngs[k])
+    return out
 
 
 @njit(cache=True)
