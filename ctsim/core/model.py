@@ -9,6 +9,8 @@ same seed, bit for bit.
 
 from __future__ import annotations
 
+import os
+import sys
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,7 @@ class CooperationModel(mesa.Model):
             rng = int(rng)
         super().__init__(rng=rng)
         self.config: Scenario = config
+        _announce_compilation()
 
         # The world is drawn from a child stream, so the weeks' draws do not depend on it;
         # then one stream per phase that draws (state.STREAMS), so that a change inside one
@@ -197,6 +200,25 @@ class CooperationModel(mesa.Model):
     def metrics(self) -> dict[str, float]:
         """The run's outcome measures so far (MODEL.md, Outputs)."""
         return metrics.run_metrics(self)
+
+
+_announced = False
+
+
+def _announce_compilation() -> None:
+    """Say so, once per process, when the weekly phases must be compiled (no cache yet):
+    the first use takes about a minute, and later processes load the compiled code."""
+    global _announced
+    if _announced or os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"):
+        return
+    _announced = True
+    try:
+        index = phases.run_weeks._cache._cache_file._index_path
+    except AttributeError:  # another numba: no notice rather than a failure
+        return
+    if not os.path.exists(index):
+        print("ctsim: compiling the model's weekly phases; this happens once (about a minute), "
+              "later runs load them from the cache", file=sys.stderr, flush=True)
 
 
 def _pairs(table: np.ndarray, n: int) -> list[tuple[int, int]]:

@@ -181,7 +181,7 @@ def is_taken(j, taken, n_taken, also_taken):
     """Whether nation ``j`` is already in the footprint being drawn."""
     if j == also_taken:
         return True
-    for b in range(n_taken):
+    for b in range(n_taken):  # noqa: SIM110 (a plain loop compiles; a generator does not)
         if taken[b] == j:
             return True
     return False

@@ -281,7 +281,7 @@ def spawn_bound(weekly_plots: float) -> int:
     A week's plots are Poisson with mean at most ``weekly_plots`` (groups at full
     strength); exceeding this bound has a chance below 1e-30 a week.
     """
-    return int(math.ceil(weekly_plots + 12.0 * math.sqrt(weekly_plots) + 16.0))
+    return math.ceil(weekly_plots + 12.0 * math.sqrt(weekly_plots) + 16.0)
 
 
 @njit(cache=True)
