@@ -473,11 +473,14 @@ def main() -> None:
             m = measure(item, claim)
             diff, low, high = m.difference()
             condition = "".join(f", {k}={v}" for k, v in claim.extra.items())
+            sign = 1 if claim.direction == "higher" else -1
+            agree = sum(sign * (b - a) > 0 for a, b in zip(m.values_a, m.values_b, strict=True))
             print(
                 f"{item.name}: {claim.metric}, {claim.key} {claim.a} -> {claim.b}"
                 f"{condition}: {mean_ci(m.values_a)[0]:.4f} -> {mean_ci(m.values_b)[0]:.4f},"
                 f" difference {diff:+.4f} [{low:+.4f}, {high:+.4f}]"
-                f" ({claim.direction}: {'holds' if m.holds() else 'FAILS'})"
+                f" ({claim.direction}: {'holds' if m.holds() else 'FAILS'};"
+                f" {agree} of {len(m.values_a)} single runs agree)"
             )
 
 
