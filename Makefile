@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check ctsim tests benchmarks scripts
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_model.py
+	$(PY) benchmarks/bench_model.py --repeats 9
 
 ## contract: the public contract check from the specification folder beside the repository
 contract: $(STAMP)
