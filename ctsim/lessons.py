@@ -439,6 +439,12 @@ class Measurement:
         _, low, high = self.difference()
         return low > 0 if self.claim.direction == "higher" else high < 0
 
+    def agreeing(self) -> int:
+        """How many seeds' own differences ``b - a`` lie on the claimed side of zero."""
+        sign = 1 if self.claim.direction == "higher" else -1
+        return sum(sign * (y - x) > 0 for x, y in zip(self.values_a, self.values_b,
+                                                       strict=True))
+
 
 def measure(item: Lesson, claim: Claim | None = None) -> Measurement:
     """Run ``claim`` (default: the lesson's main claim) on the lesson's scenario.
@@ -473,14 +479,12 @@ def main() -> None:
             m = measure(item, claim)
             diff, low, high = m.difference()
             condition = "".join(f", {k}={v}" for k, v in claim.extra.items())
-            sign = 1 if claim.direction == "higher" else -1
-            agree = sum(sign * (b - a) > 0 for a, b in zip(m.values_a, m.values_b, strict=True))
             print(
                 f"{item.name}: {claim.metric}, {claim.key} {claim.a} -> {claim.b}"
                 f"{condition}: {mean_ci(m.values_a)[0]:.4f} -> {mean_ci(m.values_b)[0]:.4f},"
                 f" difference {diff:+.4f} [{low:+.4f}, {high:+.4f}]"
                 f" ({claim.direction}: {'holds' if m.holds() else 'FAILS'};"
-                f" {agree} of {len(m.values_a)} single runs agree)"
+                f" {m.agreeing()} of {len(m.values_a)} single runs agree)"
             )
 
 

@@ -160,3 +160,15 @@ def test_the_surge_needs_open_channels():
         off, on = (run_one(sc, seed, timeseries=False).metrics for sc in runs)
         assert off["attacks"] > 0
         assert off == pytest.approx(on, nan_ok=True)
+
+
+def test_agreeing_counts_the_seeds_whose_own_difference_has_the_claimed_sign():
+    from ctsim.lessons import Measurement
+
+    lower = Claim(key="leak_rate", a=0.0, b=0.3, direction="lower")
+    # differences b - a: -0.1, +0.2, -0.3, 0.0 (a tie agrees with neither side)
+    m = Measurement(lower, (0.5, 0.4, 0.6, 0.2), (0.4, 0.6, 0.3, 0.2))
+    assert m.agreeing() == 2
+    higher = Measurement(Claim(key="leak_rate", a=0.0, b=0.3, direction="higher"),
+                         m.values_a, m.values_b)
+    assert higher.agreeing() == 1

@@ -687,8 +687,8 @@ def footprint_world(region: np.ndarray, locality: float,
     n = len(region)
     model = CooperationModel(rng=1, **{"world.nations": n})
     weight = np.ones(n) if target_weight is None else np.asarray(target_weight, float)
-    return model.static._replace(near=phases.footprint_weights(region, locality),
-                                 target_weight=weight)
+    near = phases.footprint_weights(region, locality)
+    return model.static._replace(near=near, target_near=near * weight[None, :])
 
 
 def draw_footprints(world, base: int, size: int, plots: int, seed: int) -> np.ndarray:

@@ -57,19 +57,21 @@ def _ratio(num: float, den: float) -> float:
 def recorded(model: CooperationModel, column: int) -> float | int:
     """The DataCollector's reporter: column ``column`` of the record of the current week
     (``state.RECORDED``; phase 9 of :func:`ctsim.core.phases.week` writes it)."""
-    value = model.tally.record[model.steps, column]
-    return int(value) if state.RECORDED[column] in state.RECORDED_COUNTS else float(value)
+    return _as_recorded(column, [model.tally.record[model.steps, column]])[0]
 
 
-def disruption_rate(model: CooperationModel) -> float:
-    """Disrupted / (disrupted + attacks) over the plots whose fate is settled, NaN before any.
+def recorded_columns(tally: Tally, first: int, last: int) -> dict[str, list[float | int]]:
+    """Rows ``first`` to ``last`` of the record, by column name: the values
+    :func:`recorded` gives week by week (ints for counts)."""
+    rows = tally.record[first: last + 1]
+    return {name: _as_recorded(c, rows[:, c].tolist()) for c, name in enumerate(state.RECORDED)}
 
-    A plot counts once its would-be attack week has passed: an attack always falls there,
-    and a disruption is counted from that week on. Without this right-censoring, plots still
-    in flight at the end would bias the rate toward disruption (disruptions come earlier).
-    """
-    t = model.tally.total
-    return _ratio(t[state.DISRUPTED_DUE], t[state.DISRUPTED_DUE] + t[state.ATTACKS])
+
+def _as_recorded(column: int, values: list[float]) -> list[float | int]:
+    """Recorded values as the table shows them: ints for counts, floats otherwise."""
+    if state.RECORDED[column] in state.RECORDED_COUNTS:
+        return [int(v) for v in values]
+    return [float(v) for v in values]
 
 
 def mean_trust(model: CooperationModel) -> float:
@@ -86,7 +88,7 @@ def settled(model: CooperationModel) -> np.ndarray:
     """Ids of the plots whose would-be attack week has passed (their fate is settled).
 
     Every rate and mean over plots in :func:`run_metrics` uses these plots only
-    (right-censoring, see :func:`disruption_rate`).
+    (right-censoring, as in :func:`ctsim.core.phases.record_week`).
     """
     p = model.plots
     ids = np.arange(p.n)
@@ -108,7 +110,7 @@ def quartile_rates(model: CooperationModel, ids: np.ndarray) -> list[float]:
 def target_outcomes(model: CooperationModel) -> np.ndarray:
     """(2, N): per target nation, its settled plots and how many of them were disrupted.
 
-    The per-nation breakdown of :func:`disruption_rate` (same right-censoring).
+    The per-nation breakdown of the disruption rate (same right-censoring).
     """
     p, n = model.plots, model.world.n
     ids = settled(model)

@@ -140,11 +140,7 @@ class CooperationModel(mesa.Model):
         self._default_schedule = EventGenerator(
             self, self._do_step, Schedule(interval=1.0, start=self.time + 1.0),
             priority=Priority.HIGH).start()
-        rows = self.tally.record[first: self.steps + 1]
-        for c, name in enumerate(state.RECORDED):
-            values = rows[:, c].tolist()
-            if name in state.RECORDED_COUNTS:
-                values = [int(v) for v in values]
+        for name, values in metrics.recorded_columns(self.tally, first, self.steps).items():
             self.datacollector.model_vars[name].extend(values)
         if self.steps >= self.config.steps:
             self.running = False
@@ -270,10 +266,11 @@ def _nations(config: Scenario, w) -> Nations:
     f8 = lambda x: np.ascontiguousarray(x, np.float64)  # noqa: E731
     i8 = lambda x: np.ascontiguousarray(x, np.int64)  # noqa: E731
     b1 = lambda x: np.ascontiguousarray(x, np.bool_)  # noqa: E731
+    near = phases.footprint_weights(i8(w.region), float(th.locality))
     return Nations(
         capacity=f8(w.capacity), sovereignty=f8(w.sovereignty), security=f8(w.security),
-        tech=f8(w.tech), bloc=i8(w.bloc), target_weight=f8(w.target_weight),
-        near=phases.footprint_weights(i8(w.region), float(th.locality)),
+        tech=f8(w.tech), bloc=i8(w.bloc), near=near,
+        target_near=near * f8(w.target_weight)[None, :],
         channel=b1(channel), compat=f8(w.compat),
         treaty=b1(w.treaty & (regime != "none")), members=b1(w.members).reshape(-1, w.n),
         latency=i8(w.latency), hub_floor=f8(w.inst_harmonization),

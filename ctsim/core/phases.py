@@ -45,6 +45,8 @@ from ctsim.core.state import (
     SHARED_INSTITUTIONAL,
     SHOCKS,
     SPAWN,
+    TOTAL_SOURCES,
+    WEEK_SOURCES,
     has_room,
 )
 
@@ -136,12 +138,13 @@ def draw_footprint(row, base, size, world, rng):
     MODEL.md step 1: the target is drawn by target weight among the nations other than the
     base (a footprint of one is domestic: the base is the target); transit nations are
     drawn uniformly from the rest, without repeats. ``threat.locality`` weights both toward
-    the base's region (``world.near``, rules.footprint_weight).
+    the base's region (``world.near``, rules.footprint_weight; the target by
+    ``world.target_near``, that weight times the target weight).
     """
     row[0] = base
     if size == 1:
         return
-    target = draw_nation(world.near[base] * world.target_weight, row, 1, rng)
+    target = draw_nation(world.target_near[base], row, 1, rng)
     row[size - 1] = target
     for b in range(1, size - 1):
         row[b] = draw_nation(world.near[base], row, b, rng, target)
@@ -605,27 +608,25 @@ def relocate_groups(par, world, groups, tally, rng):
 @njit(cache=True)
 def record_week(t, rel, plots, tally):
     """Add this week's counts to the run's totals, and write row ``t`` of the record: the
-    running totals, this week's counts and the state (the columns of ``state.RECORDED``)."""
+    disruption rate to date, the running totals, this week's counts and the state (the
+    columns of ``state.RECORDED``).
+
+    The rate and ``disrupted`` are right-censored: a disruption counts from the week its
+    plot's attack was due (``disrupted_by_deadline``), as an attack would, so that plots
+    still in flight do not bias the rate toward disruption (disruptions come earlier).
+    """
     tally.week[DISRUPTED_DUE] += tally.disrupted_by_deadline[t]
     tally.total[:] += tally.week
-    total, wk, row = tally.total, tally.week, tally.record[t]
+    total, row = tally.total, tally.record[t]
     settled = total[DISRUPTED_DUE] + total[ATTACKS]
     row[0] = total[DISRUPTED_DUE] / settled if settled > 0 else np.nan
-    row[1] = total[PLOTS]
-    row[2] = total[ATTACKS]
-    row[3] = total[SHARED_BILATERAL]
-    row[4] = total[SHARED_INSTITUTIONAL]
-    row[5] = total[LEAKS]
-    row[6] = total[EXTRADITIONS_GRANTED]
-    row[7] = total[EXTRADITIONS_REFUSED]
-    row[8] = total[DISRUPTED_DUE]
-    row[9] = wk[PLOTS]
-    row[10] = wk[DISRUPTED_N]
-    row[11] = wk[ATTACKS]
-    row[12] = wk[LEAKS]
-    row[13] = plots.n_active[0]
-    row[14] = mean_trust(rel.trust)
-    row[15] = rules.herfindahl(tally.plots_by_base)
+    for c in range(len(TOTAL_SOURCES)):
+        row[1 + c] = total[TOTAL_SOURCES[c]]
+    for c in range(len(WEEK_SOURCES)):
+        row[1 + len(TOTAL_SOURCES) + c] = tally.week[WEEK_SOURCES[c]]
+    row[-3] = plots.n_active[0]
+    row[-2] = mean_trust(rel.trust)
+    row[-1] = rules.herfindahl(tally.plots_by_base)
 
 
 @njit(cache=True)

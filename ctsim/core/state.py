@@ -39,13 +39,25 @@ COUNTED = (
  PLOTS_ALERTED, EXTRADITIONS_GRANTED, EXTRADITIONS_REFUSED, SHOCKS, RELOCATIONS,
  DISRUPTED_DUE) = range(len(COUNTED))
 
-#: Columns of the per-week record (``Tally.record``), phase 9; row 0 is the start.
-RECORDED = (
-    "disruption_rate", "plots", "attacks", "shared_bilateral", "shared_institutional", "leaks",
-    "extraditions_granted", "extraditions_refused", "disrupted", "plots_week",
-    "disrupted_week", "attacks_week", "leaks_week", "active_plots", "mean_trust",
-    "haven_concentration",
+#: The per-week record (``Tally.record``, phase 9; row 0 is the start): the disruption rate
+#: to date, the running totals and this week's counts named here with the event each reads,
+#: then the state. Its columns, in this order, are the DataCollector's table.
+RECORDED_TOTALS = (
+    ("plots", PLOTS), ("attacks", ATTACKS), ("shared_bilateral", SHARED_BILATERAL),
+    ("shared_institutional", SHARED_INSTITUTIONAL), ("leaks", LEAKS),
+    ("extraditions_granted", EXTRADITIONS_GRANTED),
+    ("extraditions_refused", EXTRADITIONS_REFUSED), ("disrupted", DISRUPTED_DUE),
 )
+RECORDED_WEEK = (
+    ("plots_week", PLOTS), ("disrupted_week", DISRUPTED_N), ("attacks_week", ATTACKS),
+    ("leaks_week", LEAKS),
+)
+RECORDED_STATE = ("active_plots", "mean_trust", "haven_concentration")
+RECORDED = ("disruption_rate", *(name for name, _ in RECORDED_TOTALS),
+            *(name for name, _ in RECORDED_WEEK), *RECORDED_STATE)
+#: Where the counted columns read from (indices of COUNTED), for the compiled record.
+TOTAL_SOURCES = np.array([k for _, k in RECORDED_TOTALS], np.int64)
+WEEK_SOURCES = np.array([k for _, k in RECORDED_WEEK], np.int64)
 #: The recorded columns that are counts (reported as ints); the others are rates and means.
 RECORDED_COUNTS = frozenset(RECORDED) - {"disruption_rate", "mean_trust", "haven_concentration"}
 
@@ -99,8 +111,8 @@ class Nations(NamedTuple):
     security: np.ndarray  # (N,)
     tech: np.ndarray  # (N,)
     bloc: np.ndarray  # (N,) int
-    target_weight: np.ndarray  # (N,) >= 0
     near: np.ndarray  # (N, N) footprint weight of nation j for a plot based at i
+    target_near: np.ndarray  # (N, N) weight of j as the target: near times target weight
     channel: np.ndarray  # (N, N) bool: i may send to j bilaterally under this regime
     compat: np.ndarray  # (N, N) legal compatibility, diagonal 1
     treaty: np.ndarray  # (N, N) bool: a treaty that is in force under this regime
@@ -176,12 +188,12 @@ class Mail(NamedTuple):
     due: np.ndarray  # week it arrives
     frag: np.ndarray
     via: np.ndarray  # BILATERAL or the hub
-    to: np.ndarray  # receiving nation (bilateral), -1 for a post to a hub
+    to: np.ndarray  # the receiving footprint slot (bilateral), -1 for a post to a hub
     sender: np.ndarray
     n_arrived: np.ndarray  # (1,) this week's arrivals
     arrived_frag: np.ndarray
     arrived_via: np.ndarray
-    arrived_to: np.ndarray
+    arrived_to: np.ndarray  # the receiving slot (bilateral), -1 for a post
     n_receipts: np.ndarray  # (1,) fragments received from others that count as evidence
     receipt_plot: np.ndarray
     receipt_slot: np.ndarray
@@ -293,18 +305,27 @@ def needed_rows(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: M
     per slot; each new fragment is sent to at most ``F - 1`` partners and ``H`` hubs; each
     arrival gives at most ``F - 1`` receipts.
     """
-    new_frags = (int(plots.n_active[0]) + par.spawn_bound) * par.width
-    deliveries = int(mail.count[0]) + new_frags * (par.width - 1 + hubs)
-    receipts = int(mail.n_receipts[0]) + deliveries * max(par.width - 1, 1)
+    new_frags, deliveries, receipts = _week_bound(par, hubs, int(plots.n_active[0]),
+                                                  int(mail.count[0]), int(mail.n_receipts[0]))
     return (int(plots.count[0]) + par.spawn_bound, int(frags.count[0]) + new_frags,
             deliveries, receipts)
+
+
+@njit(cache=True)
+def _week_bound(par: Setting, hubs: int, active: int, in_flight: int,
+                receipts: int) -> tuple[int, int, int]:
+    """New fragments, deliveries and receipts that one more week may leave, at most, with
+    ``active`` plots alive, ``in_flight`` deliveries and ``receipts`` receipts now."""
+    new_frags = (active + par.spawn_bound) * par.width
+    deliveries = in_flight + new_frags * (par.width - 1 + hubs)
+    return new_frags, deliveries, receipts + deliveries * max(par.width - 1, 1)
 
 
 def mail_rows(par: Setting, hubs: int, active: int) -> int:
     """Rows of mail that a week surely needs with ``active`` plots alive and an empty post:
     the starting size (see :func:`needed_rows`)."""
-    deliveries = (active + par.spawn_bound) * par.width * (par.width - 1 + hubs)
-    return max(64, deliveries * max(par.width - 1, 1))
+    _, deliveries, receipts = _week_bound(par, hubs, active, 0, 0)
+    return max(64, deliveries, receipts)
 
 
 def grow(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail, tally: Tally

@@ -218,6 +218,15 @@ def _hub_trust(members: NDArray[np.bool_], bloc: NDArray[np.int64], trust: NDArr
                      range(len(bloc))]) if len(bloc) else np.zeros((0, len(trust)))
     others = np.maximum(size[None, :] - 1, 1)
     rival_share = (size[None, :] - same) / others  # i itself is in its own bloc
+    return hub_trust_matrix(np.ascontiguousarray(members, np.bool_).reshape(-1, len(bloc)),
+                            np.asarray(trust, np.float64), float(tension), rival_share)
+
+
+@njit(cache=True)
+def hub_trust_matrix(members: NDArray[np.bool_], trust: NDArray[np.float64], tension: float,
+                     rival_share: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(N, H) initial trust of each member in each hub (rules.initial_hub_trust); 0 for
+    non-members."""
     ti0 = np.zeros(rival_share.shape)
     for i in range(ti0.shape[0]):
         for h in range(ti0.shape[1]):
