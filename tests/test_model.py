@@ -309,6 +309,7 @@ def test_run_and_step_give_the_same_weeks_bit_for_bit(root):
     assert fast.steps == stepped.steps == 60
     assert fast.time == stepped.time
     _frames_equal(fast, stepped)
+    assert fast.datacollector._collection_steps == stepped.datacollector._collection_steps
     np.testing.assert_array_equal(fast.trust, stepped.trust)
     np.testing.assert_array_equal(fast.inst_trust, stepped.inst_trust)
     n = fast.plots.n
@@ -420,3 +421,42 @@ def test_numba_disable_jit_runs_the_same_code_with_the_same_results(small):
         outputs.append(json.loads(done.stdout))
     assert outputs[0] == outputs[1]
     assert outputs[0]["frame"]["plots"][-1] > 0
+
+
+def test_run_steps_week_by_week_for_a_collector_with_reporters_of_its_own(small):
+    """model.run() copies the record at once only for the record's own reporters; with any
+    other DataCollector every week is stepped, so its reporters see every week."""
+    stepped = CooperationModel(scenario_from_dict(small), rng=2)
+    fast = CooperationModel(scenario_from_dict(small), rng=2)
+    for model in (stepped, fast):
+        model.datacollector = mesa.DataCollector(model_reporters={
+            "spawned": lambda m: m.plots.n, "trust01": lambda m: float(m.trust[0, 1])})
+    for _ in range(20):
+        stepped.step()
+    fast.run(20)
+    frame = fast.datacollector.get_model_vars_dataframe()
+    assert len(frame) == 20 and frame["spawned"].iloc[-1] == fast.plots.n > 0
+    pd_testing.assert_frame_equal(frame, stepped.datacollector.get_model_vars_dataframe())
+
+
+def test_the_record_collector_gives_what_its_reporters_give(small):
+    """The fast copy of the record (RecordCollector.collect_weeks) and Mesa's own collect
+    through the same reporters give the same table and the same collection times."""
+    from ctsim.core.metrics import RecordCollector
+
+    model = CooperationModel(scenario_from_dict(small), rng=5)
+    by_reporters = RecordCollector()
+    by_reporters._own = {}  # as if a reporter had been added: Mesa's path
+    assert not by_reporters.reads_record_only
+    by_reporters.collect(model)
+    for _ in range(12):
+        model.step()
+        by_reporters.collect(model)
+    ours = model.datacollector
+    assert ours.reads_record_only
+    pd_testing.assert_frame_equal(ours.get_model_vars_dataframe(),
+                                  by_reporters.get_model_vars_dataframe())
+    assert ours._collection_steps == by_reporters._collection_steps == [float(t) for t in
+                                                                      range(13)]
+    assert isinstance(ours.model_vars["plots"][-1], int)
+    assert isinstance(ours.model_vars["mean_trust"][-1], float)

@@ -8,8 +8,10 @@ outcomes. Rates are NaN where nothing was resolved.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 
 from ctsim.core import phases, rules, state
@@ -56,22 +58,52 @@ def _ratio(num: float, den: float) -> float:
 
 def recorded(model: CooperationModel, column: int) -> float | int:
     """The DataCollector's reporter: column ``column`` of the record of the current week
-    (``state.RECORDED``; phase 9 of :func:`ctsim.core.phases.week` writes it)."""
-    return _as_recorded(column, [model.tally.record[model.steps, column]])[0]
+    (``state.RECORDED``; phase 9 of :func:`ctsim.core.phases.week` writes it); ints for
+    counts."""
+    value = float(model.tally.record[model.steps, column])
+    return int(value) if _IS_COUNT[column] else value
+
+
+_IS_COUNT = tuple(name in state.RECORDED_COUNTS for name in state.RECORDED)
 
 
 def recorded_columns(tally: Tally, first: int, last: int) -> dict[str, list[float | int]]:
     """Rows ``first`` to ``last`` of the record, by column name: the values
     :func:`recorded` gives week by week (ints for counts)."""
-    rows = tally.record[first: last + 1]
-    return {name: _as_recorded(c, rows[:, c].tolist()) for c, name in enumerate(state.RECORDED)}
+    columns = zip(*tally.record[first: last + 1].tolist(), strict=True)
+    return {name: [int(v) for v in col] if count else list(col)
+            for name, count, col in zip(state.RECORDED, _IS_COUNT, columns, strict=True)}
 
 
-def _as_recorded(column: int, values: list[float]) -> list[float | int]:
-    """Recorded values as the table shows them: ints for counts, floats otherwise."""
-    if state.RECORDED[column] in state.RECORDED_COUNTS:
-        return [int(v) for v in values]
-    return [float(v) for v in values]
+class RecordCollector(mesa.DataCollector):
+    """Mesa's DataCollector with one model reporter per column of the week's record
+    (:func:`recorded`). While its reporters are these (and no agent reporters were added),
+    collecting copies the record's rows at once, the values the reporters would give."""
+
+    def __init__(self) -> None:
+        super().__init__(model_reporters={name: partial(recorded, column=c)
+                                          for c, name in enumerate(state.RECORDED)})
+        self._own = dict(self.model_reporters)
+
+    @property
+    def reads_record_only(self) -> bool:
+        """Whether its reporters are still the record's own (none added or replaced)."""
+        return (not self.agent_reporters and not self.agenttype_reporters
+                and self.model_reporters == self._own)
+
+    def collect(self, model: CooperationModel) -> None:
+        """Record the current week (Mesa's DataCollector interface)."""
+        if self.reads_record_only:
+            self.collect_weeks(model, model.steps, model.steps)
+        else:
+            super().collect(model)
+
+    def collect_weeks(self, model: CooperationModel, first: int, last: int) -> None:
+        """Record weeks ``first`` to ``last`` from the model's record, as collecting at the
+        end of each of them would (Mesa's clock reads the week number then)."""
+        for name, values in recorded_columns(model.tally, first, last).items():
+            self.model_vars[name].extend(values)
+        self._collection_steps.extend(float(t) for t in range(first, last + 1))
 
 
 def mean_trust(model: CooperationModel) -> float:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +102,8 @@ class CooperationModel(mesa.Model):
         self.tally = new_tally(w.n, config.steps, par.lead_max, self.mail.due.shape[0])
         phases.record_week(0, self.relations, self.plots, self.tally)
 
-        self.datacollector = mesa.DataCollector(model_reporters={
-            name: partial(metrics.recorded, column=c)
-            for c, name in enumerate(state.RECORDED)})
+        self._weeks = None  # phases.run_weeks, compiled for this model's argument types
+        self.datacollector = metrics.RecordCollector()
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ the weeks
@@ -131,6 +129,11 @@ class CooperationModel(mesa.Model):
             weeks = self.config.steps - self.steps
         if weeks <= 0:
             return
+        collector = self.datacollector
+        if not (isinstance(collector, metrics.RecordCollector) and collector.reads_record_only):
+            for _ in range(weeks):  # another collector's reporters must see every week
+                self.step()
+            return
         first = self.steps + 1
         self._simulate(self.steps + weeks)
         self.steps += weeks
@@ -140,21 +143,24 @@ class CooperationModel(mesa.Model):
         self._default_schedule = EventGenerator(
             self, self._do_step, Schedule(interval=1.0, start=self.time + 1.0),
             priority=Priority.HIGH).start()
-        for name, values in metrics.recorded_columns(self.tally, first, self.steps).items():
-            self.datacollector.model_vars[name].extend(values)
+        collector.collect_weeks(self, first, self.steps)
         if self.steps >= self.config.steps:
             self.running = False
 
     def _simulate(self, until: int) -> None:
         """Run the compiled weeks up to week ``until``, making room in the tables as needed."""
         while True:
-            phases.run_weeks(until, self.setting, self.static, self.relations, self.plots,
-                             self.fragments, self.mail, self.groups, self.tally, self._rngs)
+            args = (until, self.setting, self.static, self.relations, self.plots,
+                    self.fragments, self.mail, self.groups, self.tally, self._rngs)
+            if self._weeks is None:  # bound once for these types (again after growing)
+                self._weeks = phases.compiled_for(phases.run_weeks, args)
+            self._weeks(*args)
             if self.tally.week_no[0] >= until:
                 return
             self.plots, self.fragments, self.mail, self.tally = state.grow(
                 self.setting, len(self.static.latency), self.plots, self.fragments, self.mail,
                 self.tally)
+            self._weeks = None
 
     # ------------------------------------------------------------------ reading
 

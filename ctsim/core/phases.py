@@ -646,6 +646,19 @@ def mean_trust(trust):
 # ---------------------------------------------------------------- set-up
 
 
+def compiled_for(function, args):
+    """``function`` (a compiled phase function) as compiled for the types of ``args``: the
+    same code, called without numba's type check of every argument at every call (most of
+    the cost of a call with these containers). Plain ``function`` without the JIT."""
+    overloads = getattr(function, "overloads", None)
+    if overloads is None:  # NUMBA_DISABLE_JIT: a plain Python function
+        return function
+    signature = tuple(function.typeof_pyval(a) for a in args)
+    if signature not in overloads:
+        function.compile(signature)  # from the cache, or compiled now
+    return overloads[signature].entry_point
+
+
 @njit(cache=True)
 def stream_list(rngs):
     """The phases' Generators (a tuple, in ``state.STREAMS`` order) as the list the compiled
