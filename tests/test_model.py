@@ -460,3 +460,18 @@ def test_the_record_collector_gives_what_its_reporters_give(small):
                                                                       range(13)]
     assert isinstance(ours.model_vars["plots"][-1], int)
     assert isinstance(ours.model_vars["mean_trust"][-1], float)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 9, 30, 194])
+def test_mean_trust_is_the_mean_off_the_diagonal(n):
+    """phases.mean_trust (four running sums a row) against numpy, for every remainder mod 4."""
+    from ctsim.core import phases
+
+    trust = np.random.default_rng(n).random((n, n))
+    if n < 2:
+        assert np.isnan(phases.mean_trust(trust))
+        return
+    off = ~np.eye(n, dtype=bool)
+    assert phases.mean_trust(trust) == pytest.approx(trust[off].mean(), rel=1e-12)
+    trust[0, 0] = 50.0  # the diagonal never counts
+    assert phases.mean_trust(trust) == pytest.approx(trust[off].mean(), rel=1e-12)

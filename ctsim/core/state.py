@@ -258,16 +258,18 @@ def new_plots(rows: int, width: int) -> Plots:
 
 
 def new_fragments(rows: int, width: int) -> Fragments:
-    """An empty fragment table with room for ``rows`` fragments."""
-    z = lambda: np.zeros(rows, np.int64)  # noqa: E731
+    """An empty fragment table with room for ``rows`` fragments (rows are left unset: the
+    collect phase writes every column of a fragment's row before anything reads it)."""
+    z = lambda: np.empty(rows, np.int64)  # noqa: E731
     return Fragments(count=np.zeros(1, np.int64), first_new=np.zeros(1, np.int64), plot=z(),
-                     slot=z(), nation=z(), epoch=z(), sensitivity=np.zeros(rows),
-                     held=np.zeros((rows, width), np.bool_))
+                     slot=z(), nation=z(), epoch=z(), sensitivity=np.empty(rows),
+                     held=np.empty((rows, width), np.bool_))
 
 
 def new_mail(rows: int) -> Mail:
-    """Empty mail: room for ``rows`` deliveries, arrivals and receipts each."""
-    z = lambda: np.zeros(rows, np.int64)  # noqa: E731
+    """Empty mail: room for ``rows`` deliveries, arrivals and receipts each (rows are left
+    unset: each is written in full before it is read, below the counts)."""
+    z = lambda: np.empty(rows, np.int64)  # noqa: E731
     one = lambda: np.zeros(1, np.int64)  # noqa: E731
     return Mail(count=one(), due=z(), frag=z(), via=z(), to=z(), sender=z(),
                 n_arrived=one(), arrived_frag=z(), arrived_via=z(), arrived_to=z(),
@@ -281,9 +283,11 @@ def new_tally(n: int, weeks: int, lead_max: int, events: int) -> Tally:
                  week=np.zeros(len(COUNTED), np.int64), plots_by_base=np.zeros(n),
                  resolved_at=np.zeros(n), undisrupted_at=np.zeros(n),
                  disrupted_by_deadline=np.zeros(weeks + lead_max + 2, np.int64),
-                 n_events=np.zeros(3, np.int64), leak_pairs=np.zeros((events, 2), np.int64),
-                 hub_leak_pairs=np.zeros((events, 2), np.int64),
-                 joint_pairs=np.zeros((events, 2), np.int64),
+                 n_events=np.zeros(3, np.int64),
+                 # the week's events: rows are written before they are read (n_events)
+                 leak_pairs=np.empty((events, 2), np.int64),
+                 hub_leak_pairs=np.empty((events, 2), np.int64),
+                 joint_pairs=np.empty((events, 2), np.int64),
                  record=np.full((weeks + 1, len(RECORDED)), np.nan))
 
 
