@@ -26,7 +26,7 @@ from click.testing import CliRunner, Result
 
 from ctsim import figures
 from ctsim.cli import cli
-from ctsim.core import CooperationModel, phases
+from ctsim.core import CooperationModel, phases, state
 from ctsim.core.scenario import LEGAL_FAMILIES, ScenarioError, load_scenario, scenario_from_dict
 from ctsim.data import load_dataset, organizations
 from ctsim.runner import disruption_among, haven_table, replication_seeds, run_replications
@@ -688,7 +688,7 @@ def footprint_world(region: np.ndarray, locality: float,
     model = CooperationModel(rng=1, **{"world.nations": n})
     weight = np.ones(n) if target_weight is None else np.asarray(target_weight, float)
     near = phases.footprint_weights(region, locality)
-    return model.static._replace(near=near, target_near=near * weight[None, :])
+    return model.static._replace(**state.footprint_arrays(near, weight))
 
 
 def draw_footprints(world, base: int, size: int, plots: int, seed: int) -> np.ndarray:
@@ -761,6 +761,39 @@ def test_weighted_targets_follow_target_weight_times_locality():
     assert (foot[:, 3] == 3).all()
     assert not (foot[:, 1:3] == 3).any()
     assert set(foot[:, 1:3].ravel()) <= {1, 2, 4}
+
+
+def test_redrawing_taken_nations_gives_the_chances_of_drawing_among_the_free_ones():
+    # Unequal weights: the second slot's nation follows weight among those not yet drawn.
+    region = np.array([0, 0, 0, 0, 1, 1])
+    weight = np.array([1.0, 4.0, 2.0, 1.0, 0.5, 0.5])
+    world = footprint_world(region, 0.7, weight)
+    foot = draw_footprints(world, 0, 3, 20000, seed=11)
+    target, transit = foot[:, 2], foot[:, 1]
+    w_target = world.target_near[0]
+    np.testing.assert_allclose(np.bincount(target, minlength=6) / len(foot),
+                               w_target / w_target.sum(), atol=0.012)
+    # given the target, the transit nation is drawn by `near` among the other free nations
+    expected = np.zeros(6)
+    for t in range(1, 6):
+        free = world.near[0].copy()
+        free[t] = 0.0
+        expected += (w_target[t] / w_target.sum()) * free / free.sum()
+    np.testing.assert_allclose(np.bincount(transit, minlength=6) / len(foot), expected,
+                               atol=0.012)
+
+
+def test_when_the_free_nations_weigh_nothing_the_rest_of_the_footprint_is_uniform():
+    # locality 1: only the base's region weighs, and it has two other nations
+    region = np.array([0, 0, 0, 1, 1, 1, 1, 1])
+    foot = draw_footprints(footprint_world(region, 1.0), 0, 5, 3000, seed=4)
+    assert all(len(set(row)) == 5 for row in foot)
+    assert set(foot[:, 4]) <= {1, 2}  # the target has weight: in the base's region
+    inside = np.isin(foot[:, 1:4], [1, 2]).sum(axis=1)
+    assert (inside == 1).all()  # the region's other nation, then two drawn uniformly
+    outside = foot[:, 1:4][~np.isin(foot[:, 1:4], [1, 2])]
+    np.testing.assert_allclose(np.bincount(outside, minlength=8)[3:] / len(outside), 0.2,
+                               atol=0.02)
 
 
 def test_a_footprint_of_one_nation_is_its_base_alone():

@@ -70,9 +70,13 @@ _IS_COUNT = tuple(name in state.RECORDED_COUNTS for name in state.RECORDED)
 def recorded_columns(tally: Tally, first: int, last: int) -> dict[str, list[float | int]]:
     """Rows ``first`` to ``last`` of the record, by column name: the values
     :func:`recorded` gives week by week (ints for counts)."""
-    columns = zip(*tally.record[first: last + 1].tolist(), strict=True)
-    return {name: [int(v) for v in col] if count else list(col)
-            for name, count, col in zip(state.RECORDED, _IS_COUNT, columns, strict=True)}
+    rows = tally.record[first: last + 1]
+    if len(rows) == 1:  # one week (step()): one row is quicker read as a list
+        return {name: [int(v) if count else v]
+                for name, count, v in zip(state.RECORDED, _IS_COUNT, rows[0].tolist(),
+                                          strict=True)}
+    return {name: (rows[:, c].astype(np.int64) if _IS_COUNT[c] else rows[:, c]).tolist()
+            for c, name in enumerate(state.RECORDED)}
 
 
 class RecordCollector(mesa.DataCollector):

@@ -77,7 +77,8 @@ class CooperationModel(mesa.Model):
         self.world = build_world(config, self.rng.spawn(1)[0])
         self.streams: dict[str, np.random.Generator] = dict(
             zip(state.STREAMS, self.rng.spawn(len(state.STREAMS)), strict=True))
-        self._rngs = phases.stream_list(tuple(self.streams.values()))
+        streams = (tuple(self.streams.values()),)
+        self._rngs = phases.compiled_for(phases.stream_list, streams)(*streams)
         self.nations: list[Nation] = [Nation(self, i) for i in range(self.world.n)]
 
         self.setting = _setting(config, self.world)
@@ -100,7 +101,8 @@ class CooperationModel(mesa.Model):
             par.width)
         self.mail = new_mail(state.mail_rows(par, len(self.static.latency), active))
         self.tally = new_tally(w.n, config.steps, par.lead_max, self.mail.due.shape[0])
-        phases.record_week(0, self.relations, self.plots, self.tally)
+        record = (0, self.relations, self.plots, self.tally)
+        phases.compiled_for(phases.record_week, record)(*record)
 
         self._weeks = None  # phases.run_weeks, compiled for this model's argument types
         self.datacollector = metrics.RecordCollector()
@@ -275,8 +277,7 @@ def _nations(config: Scenario, w) -> Nations:
     near = phases.footprint_weights(i8(w.region), float(th.locality))
     return Nations(
         capacity=f8(w.capacity), sovereignty=f8(w.sovereignty), security=f8(w.security),
-        tech=f8(w.tech), bloc=i8(w.bloc), near=near,
-        target_near=near * f8(w.target_weight)[None, :],
+        tech=f8(w.tech), bloc=i8(w.bloc), **state.footprint_arrays(near, w.target_weight),
         channel=b1(channel), compat=f8(w.compat),
         treaty=b1(w.treaty & (regime != "none")), members=b1(w.members).reshape(-1, w.n),
         latency=i8(w.latency), hub_floor=f8(w.inst_harmonization),

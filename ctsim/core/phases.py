@@ -144,24 +144,40 @@ def draw_footprint(row, base, size, world, rng):
     row[0] = base
     if size == 1:
         return
-    target = draw_nation(world.target_near[base], row, 1, rng)
+    target = draw_nation(world.target_near[base], world.target_cum[base], row, 1, rng)
     row[size - 1] = target
     for b in range(1, size - 1):
-        row[b] = draw_nation(world.near[base], row, b, rng, target)
+        row[b] = draw_nation(world.near[base], world.near_cum[base], row, b, rng, target)
+
+
+#: Draws by weight before :func:`draw_nation` scans the free nations instead.
+TRIES = 32
 
 
 @njit(cache=True, inline="always")
-def draw_nation(weights, taken, n_taken, rng, also_taken=-1):
+def draw_nation(weights, running, taken, n_taken, rng, also_taken=-1):
     """A nation drawn with chance proportional to ``weights``, none of ``taken[:n_taken]``
-    (nor ``also_taken``); uniformly among the others when they all weigh 0."""
-    total = 0.0
+    (nor ``also_taken``); uniformly among the others when they all weigh 0.
+
+    A nation is drawn by weight among all (``running``: the running sums of ``weights``)
+    and drawn again while it is taken, which gives the free nations the same chances as
+    drawing among them alone; after :data:`TRIES` taken draws (the free nations weigh
+    little or nothing), one scan of the free nations decides.
+    """
+    total = running[-1]
+    if total > 0.0:
+        for _ in range(TRIES):
+            j = np.searchsorted(running, rng.random() * total, side="right")
+            if j < len(weights) and not is_taken(j, taken, n_taken, also_taken):
+                return j
+    free_weight = 0.0
     free = 0
     for j in range(len(weights)):
         if not is_taken(j, taken, n_taken, also_taken):
-            total += weights[j]
+            free_weight += weights[j]
             free += 1
-    if total > 0.0:
-        u = rng.random() * total
+    if free_weight > 0.0:
+        u = rng.random() * free_weight
         last = -1
         for j in range(len(weights)):
             if not is_taken(j, taken, n_taken, also_taken) and weights[j] > 0.0:
@@ -589,7 +605,7 @@ def shock_blocs(a, b, par, world, rel):
 def relocate_groups(par, world, groups, tally, rng):
     """Each adaptive group moves, with ``relocation_rate`` a week, to a new base drawn with
     weight ``safety ** haven_pull`` (rules.haven_safety, rules.relocation_weight)."""
-    weights = np.empty(0)
+    weights = running = np.empty(0)
     for g in range(par.groups):
         if rng.random() < par.relocation_rate:
             if len(weights) == 0:
@@ -598,7 +614,8 @@ def relocate_groups(par, world, groups, tally, rng):
                     safety = rules.haven_safety(world.capacity[i], tally.undisrupted_at[i],
                                                 tally.resolved_at[i])
                     weights[i] = rules.relocation_weight(safety, par.haven_pull)
-            groups.base[g] = draw_nation(weights, groups.base, 0, rng)
+                running = np.cumsum(weights)
+            groups.base[g] = draw_nation(weights, running, groups.base, 0, rng)
             tally.week[RELOCATIONS] += 1
 
 
@@ -662,14 +679,38 @@ def mean_trust(trust):
 def compiled_for(function, args):
     """``function`` (a compiled phase function) as compiled for the types of ``args``: the
     same code, called without numba's type check of every argument at every call (most of
-    the cost of a call with these containers). Plain ``function`` without the JIT."""
+    the cost of a call with these containers). Plain ``function`` without the JIT.
+
+    The binding is kept per function and argument layout (:func:`_layout`), so a new model
+    whose containers have the same layout reuses it without numba typing them again.
+    """
     overloads = getattr(function, "overloads", None)
     if overloads is None:  # NUMBA_DISABLE_JIT: a plain Python function
         return function
-    signature = tuple(function.typeof_pyval(a) for a in args)
-    if signature not in overloads:
-        function.compile(signature)  # from the cache, or compiled now
-    return overloads[signature].entry_point
+    key = (function, _layout(args))
+    bound = _BOUND.get(key)
+    if bound is None:
+        signature = tuple(function.typeof_pyval(a) for a in args)
+        if signature not in overloads:
+            function.compile(signature)  # from the cache, or compiled now
+        bound = _BOUND[key] = overloads[signature].entry_point
+    return bound
+
+
+_BOUND: dict = {}
+
+
+def _layout(value):
+    """What numba's type of ``value`` depends on, cheaply: an array's dtype, dimensions,
+    memory order, writability and alignment; a tuple's class and its items' layouts; the
+    class of anything else (a number, a Generator) or its numba type (a typed List)."""
+    if isinstance(value, np.ndarray):
+        f = value.flags
+        return (value.dtype.str, value.ndim, f.c_contiguous, f.f_contiguous, f.writeable,
+                f.aligned)
+    if isinstance(value, tuple):
+        return (type(value), tuple(_layout(v) for v in value))
+    return getattr(value, "_numba_type_", type(value))
 
 
 @njit(cache=True)

@@ -103,6 +103,14 @@ class Setting(NamedTuple):
     institutional: bool  # the regime opens hubs (and at least one exists)
 
 
+def footprint_arrays(near: np.ndarray, target_weight: np.ndarray) -> dict[str, np.ndarray]:
+    """The four footprint arrays of :class:`Nations` from ``near`` (N, N; the weight of j
+    in a footprint based at i, phases.footprint_weights) and the target weights (N,)."""
+    target_near = near * np.asarray(target_weight, np.float64)[None, :]
+    return {"near": near, "target_near": target_near, "near_cum": np.cumsum(near, axis=1),
+            "target_cum": np.cumsum(target_near, axis=1)}
+
+
 class Nations(NamedTuple):
     """The static world of a run: N nations, H hubs, B blocs."""
 
@@ -113,6 +121,8 @@ class Nations(NamedTuple):
     bloc: np.ndarray  # (N,) int
     near: np.ndarray  # (N, N) footprint weight of nation j for a plot based at i
     target_near: np.ndarray  # (N, N) weight of j as the target: near times target weight
+    near_cum: np.ndarray  # (N, N) running sums of each row of near (drawing by weight)
+    target_cum: np.ndarray  # (N, N) running sums of each row of target_near
     channel: np.ndarray  # (N, N) bool: i may send to j bilaterally under this regime
     compat: np.ndarray  # (N, N) legal compatibility, diagonal 1
     treaty: np.ndarray  # (N, N) bool: a treaty that is in force under this regime

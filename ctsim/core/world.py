@@ -200,12 +200,19 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     )
 
 
-def bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64],
+def bloc_counts(members: NDArray[np.bool_], bloc: NDArray[np.int64],
                 n_blocs: int) -> NDArray[np.float64]:
-    """(H, B) share of each institution's members in each of ``n_blocs`` blocs (0 if empty)."""
+    """(H, B) number of each institution's members in each of ``n_blocs`` blocs."""
     counts = np.zeros((members.shape[0], n_blocs))
     for b in range(n_blocs):
         counts[:, b] = (members & (bloc == b)[None, :]).sum(axis=1)
+    return counts
+
+
+def bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64],
+                n_blocs: int) -> NDArray[np.float64]:
+    """(H, B) share of each institution's members in each of ``n_blocs`` blocs (0 if empty)."""
+    counts = bloc_counts(members, bloc, n_blocs)
     size = members.sum(axis=1, keepdims=True)
     return np.divide(counts, size, out=np.zeros_like(counts), where=size > 0)
 
@@ -213,13 +220,14 @@ def bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64],
 def _hub_trust(members: NDArray[np.bool_], bloc: NDArray[np.int64], trust: NDArray[np.float64],
                tension: float) -> NDArray[np.float64]:
     """(N, H) initial trust of each member in each hub (rules.initial_hub_trust)."""
+    members = np.ascontiguousarray(members, np.bool_).reshape(-1, len(bloc))
     size = members.sum(axis=1)  # (H,)
-    same = np.stack([(members & (bloc == bloc[i])[None, :]).sum(axis=1) for i in
-                     range(len(bloc))]) if len(bloc) else np.zeros((0, len(trust)))
+    n_blocs = int(bloc.max()) + 1 if len(bloc) else 0
+    same = bloc_counts(members, bloc, n_blocs)[:, bloc].T  # (N, H): members in i's bloc
     others = np.maximum(size[None, :] - 1, 1)
     rival_share = (size[None, :] - same) / others  # i itself is in its own bloc
-    return hub_trust_matrix(np.ascontiguousarray(members, np.bool_).reshape(-1, len(bloc)),
-                            np.asarray(trust, np.float64), float(tension), rival_share)
+    return hub_trust_matrix(members, np.asarray(trust, np.float64), float(tension),
+                            np.ascontiguousarray(rival_share))
 
 
 @njit(cache=True)
