@@ -193,7 +193,7 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
     are against the first scenario, paired by seed. With --out, also writes the table as
     CSV and Markdown and a figure of each metric's mean and 95% interval.
     """
-    from ctsim.core.metrics import METRICS
+    from ctsim.core.outcomes import METRICS
     from ctsim.runner import mean_ci, replication_seeds, run_replications
 
     unknown = [m for m in metrics if m not in METRICS]

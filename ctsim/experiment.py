@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ctsim.core.metrics import METRICS
+from ctsim.core.outcomes import METRICS
 from ctsim.core.scenario import (
     Origins,
     ScenarioError,

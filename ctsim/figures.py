@@ -493,26 +493,17 @@ FACTOR_LABELS = {
     "threat.surge": "post-attack surge",
     "cooperation.regime": "cooperation regime",
 }
-METRIC_LABELS = {
-    "disruption_rate": "disruption rate (share of settled plots)",
-    "attacks": "attacks per run (count)",
-    "disrupted": "plots disrupted per run (count)",
-    "foreign_share": "share of disruptions using foreign intelligence",
-    "leaks": "leaks per run (count)",
-    "mean_trust": "mean trust between nations (0..1)",
-    "haven_concentration": "haven concentration (Herfindahl, 1/N..1)",
-    "weeks_to_disruption": "weeks from spawn to disruption",
-}
-
-
 def factor_label(key: str) -> str:
     """A factor's plain name (its dotted key when none is known)."""
     return FACTOR_LABELS.get(key, key)
 
 
 def metric_label(name: str) -> str:
-    """A metric's axis label with its unit."""
-    return METRIC_LABELS.get(name, name.replace("_", " "))
+    """A metric's axis label with its unit (ctsim.core.metrics.METRICS)."""
+    from ctsim.core.outcomes import METRICS
+
+    metric = METRICS.get(name)
+    return metric.label if metric else name.replace("_", " ")
 
 
 def colour_for(label: str, index: int = 0) -> str:
@@ -528,7 +519,7 @@ def summarize_groups(runs: pd.DataFrame, keys: list[str], metric: str) -> pd.Dat
 
     Failed runs and NaN values are left out.
     """
-    from ctsim.runner import t_halfwidth
+    from ctsim.stats import t_halfwidth
 
     ok = runs[(runs.get("status", "ok") == "ok") & runs[metric].notna()]
     g = ok.groupby(keys, sort=True)[metric]

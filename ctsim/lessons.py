@@ -430,9 +430,11 @@ class Measurement:
 
     def difference(self) -> tuple[float, float, float]:
         """Mean of the paired differences ``b - a`` and its 95% Student-t interval."""
-        from ctsim.runner import mean_ci
+        from ctsim.core.outcomes import bounds_of
+        from ctsim.stats import paired_difference
 
-        return mean_ci([y - x for x, y in zip(self.values_a, self.values_b, strict=True)])
+        return paired_difference(self.values_a, self.values_b,
+                                 bounds=bounds_of(self.claim.metric))
 
     def holds(self) -> bool:
         """Whether the interval of the difference excludes zero on the claimed side."""
@@ -470,7 +472,7 @@ def main() -> None:
     """Print every lesson's comparisons (``python -m ctsim.lessons [NAME ...]``)."""
     import sys
 
-    from ctsim.runner import mean_ci
+    from ctsim.stats import mean_ci
 
     names = sys.argv[1:] or [x.name for x in LESSONS]
     for name in names:

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ctsim import figures
-from ctsim.runner import mean_ci
+from ctsim.core.outcomes import bounds_of
+from ctsim.stats import paired_difference
 
 HEADLINE_METRIC = "disruption_rate"
 
@@ -107,8 +108,10 @@ def barrier_effects(results: Results, metric: str = HEADLINE_METRIC,
             hi_runs = sub[sub[factor] == levels[-1]].set_index("replication")[metric]
             lo_runs = lo_runs.groupby(level=0).mean()
             hi_runs = hi_runs.groupby(level=0).mean()
-            paired = (hi_runs - lo_runs).dropna()
-            d, dlo, dhi = mean_ci(paired.to_numpy())
+            both = pd.concat([lo_runs, hi_runs], axis=1, join="inner").dropna()
+            paired = (both.iloc[:, 1] - both.iloc[:, 0]).dropna()
+            d, dlo, dhi = paired_difference(both.iloc[:, 0], both.iloc[:, 1],
+                                            bounds=bounds_of(metric))
             out.append(Effect(factor, str(g) if g is not None else "", levels[0], levels[-1],
                               float(lo_runs.mean()), float(hi_runs.mean()), d, dlo, dhi,
                               len(paired)))
@@ -276,7 +279,8 @@ def scenario_sentences(results: Results, baseline: str,
         if s == baseline:
             continue
         other = ok[ok["scenario"] == s].set_index("replication")[metric]
-        d, lo, hi = mean_ci((other - base).dropna().to_numpy())
+        both = pd.concat([base, other], axis=1, join="inner")
+        d, lo, hi = paired_difference(both.iloc[:, 0], both.iloc[:, 1], bounds=bounds_of(metric))
         lines.append(f"- {s}: {metric.replace('_', ' ')} {other.mean():.3f} against "
                      f"{base.mean():.3f} for {baseline}, a difference of {d:+.3f} "
                      f"(95% interval {lo:+.3f} to {hi:+.3f}).")

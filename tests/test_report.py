@@ -21,7 +21,8 @@ from ctsim.report import (
     headline_sentences,
     load_results,
 )
-from ctsim.runner import mean_ci, replication_seeds
+from ctsim.runner import replication_seeds
+from ctsim.stats import mean_ci
 from ctsim.sweep import run_sweep
 
 SMALL_WORLD = {"world.nations": 8}

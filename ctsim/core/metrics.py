@@ -15,32 +15,13 @@ import mesa
 import numpy as np
 
 from ctsim.core import phases, rules, state
+from ctsim.core.outcomes import METRICS, Metric, bounds_of
 from ctsim.core.state import ATTACKED, COUNTED, DISRUPTED, Tally
+
+__all__ = ["METRICS", "Counts", "Metric", "RecordCollector", "bounds_of", "run_metrics"]
 
 if TYPE_CHECKING:
     from ctsim.core.model import CooperationModel
-
-#: The run outcomes every summary holds, in this order, with their meaning and unit.
-METRICS: dict[str, str] = {
-    "disruption_rate": "share of settled plots that were disrupted (0..1)",
-    "plots": "plots spawned (count)",
-    "disrupted": "plots disrupted whose attack week fell within the run (count)",
-    "attacks": "plots that reached their attack (count)",
-    "weeks_to_disruption": "mean weeks from spawn to disruption, settled plots (weeks)",
-    "foreign_share": "share of settled disruptions that used another nation's fragment (0..1)",
-    "shared_bilateral": "fragments sent over bilateral channels (count)",
-    "shared_institutional": "fragments posted to multilateral hubs (count)",
-    "leaks": "deliveries or posts that leaked (count)",
-    "extraditions_granted": "disruptions abroad followed by extradition (count)",
-    "extraditions_refused": "disruptions abroad where extradition failed (count)",
-    "mean_trust": "mean trust between distinct nations at the end (0..1)",
-    "haven_concentration": "Herfindahl index of plots over their base nations (1/N..1)",
-    "disruption_rate_q1": "disruption rate of plots targeting the least capable quarter (0..1)",
-    "disruption_rate_q2": "disruption rate, second capacity quarter of targets (0..1)",
-    "disruption_rate_q3": "disruption rate, third capacity quarter of targets (0..1)",
-    "disruption_rate_q4": "disruption rate of plots targeting the most capable quarter (0..1)",
-}
-
 
 class Counts:
     """A view of the run's event counts (:data:`ctsim.core.state.COUNTED`) by name:

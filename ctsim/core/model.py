@@ -9,8 +9,6 @@ same seed, bit for bit.
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +16,10 @@ import mesa
 import numpy as np
 from mesa.time.events import EventGenerator, Priority, Schedule
 
-from ctsim.core import metrics, phases, rules, state
+from ctsim.core import metrics
 from ctsim.core.agents import Nation
-from ctsim.core.scenario import Dist, Range, Scenario, load_scenario
-from ctsim.core.state import (
-    Groups,
-    Nations,
-    Relations,
-    Setting,
-    new_fragments,
-    new_mail,
-    new_plots,
-    new_tally,
-)
-from ctsim.core.world import bloc_shares, build_world
+from ctsim.core.scenario import Scenario, load_scenario
+from ctsim.core.simulation import Simulation
 
 
 class CooperationModel(mesa.Model):
@@ -69,42 +57,8 @@ class CooperationModel(mesa.Model):
             rng = int(rng)
         super().__init__(rng=rng)
         self.config: Scenario = config
-        _announce_compilation()
-
-        # The world is drawn from a child stream, so the weeks' draws do not depend on it;
-        # then one stream per phase that draws (state.STREAMS), so that a change inside one
-        # phase leaves the draws of the others unchanged (common random numbers).
-        self.world = build_world(config, self.rng.spawn(1)[0])
-        self.streams: dict[str, np.random.Generator] = dict(
-            zip(state.STREAMS, self.rng.spawn(len(state.STREAMS)), strict=True))
-        streams = (tuple(self.streams.values()),)
-        self._rngs = phases.compiled_for(phases.stream_list, streams)(*streams)
+        self.sim = Simulation(config, self.rng)
         self.nations: list[Nation] = [Nation(self, i) for i in range(self.world.n)]
-
-        self.setting = _setting(config, self.world)
-        self.static = _nations(config, self.world)
-        w = self.world
-        self.relations = Relations(trust=w.trust0.copy(), hub_trust=w.inst_trust0.copy(),
-                                   surge_until=np.full(w.n, -1, np.int64))
-        self.groups = Groups(base=w.group_bases.copy(),
-                             strength=np.ones(config.threat.groups))
-        if len(self.static.fixed_foot):
-            self.groups.base[:] = self.static.fixed_foot[0]  # a fixed footprint names the base
-        # Tables sized for the run as expected (they grow between weeks if it needs more).
-        par = self.setting
-        weekly = par.groups * par.plot_rate
-        active = int(weekly * par.lead_max) + par.spawn_bound  # plots alive at once, at most
-        self.plots = new_plots(int(1.2 * weekly * config.steps) + par.spawn_bound + 64,
-                               par.width)
-        self.fragments = new_fragments(
-            int(min(1.0, 2 * par.detection_rate) * active * par.lead_max * par.width) + 256,
-            par.width)
-        self.mail = new_mail(state.mail_rows(par, len(self.static.latency), active))
-        self.tally = new_tally(w.n, config.steps, par.lead_max, self.mail.due.shape[0])
-        record = (0, self.relations, self.plots, self.tally)
-        phases.compiled_for(phases.record_week, record)(*record)
-
-        self._weeks = None  # phases.run_weeks, compiled for this model's argument types
         self.datacollector = metrics.RecordCollector()
         self.datacollector.collect(self)
 
@@ -116,7 +70,7 @@ class CooperationModel(mesa.Model):
         1. spawn, 2. collect, 3. share, 4. leak, 5. act, 6. prosecute, 7. attack,
         8. drift, 9. record; then the DataCollector reads the week's record.
         """
-        self._simulate(self.steps)
+        self.sim.run(self.steps)
         self.datacollector.collect(self)
         if self.steps >= self.config.steps:
             self.running = False
@@ -137,7 +91,7 @@ class CooperationModel(mesa.Model):
                 self.step()
             return
         first = self.steps + 1
-        self._simulate(self.steps + weeks)
+        self.sim.run(self.steps + weeks)
         self.steps += weeks
         # Mesa's clock: move time on and schedule the next step where it would be.
         self._default_schedule.stop()
@@ -149,138 +103,37 @@ class CooperationModel(mesa.Model):
         if self.steps >= self.config.steps:
             self.running = False
 
-    def _simulate(self, until: int) -> None:
-        """Run the compiled weeks up to week ``until``, making room in the tables as needed."""
-        while True:
-            args = (until, self.setting, self.static, self.relations, self.plots,
-                    self.fragments, self.mail, self.groups, self.tally, self._rngs)
-            if self._weeks is None:  # bound once for these types (again after growing)
-                self._weeks = phases.compiled_for(phases.run_weeks, args)
-            self._weeks(*args)
-            if self.tally.week_no[0] >= until:
-                return
-            self.plots, self.fragments, self.mail, self.tally = state.grow(
-                self.setting, len(self.static.latency), self.plots, self.fragments, self.mail,
-                self.tally)
-            self._weeks = None
-
     # ------------------------------------------------------------------ reading
-
-    @property
-    def trust(self) -> np.ndarray:
-        """(N, N) trust ``T[i, j]``: how far nation i trusts nation j now (the live array)."""
-        return self.relations.trust
-
-    @property
-    def inst_trust(self) -> np.ndarray:
-        """(N, H) each member's trust in each hub now (the live array)."""
-        return self.relations.hub_trust
-
-    @property
-    def surge_until(self) -> np.ndarray:
-        """(N,) the last week of each nation's post-attack surge (-1: none yet)."""
-        return self.relations.surge_until
-
-    @property
-    def counts(self) -> metrics.Counts:
-        """The run's event counts so far: ``total`` and this week's ``week`` by name."""
-        return metrics.Counts(self.tally)
-
-    @property
-    def week_leaks(self) -> list[tuple[int, int]]:
-        """This week's bilateral leaks: (sender, leaker) pairs."""
-        return _pairs(self.tally.leak_pairs, self.tally.n_events[0])
-
-    @property
-    def week_hub_leaks(self) -> list[tuple[int, int]]:
-        """This week's leaked hub posts: (sender, hub) pairs."""
-        return _pairs(self.tally.hub_leak_pairs, self.tally.n_events[1])
-
-    @property
-    def week_joint(self) -> list[tuple[int, int]]:
-        """This week's joint disruptions: (disrupter, partner whose fragment it used)."""
-        return _pairs(self.tally.joint_pairs, self.tally.n_events[2])
 
     def metrics(self) -> dict[str, float]:
         """The run's outcome measures so far (MODEL.md, Outputs)."""
-        return metrics.run_metrics(self)
+        return metrics.run_metrics(self.sim)
 
 
-_announced = False
+def _delegate(name: str, doc: str) -> property:
+    """A property reading (and setting) the run's ``Simulation`` attribute ``name``."""
+    return property(lambda self: getattr(self.sim, name),
+                    lambda self, value: setattr(self.sim, name, value), doc=doc)
 
 
-def _announce_compilation() -> None:
-    """Say so, once per process, when the weekly phases must be compiled (no cache yet):
-    the first use takes about a minute, and later processes load the compiled code."""
-    global _announced
-    if _announced or os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"):
-        return
-    _announced = True
-    try:
-        index = phases.run_weeks._cache._cache_file._index_path
-    except AttributeError:  # another numba: no notice rather than a failure
-        return
-    if not os.path.exists(index):
-        print("ctsim: compiling the model's weekly phases; this happens once (about a minute), "
-              "later runs load them from the cache", file=sys.stderr, flush=True)
-
-
-def _pairs(table: np.ndarray, n: int) -> list[tuple[int, int]]:
-    return [(int(a), int(b)) for a, b in table[:n]]
-
-
-def _setting(config: Scenario, w) -> Setting:
-    """The scalar parameters the phases read, from the scenario (all plain Python types)."""
-    th, td = config.threat, config.trust_dynamics
-    regime = config.cooperation.regime
-    fixed = isinstance(th.footprint, list)
-    width = len(th.footprint) if fixed else min(th.footprint.max, w.n)
-    lead = th.lead_time if isinstance(th.lead_time, Range) else Range(min=th.lead_time,
-                                                                      max=th.lead_time)
-    sens = th.sensitivity
-    beta = rules.beta_parameters(sens.mean, sens.spread) if isinstance(sens, Dist) else None
-    weekly = th.groups * th.plots_per_year / 52.0
-    return Setting(
-        width=int(width), groups=int(th.groups), plot_rate=float(th.plots_per_year / 52.0),
-        spawn_bound=state.spawn_bound(weekly),
-        foot_min=int(th.footprint.min) if not fixed else int(width),
-        foot_max=int(th.footprint.max) if not fixed else int(width),
-        lead_min=int(lead.min), lead_max=int(lead.max),
-        detection_rate=float(th.detection_rate), ai_boost=float(th.ai_boost),
-        sensitivity=float(sens.mean if isinstance(sens, Dist) else sens),
-        sens_a=float(beta[0]) if beta else 0.0, sens_b=float(beta[1]) if beta else 0.0,
-        threshold=int(th.evidence_threshold), interdiction=float(th.interdiction),
-        leak_rate=float(th.leak_rate), surge=float(th.surge), surge_weeks=int(th.surge_weeks),
-        mlat_delay=int(config.legal.mlat_delay), learning_rate=float(td.learning_rate),
-        leak_penalty=float(td.leak_penalty), reversion=float(td.reversion),
-        shock_rate=float(td.shock_rate), shock=float(td.shock), n_blocs=len(w.bloc_names),
-        relocate=bool(th.adaptive and not fixed and th.groups > 0),
-        relocation_rate=float(th.relocation_rate), haven_pull=float(th.haven_pull),
-        attrition=float(th.attrition), regrowth=float(th.regrowth),
-        bilateral=regime in ("bilateral", "hybrid"),
-        institutional=regime in ("multilateral", "hybrid") and len(w.inst_names) > 0,
-    )
-
-
-def _nations(config: Scenario, w) -> Nations:
-    """The static arrays the phases read, from the world (contiguous, fixed dtypes)."""
-    regime = config.cooperation.regime
-    open_ = regime in ("bilateral", "hybrid")
-    channel = np.array((w.treaty | config.relations.ad_hoc_sharing) & open_, np.bool_)
-    np.fill_diagonal(channel, False)
-    th = config.threat
-    fixed = (np.array([w.index(x) for x in th.footprint], np.int64)
-             if isinstance(th.footprint, list) else np.zeros(0, np.int64))
-    f8 = lambda x: np.ascontiguousarray(x, np.float64)  # noqa: E731
-    i8 = lambda x: np.ascontiguousarray(x, np.int64)  # noqa: E731
-    b1 = lambda x: np.ascontiguousarray(x, np.bool_)  # noqa: E731
-    near = phases.footprint_weights(i8(w.region), float(th.locality))
-    return Nations(
-        capacity=f8(w.capacity), sovereignty=f8(w.sovereignty), security=f8(w.security),
-        tech=f8(w.tech), bloc=i8(w.bloc), **state.footprint_arrays(near, w.target_weight),
-        channel=b1(channel), compat=f8(w.compat),
-        treaty=b1(w.treaty & (regime != "none")), members=b1(w.members).reshape(-1, w.n),
-        latency=i8(w.latency), hub_floor=f8(w.inst_harmonization),
-        hub_bloc_share=f8(bloc_shares(w.members, w.bloc, len(w.bloc_names))),
-        trust0=f8(w.trust0), hub_trust0=f8(w.inst_trust0).reshape(w.n, -1), fixed_foot=fixed,
-    )
+for _name, _doc in (
+    ("world", "The static world (ctsim.core.world.World)."),
+    ("streams", "The phases' Generators by name (ctsim.core.state.STREAMS)."),
+    ("_rngs", "The phases' Generators as the list the compiled week indexes."),
+    ("setting", "The scalar parameters the phases read."),
+    ("static", "The static arrays the phases read (ctsim.core.state.Nations)."),
+    ("relations", "Trust between nations and in hubs, and post-attack surges."),
+    ("groups", "The groups' bases and strengths."),
+    ("plots", "The plot table."),
+    ("fragments", "The fragment table."),
+    ("mail", "Deliveries in flight, this week's arrivals and the receipts."),
+    ("tally", "The counts, the events of the week and the weekly record."),
+    ("trust", "(N, N) trust T[i, j]: how far nation i trusts nation j now (the live array)."),
+    ("inst_trust", "(N, H) each member's trust in each hub now (the live array)."),
+    ("surge_until", "(N,) the last week of each nation's post-attack surge (-1: none yet)."),
+    ("counts", "The run's event counts so far: total and this week's week, by name."),
+    ("week_leaks", "This week's bilateral leaks: (sender, leaker) pairs."),
+    ("week_hub_leaks", "This week's leaked hub posts: (sender, hub) pairs."),
+    ("week_joint", "This week's joint disruptions: (disrupter, partner whose fragment it used)."),
+):
+    setattr(CooperationModel, _name, _delegate(_name, _doc))

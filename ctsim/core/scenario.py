@@ -27,35 +27,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ctsim.data import load_dataset
+from ctsim.errors import ScenarioError
 
 LEGAL_FAMILIES = ("common", "civil", "islamic", "customary", "mixed")
 REGIMES = ("none", "bilateral", "multilateral", "hybrid")
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 LegalFamily = Literal["common", "civil", "islamic", "customary", "mixed"]
-
-
-class ScenarioError(ValueError):
-    """A mistake in a scenario or experiment file, reported as one line.
-
-    Attributes:
-        source: the file (or ``<overrides>``/``<scenario>``) the mistake is in.
-        key: the dotted key path, empty when the whole file is wrong.
-        message: what is wrong, in words.
-        line: the 1-based YAML line where known.
-    """
-
-    def __init__(self, source: str, key: str, message: str, line: int | None = None):
-        self.source, self.key, self.message, self.line = source, key, message, line
-        parts = [source] + ([key] if key else []) + [message]
-        text = ": ".join(parts)
-        if line is not None:
-            text += f" (line {line})"
-        super().__init__(text)
-
-    def __reduce__(self):
-        """Pickle with the constructor's arguments (errors cross process boundaries)."""
-        return (type(self), (self.source, self.key, self.message, self.line))
 
 
 def _accepts_bool(annotation: Any) -> bool:
@@ -507,37 +485,132 @@ def labels(kind: Literal["regions", "blocs"], spec: int | list[str]) -> list[str
 # ---------------------------------------------------------------- loading
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that remembers each mapping key's line, by dotted path."""
+#: What one YAML file may hold: its size, how deeply it nests, and how many values it
+#: expands to once aliases are followed. A scenario listing every state of the world is a
+#: few hundred kilobytes, a few levels deep and some thousands of values; the bounds stop
+#: alias bombs, runaway nesting and huge files before anything is built from them.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 1_000_000
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where it is installed
 
 
-def _compose_lines(text: str) -> dict[str, int]:
-    """Map every dotted key path in a YAML text to its 1-based line number."""
-    lines: dict[str, int] = {}
+def parse_yaml(text: str, shown: str) -> tuple[Any, dict[str, int]]:
+    """Parse one YAML document within the bounds above, rejecting duplicate keys.
+
+    Returns the value and the 1-based line of every dotted key path. Raises ScenarioError
+    (naming ``shown``) for invalid YAML, a duplicate key, an alias that refers to itself,
+    or a document too large, too deep or expanding to too many values.
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(shown, "", f"file too large ({len(text):,} characters; at most "
+                            f"{MAX_FILE_BYTES:,})")
+    loader = _Loader(text)
     try:
-        root = yaml.compose(text, Loader=_LineLoader)
-    except yaml.YAMLError:
-        return lines
+        try:
+            root = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            line = mark.line + 1 if mark is not None else None
+            raise ScenarioError(shown, "", f"not valid YAML: {problem}", line) from None
+        if root is None:
+            return None, {}
+        lines = _check_nodes(root, shown)
+        try:
+            return loader.construct_document(root), lines
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            raise ScenarioError(shown, "", f"not valid YAML: {problem}", line) from None
+    finally:
+        loader.dispose()
 
-    seen: set[int] = set()
 
-    def walk(node: yaml.Node, prefix: str) -> None:
-        if id(node) in seen:  # an alias points back up: do not follow it twice
-            return
-        seen.add(id(node))
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _named_children(node: yaml.Node, where: str) -> list[tuple[yaml.Node, str]]:
+    """A node's children with the dotted path of the values (keys keep the parent's)."""
+    if isinstance(node, yaml.MappingNode):
+        out = []
+        for k, v in node.value:
+            out += [(k, where), (v, f"{where}.{k.value}".lstrip("."))]
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [(v, f"{where}.{i}".lstrip(".")) for i, v in enumerate(node.value)]
+    return []
+
+
+def _check_nodes(root: yaml.Node, shown: str) -> dict[str, int]:
+    """Check a composed document's graph of nodes (aliases are shared nodes) without
+    expanding it, and map each dotted key path to its line (each node read once)."""
+    # 1. duplicate keys, recursion, depth and expanded size: one depth-first pass
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, int, bool, str]] = [(root, 0, False, "")]
+    while stack:
+        node, depth, finished, where = stack.pop()
+        key = id(node)
+        if finished:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in _children(node))
+            if size[key] > MAX_NODES:
+                raise ScenarioError(shown, "", f"expands to more than {MAX_NODES:,} values "
+                                    "(aliases repeated inside aliases?)")
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise ScenarioError(shown, "", "a YAML alias refers to itself (a recursive "
+                                "structure)", node.start_mark.line + 1)
+        if depth > MAX_DEPTH:
+            raise ScenarioError(shown, "", f"nested more than {MAX_DEPTH} levels deep",
+                                node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+                    if key_node.value in seen:
+                        raise ScenarioError(
+                            shown, f"{where}.{key_node.value}".lstrip("."),
+                            "duplicate key (first on line "
+                            f"{seen[key_node.value]})", key_node.start_mark.line + 1)
+                    seen[key_node.value] = key_node.start_mark.line + 1
+        on_path.add(key)
+        stack.append((node, depth, True, where))
+        for child, path in reversed(_named_children(node, where)):
+            if id(child) in on_path:
+                raise ScenarioError(shown, "", "a YAML alias refers to itself (a recursive "
+                                    "structure)", child.start_mark.line + 1)
+            if id(child) not in size:
+                stack.append((child, depth + 1, False, path))
+    # 2. the line of each key path, following each node once
+    lines: dict[str, int] = {}
+    walked: set[int] = set()
+    todo: list[tuple[yaml.Node, str]] = [(root, "")]
+    while todo:
+        node, prefix = todo.pop()
+        if id(node) in walked:
+            continue
+        walked.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-                lines[path] = key_node.start_mark.line + 1
-                walk(value_node, path)
+                lines.setdefault(path, key_node.start_mark.line + 1)
+                todo.append((value_node, path))
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 path = f"{prefix}.{i}"
-                lines[path] = item.start_mark.line + 1
-                walk(item, path)
-
-    if root is not None:
-        walk(root, "")
+                lines.setdefault(path, item.start_mark.line + 1)
+                todo.append((item, path))
     return lines
 
 
@@ -547,36 +620,21 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     if not path.is_file():
         raise ScenarioError(shown, "", "file not found" if not path.exists() else "not a file")
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(shown, "", f"file too large ({path.stat().st_size:,} bytes; "
+                                f"at most {MAX_FILE_BYTES:,})")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(shown, "", f"cannot read: {exc.__class__.__name__}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        line = mark.line + 1 if mark is not None else None
-        raise ScenarioError(shown, "", f"not valid YAML: {problem}", line) from None
+    data, lines = parse_yaml(text, shown)
     if data is None:
         data = {}
-    if _recursive(data):
-        raise ScenarioError(shown, "", "a YAML alias refers to itself (a recursive structure)")
     if not isinstance(data, dict):
         raise ScenarioError(shown, "", f"expected a mapping of keys, found {_kind(data)}")
     bad = [k for k in data if not isinstance(k, str)]
     if bad:
         raise ScenarioError(shown, str(bad[0]), "keys must be names")
-    return data, _compose_lines(text)
-
-
-def _recursive(value: Any, path: tuple[int, ...] = ()) -> bool:
-    """Whether a loaded YAML value contains itself (a recursive alias)."""
-    if isinstance(value, dict | list):
-        if id(value) in path:
-            return True
-        items = value.values() if isinstance(value, dict) else value
-        return any(_recursive(v, (*path, id(value))) for v in items)
-    return False
+    return data, lines
 
 
 def _kind(value: Any) -> str:
@@ -893,8 +951,10 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if not sep or not key:
         raise ScenarioError("<overrides>", text, "expected key.path=value")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = parse_yaml(raw, f"--set {key}")[0] if raw.strip() else ""
+    except ScenarioError as exc:
+        if "not valid YAML" not in exc.message:
+            raise
         value = raw
     return key, value
 

@@ -13,7 +13,8 @@ from functools import cache
 import pytest
 
 from ctsim.core.scenario import load_scenario
-from ctsim.runner import mean_ci, replication_seeds, run_one
+from ctsim.runner import replication_seeds
+from ctsim.stats import mean_ci, run_one
 from tests.conftest import SCENARIOS
 
 RUNS = 12

@@ -1,0 +1,165 @@
+"""The statistics every table, report, lesson and figure of ctsim uses, in one place.
+
+- :func:`t_quantile`: the Student-t quantile (no SciPy: commands start without it);
+- :func:`mean_ci`: a mean and its Student-t interval, clipped to the metric's range;
+- :func:`paired_difference`: the mean difference of paired runs (same seeds) and its
+  interval, the comparison ``ctsim compare``, the reports and the lessons make;
+- :func:`t_halfwidth`: the interval's half-width from a standard deviation and a count,
+  for tables of groups.
+
+Only finite values count (a NaN is a run where the rate is undefined, e.g. no plot
+settled); with a single value the interval is that value on both sides.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from statistics import NormalDist
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+#: The confidence level of every interval ctsim reports.
+LEVEL = 0.95
+
+
+def _log_beta(a: float, b: float) -> float:
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+def _beta_fraction(x: float, a: float, b: float) -> float:
+    """The continued fraction of the regularized incomplete beta (modified Lentz method);
+    converges quickly for ``x < (a + 1) / (a + b + 2)``."""
+    tiny, eps = 1e-300, 1e-16
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    out = d
+    for m in range(1, 500):
+        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            out *= c * d
+        if abs(c * d - 1.0) < eps:
+            break
+    return out
+
+
+def incomplete_beta(x: float, a: float, b: float) -> float:
+    """The regularized incomplete beta function ``I_x(a, b)`` for x in [0, 1], a, b > 0."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(a * math.log(x) + b * math.log1p(-x) - _log_beta(a, b))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _beta_fraction(x, a, b) / a
+    return 1.0 - front * _beta_fraction(1.0 - x, b, a) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """The Student-t distribution function with ``df`` > 0 degrees of freedom."""
+    if t * t < df:  # near the median: the central mass, without cancellation
+        centre = 0.5 * incomplete_beta(t * t / (df + t * t), 0.5, 0.5 * df)
+        return 0.5 + centre if t > 0 else 0.5 - centre
+    tail = 0.5 * incomplete_beta(df / (df + t * t), 0.5 * df, 0.5)
+    return 1.0 - tail if t > 0 else tail
+
+
+def _t_density(t: float, df: float) -> float:
+    log_norm = math.lgamma(0.5 * (df + 1)) - math.lgamma(0.5 * df) - 0.5 * math.log(df * math.pi)
+    return math.exp(log_norm - 0.5 * (df + 1) * math.log1p(t * t / df))
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile of the Student-t distribution with ``df`` > 0 degrees of freedom.
+
+    Exact for 1 and 2 degrees of freedom; otherwise Newton's method on :func:`t_cdf`
+    from the normal quantile, kept inside a bracket, to about 1e-12 relative.
+    """
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"p must be in (0, 1), not {p}")
+    if not df > 0:
+        raise ValueError(f"df must be > 0, not {df}")
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    if p == 0.5:
+        return 0.0
+    if df == 1:
+        return math.tan(math.pi * (p - 0.5))
+    if df == 2:
+        return (2 * p - 1) * math.sqrt(2.0 / (4 * p * (1 - p)))
+    lo, hi = 0.0, max(1.0, NormalDist().inv_cdf(p))
+    while t_cdf(hi, df) < p:
+        lo, hi = hi, 2.0 * hi
+    t = 0.5 * (lo + hi)
+    for _ in range(100):
+        f = t_cdf(t, df) - p
+        if f > 0:
+            hi = t
+        else:
+            lo = t
+        step = f / _t_density(t, df)
+        nxt = t - step
+        if not lo < nxt < hi:  # Newton left the bracket: bisect instead
+            nxt = 0.5 * (lo + hi)
+        if abs(nxt - t) <= 1e-13 * max(1.0, abs(t)):
+            return nxt
+        t = nxt
+    return t
+
+
+def t_halfwidth(std: ArrayLike, count: ArrayLike, level: float = LEVEL) -> np.ndarray:
+    """Half-width of the Student-t interval of a mean: ``t(level, n - 1) * sd / sqrt(n)``.
+
+    Works on numbers or arrays (one group each); 0 where a group has a single value.
+    """
+    n = np.asarray(count, float)
+    df = np.maximum(n - 1, 1)
+    quantiles = {d: t_quantile(0.5 + level / 2, d) for d in np.unique(df).tolist()}
+    t = np.vectorize(quantiles.__getitem__, otypes=[float])(df) if df.ndim else quantiles[
+        float(df)]
+    half = t * np.nan_to_num(np.asarray(std, float)) / np.sqrt(np.maximum(n, 1))
+    return np.where(n > 1, half, 0.0)
+
+
+def _finite(values: Iterable[float | None]) -> np.ndarray:
+    return np.asarray([v for v in values if v is not None and np.isfinite(v)], float)
+
+
+def mean_ci(values: Iterable[float | None], level: float = LEVEL,
+            bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
+    """Mean and Student-t interval of the finite ``values`` (NaN when there are none).
+
+    ``bounds``: the range the quantity can take (a share: (0, 1)); the interval is clipped
+    to it, since a mean cannot lie outside it.
+    """
+    x = _finite(values)
+    if len(x) == 0:
+        return float("nan"), float("nan"), float("nan")
+    m = float(x.mean())
+    half = float(t_halfwidth(x.std(ddof=1), len(x), level)) if len(x) > 1 else 0.0
+    lo, hi = m - half, m + half
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return m, lo, hi
+
+
+def paired_difference(base: Iterable[float | None], other: Iterable[float | None],
+                      level: float = LEVEL, bounds: tuple[float, float] | None = None
+                      ) -> tuple[float, float, float]:
+    """Mean of ``other - base`` over the pairs (runs with the same seed) where both are
+    finite, and its Student-t interval.
+
+    ``bounds``: the range of the quantity itself; a difference then lies within
+    ``[lo - hi, hi - lo]`` and its interval is clipped to that.
+    """
+    a = np.asarray([np.nan if v is None else v for v in base], float)
+    b = np.asarray([np.nan if v is None else v for v in other], float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired values differ in number: {a.shape[0]} and {b.shape[0]}")
+    span = None if bounds is None else (bounds[0] - bounds[1], bounds[1] - bounds[0])
+    return mean_ci((b - a).tolist(), level, span)
