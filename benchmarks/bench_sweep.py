@@ -11,7 +11,7 @@ Configurations:
 * ``batch_run``: ``mesa.batch_run(CooperationModel, parameters={"scenario": [path],
   <factor>: [values]}, rng=seeds, max_steps=STEPS, number_processes=2,
   display_progress=False)``;
-* ``process-2`` / ``process-1``: ``ctsim.sweep.run_sweep(load_experiment(file), out,
+* ``process-2`` / ``process-1``: ``ctsim.sweeps.run_sweep(load_experiment(file), out,
   executor="process", workers=2 or 1)`` on an experiment file written for the grid;
 * ``dask-2``: the same with ``executor="dask"``, a LocalCluster of two single-threaded
   worker processes.
@@ -172,7 +172,7 @@ def _child(spec_path: str) -> None:
             rows.append(row | {m: float(r[m]) for m in CHECKED})
     else:
         from ctsim.experiment import load_experiment
-        from ctsim.sweep import run_sweep
+        from ctsim.sweeps import run_sweep
 
         loaded = load_experiment(spec["experiment"])
         out = Path(spec["out"])
@@ -381,7 +381,7 @@ def environment() -> dict[str, Any]:
 
 def write_grid(work: Path, quick: bool) -> dict[str, Any]:
     """The grid's factors, seeds and steps, and the experiment file that declares it."""
-    from ctsim.runner import replication_seeds
+    from ctsim.seeds import replication_seeds
 
     size = QUICK if quick else FULL
     factors = {k: (v[:2] if quick else v) for k, v in FACTORS.items()}

@@ -1,32 +1,43 @@
 """ctsim: an agent-based simulation of international counter-terrorism cooperation.
 
->>> from ctsim import CooperationModel, load_scenario
->>> model = CooperationModel(rng=7)
+>>> import ctsim
+>>> outcome = ctsim.run("baseline", replications=2, steps=26, out="results/try")  # doctest: +SKIP
+>>> model = ctsim.CooperationModel(rng=7)  # the Mesa model, one week per step()
 >>> for _ in range(52):
 ...     model.step()
 
-The model (and Mesa) are imported on first use, so reading scenario files stays quick.
+Everything is imported on first use, so ``import ctsim`` and the ``ctsim`` command start
+at once; the model (and Mesa) load when a model is built.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from ctsim.core.scenario import Scenario, ScenarioError, load_scenario
+from ctsim._version import __version__
 
 if TYPE_CHECKING:
     from ctsim.core.model import CooperationModel
+    from ctsim.core.scenario import Scenario, load_scenario
+    from ctsim.errors import CtsimError, ScenarioError
+    from ctsim.pipeline import compare, run, sweep
 
-try:
-    __version__ = version("ctsim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+__all__ = ["CooperationModel", "CtsimError", "Scenario", "ScenarioError", "__version__",
+           "compare", "load_scenario", "run", "sweep"]
 
-__all__ = ["CooperationModel", "Scenario", "ScenarioError", "__version__", "load_scenario"]
+_WHERE = {
+    "CooperationModel": "ctsim.core.model",
+    "Scenario": "ctsim.core.scenario",
+    "load_scenario": "ctsim.core.scenario",
+    "CtsimError": "ctsim.errors",
+    "ScenarioError": "ctsim.errors",
+    "run": "ctsim.pipeline",
+    "compare": "ctsim.pipeline",
+    "sweep": "ctsim.pipeline",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "CooperationModel":
-        from ctsim.core.model import CooperationModel
+    if name in _WHERE:
+        import importlib
 
-        return CooperationModel
+        return getattr(importlib.import_module(_WHERE[name]), name)
     raise AttributeError(f"module 'ctsim' has no attribute {name!r}")

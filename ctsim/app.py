@@ -25,12 +25,12 @@ from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
-from ctsim import figures
+from ctsim import figures, resources
 from ctsim.core.model import CooperationModel
 from ctsim.core.scenario import load_scenario
 from ctsim.lessons import CONTROLS, LESSONS, lesson
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = resources.shipped("scenarios")
 FREE = "free exploration"
 
 #: Overrides that turn any world into the full-cooperation reference (MODEL.md's limit).

@@ -1,49 +1,32 @@
-"""The ``ctsim`` command: parses arguments, calls the library, prints.
+"""The ``ctsim`` command: parses arguments, calls the library (:mod:`ctsim.pipeline`),
+prints.
 
-Mistakes a user can make (a bad scenario, a missing file, a wrong option) end with one
-line ``error: ...`` on stderr and exit status 2; nothing is written. A traceback means a bug.
+Mistakes a user can make (a bad scenario, a missing file, a wrong option, an output place
+that cannot be written) end with one line ``error: ...`` on stderr and exit status 2, in
+one place (:func:`main`), and nothing is written; Ctrl-C ends with one line and exit
+status 130. A traceback means a bug. Modules are imported by the command that needs them,
+so ``ctsim --help`` starts at once.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from ctsim import __version__
-from ctsim.core.scenario import Scenario, ScenarioError, load_scenario, parse_assignment
+from ctsim._version import __version__
+from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
 
 #: The main metrics shown in the end-of-run tables.
 HEADLINE = ("disruption_rate", "plots", "disrupted", "attacks", "weeks_to_disruption",
             "foreign_share", "leaks", "mean_trust", "haven_concentration")
 
-
-def shipped_scenarios_dir() -> Path:
-    """The scenarios/ folder: the working directory's, else the one beside the package."""
-    here = Path.cwd() / "scenarios"
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[1] / "scenarios"
-
-
-def resolve_scenario(arg: str) -> Path:
-    """A scenario argument as a path: a file, or a shipped scenario's name (``baseline``)."""
-    path = Path(arg)
-    if path.exists() or path.suffix in (".yaml", ".yml"):
-        return path
-    candidate = shipped_scenarios_dir() / f"{arg}.yaml"
-    return candidate if candidate.is_file() else path
-
-
-def load(arg: str, sets: Sequence[str] = ()) -> Scenario:
-    """Load a scenario argument with ``--set`` overrides."""
-    overrides = dict(parse_assignment(s) for s in sets)
-    return load_scenario(resolve_scenario(arg), overrides)
+#: What to tell a user who interrupts a command (set by the command that is running).
+_interrupted_hint = ""
 
 
 class UserError(click.ClickException):
@@ -55,21 +38,63 @@ class UserError(click.ClickException):
         click.echo(f"error: {self.message}", err=True)
 
 
-class _Group(click.Group):
-    """Turns ScenarioError anywhere under a command into the one-line error."""
+class Progress:
+    """Progress on stderr: a bar on a terminal; otherwise a line every tenth of the runs
+    (or every 10 s), so that a long run written to a log does not look hung."""
 
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except ScenarioError as exc:
-            raise UserError(str(exc)) from None
+    def __init__(self, label: str, total: int, quiet: bool, done: int = 0):
+        self.label, self.total, self.quiet = label, total, quiet
+        self.done, self.failed = done, 0
+        self.bar: Any = None
+        self.started = False
+        self.last_line = time.monotonic()
+        self.next_tenth = 1
 
+    def start(self) -> None:
+        """Show the progress: called when the runs start (after every check passed)."""
+        self.started = True
+        if self.quiet:
+            return
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as Bar
 
-def _progress(quiet: bool, *extra: TextColumn) -> Progress:
-    """A progress bar on stderr: done of total, any ``extra`` columns, time left."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    *extra, TimeRemainingColumn(), console=Console(stderr=True),
-                    disable=quiet, transient=True)
+            self.bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("failed {task.fields[failed]}"), TimeRemainingColumn(),
+                           console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=self.total, completed=self.done,
+                                          failed=0)
+        else:
+            stored = f", {self.done} already stored" if self.done else ""
+            click.echo(f"{self.label}: {self.total} runs{stored}", err=True)
+
+    def __call__(self, n: int, n_failed: int) -> None:
+        if not self.started:
+            self.start()
+        self.done += n
+        self.failed += n_failed
+        if self.quiet or n == 0:
+            return
+        if self.bar is not None:
+            self.bar.update(self.task, advance=n, failed=self.failed)
+            return
+        tenth = self.done * 10 // max(self.total, 1)
+        if tenth >= self.next_tenth or time.monotonic() - self.last_line > 10:
+            self.next_tenth = tenth + 1
+            self.last_line = time.monotonic()
+            failed = f", {self.failed} failed" if self.failed else ""
+            click.echo(f"{self.label}: {self.done} of {self.total} runs{failed}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _fmt(x: float | None) -> str:
@@ -81,6 +106,37 @@ def _fmt(x: float | None) -> str:
     return f"{x:.3f}" if abs(x) <= 1 else f"{x:.1f}"
 
 
+def _sets(sets: Sequence[str]) -> dict[str, Any]:
+    from ctsim.core.scenario import parse_assignment
+
+    return dict(parse_assignment(s) for s in sets)
+
+
+def _print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]],
+                 width: int = 100) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=max(width, Console().width)).print(table)
+
+
+class _Group(click.Group):
+    """Turns a CtsimError raised under any command into the one-line error (exit 2)."""
+
+    def invoke(self, ctx: click.Context):
+        from ctsim.errors import CtsimError
+
+        try:
+            return super().invoke(ctx)
+        except CtsimError as exc:
+            raise UserError(str(exc)) from None
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ctsim")
 def cli() -> None:
@@ -89,161 +145,194 @@ def cli() -> None:
 
 set_option = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
                           help="Override a scenario key, e.g. threat.detection_rate=0.2.")
+fmt_option = click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]),
+                          default="png", show_default=True, help="Figure file format.")
+
+
+def _execution(default_workers: int):
+    """The options every command that runs simulations shares."""
+    def wrap(f):
+        for option in reversed([
+            click.option("--workers", "-w", type=click.IntRange(1, 512),
+                         default=default_workers, show_default=True,
+                         help="Worker processes (1: run in this process)."),
+            click.option("--executor", type=click.Choice(["serial", "process", "dask"]),
+                         help="Where runs execute (default: serial for one worker, "
+                              "else process)."),
+            click.option("--scheduler", metavar="ADDRESS",
+                         help="Dask scheduler address (tcp://host:8786); implies dask."),
+            click.option("--resume", is_flag=True,
+                         help="Keep the runs already stored in --out and run the rest."),
+        ]):
+            f = option(f)
+        return f
+    return wrap
 
 
 @cli.command()
 @click.argument("scenario")
-@click.option("--replications", "-r", type=click.IntRange(1), help="Runs (default: the file's).")
-@click.option("--seed", type=click.IntRange(0), help="Seed the run seeds derive from.")
-@click.option("--steps", type=click.IntRange(1), help="Weeks per run (default: the file's).")
+@click.option("--replications", "-r", type=click.IntRange(1, REPLICATIONS_MAX),
+              help="Runs (default: the file's).")
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), help="Seed the run seeds derive from.")
+@click.option("--steps", type=click.IntRange(1, STEPS_MAX),
+              help="Weeks per run (default: the file's).")
 @set_option
 @click.option("--out", type=click.Path(path_type=Path), help="Output folder (results/<name>/).")
-@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
-              show_default=True, help="Figure file format.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@click.option("--overwrite", is_flag=True, help="Replace earlier results in --out.")
+@fmt_option
+@click.option("--no-figures", is_flag=True, help="Write the numbers only.")
+@_execution(1)
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no table.")
 def run(scenario: str, replications: int | None, seed: int | None, steps: int | None,
-        sets: tuple[str, ...], out: Path | None, fmt: str, quiet: bool) -> None:
-    """Run SCENARIO (a file or a shipped name) and write summary.json, timeseries.csv, figures/."""
-    from ctsim import figures, store
-    from ctsim.runner import haven_table, replication_seeds, run_replications
+        sets: tuple[str, ...], out: Path | None, overwrite: bool, fmt: str, no_figures: bool,
+        workers: int, executor: str | None, scheduler: str | None, resume: bool,
+        quiet: bool) -> None:
+    """Run SCENARIO (a file or a shipped name) and write its results folder.
 
-    sc = load(scenario, sets)
+    summary.json, timeseries.csv, havens.csv, scenario.yaml and the tables (runs.parquet,
+    timeseries.parquet, nations.parquet, manifest.json) are written first; the figures
+    follow in figures/.
+    """
+    global _interrupted_hint
+    from ctsim import pipeline
+
+    sc = pipeline.as_scenario(scenario, _sets(sets))
     reps = replications or sc.replications
-    seed = sc.seed if seed is None else seed
-    steps = steps or sc.steps
-    out = out or Path("results") / sc.name
-    seeds = replication_seeds(seed, reps)
-    with _progress(quiet) as bar:
-        task = bar.add_task(f"{sc.name}", total=reps)
-        results = run_replications(sc, seeds, steps,
-                                   on_done=lambda _i: bar.advance(task))
-    as_run = sc.model_copy(update={"seed": seed, "steps": steps, "replications": reps})
-    doc = store.write_run(out, as_run, seed, steps, results)
-    ts = store.timeseries_frame(results)
-    model = results[0].model
-    figures.save(figures.outcomes_over_time(ts, sc.name), out / "figures" / "outcomes", fmt)
-    network = (figures.world_trust_network if model.world.n > figures.LARGE_WORLD
-               else figures.trust_network)
-    figures.save(network(model, sc.name), out / "figures" / "trust_network", fmt)
-    figures.save(figures.safe_havens(model, sc.name), out / "figures" / "safe_havens", fmt)
-    havens = haven_table(model.world, results)
-    store.atomic_write(out / "havens.csv", havens.to_csv(index=False, float_format="%.6g")
-                       .encode())
-    figures.save(figures.haven_ranking(havens, sc.name, reps), out / "figures" / "haven_ranking",
-                 fmt)
+    target = out if out is not None else Path("results") / sc.name
+    _interrupted_hint = (f"; continue with: ctsim run {scenario} ... --out {target} --resume")
+    progress = Progress(sc.name, reps, quiet)
+    try:
+        outcome = pipeline.run(sc, replications=replications, seed=seed, steps=steps,
+                               out=target, workers=workers, executor=executor,
+                               scheduler=scheduler, resume=resume, overwrite=overwrite,
+                               on_progress=progress)
+    finally:
+        progress.close()
+    doc = outcome.summary
     if not quiet:
-        table = Table(title=f"{sc.name}: {reps} runs of {steps} weeks, seed {seed}")
-        table.add_column("metric")
-        table.add_column("mean", justify="right")
-        table.add_column("95% interval", justify="right")
+        rows = []
         for name in HEADLINE:
             m = doc["metrics"][name]
             lo, hi = m["ci95"]
-            table.add_row(name, _fmt(m["mean"]), f"[{_fmt(lo)}, {_fmt(hi)}]")
-        Console().print(table)
-        click.echo(f"wrote {out}/summary.json, timeseries.csv, havens.csv, figures/")
+            rows.append((name, _fmt(m["mean"]), f"[{_fmt(lo)}, {_fmt(hi)}]"))
+        _print_table(f"{sc.name}: {doc['replications']} runs of {doc['steps']} weeks, seed "
+                     f"{doc['seed']}", ("metric", "mean", "95% interval"), rows)
+        click.echo(f"wrote {target}/summary.json, timeseries.csv, havens.csv, runs.parquet")
+    if not no_figures:
+        if not quiet:
+            click.echo("drawing the figures ...", err=True)
+        folder = pipeline.run_figures(outcome, fmt)
+        if not quiet:
+            click.echo(f"wrote {folder}/")
 
 
 @cli.command()
 @click.argument("scenarios", nargs=-1, required=True)
 @set_option
 def validate(scenarios: tuple[str, ...], sets: tuple[str, ...]) -> None:
-    """Check scenario files without running them."""
+    """Check scenario files (or shipped names) without running them."""
+    from ctsim import resources
+    from ctsim.core.scenario import load_scenario
+
+    overrides = _sets(sets)
     for arg in scenarios:
-        sc = load(arg, sets)
-        click.echo(f"ok: {resolve_scenario(arg)} ({sc.name})")
+        path = resources.resolve(arg)
+        sc = load_scenario(path, overrides or None)
+        click.echo(f"ok: {path} ({sc.name})")
 
 
 @cli.command("scenarios")
 @click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder to list (default: the shipped scenarios/).")
-def list_scenarios(folder: Path | None) -> None:
-    """List the shipped scenarios with their descriptions."""
-    folder = folder or shipped_scenarios_dir()
+              help="Folder to list (default: the shipped scenarios).")
+@click.option("--copy", "copy_to", type=click.Path(path_type=Path),
+              help="Copy the shipped scenarios into this folder, to edit them.")
+def list_scenarios(folder: Path | None, copy_to: Path | None) -> None:
+    """List the shipped scenarios with their descriptions (or copy them with --copy)."""
+    from ctsim import resources
+    from ctsim.core.scenario import load_scenario
+
+    if copy_to is not None:
+        written = resources.copy_shipped(copy_to)
+        click.echo(f"copied {len(written)} scenarios into {copy_to}/ (run one with: "
+                   f"ctsim run {copy_to}/baseline.yaml)")
+        return
+    folder = folder or resources.shipped("scenarios")
     if not folder.is_dir():
         raise UserError(f"{folder}: no scenarios folder here")
+    rows = [(str(p.relative_to(folder).with_suffix("")), load_scenario(p).description)
+            for p in sorted(folder.rglob("*.yaml"))]
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(show_lines=False, box=None, pad_edge=False)
     table.add_column("scenario", style="bold", no_wrap=True)
     table.add_column("description")
-    for path in sorted(folder.rglob("*.yaml")):
-        sc = load_scenario(path)
-        table.add_row(str(path.relative_to(folder).with_suffix("")), sc.description)
+    for row in rows:
+        table.add_row(*row)
     Console(width=max(100, Console().width)).print(table)
 
 
 @cli.command()
 @click.argument("scenarios", nargs=-1, required=True)
-@click.option("--replications", "-r", type=click.IntRange(2), default=20, show_default=True)
-@click.option("--seed", type=click.IntRange(0), default=2024, show_default=True)
-@click.option("--steps", type=click.IntRange(1), help="Weeks per run (default: each file's).")
+@click.option("--replications", "-r", type=click.IntRange(2, REPLICATIONS_MAX), default=20,
+              show_default=True)
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), default=2024, show_default=True)
+@click.option("--steps", type=click.IntRange(1, STEPS_MAX),
+              help="Weeks per run (default: each file's).")
 @click.option("--metric", "metrics", multiple=True, default=("disruption_rate",),
               show_default=True, help="Metric to compare (repeatable).")
 @set_option
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              help="Write comparison.csv, comparison.md and the figure here.")
-@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
-              show_default=True, help="Figure file format.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Write comparison.csv, comparison.md, the tables and the figure here.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier comparison in --out.")
+@fmt_option
+@_execution(1)
+@click.option("--quiet", "-q", is_flag=True, help="No progress.")
 def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int | None,
-            metrics: tuple[str, ...], sets: tuple[str, ...], out: Path | None, fmt: str,
-            quiet: bool) -> None:
+            metrics: tuple[str, ...], sets: tuple[str, ...], out: Path | None,
+            overwrite: bool, fmt: str, workers: int, executor: str | None,
+            scheduler: str | None, resume: bool, quiet: bool) -> None:
     """Run SCENARIOS with the same seeds and compare each metric side by side.
 
     Every scenario runs the same replication seeds (common random numbers); differences
     are against the first scenario, paired by seed. With --out, also writes the table as
-    CSV and Markdown and a figure of each metric's mean and 95% interval.
+    CSV and Markdown, the runs' tables and a figure of each metric's mean and interval.
     """
-    from ctsim.core.outcomes import METRICS
-    from ctsim.runner import mean_ci, replication_seeds, run_replications
+    global _interrupted_hint
+    from ctsim import pipeline
 
-    unknown = [m for m in metrics if m not in METRICS]
-    if unknown:
-        raise UserError(f"--metric: unknown metric '{unknown[0]}' (one of {', '.join(METRICS)})")
-    loaded = [load(a, sets) for a in scenarios]
-    seeds = replication_seeds(seed, replications)
-    values: dict[str, dict[str, list[float]]] = {}
-    with _progress(quiet) as bar:
-        task = bar.add_task("scenarios", total=len(loaded) * replications)
-        for sc in loaded:
-            res = run_replications(sc, seeds, steps, on_done=lambda _i: bar.advance(task),
-                                   keep_first_model=False)
-            values[sc.name] = {m: [r.metrics[m] for r in res] for m in metrics}
-    first = loaded[0].name
-    rows = []
-    for m in metrics:
-        for sc in loaded:
-            v = values[sc.name][m]
-            mean, lo, hi = mean_ci(v)
-            dm, dlo, dhi = mean_ci([a - b for a, b in zip(v, values[first][m], strict=True)])
-            rows.append({"metric": m, "scenario": sc.name, "mean": mean, "ci95_lo": lo,
-                         "ci95_hi": hi, "diff": dm, "diff_ci95_lo": dlo, "diff_ci95_hi": dhi,
-                         "replications": replications, "seed": seed})
-    for m in metrics:
-        table = Table(title=f"{m}: {replications} paired runs per scenario, seed {seed}")
-        for col in ("scenario", "mean", "95% interval", f"difference vs {first}",
-                    "95% interval"):
-            table.add_column(col, justify="left" if col == "scenario" else "right")
-        for r in (r for r in rows if r["metric"] == m):
-            base = r["scenario"] == first
-            table.add_row(r["scenario"], _fmt(r["mean"]),
-                          f"[{_fmt(r['ci95_lo'])}, {_fmt(r['ci95_hi'])}]",
-                          "-" if base else f"{r['diff']:+.3f}",
-                          "-" if base else f"[{r['diff_ci95_lo']:+.3f}, {r['diff_ci95_hi']:+.3f}]")
-        Console(width=max(110, Console().width)).print(table)
+    overrides = _sets(sets)
+    loaded = [pipeline.as_scenario(a, overrides) for a in scenarios]
     if out is not None:
-        from ctsim import figures
-        from ctsim.store import write_comparison
-
-        write_comparison(out, rows, first)
-        fig = figures.comparison(values, list(metrics), first,
-                                 f"{len(loaded)} scenarios, {replications} paired runs each")
-        figures.save(fig, out / "comparison", fmt)
-        click.echo(f"wrote {out}/comparison.csv, comparison.md, comparison.{fmt}")
+        _interrupted_hint = f"; continue with the same command and --resume (--out {out})"
+    progress = Progress("scenarios", len(loaded) * replications, quiet)
+    try:
+        result = pipeline.compare(loaded, replications=replications, seed=seed, steps=steps,
+                                  metrics=metrics, out=out, workers=workers,
+                                  executor=executor, scheduler=scheduler, resume=resume,
+                                  overwrite=overwrite, on_progress=progress)
+    finally:
+        progress.close()
+    first = result.baseline
+    for m in dict.fromkeys(metrics):
+        rows = []
+        for r in (r for r in result.rows if r["metric"] == m):
+            base = r["scenario"] == first
+            rows.append((r["scenario"], _fmt(r["mean"]),
+                         f"[{_fmt(r['ci95_lo'])}, {_fmt(r['ci95_hi'])}]",
+                         "-" if base else f"{r['diff']:+.3f}",
+                         "-" if base else f"[{r['diff_ci95_lo']:+.3f}, {r['diff_ci95_hi']:+.3f}]"))
+        _print_table(f"{m}: {replications} paired runs per scenario, seed {seed}",
+                     ("scenario", "mean", "95% interval", f"difference vs {first}",
+                      "95% interval"), rows, width=110)
+    if out is not None:
+        pipeline.comparison_figure(result, fmt)
+        click.echo(f"wrote {out}/comparison.csv, comparison.md, comparison.{fmt}, runs.parquet")
 
 
 @cli.command()
 @click.option("--scenario", type=click.Path(path_type=Path, dir_okay=False),
-              help="Scenario for free exploration (default: scenarios/baseline.yaml).")
+              help="Scenario for free exploration (default: the shipped baseline).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on; keep 127.0.0.1 unless the class connects over "
@@ -252,14 +341,26 @@ def app(scenario: Path | None, port: int, host: str) -> None:
     """Serve the teaching app: lessons, controls, the live trust network and outcomes."""
     import importlib.util
     import os
+    import socket
     import subprocess
 
     if importlib.util.find_spec("solara") is None:
         raise UserError("the app needs its extra: pip install 'ctsim[viz]'")
     env = dict(os.environ)
     if scenario is not None:
+        from ctsim.core.scenario import load_scenario
+
         load_scenario(scenario)  # a mistake is the one-line error, before anything starts
         env["CTSIM_APP_SCENARIO"] = str(scenario.resolve())
+    try:  # the port must be free before the URL is worth printing
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                        "choose another --port") from None
+    # Solara's own notices (a newer version, cookies) mean nothing to a class.
+    env.setdefault("SOLARA_CHECK_VERSION", "False")
+    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     click.echo(f"ctsim app on http://{host}:{port} (Ctrl-C to stop)", err=True)
     cmd = [sys.executable, "-m", "solara", "run", "ctsim.app:Page", "--host", host,
            "--port", str(port), "--production", "--no-open"]
@@ -271,74 +372,63 @@ def app(scenario: Path | None, port: int, host: str) -> None:
 
 
 @cli.command()
-@click.argument("results", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path),
               help="Where to write REPORT.md and figures/ (default: RESULTS itself).")
-@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png",
-              show_default=True, help="Figure file format.")
+@fmt_option
 def report(results: Path, out: Path | None, fmt: str) -> None:
     """Write REPORT.md and the figures that fit a sweep's design, from its stored results."""
     from ctsim.report import build_report
 
-    try:
-        path = build_report(results, out, fmt)
-    except FileNotFoundError as exc:
-        raise UserError(str(exc)) from None
+    path = build_report(results, out, fmt)
     click.echo(f"wrote {path} and {path.parent / 'figures'}/")
 
 
 @cli.command()
-@click.argument("experiment", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--workers", "-w", type=click.IntRange(1), default=2, show_default=True,
-              help="Worker processes (process and local dask executors).")
-@click.option("--executor", type=click.Choice(["serial", "process", "dask"]),
-              default="process", show_default=True, help="Where runs execute.")
-@click.option("--scheduler", metavar="ADDRESS",
-              help="Dask scheduler address (tcp://host:8786); implies --executor dask.")
-@click.option("--resume", is_flag=True, help="Keep stored runs and run only the rest.")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+@click.argument("experiment")
+@click.option("--replications", "-r", type=click.IntRange(1, REPLICATIONS_MAX),
+              help="Replications per point (default: the file's), to try it small.")
+@click.option("--steps", type=click.IntRange(1, STEPS_MAX),
+              help="Weeks per run (default: the file's).")
+@_execution(2)
+@click.option("--out", type=click.Path(path_type=Path),
               help="Output folder (default: results/<experiment name>/).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
-def sweep(experiment: Path, workers: int, executor: str, scheduler: str | None, resume: bool,
-          out: Path | None, quiet: bool) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no table.")
+def sweep(experiment: str, replications: int | None, steps: int | None, workers: int,
+          executor: str | None, scheduler: str | None, resume: bool, out: Path | None,
+          quiet: bool) -> None:
     """Run EXPERIMENT's sweep; results stream to OUT and survive a crash (see --resume).
 
     Exit status 0 when every run succeeded, 1 when some runs failed (they are stored with
     their error), 2 for a mistake in the experiment or options.
     """
+    global _interrupted_hint
+    from ctsim import pipeline, resources
     from ctsim.experiment import load_experiment, plan_runs
-    from ctsim.sweep import run_sweep
+    from ctsim.store import SweepStore
 
-    loaded = load_experiment(experiment)
-    out = out or Path("results") / loaded.spec.name
+    loaded = load_experiment(resources.resolve(experiment, "experiments"),
+                             replications=replications, steps=steps)
+    target = out or Path("results") / loaded.spec.name
     total = len(plan_runs(loaded))
-    failed = 0
-    with _progress(quiet, TextColumn("failed {task.fields[failed]}")) as bar:
-        task = bar.add_task(loaded.spec.name, total=total, failed=0)
-
-        def advance(n: int, n_failed: int) -> None:
-            nonlocal failed
-            failed += n_failed
-            bar.update(task, advance=n, failed=failed)
-
-        if resume:
-            from ctsim.store import SweepStore
-
-            bar.update(task, advance=len(SweepStore(out).done_ids()) if out.exists() else 0)
-        try:
-            result = run_sweep(loaded, out, executor=executor, workers=workers,
-                               scheduler=scheduler, resume=resume, on_progress=advance)
-        except RuntimeError as exc:
-            raise UserError(str(exc)) from None
+    stored = len(SweepStore(target).done_ids()) if resume and target.is_dir() else 0
+    _interrupted_hint = (f"; the runs stored so far are kept: continue with the same "
+                         f"command and --resume (--out {target})")
+    progress = Progress(loaded.spec.name, total, quiet, done=stored)
+    try:
+        result = pipeline.sweep(experiment, out=target, workers=workers,
+                                executor=executor or "process", scheduler=scheduler,
+                                resume=resume, replications=replications, steps=steps,
+                                on_progress=progress)
+    finally:
+        progress.close()
     if not quiet:
-        table = Table(title=f"{loaded.spec.name}: {loaded.spec.design} design")
-        for col in ("runs", "run now", "resumed", "failed", "seconds", "runs/s"):
-            table.add_column(col, justify="right")
         rate = result.ran / result.seconds if result.seconds > 0 else float("nan")
-        table.add_row(str(result.total), str(result.ran), str(result.skipped),
-                      str(result.failed), f"{result.seconds:.1f}", f"{rate:.2f}")
-        Console().print(table)
-        click.echo(f"wrote {out}/runs.parquet, manifest.json"
+        _print_table(f"{loaded.spec.name}: {loaded.spec.design} design",
+                     ("runs", "run now", "resumed", "failed", "seconds", "runs/s"),
+                     [(str(result.total), str(result.ran), str(result.skipped),
+                       str(result.failed), f"{result.seconds:.1f}", f"{rate:.2f}")], width=80)
+        click.echo(f"wrote {target}/runs.parquet, manifest.json"
                    + (", sensitivity.csv" if result.sensitivity is not None else ""))
     if result.failed:
         click.echo(f"{result.failed} of {result.total} runs failed; see the status and error "
@@ -347,7 +437,10 @@ def sweep(experiment: Path, workers: int, executor: str, scheduler: str | None, 
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``ctsim`` command: every user error is one ``error:`` line, exit 2."""
+    """Entry point of the ``ctsim`` command: every user error is one ``error:`` line, exit 2;
+    Ctrl-C is one line, exit 130."""
+    from ctsim.errors import CtsimError
+
     try:
         code = cli.main(args=list(argv) if argv is not None else None, prog_name="ctsim",
                         standalone_mode=False)
@@ -358,11 +451,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         hint = f" (see: ctsim {exc.ctx.info_name} --help)" if exc.ctx and exc.ctx.parent else ""
         click.echo(f"error: {exc.format_message()}{hint}", err=True)
         sys.exit(2)
-    except click.ClickException as exc:
+    except click.ClickException as exc:  # UserError: every CtsimError, made one line
         exc.show()
         sys.exit(exc.exit_code)
+    except CtsimError as exc:  # raised while click parsed (an option's callback)
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except (click.Abort, KeyboardInterrupt):
-        click.echo("interrupted", err=True)
+        click.echo(f"interrupted{_interrupted_hint}", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 

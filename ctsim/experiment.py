@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
 from ctsim.core.outcomes import METRICS
 from ctsim.core.scenario import (
     Origins,
@@ -30,7 +31,8 @@ from ctsim.core.scenario import (
     read_yaml,
     scenario_from_dict,
 )
-from ctsim.runner import replication_seeds
+from ctsim.errors import ExperimentError
+from ctsim.seeds import replication_seeds
 
 DESIGNS = ("grid", "oat", "lhs", "random", "morris", "sobol")
 
@@ -88,9 +90,9 @@ class Experiment(_Strict):
     trajectories: Annotated[int, Field(ge=1, le=100_000)] = 10
     levels: Annotated[int, Field(ge=2, le=100)] = 5
     factors: dict[str, Factor] = Field(default_factory=dict)
-    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
-    steps: Annotated[int, Field(ge=1, le=100_000)] | None = None
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 7
+    replications: Annotated[int, Field(ge=1, le=REPLICATIONS_MAX)] = 10
+    steps: Annotated[int, Field(ge=1, le=STEPS_MAX)] | None = None
+    seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 7
     metrics: list[str] | None = None
     timeseries: bool = False
 
@@ -133,27 +135,34 @@ class LoadedExperiment:
         return [self.spec.steps or d.get("steps", 260) for d in self.scenario_dicts]
 
 
-def load_experiment(path: str | Path) -> LoadedExperiment:
+def load_experiment(path: str | Path, *, replications: int | None = None,
+                    steps: int | None = None) -> LoadedExperiment:
     """Read and check an experiment file, its scenarios and every factor's values.
 
+    ``replications`` and ``steps`` replace the file's (``ctsim sweep --replications``),
+    checked against the same ranges.
+
     Raises:
-        ScenarioError: one line naming the file and key, as for scenarios.
+        ExperimentError: one line naming the file and key, as for scenarios.
     """
     path = Path(path)
     data, lines = read_yaml(path)
     origins = Origins(str(path))
     origins.add(str(path), lines)
+    given = {"replications": replications, "steps": steps}
+    data = data | {k: v for k, v in given.items() if v is not None}
     try:
         spec = Experiment.model_validate(data)
     except ValidationError as exc:
-        raise first_error(exc, origins, Experiment) from None
+        error = first_error(exc, origins, Experiment)
+        raise ExperimentError(error.source, error.key, error.message, error.line) from None
 
     if spec.design in ("morris", "sobol"):
         for name, factor in spec.factors.items():
             if factor.range is None:
                 where = f"factors.{name}"
                 source, line = origins.locate(where)
-                raise ScenarioError(source, where, f"a {spec.design} design needs a range: "
+                raise ExperimentError(source, where, f"a {spec.design} design needs a range: "
                                     "[lo, hi] here, not values", line)
 
     files = [spec.scenario] if spec.scenario is not None else list(spec.scenarios or [])
@@ -164,13 +173,13 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         target = path.parent / file
         if not target.is_file():
             source, line = origins.locate(where)
-            raise ScenarioError(source, where, f"scenario file not found: {file}", line)
+            raise ExperimentError(source, where, f"scenario file not found: {file}", line)
         raw, _ = load_raw(target)
         sc = scenario_from_dict(copy.deepcopy(raw), source=str(target))
         names.append(sc.name)
         dicts.append(raw)
     if len(set(names)) != len(names):
-        raise ScenarioError(str(path), key, "two scenarios share a name", lines.get(key))
+        raise ExperimentError(str(path), key, "two scenarios share a name", lines.get(key))
 
     for name, factor in spec.factors.items():
         probes = factor.values if factor.values is not None else list(factor.range or ())
@@ -182,7 +191,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
                     where = f"factors.{name}"
                     source, line = origins.locate(where)
                     detail = f"{exc.key}: {exc.message}" if exc.key else exc.message
-                    raise ScenarioError(source, where, f"value {value!r}: {detail}",
+                    raise ExperimentError(source, where, f"value {value!r}: {detail}",
                                         line) from None
     return LoadedExperiment(spec, path, names, dicts)
 
@@ -250,7 +259,7 @@ def _salib_sample(spec: Experiment, problem: dict[str, Any]) -> np.ndarray:
         from SALib.sample import morris as morris_sample
         from SALib.sample import sobol as sobol_sample
     except ImportError:
-        raise ScenarioError("<experiment>", "design",
+        raise ExperimentError("<experiment>", "design",
                             f"{spec.design} needs SALib: pip install 'ctsim[sa]'") from None
     if spec.design == "morris":
         return morris_sample.sample(problem, N=spec.trajectories, num_levels=spec.levels,

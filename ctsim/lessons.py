@@ -8,9 +8,12 @@ tests/test_lessons.py runs against the model. The app's lesson picker lists
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from ctsim import resources
 
 #: The app's controls and the scenario keys they set (docs/lessons.md names them so).
 CONTROLS: dict[str, str] = {
@@ -26,7 +29,7 @@ CONTROLS: dict[str, str] = {
     "adaptive": "threat.adaptive",
 }
 
-LESSON_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "lessons"
+LESSON_DIR = resources.lesson_dir()
 
 
 @dataclass(frozen=True)
@@ -455,7 +458,8 @@ def measure(item: Lesson, claim: Claim | None = None) -> Measurement:
     as tests/test_lessons.py does.
     """
     from ctsim.core.scenario import load_scenario
-    from ctsim.runner import replication_seeds, run_one
+    from ctsim.runner import run_one
+    from ctsim.seeds import replication_seeds
 
     claim = claim or item.claim
     seeds = replication_seeds(claim.seed, claim.replications)
@@ -468,19 +472,38 @@ def measure(item: Lesson, claim: Claim | None = None) -> Measurement:
     return Measurement(claim, *sides)
 
 
-def main() -> None:
-    """Print every lesson's comparisons (``python -m ctsim.lessons [NAME ...]``)."""
-    import sys
+def main(argv: list[str] | None = None) -> int:
+    """Print every lesson's comparisons: ``python -m ctsim.lessons [NAME ...]``.
+
+    Returns the exit status: 0 when every claim holds, 1 when one fails, 2 for an unknown
+    lesson name (one ``error:`` line).
+    """
+    import argparse
 
     from ctsim.stats import mean_ci
 
-    names = sys.argv[1:] or [x.name for x in LESSONS]
-    for name in names:
+    parser = argparse.ArgumentParser(
+        prog="python -m ctsim.lessons",
+        description="Run each lesson's claims on the model and print the paired "
+                    "differences (the numbers docs/lessons.md quotes).")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="lessons to check (default: all: "
+                             f"{', '.join(x.name for x in LESSONS)})")
+    args = parser.parse_args(argv)
+    known = {x.name for x in LESSONS}
+    unknown = [n for n in args.names if n not in known]
+    if unknown:
+        print(f"error: no lesson '{unknown[0]}' (there are: {', '.join(sorted(known))})",
+              file=sys.stderr)
+        return 2
+    failed = 0
+    for name in args.names or [x.name for x in LESSONS]:
         item = lesson(name)
         for claim in item.claims:
             m = measure(item, claim)
             diff, low, high = m.difference()
             condition = "".join(f", {k}={v}" for k, v in claim.extra.items())
+            failed += not m.holds()
             print(
                 f"{item.name}: {claim.metric}, {claim.key} {claim.a} -> {claim.b}"
                 f"{condition}: {mean_ci(m.values_a)[0]:.4f} -> {mean_ci(m.values_b)[0]:.4f},"
@@ -488,7 +511,8 @@ def main() -> None:
                 f" ({claim.direction}: {'holds' if m.holds() else 'FAILS'};"
                 f" {m.agreeing()} of {len(m.values_a)} single runs agree)"
             )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ctsim import figures
 from ctsim.core.outcomes import bounds_of
+from ctsim.errors import ResultsError
 from ctsim.stats import paired_difference
 
 HEADLINE_METRIC = "disruption_rate"
@@ -44,17 +45,41 @@ class Results:
 
 
 def load_results(folder: str | Path) -> Results:
-    """Read a sweep's folder; raise FileNotFoundError naming what is missing."""
+    """Read a sweep's folder.
+
+    Raises:
+        ResultsError: a file is missing, unreadable or not what ctsim writes there.
+    """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise ResultsError(f"{folder}: no such folder")
     for name in ("runs.parquet", "manifest.json"):
         if not (folder / name).is_file():
-            raise FileNotFoundError(f"{folder}: no {name} (is this a `ctsim sweep` folder?)")
-    runs = pd.read_parquet(folder / "runs.parquet")
-    manifest = json.loads((folder / "manifest.json").read_text())
+            raise ResultsError(f"{folder}: no {name} (is this a ctsim results folder?)")
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{folder / 'manifest.json'}: unreadable ({type(exc).__name__})"
+                           ) from None
+    if not isinstance(manifest, dict) or not manifest.get("complete", True):
+        raise ResultsError(f"{folder / 'manifest.json'}: not the manifest of finished results "
+                           "(resume the sweep first)")
+    runs = _read_table(folder / "runs.parquet", pd.read_parquet)
+    for column in ("run_id", "status", "scenario", "replication"):
+        if column not in runs:
+            raise ResultsError(f"{folder / 'runs.parquet'}: no '{column}' column")
     ts_path, sens_path = folder / "timeseries.parquet", folder / "sensitivity.csv"
-    ts = pd.read_parquet(ts_path) if ts_path.is_file() else None
-    sens = pd.read_csv(sens_path) if sens_path.is_file() else None
+    ts = _read_table(ts_path, pd.read_parquet) if ts_path.is_file() else None
+    sens = _read_table(sens_path, pd.read_csv) if sens_path.is_file() else None
     return Results(folder, runs, manifest, ts, sens)
+
+
+def _read_table(path: Path, reader) -> pd.DataFrame:
+    """A stored table, or a ResultsError saying which file cannot be read."""
+    try:
+        return reader(path)
+    except Exception as exc:  # any parser's failure on a damaged file is the user's to fix
+        raise ResultsError(f"{path}: unreadable ({type(exc).__name__})") from None
 
 
 # ---------------------------------------------------------------- numbers behind sentences

@@ -18,13 +18,8 @@ from ctsim.core.metrics import recorded_columns, target_outcomes
 from ctsim.core.outcomes import METRICS
 from ctsim.core.simulation import Simulation
 from ctsim.core.world import World
+from ctsim.errors import CtsimError
 from ctsim.stats import mean_ci
-
-
-def replication_seeds(seed: int, count: int) -> list[int]:
-    """``count`` independent run seeds (plain ints in [0, 2**63)) derived from ``seed``."""
-    children = np.random.SeedSequence(int(seed)).spawn(count)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
 
 
 @dataclass
@@ -69,7 +64,8 @@ def run_replications(
     on_done: Callable[[int], None] | None = None,
     keep_first_model: bool = True,
 ) -> list[RunResult]:
-    """Run ``scenario`` once per seed, in order; ``on_done(i)`` after each run."""
+    """Run ``scenario`` once per seed, in order, in this process; ``on_done(i)`` after each
+    (for tests and notebooks; the commands use :mod:`ctsim.pipeline`)."""
     results = []
     for i, seed in enumerate(seeds):
         results.append(run_one(scenario, seed, steps, keep_model=keep_first_model and i == 0))
@@ -78,28 +74,47 @@ def run_replications(
     return results
 
 
-def metric_table(results: list[RunResult]) -> dict[str, dict[str, object]]:
-    """Each metric's mean, 95% interval and per-replication values, in :data:`METRICS` order."""
+def metric_table(runs: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """Each metric's mean, 95% interval (clipped to its range) and per-replication values,
+    in :data:`METRICS` order, from a runs table (one row a replication, in order)."""
     out: dict[str, dict[str, object]] = {}
     for name, metric in METRICS.items():
-        values = [r.metrics[name] for r in results]
+        values = runs[name].tolist()
         mean, lo, hi = mean_ci(values, bounds=metric.bounds)
         out[name] = {"mean": _finite(mean), "ci95": [_finite(lo), _finite(hi)],
                      "values": [_finite(v) for v in values]}
     return out
 
 
-def haven_table(world: World, results: list[RunResult]) -> pd.DataFrame:
+def nations_table(results: list[RunResult]) -> pd.DataFrame:
+    """The per-nation counts of runs (the ``nations.parquet`` table of a run folder): per
+    run (``run_id``, its index) and ``nation``, the plots ``based`` there, the settled plots
+    ``targeted`` at it and those ``disrupted``."""
+    frames = []
+    for k, r in enumerate(results):
+        n = len(r.plots_by_base)
+        frames.append(pd.DataFrame({"run_id": k, "nation": np.arange(n),
+                                    "based": r.plots_by_base, "targeted": r.targets[0],
+                                    "disrupted": r.targets[1]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def haven_table(world: World, nations: pd.DataFrame) -> pd.DataFrame:
     """Per nation, largest haven first: its share of all plots based on its territory (mean
     over the runs and 95% interval) and mean plot count; the settled plots aimed at it per
     run and the share of those disrupted (pooled over the runs); capacity, region, bloc.
 
-    The share is each run's ``plots_by_base / plots``; the Herfindahl index of these shares
-    is the ``haven_concentration`` metric (MODEL.md, outcome metrics). Its Student-t
-    interval is clipped to [0, 1], the range a share can take.
+    ``nations``: the per-nation counts of every run (:func:`nations_table`, or a run
+    folder's nations.parquet). The share is each run's ``based / plots``; the Herfindahl
+    index of these shares is the ``haven_concentration`` metric (MODEL.md, outcome
+    metrics). Its Student-t interval is clipped to [0, 1], the range a share can take.
     """
-    counts = np.stack([r.plots_by_base for r in results if r.plots_by_base is not None])
-    targets = np.stack([r.targets for r in results if r.targets is not None]).sum(axis=0)
+    n = world.n
+    ordered = nations.sort_values(["run_id", "nation"], kind="stable")
+    counts = ordered["based"].to_numpy(float).reshape(-1, n)
+    runs = len(counts)
+    aimed = ordered["targeted"].to_numpy(float).reshape(-1, n).sum(axis=0)
+    hit = ordered["disrupted"].to_numpy(float).reshape(-1, n).sum(axis=0)
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
     rows = []
@@ -111,9 +126,8 @@ def haven_table(world: World, results: list[RunResult]) -> pd.DataFrame:
                      "capacity": float(world.capacity[i]), "share": mean,
                      "share_ci95_lo": lo, "share_ci95_hi": hi,
                      "plots": float(counts[:, i].mean()),
-                     "targeted": targets[0, i] / len(results),
-                     "target_disruption": (targets[1, i] / targets[0, i]
-                                           if targets[0, i] else float("nan"))})
+                     "targeted": aimed[i] / runs,
+                     "target_disruption": hit[i] / aimed[i] if aimed[i] else float("nan")})
     frame = pd.DataFrame(rows)
     return frame.sort_values(["share", "nation"], ascending=[False, True], kind="stable",
                              ignore_index=True)
@@ -149,6 +163,7 @@ class Payload:
     metrics: tuple[str, ...]
     timeseries: bool
     fingerprint: str = ""
+    nations: bool = False  # keep each run's per-nation counts (nations.parquet)
 
 
 _SCENARIO_CACHE: dict[tuple[str, int, str], Scenario] = {}
@@ -171,17 +186,18 @@ def _scenario_for(payload: Payload, index: int, overrides: dict) -> Scenario:
     return cached
 
 
-def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict | None]]:
+def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict[str, dict]]]:
     """Run a batch of sweep runs; a run that raises is returned as failed, not raised.
 
-    Returns one ``(row, timeseries)`` per spec: ``row`` holds ``run_id``, ``status``
-    ("ok"/"failed"), ``error`` and the metrics (NaN when failed); ``timeseries`` is a
-    mapping of column arrays (or None).
+    Returns one ``(row, tables)`` per spec: ``row`` holds ``run_id``, ``status``
+    ("ok"/"failed"), ``error`` and the metrics (NaN when failed); ``tables`` maps each kept
+    per-run table (``ts``: the weekly record; ``nat``: per nation, the plots based there,
+    the settled plots aimed at it and those disrupted) to its column arrays.
     """
     out = []
     for spec in specs:
         row: dict = {"run_id": spec.run_id, "status": "ok", "error": ""}
-        ts = None
+        tables: dict[str, dict] = {}
         try:
             scenario = _scenario_for(payload, spec.scenario, spec.overrides)
             result = run_one(scenario, spec.seed, payload.steps[spec.scenario],
@@ -189,12 +205,19 @@ def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict | None]]:
             row.update({m: float(result.metrics[m]) for m in payload.metrics})
             if result.timeseries is not None:
                 frame = result.timeseries
-                ts = {"run_id": np.full(len(frame), spec.run_id, np.int64),
-                      **{c: frame[c].to_numpy() for c in frame.columns}}
+                tables["ts"] = {"run_id": np.full(len(frame), spec.run_id, np.int64),
+                                **{c: frame[c].to_numpy() for c in frame.columns}}
+            if payload.nations:
+                n = len(result.plots_by_base)
+                tables["nat"] = {"run_id": np.full(n, spec.run_id, np.int64),
+                                 "nation": np.arange(n, dtype=np.int64),
+                                 "based": result.plots_by_base.astype(np.int64),
+                                 "targeted": result.targets[0].astype(np.int64),
+                                 "disrupted": result.targets[1].astype(np.int64)}
         except Exception as exc:  # a failed run is data, the sweep goes on
             row.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
             row.update(dict.fromkeys(payload.metrics, float("nan")))
-        out.append((row, ts))
+        out.append((row, tables))
     return out
 
 
@@ -269,7 +292,7 @@ class DaskExecutor(Executor):
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
-            raise RuntimeError("the dask executor needs: pip install 'ctsim[dist]'") from None
+            raise CtsimError("the dask executor needs: pip install 'ctsim[dist]'") from None
         self.cluster = None
         self.client = None
         where = f"--scheduler {address}" if address else "local Dask cluster"
@@ -286,7 +309,7 @@ class DaskExecutor(Executor):
         except Exception as exc:  # any failure to reach or use the cluster: one line, no trace
             self.close()
             text = f"{where}: cannot use the cluster ({type(exc).__name__}: {exc})"
-            raise RuntimeError(text.splitlines()[0]) from None
+            raise CtsimError(text.splitlines()[0]) from None
 
     def submit(self, batch: list):
         return self.client.submit(run_batch, self.payload, batch, pure=False)

@@ -1,23 +1,30 @@
-"""Writing results to disk: the output folder of ``ctsim run``.
+"""Writing results to disk: files written whole, and a sweep's crash-safe store.
 
 Files are written under a temporary name and renamed into place, so a reader never sees a
-half-written file. Same scenario, seed and replications give byte-identical summary.json.
+half-written file; they get the permissions the user's umask gives new files.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import yaml
 
-from ctsim import __version__
-from ctsim.core import Scenario
-from ctsim.runner import RunResult, metric_table
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _umask_permissions() -> int:
+    """The mode new files get under this process's umask (0o666 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_PERMISSIONS = _umask_permissions()
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -30,80 +37,30 @@ def atomic_write(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _PERMISSIONS)  # mkstemp's 0600 would ignore the user's umask
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def summary(scenario: Scenario, seed: int, steps: int, results: list[RunResult]) -> dict:
-    """The summary.json document of a set of replications."""
-    return {
-        "scenario": scenario.name,
-        "description": scenario.description,
-        "ctsim_version": __version__,
-        "seed": int(seed),
-        "replications": len(results),
-        "steps": int(steps),
-        "run_seeds": [r.seed for r in results],
-        "metrics": metric_table(results),
-    }
-
-
-def timeseries_frame(results: list[RunResult]) -> pd.DataFrame:
-    """All replications' weekly rows in one frame: ``replication``, ``seed``, ``step``, ..."""
-    frames = []
-    for i, r in enumerate(results):
-        if r.timeseries is not None:
-            frames.append(r.timeseries.assign(replication=i, seed=r.seed))
-    ts = pd.concat(frames, ignore_index=True)
-    first = ["replication", "seed", "step"]
-    return ts[first + [c for c in ts.columns if c not in first]]
-
-
-def write_run(out: Path, scenario: Scenario, seed: int, steps: int,
-              results: list[RunResult]) -> dict:
-    """Write summary.json, timeseries.csv and scenario.yaml (the resolved scenario) to ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    doc = summary(scenario, seed, steps, results)
-    atomic_write(out / "summary.json", (json.dumps(doc, indent=2) + "\n").encode())
-    atomic_write(out / "timeseries.csv", timeseries_frame(results).to_csv(
-        index=False, float_format="%.6g").encode())
-    atomic_write(out / "scenario.yaml", yaml.safe_dump(
-        scenario.model_dump(mode="json"), sort_keys=False).encode())
-    return doc
-
-
-def write_comparison(out: Path, rows: list[dict], baseline: str) -> None:
-    """Write a comparison's table as comparison.csv and comparison.md (differences vs baseline)."""
-    frame = pd.DataFrame(rows)
-    atomic_write(out / "comparison.csv", frame.to_csv(index=False, float_format="%.6g").encode())
-    lines = []
-    for metric, sub in frame.groupby("metric", sort=False):
-        lines += [f"### {metric}", "",
-                  f"| scenario | mean | 95% interval | difference vs {baseline} | 95% interval |",
-                  "| --- | ---: | ---: | ---: | ---: |"]
-        for r in sub.itertuples():
-            base = r.scenario == baseline
-            lines.append(
-                f"| {r.scenario} | {r.mean:.3f} | [{r.ci95_lo:.3f}, {r.ci95_hi:.3f}] | "
-                + ("" if base else f"{r.diff:+.3f}") + " | "
-                + ("" if base else f"[{r.diff_ci95_lo:+.3f}, {r.diff_ci95_hi:+.3f}]") + " |")
-        lines.append("")
-    atomic_write(out / "comparison.md", "\n".join(lines).encode())
-
-
 # ---------------------------------------------------------------- sweeps
+
+
+#: The per-run tables a sweep may keep beside runs.parquet: part prefix -> merged file and
+#: the columns its rows are ordered by within a run.
+EXTRA_TABLES = {"ts": ("timeseries.parquet", "step"), "nat": ("nations.parquet", "nation")}
 
 
 class SweepStore:
     """Crash-safe sweep results: Parquet part files in ``out/parts``, merged at the end.
 
-    Each finished batch becomes ``ts-NNNNNN.parquet`` (when time series are kept) and then
-    ``runs-NNNNNN.parquet``, each written to a temporary name and renamed, so a part is
-    either whole or absent. A runs part is the record that its runs are done: a time-series
-    part without its runs part (a kill between the two renames) is an orphan, removed on
-    resume. Nothing else holds state, so a sweep killed at any moment resumes exactly.
+    Each finished batch becomes ``ts-NNNNNN.parquet`` (weekly time series, when kept) and
+    ``nat-NNNNNN.parquet`` (per-nation counts, when kept), then ``runs-NNNNNN.parquet``,
+    each written to a temporary name and renamed, so a part is either whole or absent. A
+    runs part is the record that its runs are done: another part without its runs part (a
+    kill between the renames) is an orphan, removed on resume. Nothing else holds state,
+    so a sweep killed at any moment resumes exactly.
     """
 
     def __init__(self, out: Path):
@@ -118,14 +75,15 @@ class SweepStore:
         return sorted(self.parts.glob("runs-*.parquet"))
 
     def prepare(self) -> None:
-        """Create the folder; drop temporary files and orphaned time-series parts."""
+        """Create the folder; drop temporary files and orphaned parts."""
         self.parts.mkdir(parents=True, exist_ok=True)
         for tmp in self.parts.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
         done = {p.name.removeprefix("runs-") for p in self._runs_parts()}
-        for ts in self.parts.glob("ts-*.parquet"):
-            if ts.name.removeprefix("ts-") not in done:
-                ts.unlink()
+        for prefix in EXTRA_TABLES:
+            for part in self.parts.glob(f"{prefix}-*.parquet"):
+                if part.name.removeprefix(f"{prefix}-") not in done:
+                    part.unlink()
 
     def done_ids(self) -> set[int]:
         """Run ids already stored."""
@@ -140,19 +98,20 @@ class SweepStore:
         seqs = [int(p.stem.split("-")[1]) for p in self._runs_parts()]
         return max(seqs, default=-1) + 1
 
-    def write(self, rows: list[dict], timeseries: list[dict]) -> None:
-        """Store one finished batch (rows sorted by run id)."""
+    def write(self, rows: list[dict], extra: dict[str, list[dict]] | None = None) -> None:
+        """Store one finished batch: its rows (any order) and, for each of
+        :data:`EXTRA_TABLES` it kept, the runs' column arrays."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         seq = self._next_seq()
         name = f"{seq:06d}.parquet"
-        if timeseries:
-            cols = {k: np.concatenate([t[k] for t in timeseries]) for k in timeseries[0]}
-            self._atomic_table(pa.table(cols), self.parts / f"ts-{name}", pq)
-        frame = pd.DataFrame(sorted(rows, key=lambda r: r["run_id"]))
-        self._atomic_table(pa.Table.from_pandas(frame, preserve_index=False),
-                           self.parts / f"runs-{name}", pq)
+        for prefix, tables in (extra or {}).items():
+            if tables:
+                cols = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+                self._atomic_table(pa.table(cols), self.parts / f"{prefix}-{name}", pq)
+        rows = sorted(rows, key=lambda r: r["run_id"])
+        self._atomic_table(pa.Table.from_pylist(rows), self.parts / f"runs-{name}", pq)
 
     @staticmethod
     def _atomic_table(table, path: Path, pq) -> None:
@@ -164,34 +123,46 @@ class SweepStore:
         atomic_write(path, buffer.getvalue())
 
     def merge(self) -> tuple[pd.DataFrame, int]:
-        """Write runs.parquet (rows by run id) and timeseries.parquet when parts have any.
+        """Write runs.parquet (rows by run id) and each kept per-run table.
 
-        Returns the merged runs table and the number of time-series rows. Time series are
-        streamed part by part (parts hold disjoint, ordered ranges of run ids), so memory
-        holds one part at a time.
+        Returns the merged runs table and the number of time-series rows. Per-run tables
+        are streamed part by part (parts hold disjoint, ordered ranges of run ids), so
+        memory holds one part at a time.
         """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        frames = [pd.read_parquet(p) for p in self._runs_parts()]
-        runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        if len(runs):
-            runs = runs.sort_values("run_id", kind="stable").reset_index(drop=True)
-        self._atomic_table(pa.Table.from_pandas(runs, preserve_index=False),
-                           self.out / "runs.parquet", pq)
-        ts_parts = sorted(self.parts.glob("ts-*.parquet"),
-                          key=lambda p: pq.read_table(p, columns=["run_id"]).column(0)[0].as_py())
-        n_ts = 0
-        if ts_parts:
-            tmp = self.out / ".timeseries.parquet.tmp"
-            writer = None
-            for part in ts_parts:
+        tables = [pq.read_table(p) for p in self._runs_parts()]
+        if tables:
+            merged = pa.concat_tables(tables, promote_options="permissive")
+            merged = merged.sort_by([("run_id", "ascending")])
+        else:
+            merged = pa.table({})
+        self._atomic_table(merged, self.out / "runs.parquet", pq)
+        rows = {}
+        for prefix, (filename, within) in EXTRA_TABLES.items():
+            rows[prefix] = self._merge_parts(prefix, filename, within, pq)
+        return merged.to_pandas(), rows["ts"]
+
+    def _merge_parts(self, prefix: str, filename: str, within: str, pq) -> int:
+        """Stream the ``prefix`` parts, in run-id order, into ``filename``; its row count."""
+        parts = sorted(self.parts.glob(f"{prefix}-*.parquet"),
+                       key=lambda p: pq.read_table(p, columns=["run_id"]).column(0)[0].as_py())
+        n = 0
+        if not parts:
+            return n
+        tmp = self.out / f".{filename}.tmp"
+        writer = None
+        try:
+            for part in parts:
                 table = pq.read_table(part).sort_by([("run_id", "ascending"),
-                                                     ("step", "ascending")])
+                                                     (within, "ascending")])
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema)
                 writer.write_table(table.cast(writer.schema))
-                n_ts += table.num_rows
-            writer.close()
-            os.replace(tmp, self.out / "timeseries.parquet")
-        return runs, n_ts
+                n += table.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+        os.replace(tmp, self.out / filename)
+        return n

@@ -314,7 +314,8 @@ def test_bad_input_by_missing_shipped_name(tmp_path):
     out = tmp_path / "out"
     line = assert_one_line_error(invoke("run", "no_such_scenario", "--out", out),
                                  "no_such_scenario", out)
-    assert line == "error: no_such_scenario: file not found"
+    assert line == ("error: no_such_scenario: no such file and no shipped scenario of that "
+                    "name (see: ctsim scenarios)")
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

@@ -27,7 +27,7 @@ from ctsim.experiment import (
     load_experiment,
     plan_runs,
 )
-from ctsim.runner import replication_seeds
+from ctsim.seeds import replication_seeds
 from tests.conftest import ROOT
 from tests.sweep_helpers import write_experiment, write_scenario
 

@@ -19,8 +19,9 @@ import pytest
 from ctsim.core.metrics import METRICS
 from ctsim.core.scenario import load_scenario
 from ctsim.lessons import CONTROLS, LESSON_DIR, LESSONS, Claim, Lesson, lesson
-from ctsim.runner import replication_seeds
-from ctsim.stats import mean_ci, run_one
+from ctsim.runner import run_one
+from ctsim.seeds import replication_seeds
+from ctsim.stats import mean_ci
 from tests.conftest import ROOT
 
 DOC = ROOT / "docs" / "lessons.md"

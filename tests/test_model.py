@@ -442,7 +442,7 @@ def test_run_steps_week_by_week_for_a_collector_with_reporters_of_its_own(small)
 def test_the_record_collector_gives_what_its_reporters_give(small):
     """The fast copy of the record (RecordCollector.collect_weeks) and Mesa's own collect
     through the same reporters give the same table and the same collection times."""
-    from ctsim.core.metrics import RecordCollector
+    from ctsim.core.collector import RecordCollector
 
     model = CooperationModel(scenario_from_dict(small), rng=5)
     by_reporters = RecordCollector()

@@ -21,9 +21,9 @@ from ctsim.report import (
     headline_sentences,
     load_results,
 )
-from ctsim.runner import replication_seeds
+from ctsim.seeds import replication_seeds
 from ctsim.stats import mean_ci
-from ctsim.sweep import run_sweep
+from ctsim.sweeps import run_sweep
 
 SMALL_WORLD = {"world.nations": 8}
 

@@ -40,9 +40,10 @@ from ctsim.cli import cli
 from ctsim.core.metrics import METRICS
 from ctsim.core.scenario import ScenarioError, load_scenario
 from ctsim.experiment import design_points, load_experiment, plan_runs
-from ctsim.runner import Executor, batch_size, execute, replication_seeds, run_one
+from ctsim.runner import Executor, batch_size, execute, run_one
+from ctsim.seeds import replication_seeds
 from ctsim.store import SweepStore
-from ctsim.sweep import run_sweep
+from ctsim.sweeps import run_sweep
 from tests.sweep_helpers import (
     CTSIM,
     DASK,
@@ -315,7 +316,7 @@ def test_running_again_without_resume_is_a_one_line_error(tiny, tmp_path):
 def test_resume_refuses_the_results_of_another_experiment(tiny, tmp_path):
     out = copy_of(tiny.ref, tmp_path / "out")
     other = write_experiment(tiny.folder, tiny_spec(seed=4), "other-seed.yaml")
-    with pytest.raises(ScenarioError, match="different experiment"):
+    with pytest.raises(ScenarioError, match="another experiment"):
         run_sweep(load_experiment(other), out, executor="serial", resume=True)
     result = sweep_cli(str(other), "--resume", "--executor", "serial", "--out", str(out), "-q")
     assert result.exit_code == 2
@@ -332,8 +333,18 @@ def _drop(out: Path, *seqs: int, keep_ts: bool = False) -> None:
 
 
 def _unmerge(out: Path) -> None:
-    for name in ("runs.parquet", "timeseries.parquet", "manifest.json"):
+    """Back to the folder of a sweep not merged yet: parts, and the manifest written
+    before the first run (``complete: false``, no counts)."""
+    for name in ("runs.parquet", "timeseries.parquet"):
         (out / name).unlink()
+    _start_manifest(out)
+
+
+def _start_manifest(out: Path) -> None:
+    manifest = json.loads((out / "manifest.json").read_text())
+    for count in ("stored", "ok", "failed", "timeseries_rows"):
+        manifest.pop(count, None)
+    (out / "manifest.json").write_text(json.dumps(manifest | {"complete": False}, indent=2))
 
 
 def _kill_before_merge(out: Path) -> None:
@@ -372,7 +383,7 @@ def _kill_before_first_batch(out: Path) -> None:
 
 def _kill_during_merge(out: Path) -> None:
     (out / "timeseries.parquet").unlink()
-    (out / "manifest.json").unlink()
+    _start_manifest(out)
     (out / ".timeseries.parquet.tmp").write_bytes(b"PAR1 half a file")
 
 
@@ -627,9 +638,9 @@ def test_memory_stays_flat_as_runs_grow(tmp_path, monkeypatch):
     held in memory would make it 4x), and its live memory after the last batch is within
     64 kB (0.5 kB per run) of that after the fourth.
     """
-    import ctsim.sweep
+    import ctsim.sweeps
 
-    monkeypatch.setattr(ctsim.sweep, "batch_size", lambda runs, workers: 4)
+    monkeypatch.setattr(ctsim.sweeps, "batch_size", lambda runs, workers: 4)
     write_scenario(tmp_path)
 
     def measure(reps: int) -> tuple[int, list[int]]:
@@ -639,7 +650,9 @@ def test_memory_stays_flat_as_runs_grow(tmp_path, monkeypatch):
         loaded = load_experiment(exp)
         live: list[int] = []
 
-        def after_batch(_n: int, _failed: int) -> None:
+        def after_batch(n: int, _failed: int) -> None:
+            if n == 0:  # the call that says the runs start
+                return
             gc.collect()
             live.append(tracemalloc.get_traced_memory()[0])
 

@@ -29,7 +29,8 @@ from ctsim.cli import cli
 from ctsim.core import CooperationModel, phases, state
 from ctsim.core.scenario import LEGAL_FAMILIES, ScenarioError, load_scenario, scenario_from_dict
 from ctsim.data import load_dataset, organizations
-from ctsim.runner import disruption_among, haven_table, replication_seeds, run_replications
+from ctsim.runner import disruption_among, haven_table, nations_table, run_replications
+from ctsim.seeds import replication_seeds
 from tests.conftest import ROOT, SCENARIOS
 
 CSV_PATH = ROOT / "ctsim" / "data" / "nations.csv"
@@ -557,7 +558,7 @@ def test_haven_shares_sum_to_one_in_every_run(world_runs):
     for r in results:
         total = r.plots_by_base.sum()
         assert total > 0
-        table = haven_table(world, [r]).set_index("iso3")
+        table = haven_table(world, nations_table([r])).set_index("iso3")
         assert table["share"].sum() == pytest.approx(1.0)
         expected = pd.Series(r.plots_by_base / total, index=world.codes)
         assert np.allclose(table.loc[world.codes, "share"], expected)
@@ -567,7 +568,7 @@ def test_haven_shares_sum_to_one_in_every_run(world_runs):
 
 def test_haven_table_is_the_mean_over_runs_largest_first(world_runs):
     world, results = world_runs
-    table = haven_table(world, results)
+    table = haven_table(world, nations_table(results))
     assert len(table) == 194
     assert set(table["iso3"]) == {c.iso3 for c in COUNTRIES}
     assert table["share"].sum() == pytest.approx(1.0)

@@ -8,17 +8,15 @@ outcomes. Rates are NaN where nothing was resolved.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from ctsim.core import phases, rules, state
 from ctsim.core.outcomes import METRICS, Metric, bounds_of
 from ctsim.core.state import ATTACKED, COUNTED, DISRUPTED, Tally
 
-__all__ = ["METRICS", "Counts", "Metric", "RecordCollector", "bounds_of", "run_metrics"]
+__all__ = ["METRICS", "Counts", "Metric", "bounds_of", "recorded_columns", "run_metrics"]
 
 if TYPE_CHECKING:
     from ctsim.core.model import CooperationModel
@@ -37,15 +35,8 @@ def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den > 0 else float("nan")
 
 
-def recorded(model: CooperationModel, column: int) -> float | int:
-    """The DataCollector's reporter: column ``column`` of the record of the current week
-    (``state.RECORDED``; phase 9 of :func:`ctsim.core.phases.week` writes it); ints for
-    counts."""
-    value = float(model.tally.record[model.steps, column])
-    return int(value) if _IS_COUNT[column] else value
-
-
-_IS_COUNT = tuple(name in state.RECORDED_COUNTS for name in state.RECORDED)
+#: Per column of the record: whether it is a count (read as int) rather than a rate.
+IS_COUNT = tuple(name in state.RECORDED_COUNTS for name in state.RECORDED)
 
 
 def recorded_columns(tally: Tally, first: int, last: int) -> dict[str, list[float | int]]:
@@ -54,41 +45,10 @@ def recorded_columns(tally: Tally, first: int, last: int) -> dict[str, list[floa
     rows = tally.record[first: last + 1]
     if len(rows) == 1:  # one week (step()): one row is quicker read as a list
         return {name: [int(v) if count else v]
-                for name, count, v in zip(state.RECORDED, _IS_COUNT, rows[0].tolist(),
+                for name, count, v in zip(state.RECORDED, IS_COUNT, rows[0].tolist(),
                                           strict=True)}
-    return {name: (rows[:, c].astype(np.int64) if _IS_COUNT[c] else rows[:, c]).tolist()
+    return {name: (rows[:, c].astype(np.int64) if IS_COUNT[c] else rows[:, c]).tolist()
             for c, name in enumerate(state.RECORDED)}
-
-
-class RecordCollector(mesa.DataCollector):
-    """Mesa's DataCollector with one model reporter per column of the week's record
-    (:func:`recorded`). While its reporters are these (and no agent reporters were added),
-    collecting copies the record's rows at once, the values the reporters would give."""
-
-    def __init__(self) -> None:
-        super().__init__(model_reporters={name: partial(recorded, column=c)
-                                          for c, name in enumerate(state.RECORDED)})
-        self._own = dict(self.model_reporters)
-
-    @property
-    def reads_record_only(self) -> bool:
-        """Whether its reporters are still the record's own (none added or replaced)."""
-        return (not self.agent_reporters and not self.agenttype_reporters
-                and self.model_reporters == self._own)
-
-    def collect(self, model: CooperationModel) -> None:
-        """Record the current week (Mesa's DataCollector interface)."""
-        if self.reads_record_only:
-            self.collect_weeks(model, model.steps, model.steps)
-        else:
-            super().collect(model)
-
-    def collect_weeks(self, model: CooperationModel, first: int, last: int) -> None:
-        """Record weeks ``first`` to ``last`` from the model's record, as collecting at the
-        end of each of them would (Mesa's clock reads the week number then)."""
-        for name, values in recorded_columns(model.tally, first, last).items():
-            self.model_vars[name].extend(values)
-        self._collection_steps.extend(float(t) for t in range(first, last + 1))
 
 
 def mean_trust(model: CooperationModel) -> float:

@@ -18,6 +18,7 @@ from mesa.time.events import EventGenerator, Priority, Schedule
 
 from ctsim.core import metrics
 from ctsim.core.agents import Nation
+from ctsim.core.collector import RecordCollector
 from ctsim.core.scenario import Scenario, load_scenario
 from ctsim.core.simulation import Simulation
 
@@ -59,7 +60,7 @@ class CooperationModel(mesa.Model):
         self.config: Scenario = config
         self.sim = Simulation(config, self.rng)
         self.nations: list[Nation] = [Nation(self, i) for i in range(self.world.n)]
-        self.datacollector = metrics.RecordCollector()
+        self.datacollector = RecordCollector()
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ the weeks
@@ -86,7 +87,7 @@ class CooperationModel(mesa.Model):
         if weeks <= 0:
             return
         collector = self.datacollector
-        if not (isinstance(collector, metrics.RecordCollector) and collector.reads_record_only):
+        if not (isinstance(collector, RecordCollector) and collector.reads_record_only):
             for _ in range(weeks):  # another collector's reporters must see every week
                 self.step()
             return

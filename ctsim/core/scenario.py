@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
 from ctsim.data import load_dataset
 from ctsim.errors import ScenarioError
 
@@ -306,9 +307,9 @@ class Scenario(_Strict):
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=80)] = "default"
     description: str = ""
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 42
-    steps: Annotated[int, Field(ge=1, le=100_000)] = 260
-    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
+    seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 42
+    steps: Annotated[int, Field(ge=1, le=STEPS_MAX)] = 260
+    replications: Annotated[int, Field(ge=1, le=REPLICATIONS_MAX)] = 10
     world: World = World()
     relations: Relations = Relations()
     legal: Legal = Legal()

@@ -27,6 +27,7 @@ from ctsim.core.state import (
     new_tally,
 )
 from ctsim.core.world import bloc_shares, build_world
+from ctsim.errors import ScenarioError
 
 
 class Simulation:
@@ -66,14 +67,12 @@ class Simulation:
             self.groups.base[:] = self.static.fixed_foot[0]  # a fixed footprint names the base
         # Tables sized for the run as expected (they grow between weeks if it needs more).
         par = self.setting
-        weekly = par.groups * par.plot_rate
-        active = int(weekly * par.lead_max) + par.spawn_bound  # plots alive at once, at most
-        self.plots = new_plots(int(1.2 * weekly * config.steps) + par.spawn_bound + 64,
-                               par.width)
-        self.fragments = new_fragments(
-            int(min(1.0, 2 * par.detection_rate) * active * par.lead_max * par.width) + 256,
-            par.width)
-        self.mail = new_mail(state.mail_rows(par, len(self.static.latency), active))
+        refuse_if_too_large(config, par, w.n, len(self.static.latency))
+        rows_plots, rows_frags, rows_mail = state.initial_rows(par, len(self.static.latency),
+                                                               config.steps)
+        self.plots = new_plots(rows_plots, par.width)
+        self.fragments = new_fragments(rows_frags, par.width)
+        self.mail = new_mail(rows_mail)
         self.tally = new_tally(w.n, config.steps, par.lead_max, self.mail.due.shape[0])
         record = (0, self.relations, self.plots, self.tally)
         phases.compiled_for(phases.record_week, record)(*record)
@@ -140,6 +139,46 @@ class Simulation:
     def metrics(self) -> dict[str, float]:
         """The run's outcome measures so far (MODEL.md, Outputs)."""
         return metrics.run_metrics(self)
+
+
+def world_of(config: Scenario, seed: int):
+    """The world a run of ``config`` from ``seed`` has (``Simulation(config,
+    numpy.random.default_rng(seed)).world``), drawn without the rest of the run."""
+    return build_world(config, np.random.default_rng(int(seed)).spawn(1)[0])
+
+
+def memory_allowed() -> int:
+    """Bytes one run's tables may take: a quarter of this machine's memory (a sweep runs
+    one per worker), or 4 GiB where the machine does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
+    except (ValueError, OSError, AttributeError):
+        return 4 * 2**30
+
+
+def refuse_if_too_large(config: Scenario, par: Setting, nations: int, hubs: int) -> None:
+    """Raise ScenarioError, naming the keys that set the size, when a run of ``config``
+    would need more memory than :func:`memory_allowed` (state.run_bytes)."""
+    need = state.run_bytes(par, nations, hubs, config.steps)
+    allowed = memory_allowed()
+    if need <= allowed:
+        return
+    th = config.threat
+    raise ScenarioError(
+        "<scenario>", "threat.groups",
+        f"a run would need about {need / 2**30:.1f} GiB of tables, more than the "
+        f"{allowed / 2**30:.1f} GiB a run may use here (a quarter of this machine's memory): "
+        f"they grow with threat.groups ({th.groups}) x threat.plots_per_year "
+        f"({th.plots_per_year:g}) x steps ({config.steps}), and with the lead time and the "
+        "footprint; lower one of them")
+
+
+def check_size(config: Scenario) -> None:
+    """Refuse, before running, a scenario whose run would not fit in memory
+    (:func:`refuse_if_too_large` on its first replication's world)."""
+    world = world_of(config, config.seed)
+    hubs = len(world.inst_names)
+    refuse_if_too_large(config, _setting(config, world), world.n, hubs)
 
 
 _announced = False

@@ -342,6 +342,30 @@ def mail_rows(par: Setting, hubs: int, active: int) -> int:
     return max(64, deliveries, receipts)
 
 
+def initial_rows(par: Setting, hubs: int, steps: int) -> tuple[int, int, int]:
+    """Starting rows of the plot, fragment and mail tables of a run of ``steps`` weeks:
+    room for the plots the run is expected to spawn (and a fifth more), the fragments of
+    the plots alive at once over their lives, and a week's mail (:func:`mail_rows`). The
+    tables grow between weeks if a run needs more (:func:`grow`)."""
+    weekly = par.groups * par.plot_rate
+    active = int(weekly * par.lead_max) + par.spawn_bound  # plots alive at once, at most
+    plots = int(1.2 * weekly * steps) + par.spawn_bound + 64
+    frags = int(min(1.0, 2 * par.detection_rate) * active * par.lead_max * par.width) + 256
+    return plots, frags, mail_rows(par, hubs, active)
+
+
+def run_bytes(par: Setting, nations: int, hubs: int, steps: int) -> int:
+    """About how many bytes a run's tables reach: the plot table of the whole run, the
+    fragments those plots may yield (each slot of each plot, each week of its lead time,
+    with the detection rate), a week's mail, the nation-by-nation arrays and the record."""
+    plots, frags, mail = initial_rows(par, hubs, steps)
+    frags = max(frags, int(plots * par.lead_max * par.width * min(1.0, par.detection_rate)))
+    per_plot = (17 + 2 * par.width) * 8
+    per_fragment = 5 * 8 + par.width
+    return (plots * per_plot + frags * per_fragment + mail * 16 * 8
+            + 12 * nations * nations * 8 + (steps + 1) * len(RECORDED) * 8)
+
+
 def grow(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail, tally: Tally
          ) -> tuple[Plots, Fragments, Mail, Tally]:
     """The tables, each doubled (or more) where one more week might not fit."""

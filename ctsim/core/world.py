@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
-from scipy.special import betaincinv
 
 from ctsim.core import rules
 from ctsim.core.scenario import (
@@ -25,6 +24,7 @@ from ctsim.core.scenario import (
     labels,
 )
 from ctsim.core.scenario import World as WorldSpec
+from ctsim.core.special import beta_quantiles
 from ctsim.data import by_iso3
 
 ATTRIBUTES = ("capacity", "sovereignty", "security", "tech", "definition")
@@ -99,7 +99,7 @@ def draw_attribute(dist: Dist, size: int, rng: np.random.Generator) -> NDArray[n
     if params is None:
         return np.full(size, dist.mean)
     # Inverse-CDF keeps one uniform per nation (common random numbers across scenarios).
-    return np.clip(betaincinv(params[0], params[1], u), 0.0, 1.0)
+    return np.clip(beta_quantiles(u, float(params[0]), float(params[1])), 0.0, 1.0)
 
 
 def family_matrix(families: NDArray[np.int64], cross_family: float) -> NDArray[np.float64]:

@@ -13,8 +13,9 @@ from functools import cache
 import pytest
 
 from ctsim.core.scenario import load_scenario
-from ctsim.runner import replication_seeds
-from ctsim.stats import mean_ci, run_one
+from ctsim.runner import run_one
+from ctsim.seeds import replication_seeds
+from ctsim.stats import mean_ci
 from tests.conftest import SCENARIOS
 
 RUNS = 12

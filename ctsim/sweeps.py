@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ctsim import __version__
-from ctsim.core.scenario import ScenarioError, scenario_from_dict
+from ctsim.core.scenario import scenario_from_dict
+from ctsim.errors import ExperimentError
 from ctsim.experiment import LoadedExperiment, RunSpec, plan_runs, salib_problem
 from ctsim.runner import Payload, batch_size, execute, make_executor
 from ctsim.store import SweepStore, atomic_write
@@ -96,6 +97,7 @@ def run_sweep(
     scheduler: str | None = None,
     resume: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    nations: bool = False,
 ) -> SweepResult:
     """Run (or resume) an experiment into ``out``.
 
@@ -106,23 +108,29 @@ def run_sweep(
         workers: worker processes (process, local dask); a scheduler decides its own.
         scheduler: a Dask scheduler address (``tcp://host:8786``); implies dask.
         resume: skip runs already stored in ``out`` and run the rest.
-        on_progress: called with (runs done, runs failed) after each batch.
+        on_progress: called with (0, 0) once the checks have passed, then with (runs
+            done, runs failed) after each batch.
+        nations: also keep each run's per-nation counts (nations.parquet).
+
+    The experiment's fingerprint is written into ``manifest.json`` before the first run
+    (``"complete": false`` until the end), so a folder always says whose results it holds.
 
     Raises:
-        ScenarioError: ``out`` holds results of another experiment, or results and no
-            ``resume``.
+        ExperimentError: ``out`` holds results and no ``resume``, or ``resume`` over
+            results of another experiment (or of none that can be told).
     """
     start = time.perf_counter()
     spec = loaded.spec
     store = SweepStore(out)
     key = fingerprint(loaded)
-    stamp = out / "sweep.json"
+    manifest_path = out / "manifest.json"
     if store.has_results() and not resume:
-        raise ScenarioError(str(out), "", "already holds sweep results; add --resume to "
-                            "continue them or choose another --out")
-    if resume and stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") != key:
-        raise ScenarioError(str(out), "", "holds results of a different experiment (or "
-                            "ctsim version); cannot resume it")
+        raise ExperimentError(str(out), "", "already holds sweep results; add --resume to "
+                              "continue them or choose another --out")
+    if resume and store.has_results() and _stored_fingerprint(manifest_path) != key:
+        raise ExperimentError(str(out), "", "holds results of another experiment, other "
+                              "settings or another ctsim version (or no manifest.json to tell)"
+                              "; cannot resume them there")
     runs = plan_runs(loaded)
     meta = run_rows(loaded, runs)
     done = store.done_ids() if resume else set()
@@ -130,18 +138,26 @@ def run_sweep(
     ex = None
     if todo:
         payload = Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
-                          tuple(spec.metric_names), spec.timeseries, key)
+                          tuple(spec.metric_names), spec.timeseries, key, nations)
         ex = make_executor("dask" if scheduler else executor, payload, workers, scheduler)
     store.prepare()
-    atomic_write(stamp, json.dumps({"experiment": spec.name, "fingerprint": key},
-                                   indent=2).encode())
+    manifest = _manifest(loaded, runs, key)
+    if not (resume and manifest_path.exists()):
+        atomic_write(manifest_path, (json.dumps(manifest | {"complete": False}, indent=2)
+                                     + "\n").encode())
 
     def on_batch(results: list) -> None:
         rows = [meta[row["run_id"]] | row for row, _ts in results]
-        store.write(rows, [ts for _row, ts in results if ts is not None])
+        extra: dict[str, list[dict]] = {}
+        for _row, tables in results:
+            for prefix, table in tables.items():
+                extra.setdefault(prefix, []).append(table)
+        store.write(rows, extra)
         if on_progress:
             on_progress(len(results), sum(row["status"] != "ok" for row in rows))
 
+    if on_progress:
+        on_progress(0, 0)  # checks passed: the runs start
     if ex is not None:
         try:
             execute(ex, todo, batch_size(len(todo), ex.workers), on_batch)
@@ -155,7 +171,17 @@ def run_sweep(
         sensitivity = sensitivity_indices(loaded, merged)
         atomic_write(out / "sensitivity.csv",
                      sensitivity.to_csv(index=False, float_format="%.6g").encode())
-    manifest = {
+    manifest |= {"stored": len(merged), "ok": int(len(merged) - failed_total),
+                 "failed": failed_total, "timeseries_rows": n_ts, "complete": True}
+    atomic_write(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    return SweepResult(out, merged, len(runs), len(todo), len(runs) - len(todo), failed_total,
+                       time.perf_counter() - start, sensitivity)
+
+
+def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[str, Any]:
+    """The manifest's description of the experiment (the counts are added at the end)."""
+    spec = loaded.spec
+    return {
         "experiment": spec.name,
         "description": spec.description,
         "file": str(loaded.path),
@@ -170,15 +196,17 @@ def run_sweep(
         "timeseries": spec.timeseries,
         "points": len({r.point for r in runs}),
         "runs": len(runs),
-        "stored": len(merged),
-        "ok": int(len(merged) - failed_total),
-        "failed": failed_total,
-        "timeseries_rows": n_ts,
         "fingerprint": key,
     }
-    atomic_write(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
-    return SweepResult(out, merged, len(runs), len(todo), len(runs) - len(todo), failed_total,
-                       time.perf_counter() - start, sensitivity)
+
+
+def _stored_fingerprint(path: Path) -> str | None:
+    """The fingerprint in a results folder's manifest.json (None when missing or unreadable)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def sensitivity_indices(loaded: LoadedExperiment, runs: pd.DataFrame) -> pd.DataFrame:
