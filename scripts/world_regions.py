@@ -22,7 +22,9 @@ import pandas as pd
 
 from ctsim.core.scenario import load_scenario
 from ctsim.data import by_iso3
-from ctsim.runner import disruption_among, mean_ci, replication_seeds, run_one
+from ctsim.runner import disruption_among, run_one
+from ctsim.seeds import replication_seeds
+from ctsim.stats import mean_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ["world", "world_bilateral_only", "world_no_interpol", "world_asean_harmonized",
