@@ -182,7 +182,8 @@ def _child(spec_path: str) -> None:
             out,
             executor=kind,
             workers=workers,
-            on_progress=lambda n, _f: marks.append((time.perf_counter(), n)),
+            # (0, 0) says the runs start; results are the calls with runs
+            on_progress=lambda n, _f: n and marks.append((time.perf_counter(), n)),
         )
         end = time.perf_counter()
         for r in res.runs.to_dict("records"):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ctsim.core import Scenario
 from ctsim.core.metrics import recorded_columns, target_outcomes
@@ -20,6 +20,9 @@ from ctsim.core.simulation import Simulation
 from ctsim.core.world import World
 from ctsim.errors import CtsimError
 from ctsim.stats import mean_ci
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -30,7 +33,7 @@ class RunResult:
 
     seed: int
     metrics: dict[str, float]
-    timeseries: pd.DataFrame | None = None
+    timeseries: dict[str, np.ndarray] | None = None  # the weekly record, by column
     model: Simulation | None = field(default=None, repr=False)
     plots_by_base: np.ndarray | None = field(default=None, repr=False)
     targets: np.ndarray | None = field(default=None, repr=False)
@@ -50,8 +53,8 @@ def run_one(
     sim.run(steps or scenario.steps)  # every week in one compiled call
     ts = None
     if timeseries:
-        ts = pd.DataFrame({"step": np.arange(sim.steps + 1),
-                           **recorded_columns(sim.tally, 0, sim.steps)})
+        ts = {"step": np.arange(sim.steps + 1),
+              **{k: np.asarray(v) for k, v in recorded_columns(sim.tally, 0, sim.steps).items()}}
     return RunResult(int(seed), sim.metrics(), ts, sim if keep_model else None,
                      sim.counts.plots_by_base.copy(), target_outcomes(sim))
 
@@ -90,6 +93,8 @@ def nations_table(results: list[RunResult]) -> pd.DataFrame:
     """The per-nation counts of runs (the ``nations.parquet`` table of a run folder): per
     run (``run_id``, its index) and ``nation``, the plots ``based`` there, the settled plots
     ``targeted`` at it and those ``disrupted``."""
+    import pandas as pd
+
     frames = []
     for k, r in enumerate(results):
         n = len(r.plots_by_base)
@@ -109,6 +114,8 @@ def haven_table(world: World, nations: pd.DataFrame) -> pd.DataFrame:
     index of these shares is the ``haven_concentration`` metric (MODEL.md, outcome
     metrics). Its Student-t interval is clipped to [0, 1], the range a share can take.
     """
+    import pandas as pd
+
     n = world.n
     ordered = nations.sort_values(["run_id", "nation"], kind="stable")
     counts = ordered["based"].to_numpy(float).reshape(-1, n)
@@ -204,9 +211,9 @@ def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict[str, dict]
                              timeseries=payload.timeseries)
             row.update({m: float(result.metrics[m]) for m in payload.metrics})
             if result.timeseries is not None:
-                frame = result.timeseries
-                tables["ts"] = {"run_id": np.full(len(frame), spec.run_id, np.int64),
-                                **{c: frame[c].to_numpy() for c in frame.columns}}
+                weeks = len(result.timeseries["step"])
+                tables["ts"] = {"run_id": np.full(weeks, spec.run_id, np.int64),
+                                **result.timeseries}
             if payload.nations:
                 n = len(result.plots_by_base)
                 tables["nat"] = {"run_id": np.full(n, spec.run_id, np.int64),
@@ -261,24 +268,41 @@ class SerialExecutor(Executor):
 
 
 class ProcessExecutor(Executor):
-    """A local process pool (``concurrent.futures``), workers started by forkserver."""
+    """A local process pool (``concurrent.futures``), workers started by forkserver.
+
+    The forkserver imports :mod:`ctsim._warm` (modules and compiled weeks loaded once,
+    inherited by every worker); each worker gets the payload once, at its start; the
+    workers are started at once, so they come up while the caller plans the runs.
+    """
 
     def __init__(self, payload: Payload, workers: int):
         import concurrent.futures as cf
         import multiprocessing as mp
+        import threading
+
+        from ctsim import worker
 
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         ctx = mp.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["ctsim.runner"])
+            ctx.set_forkserver_preload(["ctsim._warm"])
         self.workers = workers
         self.payload = payload
-        self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        self._run = worker.run_batch
+        self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                           initializer=worker.set_payload,
+                                           initargs=(payload,))
+        # Start every worker now, from a thread (starting one waits for the forkserver's
+        # imports), so that they come up while the caller plans the runs.
+        self._starting = threading.Thread(
+            target=lambda: [self.pool.submit(int) for _ in range(workers)], daemon=True)
+        self._starting.start()
 
     def submit(self, batch: list):
-        return self.pool.submit(run_batch, self.payload, batch)
+        return self.pool.submit(self._run, batch)
 
     def close(self) -> None:
+        self._starting.join()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -339,9 +363,11 @@ def make_executor(kind: str, payload: Payload, workers: int,
     raise ValueError(f"unknown executor '{kind}'")
 
 
-def batch_size(runs: int, workers: int, cap: int = 25) -> int:
-    """Runs per batch: about eight batches per worker, at most ``cap`` runs each."""
-    return max(1, min(cap, -(-runs // (workers * 8))))
+def batch_size(runs: int, workers: int, cap: int = 250) -> int:
+    """Runs per batch: about four batches per worker (so that a worker seldom idles while
+    another ends), at most ``cap`` runs each (a batch's results are held in memory until
+    they are stored, and a killed sweep loses at most the batches in flight)."""
+    return max(1, min(cap, -(-runs // (workers * 4))))
 
 
 def execute(executor: Executor, runs: list, size: int,

@@ -23,7 +23,7 @@ import pandas as pd
 from ctsim import __version__
 from ctsim.core.scenario import scenario_from_dict
 from ctsim.errors import ExperimentError
-from ctsim.experiment import LoadedExperiment, RunSpec, plan_runs, salib_problem
+from ctsim.experiment import LoadedExperiment, RunSpec, plan_runs, plan_size, salib_problem
 from ctsim.runner import Payload, batch_size, execute, make_executor
 from ctsim.store import SweepStore, atomic_write
 
@@ -131,15 +131,20 @@ def run_sweep(
         raise ExperimentError(str(out), "", "holds results of another experiment, other "
                               "settings or another ctsim version (or no manifest.json to tell)"
                               "; cannot resume them there")
-    runs = plan_runs(loaded)
-    meta = run_rows(loaded, runs)
     done = store.done_ids() if resume else set()
-    todo = [r for r in runs if r.run_id not in done]
     ex = None
-    if todo:
+    if len(done) < plan_size(loaded):  # start the workers first: they come up meanwhile
         payload = Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
                           tuple(spec.metric_names), spec.timeseries, key, nations)
         ex = make_executor("dask" if scheduler else executor, payload, workers, scheduler)
+    try:
+        runs = plan_runs(loaded)
+        meta = run_rows(loaded, runs)
+    except BaseException:
+        if ex is not None:
+            ex.close()
+        raise
+    todo = [r for r in runs if r.run_id not in done]
     store.prepare()
     manifest = _manifest(loaded, runs, key)
     if not (resume and manifest_path.exists()):
@@ -160,7 +165,8 @@ def run_sweep(
         on_progress(0, 0)  # checks passed: the runs start
     if ex is not None:
         try:
-            execute(ex, todo, batch_size(len(todo), ex.workers), on_batch)
+            if todo:
+                execute(ex, todo, batch_size(len(todo), ex.workers), on_batch)
         finally:
             ex.close()
 

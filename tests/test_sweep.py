@@ -65,6 +65,16 @@ TINY_RUNS = 2 * 2 * 2  # 2 x 2 grid, 2 replications
 TINY_STEPS = 25
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_run_per_part():
+    """The kill tests below name parts by run: one run per batch, so one per part."""
+    import ctsim.sweeps
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ctsim.sweeps, "batch_size", lambda runs, workers: 1)
+        yield
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> SimpleNamespace:
     """The tiny experiment and its uninterrupted serial sweep (the reference results)."""
@@ -621,8 +631,8 @@ def test_execute_holds_at_most_two_batches_per_worker(workers, gaps):
 
 
 def test_batch_size():
-    assert batch_size(10_000, 2) == 25  # capped
-    assert batch_size(160, 2) == 10  # eight batches per worker
+    assert batch_size(10_000, 2) == 250  # capped
+    assert batch_size(160, 2) == 20  # four batches per worker
     assert batch_size(3, 4) == 1
     assert batch_size(1, 1) == 1
 
@@ -631,7 +641,7 @@ def test_memory_stays_flat_as_runs_grow(tmp_path, monkeypatch):
     """Memory does not grow with the number of runs: results go to disk batch by batch.
 
     Two sweeps of 32 and 128 two-week runs with time series kept, batches fixed at 4 runs
-    (run_sweep picks about eight batches per worker, at most 25 runs, so small sweeps get
+    (run_sweep picks about four batches per worker, at most 250 runs, so small sweeps get
     smaller batches). After each batch the cyclic garbage is collected (a finished model is
     a reference cycle, freed only by the collector, whenever it runs) and the live traced
     memory noted. Bounds: the 128-run sweep's peak is under 1.25 x the 32-run sweep's (results
