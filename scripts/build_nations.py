@@ -92,6 +92,13 @@ CORRECTIONS: dict[str, dict[str, list[str]]] = {
     "IND": {"add": ["SCO"]},     # full SCO member since June 2017 (source: observer)
     "IRN": {"add": ["SCO"]},     # full SCO member since July 2023 (source: observer)
     "BLR": {"add": ["SCO"]},     # full SCO member since July 2024 (source: dialogue member)
+    # INTERPOL members the source leaves out (INTERPOL's list has 196 member countries;
+    # of the 194 states only North Korea and Tuvalu are outside it)
+    "FSM": {"add": ["INTERPOL"]},
+    "KIR": {"add": ["INTERPOL"]},
+    "SLB": {"add": ["INTERPOL"]},
+    "VUT": {"add": ["INTERPOL"]},
+    "PLW": {"add": ["INTERPOL"]},  # the 196th member, since November 2023
 }
 
 #: Keywords naming a legal family, matched in the order they appear in the text.

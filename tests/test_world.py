@@ -38,7 +38,7 @@ SCRIPT = ROOT / "scripts" / "build_nations.py"
 WORLD_SCENARIOS = sorted((SCENARIOS / "world").glob("*.yaml"))
 COUNTRIES = load_dataset("world")
 #: Hub sizes in scenarios/world/world.yaml (from the data; ASEAN with Timor-Leste).
-HUB_SIZES = {"INTERPOL": 187, "Europol": 27, "ASEANAPOL": 11, "GCC-POL": 6}
+HUB_SIZES = {"INTERPOL": 192, "Europol": 27, "ASEANAPOL": 11, "GCC-POL": 6}
 
 
 def read_csv() -> tuple[str, list[dict[str, str]]]:
@@ -176,6 +176,13 @@ def test_memberships_match_a_recount_of_the_factbook_with_the_corrections(build)
         assert in_csv == expected, org
     for r in rows:
         assert set(r["memberships"].split(";")) == recount[r["iso3"]], r["iso3"]
+
+
+def test_only_north_korea_and_tuvalu_are_outside_interpol():
+    # INTERPOL's own list: 196 member countries; of the 194 states, all but these two
+    _, rows = read_csv()
+    outside = sorted(r["iso3"] for r in rows if "INTERPOL" not in r["memberships"].split(";"))
+    assert outside == ["PRK", "TUV"]
 
 
 def test_every_correction_changes_what_the_source_says(build):
