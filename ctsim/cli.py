@@ -358,12 +358,11 @@ def app(scenario: Path | None, port: int, host: str) -> None:
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
                         "choose another --port") from None
-    # Solara's own notices (a newer version, cookies) mean nothing to a class.
-    env.setdefault("SOLARA_CHECK_VERSION", "False")
+    # Solara's own notices (a newer version, telemetry) mean nothing to a class.
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     click.echo(f"ctsim app on http://{host}:{port} (Ctrl-C to stop)", err=True)
     cmd = [sys.executable, "-m", "solara", "run", "ctsim.app:Page", "--host", host,
-           "--port", str(port), "--production", "--no-open"]
+           "--port", str(port), "--production", "--no-open", "--no-check-version"]
     try:
         code = subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

@@ -90,6 +90,13 @@ class Experiment(_Strict):
     trajectories: Annotated[int, Field(ge=1, le=100_000)] = 10
     levels: Annotated[int, Field(ge=2, le=100)] = 5
     factors: dict[str, Factor] = Field(default_factory=dict)
+    #: EMA Workbench's split: what the world may be (barriers, the world's make-up), sampled
+    #: by ``design``, and what policy can choose (levers), sampled by ``lever_design``;
+    #: every lever point is run at every uncertainty point. Instead of ``factors``.
+    uncertainties: dict[str, Factor] = Field(default_factory=dict)
+    levers: dict[str, Factor] = Field(default_factory=dict)
+    lever_design: Literal["grid", "lhs", "random"] = "grid"
+    policies: Annotated[int, Field(ge=1, le=100_000)] = 8
     replications: Annotated[int, Field(ge=1, le=REPLICATIONS_MAX)] = 10
     steps: Annotated[int, Field(ge=1, le=STEPS_MAX)] | None = None
     seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 7
@@ -110,9 +117,25 @@ class Experiment(_Strict):
             raise ValueError("give either scenario: FILE or scenarios: [FILE, ...]")
         if self.scenarios is not None and not self.scenarios:
             raise ValueError("scenarios is empty")
+        if self.uncertainties or self.levers:
+            if self.factors:
+                raise ValueError("give either factors or uncertainties and levers, not both")
+            both = sorted(set(self.uncertainties) & set(self.levers))
+            if both:
+                raise ValueError(f"'{both[0]}' is both an uncertainty and a lever")
+            if self.design not in ("grid", "lhs", "random"):
+                raise ValueError(f"uncertainties are sampled by grid, lhs or random, not by "
+                                 f"{self.design}")
+            if any(f.cross for f in (*self.uncertainties.values(), *self.levers.values())):
+                raise ValueError("cross: true belongs to an oat design's factors")
         if self.design in ("morris", "sobol") and not self.factors:
             raise ValueError(f"a {self.design} design needs factors")
         return self
+
+    @property
+    def varied(self) -> dict[str, Factor]:
+        """Every key the experiment varies: its factors, or its uncertainties and levers."""
+        return self.factors or {**self.uncertainties, **self.levers}
 
     @property
     def metric_names(self) -> list[str]:
@@ -181,14 +204,16 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
     if len(set(names)) != len(names):
         raise ExperimentError(str(path), key, "two scenarios share a name", lines.get(key))
 
-    for name, factor in spec.factors.items():
+    for name, factor in spec.varied.items():
         probes = factor.values if factor.values is not None else list(factor.range or ())
         for raw in dicts:
             for value in probes:
                 try:
                     scenario_from_dict(apply_overrides(copy.deepcopy(raw), {name: value}))
                 except ScenarioError as exc:
-                    where = f"factors.{name}"
+                    section = ("factors" if name in spec.factors else
+                               "uncertainties" if name in spec.uncertainties else "levers")
+                    where = f"{section}.{name}"
                     source, line = origins.locate(where)
                     detail = f"{exc.key}: {exc.message}" if exc.key else exc.message
                     raise ExperimentError(source, where, f"value {value!r}: {detail}",
@@ -209,16 +234,33 @@ def design_points(spec: Experiment) -> list[dict[str, Any]]:
     - lhs / random: ``samples`` Latin hypercube or independent uniform points;
     - morris: ``trajectories`` Morris trajectories on ``levels`` levels (SALib);
     - sobol: Saltelli/Sobol' samples with ``samples`` base points (SALib).
+
+    With uncertainties and levers, the uncertainties are sampled by ``design`` (``samples``
+    points) and the levers by ``lever_design`` (``policies`` points, or a grid), each from
+    its own stream, and crossed: every policy at every uncertainty point, the policy's
+    index under the key ``"policy"``.
     """
-    factors = spec.factors
+    if spec.uncertainties or spec.levers:
+        worlds = _points(spec.uncertainties, spec.design, spec.samples, spec, 0)
+        policies = _points(spec.levers, spec.lever_design, spec.policies, spec, 1)
+        return [world | policy | {"policy": p} for p, policy in enumerate(policies)
+                for world in worlds]
+    return _points(spec.factors, spec.design, spec.samples, spec, 0)
+
+
+def _points(factors: dict[str, Factor], design: str, samples: int, spec: Experiment,
+            stream: int) -> list[dict[str, Any]]:
+    """The points of ``design`` over ``factors`` (see :func:`design_points`); ``stream``
+    tells the sampled designs' random streams apart."""
     if not factors:
         return [{}]
-    rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 0x5EED]))
+    salt = [spec.seed, 0x5EED] if stream == 0 else [spec.seed, 0x5EED, stream]
+    rng = np.random.default_rng(np.random.SeedSequence(salt))
     names = list(factors)
-    if spec.design == "grid":
+    if design == "grid":
         levels = [factors[k].levels(spec.levels) for k in names]
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*levels)]
-    if spec.design == "oat":
+    if design == "oat":
         crossed = [k for k in names if factors[k].cross]
         swept = [k for k in names if not factors[k].cross]
         cross_combos = [dict(zip(crossed, c, strict=True)) for c in
@@ -233,9 +275,9 @@ def design_points(spec: Experiment) -> list[dict[str, Any]]:
                         point[k] = v
                     points.append(point)
         return points
-    if spec.design in ("lhs", "random"):
-        n, d = spec.samples, len(names)
-        if spec.design == "lhs":
+    if design in ("lhs", "random"):
+        n, d = samples, len(names)
+        if design == "lhs":
             u = (rng.permuted(np.tile(np.arange(n), (d, 1)), axis=1).T + rng.random((n, d))) / n
         else:
             u = rng.random((n, d))
@@ -282,15 +324,16 @@ class RunSpec:
     scenario: int
     overrides: dict[str, Any]
     sweep: str = ""
+    policy: int = -1  # the lever point (experiments with levers), else -1
 
 
 def plan_size(loaded: LoadedExperiment) -> int:
     """How many runs :func:`plan_runs` gives (scenarios x points x replications), without
     planning them (the designs with no factors or a grid are counted, others expanded)."""
     spec = loaded.spec
-    if not spec.factors:
+    if not spec.varied:
         points = 1
-    elif spec.design == "grid":
+    elif spec.design == "grid" and spec.factors:
         points = 1
         for factor in spec.factors.values():
             points *= len(factor.levels(spec.levels))
@@ -313,9 +356,10 @@ def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     for s in range(len(loaded.scenario_dicts)):
         for point in points:
             sweep = point.get("sweep", "")
-            overrides = {k: v for k, v in point.items() if k != "sweep"}
+            policy = point.get("policy", -1)
+            overrides = {k: v for k, v in point.items() if k not in ("sweep", "policy")}
             for r, seed in enumerate(seeds):
-                runs.append(RunSpec(run_id, point_id, r, seed, s, overrides, sweep))
+                runs.append(RunSpec(run_id, point_id, r, seed, s, overrides, sweep, policy))
                 run_id += 1
             point_id += 1
     return runs

@@ -69,13 +69,15 @@ def run_rows(loaded: LoadedExperiment, runs: list[RunSpec]) -> dict[int, dict[st
     complete.
     """
     bases = [scenario_from_dict(d).model_dump(mode="json") for d in loaded.scenario_dicts]
-    factors = list(loaded.spec.factors)
+    factors = list(loaded.spec.varied)
     rows: dict[int, dict[str, Any]] = {}
     for r in runs:
         row = {"run_id": r.run_id, "scenario": loaded.scenario_names[r.scenario],
                "point": r.point, "replication": r.replication, "seed": r.seed}
         if loaded.spec.design == "oat":
             row["sweep"] = r.sweep
+        if loaded.spec.levers:
+            row["policy"] = r.policy
         for k in factors:
             row[k] = r.overrides[k] if k in r.overrides else _dotted(bases[r.scenario], k)
         rows[r.run_id] = row
@@ -195,7 +197,9 @@ def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[s
         "seed": spec.seed,
         "design": spec.design,
         "scenarios": loaded.scenario_names,
-        "factors": {k: f.model_dump(exclude_defaults=True) for k, f in spec.factors.items()},
+        "factors": {k: f.model_dump(exclude_defaults=True) for k, f in spec.varied.items()},
+        "uncertainties": list(spec.uncertainties),
+        "levers": list(spec.levers),
         "replications": spec.replications,
         "steps": loaded.steps,
         "metrics": spec.metric_names,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from ctsim.cli import cli
@@ -485,3 +486,72 @@ def test_cli_missing_experiment_file(tmp_path):
     assert result.stderr.strip().startswith("error: ")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- uncertainties and levers
+
+
+def _robust(tmp_path, **extra):
+    (tmp_path / "s.yaml").write_text("name: s\nsteps: 3\nworld: {nations: 5}\n")
+    doc = {"name": "robust", "scenario": "s.yaml", "replications": 2, "design": "lhs",
+           "samples": 3,
+           "uncertainties": {"relations.tension": {"range": [0.0, 0.8]},
+                             "threat.leak_rate": {"range": [0.0, 0.2]}},
+           "levers": {"cooperation.regime": {"values": ["bilateral", "hybrid"]}}} | extra
+    path = tmp_path / "robust.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return load_experiment(path)
+
+
+def test_every_lever_point_runs_at_every_uncertainty_point(tmp_path):
+    loaded = _robust(tmp_path)
+    points = design_points(loaded.spec)
+    assert len(points) == 3 * 2
+    worlds = [{k: p[k] for k in ("relations.tension", "threat.leak_rate")} for p in points]
+    assert worlds[:3] == worlds[3:]  # the same uncertainty sample under both policies
+    assert [p["cooperation.regime"] for p in points] == ["bilateral"] * 3 + ["hybrid"] * 3
+    assert [p["policy"] for p in points] == [0, 0, 0, 1, 1, 1]
+    runs = plan_runs(loaded)
+    assert len(runs) == 12 and {r.policy for r in runs} == {0, 1}
+    assert all("policy" not in r.overrides for r in runs)
+    assert loaded.spec.varied.keys() == {"relations.tension", "threat.leak_rate",
+                                         "cooperation.regime"}
+
+
+def test_lever_samples_leave_the_uncertainty_sample_alone(tmp_path):
+    one = design_points(_robust(tmp_path).spec)
+    other = design_points(_robust(tmp_path, levers={"threat.interdiction": {
+        "range": [0.5, 1.0]}}, lever_design="lhs", policies=4).spec)
+    assert [p["relations.tension"] for p in one[:3]] == [p["relations.tension"]
+                                                         for p in other[:3]]
+    assert len({p["threat.interdiction"] for p in other}) == 4
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"factors": {"threat.leak_rate": {"values": [0.1]}}}, "not both"),
+    ({"levers": {"relations.tension": {"values": [0.1]}}}, "both an uncertainty and a lever"),
+    ({"design": "morris"}, "sampled by grid, lhs or random"),
+])
+def test_uncertainties_and_levers_are_checked(tmp_path, extra, message):
+    with pytest.raises(ScenarioError, match=message):
+        _robust(tmp_path, **extra)
+
+
+def test_a_bad_lever_value_names_its_key(tmp_path):
+    with pytest.raises(ScenarioError, match=r"levers\.cooperation\.regime"):
+        _robust(tmp_path, levers={"cooperation.regime": {"values": ["telepathy"]}})
+
+
+def test_a_sweep_over_uncertainties_and_levers_stores_the_policy(tmp_path):
+    from ctsim.sweeps import run_sweep
+
+    loaded = _robust(tmp_path)
+    result = run_sweep(loaded, tmp_path / "out", executor="serial")
+    runs = result.runs
+    assert len(runs) == 12 and runs["status"].eq("ok").all()
+    assert runs.groupby("policy")["cooperation.regime"].unique().map(list).tolist() == [
+        ["bilateral"], ["hybrid"]]
+    # paired: the same uncertainty point and seed under each policy
+    by_policy = [g.sort_values("run_id")[["relations.tension", "seed"]].to_numpy().tolist()
+                 for _, g in runs.groupby("policy")]
+    assert by_policy[0] == by_policy[1]
