@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
-from ctsim import figures, resources
+from ctsim import figures, registry, resources
 from ctsim.core.model import CooperationModel
 from ctsim.core.scenario import load_scenario
 from ctsim.lessons import CONTROLS, LESSONS, lesson
@@ -49,7 +49,11 @@ def free_scenario() -> Path:
 
 @dataclass
 class Settings:
-    """What the controls set: the lesson, the regime, the barriers and levers, the seed."""
+    """What the controls set: the lesson, the regime, the barriers and levers, the seed.
+
+    Besides ``lesson`` and ``seed``, each field is a control of :func:`ctsim.registry.controls`
+    by name (the values are the baseline scenario's).
+    """
 
     lesson: str = FREE
     regime: str = "hybrid"
@@ -295,22 +299,17 @@ def Controls(settings: Settings, apply):
                       value=titles[settings.lesson],
                       on_value=lambda t: apply(lesson=names[[titles[n] for n in names]
                                                             .index(t)]))
-        solara.Select(label="cooperation regime",
-                      values=["none", "bilateral", "multilateral", "hybrid"],
-                      value=settings.regime, on_value=set_value("regime"))
-        sliders = [("sovereignty", "sovereignty sensitivity", 0.0, 1.0),
-                   ("harmonization", "legal harmonization", 0.0, 1.0),
-                   ("definition_spread", "spread of legal definitions", 0.0, 0.45),
-                   ("tension", "geopolitical tension", 0.0, 1.0),
-                   ("capacity_spread", "capacity spread", 0.0, 0.45),
-                   ("leak_rate", "leak rate", 0.0, 0.5),
-                   ("ai_detection", "AI detection boost", 0.0, 2.0),
-                   ("surge", "post-attack surge", 0.0, 1.0)]
-        for name, label, low, high in sliders:
-            solara.SliderFloat(label, value=getattr(settings, name), min=low, max=high,
-                               step=0.05, on_value=set_value(name), thumb_label=True)
-        solara.Checkbox(label="groups move to safe havens", value=settings.adaptive,
-                        on_value=set_value("adaptive"))
+        for control in registry.controls():  # the schema's teaching controls, in order
+            value, on_value = getattr(settings, control.name), set_value(control.name)
+            if control.kind == "select":
+                solara.Select(label=control.label, values=list(control.choices), value=value,
+                              on_value=on_value)
+            elif control.kind == "checkbox":
+                solara.Checkbox(label=control.label, value=value, on_value=on_value)
+            else:
+                solara.SliderFloat(control.label, value=value, min=control.low,
+                                   max=control.high, step=control.step, on_value=on_value,
+                                   thumb_label=True)
         solara.SliderInt("seed", value=settings.seed, min=1, max=100,
                          on_value=set_value("seed"), thumb_label=True)
 

@@ -20,6 +20,8 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from ctsim import registry
+
 if TYPE_CHECKING:
     from ctsim.core import CooperationModel
 
@@ -476,26 +478,10 @@ SCENARIO_REGIMES = {"no_cooperation": "none", "bilateral_only": "bilateral",
 _OTHER_COLOURS = ("#1b9e77", "#d95f02", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
                   "#666666", "#a6cee3", "#b2df8a", "#fb9a99")
 
-#: Plain names for the scenario keys the shipped experiments vary, for labels and text.
-FACTOR_LABELS = {
-    "world.sovereignty.mean": "sovereignty sensitivity",
-    "world.definition.spread": "spread of legal definitions",
-    "relations.tension": "geopolitical tension",
-    "world.capacity.spread": "capacity spread",
-    "world.capacity.mean": "mean capacity",
-    "threat.leak_rate": "leak rate",
-    "relations.trust": "initial trust",
-    "relations.treaties": "treaty density",
-    "legal.harmonization": "legal harmonization",
-    "threat.detection_rate": "detection rate",
-    "threat.ai_boost": "AI detection boost",
-    "world.security.mean": "confidentiality (security)",
-    "threat.surge": "post-attack surge",
-    "cooperation.regime": "cooperation regime",
-}
+
 def factor_label(key: str) -> str:
-    """A factor's plain name (its dotted key when none is known)."""
-    return FACTOR_LABELS.get(key, key)
+    """A factor's plain name from the key registry (its dotted key when it names no key)."""
+    return registry.label(key)
 
 
 def metric_label(name: str) -> str:

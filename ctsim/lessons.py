@@ -13,21 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ctsim import resources
+from ctsim import registry, resources
 
-#: The app's controls and the scenario keys they set (docs/lessons.md names them so).
-CONTROLS: dict[str, str] = {
-    "regime": "cooperation.regime",
-    "sovereignty": "world.sovereignty.mean",
-    "harmonization": "legal.harmonization",
-    "definition_spread": "world.definition.spread",
-    "tension": "relations.tension",
-    "capacity_spread": "world.capacity.spread",
-    "leak_rate": "threat.leak_rate",
-    "ai_detection": "threat.ai_boost",
-    "surge": "threat.surge",
-    "adaptive": "threat.adaptive",
-}
+#: The app's controls and the scenario keys they set (docs/lessons.md names them so), in
+#: the app's order; each is declared on its field of the schema (ctsim.registry).
+CONTROLS: dict[str, str] = registry.control_keys()
 
 LESSON_DIR = resources.lesson_dir()
 

@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from ctsim import registry
 from ctsim.cli import cli
 from ctsim.core import scenario as scenario_module
 from tests.conftest import SCENARIOS, SMALL
@@ -437,7 +438,8 @@ FUZZ_BASES = [
 
 
 def _known_keys() -> set[str]:
-    keys = {"extends", "region", "bloc", "legal_family", *scenario_module.LEGAL_FAMILIES}
+    keys = {*scenario_module.FILE_KEYS, "region", "bloc", "legal_family",
+            *scenario_module.LEGAL_FAMILIES}
     for obj in vars(scenario_module).values():
         if isinstance(obj, type) and hasattr(obj, "model_fields"):
             keys |= set(obj.model_fields)
@@ -446,18 +448,11 @@ def _known_keys() -> set[str]:
 
 KNOWN_KEYS = _known_keys()
 
-#: Values above each bounded field's range, by field name (unbounded fields are absent).
-TOO_BIG = {
-    **dict.fromkeys(("mean", "trust", "tension", "treaties", "learning_rate", "leak_penalty",
-                     "reversion", "shock_rate", "shock", "detection_rate", "interdiction",
-                     "leak_rate", "surge", "attrition", "regrowth", "relocation_rate",
-                     "treaty_floor", "harmonization", "cross_family", "capacity",
-                     "sovereignty", "security", "tech", "definition", "sensitivity"), 1.0),
-    "spread": 0.5, "seed": 2**63 - 1, "steps": 100_000, "replications": 100_000,
-    "nations": 2000, "regions": 26, "blocs": 26, "min": 520, "max": 520, "latency": 520,
-    "mlat_delay": 520, "surge_weeks": 520, "lead_time": 520, "groups": 1000,
-    "evidence_threshold": 1000, "plots_per_year": 5200.0, "ai_boost": 100.0, "haven_pull": 50.0,
-}
+
+def _bounds(path) -> registry.Bounds | None:
+    """The schema's numeric range at a fuzzed node (None where no number is allowed)."""
+    return registry.bounds(".".join(str(p) for p in path))
+
 
 WRONG_TYPE = {
     "number": ["not-a-number", [1, 2], {"zz": 1}],
@@ -533,18 +528,20 @@ def malformed(draw):
         path, value = draw(st.sampled_from(nodes))
         _parent(base, path)[path[-1]] = draw(st.sampled_from(WRONG_TYPE[_kind(value)]))
     elif kind == "too_small":
-        numeric = [(p, v) for p, v in nodes if _kind(v) == "number"]
-        path, value = draw(st.sampled_from(numeric))
-        if isinstance(value, int):
-            bad = draw(st.integers(-10**6, -1))
+        bounded = [(p, v) for p, v in nodes
+                   if _kind(v) == "number" and (b := _bounds(p)) and b.low is not None]
+        path, value = draw(st.sampled_from(bounded))
+        bound = _bounds(path).low
+        if isinstance(value, int) and isinstance(bound, int):
+            bad = bound - draw(st.integers(1, 10**6))
         else:
-            bad = draw(st.floats(-1e6, -1e-6))
+            bad = bound - draw(st.floats(1e-6, 1e6))
         _parent(base, path)[path[-1]] = bad
     elif kind == "too_big":
         bounded = [(p, v) for p, v in nodes
-                   if _kind(v) == "number" and isinstance(p[-1], str) and p[-1] in TOO_BIG]
+                   if _kind(v) == "number" and (b := _bounds(p)) and b.high is not None]
         path, value = draw(st.sampled_from(bounded))
-        bound = TOO_BIG[path[-1]]
+        bound = _bounds(path).high
         if isinstance(value, int) and isinstance(bound, int):
             bad = bound + draw(st.integers(1, 10**6))
         else:

@@ -11,6 +11,10 @@ Loading follows three steps:
 
 Anything a user can get wrong raises :class:`ScenarioError`, whose ``str`` is the one line
 ``<file>: <key.path>: <what is wrong> (line N)`` that the CLI prints after ``error:``.
+
+Each key's meaning, label, unit and (for the teaching app) control are written once, on its
+field (:func:`_key`); :mod:`ctsim.registry` reads them for docs/scenarios.md's key tables,
+figure labels and the app's controls. A new key needs them too (tests/test_registry.py).
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticUndefined
 
 from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
 from ctsim.data import load_dataset
@@ -35,6 +40,36 @@ REGIMES = ("none", "bilateral", "multilateral", "hybrid")
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 LegalFamily = Literal["common", "civil", "islamic", "customary", "mixed"]
+
+
+def _key(default: Any = PydanticUndefined, *, meaning: str, label: str, unit: str | None = None,
+         default_factory: Callable[[], Any] | None = None, **more: Any) -> Any:
+    """A field's default with what :mod:`ctsim.registry` publishes about its key.
+
+    Each key's documentation is written here once; the registry turns it into the key
+    tables of docs/scenarios.md, figure labels and the teaching app's controls.
+
+    Args:
+        default: the default value (left out: the key is required).
+        meaning: what the key does, with the ODD.md rule numbers it enters, e.g. "(7.2)".
+        label: a short plain name for figures and reports, e.g. "leak rate".
+        unit: what a value counts or measures ("weeks", "share", "plots a year").
+        default_factory: builds a mutable default, instead of ``default``.
+        **more: further entries the registry reads: ``control`` (a teaching control:
+            ``name``, ``order``, and for a slider ``step`` and optionally ``min``/``max``
+            inside the field's bounds, ``label``), ``parts`` (label, meaning, unit or
+            control of the sub-keys of a distribution or range, e.g. ``{"mean": {...}}``),
+            ``default_text`` (when the default stands for something else, such as a
+            distribution's mean), ``form`` (the wording of the value's list or mapping
+            forms, in the type's order), ``note`` (a rule a validator adds to the type,
+            e.g. "at least one positive") and ``table`` (the docs table, when not the
+            section's own).
+    """
+    extra = {"label": label, **({"unit": unit} if unit else {}), **more}
+    if default_factory is not None:
+        return Field(default_factory=default_factory, description=meaning,
+                     json_schema_extra=extra)
+    return Field(default, description=meaning, json_schema_extra=extra)
 
 
 def _accepts_bool(annotation: Any) -> bool:
@@ -71,24 +106,49 @@ class Dist(_Strict):
     just below that bound, which leaves the nations split near 0 and 1.
     """
 
-    mean: Share = 0.5
-    spread: Annotated[float, Field(ge=0.0, le=0.5)] = 0.2
+    mean: Share = _key(0.5, meaning="mean of the Beta distribution", label="mean",
+                       unit="share")
+    spread: Annotated[float, Field(ge=0.0, le=0.5)] = _key(
+        0.2, meaning="standard deviation of the Beta distribution; 0 gives every draw the mean",
+        label="spread")
 
 
 class NationSpec(_Strict):
     """One explicit nation. Attributes left out take their distribution's mean."""
 
-    name: Annotated[str, Field(min_length=1, max_length=60)]
-    capacity: Share | None = None
-    sovereignty: Share | None = None
-    security: Share | None = None
-    tech: Share | None = None
-    legal_family: LegalFamily | None = None
-    definition: Share | None = None
-    bloc: str = "unaligned"
-    region: str = "world"
-    target_weight: Annotated[float, Field(ge=0.0)] = 1.0
-    memberships: list[str] = Field(default_factory=list)
+    name: Annotated[str, Field(min_length=1, max_length=60)] = _key(
+        meaning="the nation's name, used by footprints, treaties and hub member lists",
+        label="nation", note="distinct")
+    capacity: Share | None = _key(
+        None, meaning="its intelligence capacity (as `world.capacity`)",
+        label="nation's capacity", unit="share", default_text="mean of `world.capacity`")
+    sovereignty: Share | None = _key(
+        None, meaning="its sovereignty sensitivity (as `world.sovereignty`)",
+        label="nation's sovereignty sensitivity", unit="share",
+        default_text="mean of `world.sovereignty`")
+    security: Share | None = _key(
+        None, meaning="its confidentiality protocols (as `world.security`)",
+        label="nation's security", unit="share", default_text="mean of `world.security`")
+    tech: Share | None = _key(
+        None, meaning="its adoption of AI and data analysis (as `world.tech`)",
+        label="nation's AI adoption", unit="share", default_text="mean of `world.tech`")
+    legal_family: LegalFamily | None = _key(
+        None, meaning="its legal system (as `world.legal_families`); a nation without one "
+        "counts as that default family for `members: {legal_family: ...}`",
+        label="nation's legal family",
+        default_text="the family with the largest weight in `world.legal_families`")
+    definition: Share | None = _key(
+        None, meaning="its legal definition of terrorism (as `world.definition`)",
+        label="nation's legal definition", unit="share",
+        default_text="mean of `world.definition`")
+    bloc: str = _key("unaligned", meaning="geopolitical bloc", label="bloc")
+    region: str = _key("world", meaning="geographic region", label="region")
+    target_weight: Annotated[float, Field(ge=0.0)] = _key(
+        1.0, meaning="relative chance of being chosen as a plot's target (7.1); 0 = never a "
+        "target", label="target weight")
+    memberships: list[str] = _key(
+        meaning="organizations the nation belongs to, for `members: {membership: ...}`",
+        label="memberships", default_factory=list, form=["a list of labels"])
 
 
 RuleKey = Literal["region", "bloc", "legal_family", "membership"]
@@ -99,20 +159,37 @@ MemberRule = Literal["all"] | list[str] | dict[RuleKey, str]
 class CountryOverride(_Strict):
     """Per-country values for a dataset world; anything left out keeps the data or the draw."""
 
-    capacity: Share | None = None
-    sovereignty: Share | None = None
-    security: Share | None = None
-    tech: Share | None = None
-    definition: Share | None = None
-    legal_family: LegalFamily | None = None
-    bloc: str | None = None
-    target_weight: Annotated[float, Field(ge=0.0)] | None = None
+    capacity: Share | None = _key(
+        None, meaning="intelligence capacity, instead of the dataset's",
+        label="capacity set", unit="share", default_text="the dataset's")
+    sovereignty: Share | None = _key(
+        None, meaning="sovereignty sensitivity, instead of a draw",
+        label="sovereignty sensitivity set", unit="share", default_text="drawn")
+    security: Share | None = _key(
+        None, meaning="confidentiality protocols, instead of a draw",
+        label="security set", unit="share", default_text="drawn")
+    tech: Share | None = _key(
+        None, meaning="adoption of AI and data analysis, instead of a draw",
+        label="AI adoption set", unit="share", default_text="drawn")
+    definition: Share | None = _key(
+        None, meaning="position of the legal definition of terrorism, instead of a draw",
+        label="legal definition set", unit="share", default_text="drawn")
+    legal_family: LegalFamily | None = _key(
+        None, meaning="legal system, instead of the dataset's", label="legal family set",
+        default_text="the dataset's")
+    bloc: str | None = _key(
+        None, meaning="bloc, instead of the one the bloc rules give", label="bloc set",
+        default_text="from `world.blocs`")
+    target_weight: Annotated[float, Field(ge=0.0)] | None = _key(
+        None, meaning="relative chance of being a plot's target (7.1)",
+        label="target weight set", default_text="1.0")
 
 
 class SharedValues(CountryOverride):
     """Values shared by every state a member rule takes (``world.shared``, dataset worlds)."""
 
-    members: MemberRule
+    members: MemberRule = _key(meaning="the states that hold these values",
+                               label="states sharing values")
 
 
 class World(_Strict):
@@ -126,21 +203,72 @@ class World(_Strict):
     from their distributions.
     """
 
-    dataset: Literal["world"] | None = None
-    include: MemberRule = "all"
-    shared: list[SharedValues] = Field(default_factory=list)
-    countries: dict[str, CountryOverride] = Field(default_factory=dict)
-    nations: Annotated[int, Field(ge=1, le=2000)] | list[NationSpec] = 30
-    regions: Annotated[int, Field(ge=1, le=26)] | list[str] = 4
-    blocs: Annotated[int, Field(ge=1, le=26)] | list[str] | dict[str, MemberRule] = 3
-    capacity: Dist = Dist(mean=0.5, spread=0.2)
-    sovereignty: Dist = Dist(mean=0.5, spread=0.2)
-    security: Dist = Dist(mean=0.8, spread=0.1)
-    tech: Dist = Dist(mean=0.2, spread=0.1)
-    definition: Dist = Dist(mean=0.5, spread=0.15)
-    legal_families: dict[LegalFamily, Annotated[float, Field(ge=0.0)]] = Field(
-        default_factory=lambda: {"civil": 0.5, "common": 0.3, "islamic": 0.1, "mixed": 0.1}
-    )
+    dataset: Literal["world"] | None = _key(
+        None, meaning="load the real states; not together with a list of `world.nations` "
+        "(a count there is ignored, as are `world.regions`, `world.capacity` and "
+        "`world.legal_families`)", label="dataset", table="world.dataset")
+    include: MemberRule = _key(
+        "all", meaning="which states take part, e.g. `{region: europe}` for a smaller class "
+        "demo; may name a bloc of `world.blocs`. Hubs and treaty groups are checked against "
+        "the whole dataset, so a hub with no included member is simply empty",
+        label="included states", table="world.dataset")
+    shared: list[SharedValues] = _key(
+        meaning="values a group of states holds in common, e.g. `{members: {membership: EU}, "
+        "definition: 0.5}` for one legal definition of terrorism; later entries win over "
+        "earlier ones", label="shared values", default_factory=list, table="world.dataset")
+    countries: dict[str, CountryOverride] = _key(
+        meaning="values for single states (they win over `world.shared`); each state once",
+        label="country values", default_factory=dict, table="world.dataset",
+        form=["a mapping from a state's name or ISO3 code to the keys of `world.shared` "
+              "other than `members`"])
+    nations: Annotated[int, Field(ge=1, le=2000)] | list[NationSpec] = _key(
+        30, meaning="how many nations to generate, or the nations themselves",
+        label="nations", unit="nations", form=["a non-empty list of nations (next table)"])
+    regions: Annotated[int, Field(ge=1, le=26)] | list[str] = _key(
+        4, meaning="region labels for generated nations; default labels north, south, east, "
+        "west, centre, then region6, ...; used for hub membership only; ignored with a list "
+        "of nations", label="regions", unit="regions", form=["a list of distinct labels"])
+    blocs: Annotated[int, Field(ge=1, le=26)] | list[str] | dict[str, MemberRule] = _key(
+        3, meaning="bloc labels for generated nations; default labels alpha, beta, gamma, "
+        "delta, epsilon, then bloc6, ...; enters initial trust (7.15, 7.16) and shocks (7.13); "
+        "ignored with a list of nations. With a dataset, bloc rules: each state joins the "
+        "first bloc whose rule takes it, else `unaligned` (every state, without rules), e.g. "
+        "`{atlantic: {membership: NATO}, eurasian: {membership: SCO}}`", label="blocs",
+        unit="blocs", form=["a list of distinct labels", "with a dataset, a mapping from bloc "
+                            "names to [member rules](#member-rules) (not by bloc)"])
+    capacity: Dist = _key(
+        Dist(mean=0.5, spread=0.2), meaning="intelligence capacity; detection (7.2), "
+        "interdiction (7.10), groups' haven prior (7.21), quartiles of `disruption_rate_q*`",
+        label="capacity", unit="share",
+        parts={"mean": {"label": "mean capacity"},
+               "spread": {"label": "capacity spread",
+                          "control": {"name": "capacity_spread", "order": 5, "max": 0.45,
+                                      "step": 0.05}}})
+    sovereignty: Dist = _key(
+        Dist(mean=0.5, spread=0.2), meaning="sovereignty sensitivity; willingness to share "
+        "(7.4, 7.17)", label="sovereignty", unit="share",
+        parts={"mean": {"label": "sovereignty sensitivity",
+                        "control": {"name": "sovereignty", "order": 1, "step": 0.05}}})
+    security: Dist = _key(
+        Dist(mean=0.8, spread=0.1), meaning="confidentiality protocols; leak probability "
+        "(7.8, 7.9)", label="security", unit="share",
+        parts={"mean": {"label": "confidentiality (security)"}})
+    tech: Dist = _key(
+        Dist(mean=0.2, spread=0.1), meaning="adoption of AI and data analysis; detection "
+        "(7.2)", label="AI adoption", unit="share")
+    definition: Dist = _key(
+        Dist(mean=0.5, spread=0.15), meaning="position of the legal definition of terrorism; "
+        "legal compatibility (7.5)", label="legal definition", unit="share",
+        parts={"spread": {"label": "spread of legal definitions",
+                          "control": {"name": "definition_spread", "order": 3, "max": 0.45,
+                                      "step": 0.05}}})
+    legal_families: dict[LegalFamily, Annotated[float, Field(ge=0.0)]] = _key(
+        meaning="chance of each legal system for generated nations (weights are normalised); "
+        "with a list of nations, the most weighted family is the default family; enters "
+        "compatibility (7.5). Merged key by key with the default and with a parent's weights: "
+        "a weight of 0 drops a family", label="legal family weights",
+        default_factory=lambda: {"civil": 0.5, "common": 0.3, "islamic": 0.1, "mixed": 0.1},
+        note="at least one positive")
 
     @field_validator("nations")
     @classmethod
@@ -189,35 +317,66 @@ class World(_Strict):
         return self
 
 
+
 class Relations(_Strict):
     """Initial trust and the bilateral agreements between nations."""
 
-    trust: Share = 0.6
-    tension: Share = 0.4
-    treaties: Share | Literal["all", "none"] | list[tuple[str, str]] = 0.3
-    #: Groups whose members all have treaties with each other (on top of ``treaties``),
-    #: e.g. ``[{membership: EU}]`` for the European Arrest Warrant.
-    treaties_within: list[MemberRule] = Field(default_factory=list)
-    ad_hoc_sharing: bool = False
+    trust: Share = _key(0.6, meaning="initial trust between nations of the same bloc (7.15)",
+                        label="initial trust", unit="share")
+    tension: Share = _key(
+        0.4, meaning="share of that trust lost between nations of different blocs (7.15); "
+        "also lowers members' initial trust in hubs with rival-bloc members (7.16)",
+        label="geopolitical tension", unit="share",
+        control={"name": "tension", "order": 4, "step": 0.05})
+    treaties: Share | Literal["all", "none"] | list[tuple[str, str]] = _key(
+        0.3, meaning="bilateral agreements (intelligence sharing, mutual legal assistance, "
+        "extradition): the chance that each pair has one, every pair, no pair, or the listed "
+        "pairs. A treaty opens a bilateral channel (7.4), raises compatibility to "
+        "`legal.treaty_floor` (7.5) and allows extradition (7.18)", label="treaty density",
+        unit="share", form=["a list of pairs `[A, B]` of nation names"])
+    treaties_within: list[MemberRule] = _key(
+        meaning="groups whose members all have treaties with each other (on top of "
+        "`relations.treaties`), e.g. `[{membership: EU}]` for the European Arrest Warrant",
+        label="treaty groups", default_factory=list)
+    ad_hoc_sharing: bool = _key(
+        False, meaning="when true, nations also share bilaterally with nations they have no "
+        "treaty with (7.4); delay and admissibility then use compatibility without the "
+        "treaty floor", label="ad hoc sharing")
 
 
 class Legal(_Strict):
     """Legal compatibility: MLAT delay, treaty floor, harmonization, family distance."""
 
-    mlat_delay: Annotated[int, Field(ge=0, le=520)] = 8
-    treaty_floor: Share = 0.6
-    harmonization: Share = 0.0
-    cross_family: Share = 0.6
+    mlat_delay: Annotated[int, Field(ge=0, le=520)] = _key(
+        8, meaning="delay of a bilateral delivery at zero compatibility: "
+        "`round(mlat_delay * (1 - c))` weeks (7.6)", label="MLAT delay", unit="weeks")
+    treaty_floor: Share = _key(
+        0.6, meaning="the compatibility a treaty guarantees between its two parties (7.5)",
+        label="treaty floor", unit="share")
+    harmonization: Share = _key(
+        0.0, meaning="raises every pair's compatibility: `c <- c + h * (1 - c)` (7.5)",
+        label="legal harmonization", unit="share",
+        control={"name": "harmonization", "order": 2, "step": 0.05})
+    cross_family: Share = _key(
+        0.6, meaning="compatibility factor between different legal families; a mixed system "
+        "and any other family get `(1 + cross_family) / 2`; same family 1 (7.5)",
+        label="cross-family compatibility", unit="share")
 
 
 class InstitutionSpec(_Strict):
     """A multilateral hub (INTERPOL-like global, Europol-like regional)."""
 
-    name: Annotated[str, Field(min_length=1, max_length=60)]
-    members: MemberRule = "all"
-    latency: Annotated[int, Field(ge=0, le=520)] = 1
-    harmonization: Share = 0.5
-    trust: Share = 0.5
+    name: Annotated[str, Field(min_length=1, max_length=60)] = _key(
+        meaning="the hub's name", label="hub")
+    members: MemberRule = _key("all", meaning="who belongs to the hub", label="hub members")
+    latency: Annotated[int, Field(ge=0, le=520)] = _key(
+        1, meaning="weeks from posting to availability to members (7.4)", label="hub latency",
+        unit="weeks")
+    harmonization: Share = _key(
+        0.5, meaning="admissibility floor for fragments passed through the hub: "
+        "`max(c, harmonization)` (7.7)", label="hub harmonization", unit="share")
+    trust: Share = _key(0.5, meaning="members' initial trust in the hub, before tension (7.16)",
+                        label="initial trust in the hub", unit="share")
 
 
 def _default_institutions() -> list[InstitutionSpec]:
@@ -227,8 +386,14 @@ def _default_institutions() -> list[InstitutionSpec]:
 class Cooperation(_Strict):
     """Which channels are open (the regime) and the hubs that exist."""
 
-    regime: Literal["none", "bilateral", "multilateral", "hybrid"] = "hybrid"
-    institutions: list[InstitutionSpec] = Field(default_factory=_default_institutions)
+    regime: Literal["none", "bilateral", "multilateral", "hybrid"] = _key(
+        "hybrid", meaning="which channels are open (7.4): `none` shares nothing and makes every "
+        "extradition fail; `bilateral` only treaty (or ad hoc) channels; `multilateral` only "
+        "hubs (treaties still serve extradition); `hybrid` both", label="cooperation regime",
+        control={"name": "regime", "order": 0})
+    institutions: list[InstitutionSpec] = _key(
+        meaning="the multilateral hubs", label="hubs", default_factory=_default_institutions,
+        form=["a list of institutions (next table) with distinct names; may be empty"])
 
     @field_validator("institutions")
     @classmethod
@@ -240,21 +405,35 @@ class Cooperation(_Strict):
         return value
 
 
+
+
 class TrustDynamics(_Strict):
     """How trust learns, breaks, reverts and is shocked (all per week)."""
 
-    learning_rate: Share = 0.05
-    leak_penalty: Share = 0.3
-    reversion: Share = 0.01
-    shock_rate: Share = 0.0
-    shock: Share = 0.2
+    learning_rate: Share = _key(
+        0.05, meaning="after a disruption helped by a partner's (hub's) fragment: "
+        "`T <- T + learning_rate * (1 - T)` (7.11)", label="trust learning rate", unit="share")
+    leak_penalty: Share = _key(
+        0.3, meaning="share of the sender's trust in the leaker (or the hub) lost per leak "
+        "(7.12)", label="leak penalty", unit="share")
+    reversion: Share = _key(
+        0.01, meaning="weekly pull of trust back toward its initial value (7.14)",
+        label="trust reversion", unit="share a week")
+    shock_rate: Share = _key(
+        0.0, meaning="weekly chance of a geopolitical shock between two blocs (7.13)",
+        label="shock rate", unit="chance a week")
+    shock: Share = _key(
+        0.2, meaning="share of cross-bloc trust lost in a shock; hub trust loses `shock` times "
+        "the rival bloc's share of the hub (7.13)", label="shock size", unit="share")
 
 
 class Range(_Strict):
     """An inclusive integer range drawn uniformly."""
 
-    min: Annotated[int, Field(ge=1, le=520)]
-    max: Annotated[int, Field(ge=1, le=520)]
+    min: Annotated[int, Field(ge=1, le=520)] = _key(meaning="the smallest value drawn",
+                                                    label="min")
+    max: Annotated[int, Field(ge=1, le=520)] = _key(meaning="the largest value drawn",
+                                                    label="max", note="`max` >= `min`")
 
     @field_validator("max")
     @classmethod
@@ -268,24 +447,71 @@ class Range(_Strict):
 class Threat(_Strict):
     """Terrorist groups and their plots."""
 
-    groups: Annotated[int, Field(ge=0, le=1000)] = 5
-    plots_per_year: Annotated[float, Field(ge=0.0, le=5200.0)] = 40.0
-    adaptive: bool = True
-    relocation_rate: Share = 0.02
-    haven_pull: Annotated[float, Field(ge=0.0, le=50.0)] = 4.0
-    attrition: Share = 0.2
-    regrowth: Share = 0.05
-    footprint: Range | list[str] = Range(min=1, max=4)
-    locality: Share = 0.0
-    lead_time: Range | Annotated[int, Field(ge=1, le=520)] = Range(min=8, max=26)
-    detection_rate: Share = 0.05
-    ai_boost: Annotated[float, Field(ge=0.0, le=100.0)] = 0.0
-    sensitivity: Share | Dist = 0.5
-    evidence_threshold: Annotated[int, Field(ge=1, le=1000)] = 3
-    interdiction: Share = 0.8
-    leak_rate: Share = 0.05
-    surge: Share = 0.3
-    surge_weeks: Annotated[int, Field(ge=0, le=520)] = 26
+    groups: Annotated[int, Field(ge=0, le=1000)] = _key(
+        5, meaning="number of terrorist groups; each starts at full strength at a random base",
+        label="terrorist groups", unit="groups")
+    plots_per_year: Annotated[float, Field(ge=0.0, le=5200.0)] = _key(
+        40.0, meaning="plots per year per group at full strength; weekly Poisson rate "
+        "`strength * plots_per_year / 52` (7.1)", label="plots per year", unit="plots a year")
+    adaptive: bool = _key(
+        True, meaning="whether groups relocate toward safe havens (7.21, 7.22); with a fixed "
+        "`threat.footprint` no group relocates", label="adaptive groups",
+        control={"name": "adaptive", "order": 9, "label": "groups move to safe havens"})
+    relocation_rate: Share = _key(
+        0.02, meaning="weekly chance that an adaptive group moves (7.22)",
+        label="relocation rate", unit="chance a week")
+    haven_pull: Annotated[float, Field(ge=0.0, le=50.0)] = _key(
+        4.0, meaning="exponent of the relocation weights `safety ^ haven_pull`; 0 moves at "
+        "random (7.22)", label="haven pull")
+    attrition: Share = _key(
+        0.2, meaning="share of a group's strength lost when a plot's members are prosecuted by "
+        "the plot's base nation or extradited to the disrupting nation (7.19)",
+        label="attrition", unit="share")
+    regrowth: Share = _key(0.05, meaning="weekly regrowth of strength toward 1 (7.20)",
+                           label="regrowth", unit="share a week")
+    footprint: Range | list[str] = _key(
+        Range(min=1, max=4), meaning="number of nations a plot touches, drawn uniformly and "
+        "capped at the number of nations; or one fixed footprint, base first and target last, "
+        "which also bases every group at the first nation for the whole run (no relocation) "
+        "(7.1)", label="plot footprint", unit="nations",
+        form=["a non-empty list of distinct nation names"])
+    locality: Share = _key(
+        0.0, meaning="chance that each other nation of a footprint (target, transit) comes "
+        "from the base's region rather than from all nations: weights "
+        "`locality * [same region] / (m - 1) + (1 - locality) / (N - 1)` (ODD.md, extension); "
+        "0 is the uniform draw of MODEL.md. Plots are mostly regional in the real world; "
+        "`scenarios/world/world.yaml` uses 0.6", label="plot locality", unit="share")
+    lead_time: Range | Annotated[int, Field(ge=1, le=520)] = _key(
+        Range(min=8, max=26), meaning="weeks from spawn to attack, drawn uniformly, or fixed "
+        "(7.1)", label="lead time", unit="weeks")
+    detection_rate: Share = _key(
+        0.05, meaning="weekly chance that a fully capable nation without AI tools collects a "
+        "fragment about a plot touching it (7.2)", label="detection rate",
+        unit="chance a week")
+    ai_boost: Annotated[float, Field(ge=0.0, le=100.0)] = _key(
+        0.0, meaning="relative gain in detection at full AI adoption: "
+        "`* (1 + ai_boost * tech)` (7.2)", label="AI detection boost",
+        control={"name": "ai_detection", "order": 7, "max": 2.0, "step": 0.05})
+    sensitivity: Share | Dist = _key(
+        0.5, meaning="sensitivity of each fragment; a distribution gives each fragment its own "
+        "Beta draw, with `spread` 0.2 unless given (7.3, 7.4)", label="fragment sensitivity",
+        unit="share")
+    evidence_threshold: Annotated[int, Field(ge=1, le=1000)] = _key(
+        3, meaning="admissible fragments a nation needs before it attempts interdiction "
+        "(7.10)", label="evidence threshold", unit="fragments")
+    interdiction: Share = _key(
+        0.8, meaning="chance of a successful interdiction at capacity 1: "
+        "`interdiction * capacity` (7.10)", label="interdiction success", unit="share")
+    leak_rate: Share = _key(
+        0.05, meaning="chance that a receiver with security 0 leaks a delivery: "
+        "`leak_rate * (1 - security)` (7.8, 7.9)", label="leak rate", unit="share",
+        control={"name": "leak_rate", "order": 6, "max": 0.5, "step": 0.05})
+    surge: Share = _key(
+        0.3, meaning="drop in the attacked nation's sovereignty sensitivity after an attack; "
+        "0 = no surge (7.17)", label="post-attack surge", unit="share",
+        control={"name": "surge", "order": 8, "step": 0.05})
+    surge_weeks: Annotated[int, Field(ge=0, le=520)] = _key(
+        26, meaning="how long the surge lasts (7.17)", label="surge length", unit="weeks")
 
     @field_validator("footprint")
     @classmethod
@@ -298,6 +524,15 @@ class Threat(_Strict):
         return value
 
 
+#: Keys a file may hold that are read while loading, before validation, so that the schema
+#: has no field for them; described with the same entries as a field's (for ctsim.registry).
+FILE_KEYS: dict[str, dict[str, str]] = {
+    "extends": {"label": "parent file", "description": "parent file (see above)",
+                "default_text": "none", "allowed": "path, relative to this file",
+                "after": "description"},
+}
+
+
 class Scenario(_Strict):
     """A whole scenario: the world, its relations and laws, the regime, trust dynamics, threat.
 
@@ -305,11 +540,23 @@ class Scenario(_Strict):
     ``Scenario(name=...)`` for the built-in defaults.
     """
 
-    name: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=80)] = "default"
-    description: str = ""
-    seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 42
-    steps: Annotated[int, Field(ge=1, le=STEPS_MAX)] = 260
-    replications: Annotated[int, Field(ge=1, le=REPLICATIONS_MAX)] = 10
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=80)] = _key(
+        "default", meaning="the scenario's name; default output folder `results/<name>/`",
+        label="scenario", default_text="required in a file (or a file it extends); "
+        "`default` for the built-in defaults (`Scenario()`)")
+    description: str = _key(
+        "", meaning="one line shown by `ctsim scenarios` and stored in summary.json",
+        label="description")
+    seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = _key(
+        42, meaning="the seed from which `ctsim run` derives the replications' seeds when "
+        "`--seed` is not given; the model's seed when `CooperationModel` gets no `rng` "
+        "(`ctsim compare` and sweeps use their own seeds)", label="seed")
+    steps: Annotated[int, Field(ge=1, le=STEPS_MAX)] = _key(
+        260, meaning="weeks per run when `--steps` is not given (a run may also be longer)",
+        label="weeks per run", unit="weeks")
+    replications: Annotated[int, Field(ge=1, le=REPLICATIONS_MAX)] = _key(
+        10, meaning="runs made by `ctsim run` when `--replications` is not given",
+        label="replications", unit="runs")
     world: World = World()
     relations: Relations = Relations()
     legal: Legal = Legal()
