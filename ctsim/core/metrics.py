@@ -125,4 +125,12 @@ def run_metrics(model: CooperationModel) -> dict[str, float]:
         "haven_concentration": haven_concentration(model),
     }
     out.update({f"disruption_rate_q{k + 1}": q[k] for k in range(4)})
+    failed = int(p.failed[ids[p.status[ids] == ATTACKED]].sum())
+    out.update({"attacks_completed": float(attacks - failed), "attacks_failed": float(failed)})
+    domestic = p.size[ids] == 1  # a footprint of one nation: the base is the target
+    for kind, mask in (("transnational", ~domestic), ("domestic", domestic)):
+        hit_k = int((p.status[ids][mask] == DISRUPTED).sum())
+        att_k = int((p.status[ids][mask] == ATTACKED).sum())
+        out.update({f"disruption_rate_{kind}": _ratio(hit_k, hit_k + att_k),
+                    f"disrupted_{kind}": float(hit_k), f"attacks_{kind}": float(att_k)})
     return out

@@ -72,6 +72,22 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "disruption rate, third quarter of targets"),
     _share("disruption_rate_q4", "disruption rate of plots targeting the most capable quarter",
            "disruption rate, most capable quarter of targets"),
+    _count("attacks_completed", "attacks that completed (settled plots)",
+           "attacks completed (count)"),
+    _count("attacks_failed", "attacks that failed against protective security (A3)",
+           "attacks failed (count)"),
+    _share("disruption_rate_transnational", "disruption rate of transnational plots "
+           "(a footprint of two or more nations)", "disruption rate, transnational plots"),
+    _count("disrupted_transnational", "transnational plots disrupted (settled)",
+           "transnational plots disrupted (count)"),
+    _count("attacks_transnational", "transnational plots that attacked (settled)",
+           "transnational attacks (count)"),
+    _share("disruption_rate_domestic", "disruption rate of domestic plots (the base alone)",
+           "disruption rate, domestic plots"),
+    _count("disrupted_domestic", "domestic plots disrupted (settled)",
+           "domestic plots disrupted (count)"),
+    _count("attacks_domestic", "domestic plots that attacked (settled)",
+           "domestic attacks (count)"),
 )}
 
 

@@ -23,8 +23,10 @@ from ctsim.core import rules
 from ctsim.core.state import (
     ACT,
     ACTIVE,
+    ATTACK,
     ATTACKED,
     ATTACKS,
+    ATTACKS_FAILED,
     BILATERAL,
     COLLECT,
     DISRUPTED,
@@ -44,6 +46,7 @@ from ctsim.core.state import (
     SHARED_BILATERAL,
     SHARED_INSTITUTIONAL,
     SHOCKS,
+    SOURCES_BURNED,
     SPAWN,
     TOTAL_SOURCES,
     WEEK_SOURCES,
@@ -72,13 +75,13 @@ def run_weeks(until, par, world, rel, plots, frags, mail, groups, tally, rngs):
 def week(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     """Week ``t``, in MODEL.md's order."""
     start_week(tally)
-    spawn_plots(t, par, world, plots, groups, tally, rngs[SPAWN])  # 1
-    collect_fragments(par, world, plots, frags, tally, rngs[COLLECT])  # 2
+    spawn_plots(t, par, world, rel, plots, groups, tally, rngs[SPAWN])  # 1
+    collect_fragments(t, par, world, rel, plots, frags, tally, rngs[COLLECT])  # 2
     share_fragments(t, par, world, rel, plots, frags, mail, tally, rngs[SHARE])  # 3
-    leak_fragments(par, world, rel, plots, frags, mail, tally, rngs[LEAK])  # 4
+    leak_fragments(t, par, world, rel, plots, frags, mail, tally, rngs[LEAK])  # 4
     act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs[ACT])  # 5
     prosecute(par, world, plots, groups, tally, rngs[PROSECUTE])  # 6
-    attack(t, par, rel, plots, tally)  # 7
+    attack(t, par, world, rel, plots, tally, rngs[ATTACK])  # 7
     drift(par, world, rel, groups, tally, rngs[DRIFT])  # 8
     record_week(t, rel, plots, tally)  # 9
     tally.week_no[0] = t
@@ -95,11 +98,13 @@ def start_week(tally):
 
 
 @njit(cache=True)
-def spawn_plots(t, par, world, plots, groups, tally, rng):
+def spawn_plots(t, par, world, rel, plots, groups, tally, rng):
     """Each group spawns Poisson(strength * plots_per_year / 52) plots (MODEL.md step 1).
 
-    A plot's footprint is its group's base first, its target last and transit nations
-    between (or the scenario's fixed footprint); its lead time is drawn uniformly.
+    A plot is transnational with probability ``transnational`` (A1; else domestic: its
+    base alone, which is its target). A transnational plot's footprint is its group's base
+    first, its target last and transit nations between (or the scenario's fixed
+    footprint); its lead time is drawn uniformly.
     """
     for g in range(par.groups):
         for _ in range(rng.poisson(groups.strength[g] * par.plot_rate)):
@@ -108,12 +113,15 @@ def spawn_plots(t, par, world, plots, groups, tally, rng):
                 raise RuntimeError("a week spawned more plots than its bound (state.spawn_bound)")
             plots.count[0] += 1
             base = groups.base[g]
-            if len(world.fixed_foot) > 0:
+            if par.transnational < 1.0 and rng.random() >= par.transnational:
+                size = 1  # a domestic plot
+                plots.foot[k, 0] = world.fixed_foot[0] if len(world.fixed_foot) > 0 else base
+            elif len(world.fixed_foot) > 0:
                 size = len(world.fixed_foot)
                 plots.foot[k, :size] = world.fixed_foot
             else:
                 size = min(rng.integers(par.foot_min, par.foot_max + 1), par.width)
-                draw_footprint(plots.foot[k], base, size, world, rng)
+                draw_footprint(plots.foot[k], base, size, par, world, rel, rng)
             plots.group[k] = g
             plots.base[k] = plots.foot[k, 0]
             plots.target[k] = plots.foot[k, size - 1]
@@ -132,19 +140,28 @@ def spawn_plots(t, par, world, plots, groups, tally, rng):
 
 
 @njit(cache=True)
-def draw_footprint(row, base, size, world, rng):
+def draw_footprint(row, base, size, par, world, rel, rng):
     """Fill ``row[:size]``: the base, transit nations, and the target in the last slot.
 
     MODEL.md step 1: the target is drawn by target weight among the nations other than the
     base (a footprint of one is domestic: the base is the target); transit nations are
     drawn uniformly from the rest, without repeats. ``threat.locality`` weights both toward
     the base's region (``world.near``, rules.footprint_weight; the target by
-    ``world.target_near``, that weight times the target weight).
+    ``world.target_near``, that weight times the target weight). With target adaptation
+    (A2) each target's weight is also scaled by ``(1 - r_j) ** a``, the groups' view of its
+    defence (rules.adapted_target_weight).
     """
     row[0] = base
     if size == 1:
         return
-    target = draw_nation(world.target_near[base], world.target_cum[base], row, 1, rng)
+    if par.target_adaptation > 0.0:
+        weights = np.empty(len(rel.defence))
+        for j in range(len(weights)):
+            weights[j] = rules.adapted_target_weight(world.target_near[base, j],
+                                                     rel.defence[j], par.target_adaptation)
+        target = draw_nation(weights, np.cumsum(weights), row, 1, rng)
+    else:
+        target = draw_nation(world.target_near[base], world.target_cum[base], row, 1, rng)
     row[size - 1] = target
     for b in range(1, size - 1):
         row[b] = draw_nation(world.near[base], world.near_cum[base], row, b, rng, target)
@@ -210,10 +227,11 @@ def is_taken(j, taken, n_taken, also_taken):
 
 
 @njit(cache=True)
-def collect_fragments(par, world, plots, frags, tally, rng):
+def collect_fragments(t, par, world, rel, plots, frags, tally, rng):
     """Every footprint nation of an active plot gains one new fragment with probability
-    ``p_i`` (MODEL.md step 2, rules.detection_probability). The fragment's sensitivity is
-    the scenario's value or a Beta draw per fragment; its collector counts it at once."""
+    ``p_i`` (MODEL.md step 2, rules.detection_probability; lower while a leak has burnt
+    its sources, A5). The fragment's sensitivity is the scenario's value or a Beta draw per
+    fragment; its collector counts it at once."""
     frags.first_new[0] = frags.count[0]
     for a in range(plots.n_active[0]):
         k = plots.active[a]
@@ -222,6 +240,8 @@ def collect_fragments(par, world, plots, frags, tally, rng):
             i = plots.foot[k, b]
             p = rules.detection_probability(par.detection_rate, world.capacity[i],
                                             world.tech[i], par.ai_boost)
+            if par.source_loss > 0.0 and rel.source_until[i] >= t:
+                p = rules.detection_with_burnt_sources(p, par.source_loss)
             if rng.random() < p:
                 f = frags.count[0]
                 frags.count[0] += 1
@@ -361,11 +381,13 @@ def receive(plots, frags, mail, k, b, f, via, sender, p_admissible, rng):
 
 
 @njit(cache=True)
-def leak_fragments(par, world, rel, plots, frags, mail, tally, rng):
+def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     """Each bilateral arrival leaks with probability ``leak_rate * (1 - security_j)``; each
-    post with the probability that at least one receiving member leaks it (MODEL.md
+    post with the probability that at least one reader leaks it: the receiving footprint
+    members, and each other member of the hub with ``hub_exposure`` (A6) (MODEL.md
     step 4). A leak alerts the plot: all evidence about it, everywhere, is discarded. The
-    sender loses ``leak_penalty`` of its trust in the leaker (in the hub, for a post)."""
+    sender loses ``leak_penalty`` of its trust in the leaker (in the hub, for a post), and
+    its sources are burnt for ``source_weeks`` (A5)."""
     for a in range(mail.n_arrived[0]):
         f, via = mail.arrived_frag[a], mail.arrived_via[a]
         k, i = frags.plot[f], frags.nation[f]
@@ -379,8 +401,18 @@ def leak_fragments(par, world, rel, plots, frags, mail, tally, rng):
                 if world.members[via, j] and b != frags.slot[f]:
                     p = rules.either_leaks(p, rules.leak_probability(par.leak_rate,
                                                                      world.security[j]))
+            if par.hub_exposure > 0.0:
+                for m in range(len(world.capacity)):
+                    if world.members[via, m] and m != i and not in_footprint(plots, k, m):
+                        p = rules.either_leaks(p, rules.exposure_leak_probability(
+                            par.hub_exposure,
+                            rules.leak_probability(par.leak_rate, world.security[m])))
         if rng.random() < p:
             tally.week[LEAKS] += 1
+            if par.source_loss > 0.0:
+                if rel.source_until[i] < t:
+                    tally.week[SOURCES_BURNED] += 1
+                rel.source_until[i] = t + par.source_weeks  # a second leak restarts it
             if via == BILATERAL:
                 j = plots.foot[k, mail.arrived_to[a]]
                 rel.trust[i, j] = rules.trust_after_leak(rel.trust[i, j], par.leak_penalty)
@@ -393,6 +425,15 @@ def leak_fragments(par, world, rel, plots, frags, mail, tally, rng):
                 plots.evidence[k, :] = 0
                 plots.epoch[k] += 1
                 tally.week[PLOTS_ALERTED] += 1
+
+
+@njit(cache=True, inline="always")
+def in_footprint(plots, k, j):
+    """Whether nation ``j`` is in the footprint of plot ``k``."""
+    for b in range(plots.size[k]):  # noqa: SIM110 (a plain loop compiles)
+        if plots.foot[k, b] == j:
+            return True
+    return False
 
 
 @njit(cache=True, inline="always")
@@ -432,6 +473,10 @@ def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rng):
         if n > 0:
             b = succeeded[0] if n == 1 else succeeded[rng.integers(0, n)]
             disrupt(t, k, b, plots, tally)
+            if par.target_adaptation > 0.0:
+                j = plots.target[k]
+                rel.defence[j] = rules.defence_after_resolution(rel.defence[j], par.memory,
+                                                                True)
             learn_from(k, b, par, rel, plots, mail, tally)
     forget_stale_receipts(plots, mail)
 
@@ -532,21 +577,30 @@ def prosecute(par, world, plots, groups, tally, rng):
 
 
 @njit(cache=True)
-def attack(t, par, rel, plots, tally):
+def attack(t, par, world, rel, plots, tally, rng):
     """A plot that has lived its lead time without disruption attacks its target; the
-    target's sovereignty sensitivity drops by ``surge`` for ``surge_weeks`` (MODEL.md
-    step 7). Resolved plots leave the active list."""
+    attack fails with ``protection * capacity_target`` (A3), and either way the target's
+    sovereignty sensitivity drops by ``surge`` for ``surge_weeks`` (MODEL.md step 7) and
+    the groups see the target as less defended (A2). Resolved plots leave the active list."""
     kept = 0
     for a in range(plots.n_active[0]):
         k = plots.active[a]
         if plots.status[k] == ACTIVE and plots.age[k] >= plots.lead[k]:
+            j = plots.target[k]
             plots.status[k] = ATTACKED
             plots.resolved[k] = t
             tally.week[ATTACKS] += 1
             tally.resolved_at[plots.base[k]] += 1
             tally.undisrupted_at[plots.base[k]] += 1
+            if par.protection > 0.0 and rng.random() < rules.attack_failure_probability(
+                    par.protection, world.capacity[j]):
+                plots.failed[k] = 1
+                tally.week[ATTACKS_FAILED] += 1
             if par.surge > 0.0:
-                rel.surge_until[plots.target[k]] = t + par.surge_weeks
+                rel.surge_until[j] = t + par.surge_weeks
+            if par.target_adaptation > 0.0:
+                rel.defence[j] = rules.defence_after_resolution(rel.defence[j], par.memory,
+                                                                False)
         if plots.status[k] == ACTIVE:
             plots.active[kept] = k
             kept += 1

@@ -38,6 +38,20 @@ def detection_probability(detection_rate: float, capacity: float, tech: float,
     return min(1.0, detection_rate * capacity * (1.0 + ai_boost * tech))
 
 
+@njit(cache=True)
+def detection_with_burnt_sources(p: float, source_loss: float) -> float:
+    """A detection probability while the nation's sources are burnt by a leak.
+
+    MODEL.md A5 (a leak burns a source; Lefebvre 2003, Walsh 2010): for ``source_weeks``
+    after a fragment it sent leaked, a nation detects with ``p * (1 - source_loss)``.
+
+    Args:
+        p: its detection probability otherwise, in [0, 1].
+        source_loss: share of its detection a leak costs, in [0, 1] (0: none, v1).
+    """
+    return p * (1.0 - source_loss)
+
+
 # ---------------------------------------------------------------- step 3: share
 
 
@@ -131,6 +145,22 @@ def either_leaks(p_so_far: float, p_next: float) -> float:
 
 
 @njit(cache=True)
+def exposure_leak_probability(hub_exposure: float, leak_probability: float) -> float:
+    """Chance that a hub member outside the plot's footprint reads a post and leaks it.
+
+    MODEL.md A6 (who reads a hub post): every member of the hub other than the footprint's
+    reads a post with probability ``hub_exposure`` and then leaks it as any reader would:
+    ``hub_exposure * leak_probability``. Folded with the footprint readers' chances by
+    :func:`either_leaks` (the post leaks if any reader leaks it).
+
+    Args:
+        hub_exposure: chance that a member outside the footprint reads the post, in [0, 1].
+        leak_probability: that member's chance to leak what it reads (leak_probability).
+    """
+    return hub_exposure * leak_probability
+
+
+@njit(cache=True)
 def trust_after_leak(trust: float, leak_penalty: float) -> float:
     """Trust after the partner leaked a fragment: it loses ``leak_penalty`` of its value.
 
@@ -183,6 +213,55 @@ def strength_after_disruption(strength: float, attrition: float) -> float:
     MODEL.md step 6.
     """
     return strength * (1.0 - attrition)
+
+
+# ---------------------------------------------------------------- step 7: attack
+
+
+@njit(cache=True)
+def attack_failure_probability(protection: float, capacity: float) -> float:
+    """Chance that a plot reaching its attack week fails (it is still an attack).
+
+    MODEL.md A3 (attacks can fail; defensive measures, Arce & Sandler 2005):
+    ``protection * capacity_target``. Failed and completed attacks both count as attacks,
+    so ``disruption_rate`` keeps its v1 meaning.
+
+    Args:
+        protection: the scenario's protective-security level, in [0, 1] (0: none fail).
+        capacity: the target's capacity, in [0, 1].
+    """
+    return protection * capacity
+
+
+@njit(cache=True)
+def defence_after_resolution(defence: float, memory: float, disrupted: bool) -> float:
+    """The groups' view of a target's defence after a plot aimed at it resolves.
+
+    MODEL.md A2 (targets and transference; Sandler & Lapan 1988, Enders & Sandler 1993):
+    ``r <- (1 - memory) * r + memory * [disrupted]``, an exponential average of how often
+    plots against the target were stopped.
+
+    Args:
+        defence: the current view r, in [0, 1].
+        memory: lambda, the weight of the newest outcome, in (0, 1].
+        disrupted: whether this plot was disrupted (else it attacked).
+    """
+    return (1.0 - memory) * defence + memory * (1.0 if disrupted else 0.0)
+
+
+@njit(cache=True)
+def adapted_target_weight(weight: float, defence: float, adaptation: float) -> float:
+    """A nation's weight as a target once groups avoid what they see defended.
+
+    MODEL.md A2: ``w_j * (1 - r_j) ** a``; with ``a = 0`` the weight is ``w_j`` (v1), and
+    the larger ``a`` the more plots move from hardened targets to the others.
+
+    Args:
+        weight: the target weight w_j (``target_weight``, population or GDP), >= 0.
+        defence: the groups' view r_j of its defence, in [0, 1].
+        adaptation: a, how strongly targeting follows defence, >= 0.
+    """
+    return weight * (1.0 - defence) ** adaptation
 
 
 # ---------------------------------------------------------------- step 8: drift

@@ -394,6 +394,10 @@ class Cooperation(_Strict):
     institutions: list[InstitutionSpec] = _key(
         meaning="the multilateral hubs", label="hubs", default_factory=_default_institutions,
         form=["a list of institutions (next table) with distinct names; may be empty"])
+    hub_exposure: Share = _key(
+        0.0, meaning="chance that a hub member outside a plot's footprint reads a post about "
+        "it; a post leaks if any reader leaks it (Aldrich 2004, Walsh 2010; MODEL.md A6); "
+        "0 = only the footprint's members read it (v1)", label="hub exposure", unit="share")
 
     @field_validator("institutions")
     @classmethod
@@ -512,6 +516,36 @@ class Threat(_Strict):
         control={"name": "surge", "order": 8, "step": 0.05})
     surge_weeks: Annotated[int, Field(ge=0, le=520)] = _key(
         26, meaning="how long the surge lasts (7.17)", label="surge length", unit="weeks")
+    transnational: Share = _key(
+        1.0, meaning="chance that a spawned plot is transnational and draws its footprint "
+        "(7.1); otherwise it is domestic, its base alone and its own target (MODEL.md A1; "
+        "an assumption to calibrate: event data count domestic incidents several times "
+        "more often, Enders, Sandler & Gaibulloev 2011); 1 = every plot transnational (v1)",
+        label="transnational share of plots", unit="share")
+    targets: Literal["uniform", "population", "gdp"] = _key(
+        "uniform", meaning="each nation's weight as a target: `uniform` (`target_weight`, 1 "
+        "unless listed), or for dataset worlds its `population` or its `gdp`, shares of the "
+        "included states' totals (MODEL.md A2)", label="target weights")
+    target_adaptation: Annotated[float, Field(ge=0.0, le=20.0)] = _key(
+        0.0, meaning="a: targets are drawn by `w_j * (1 - r_j) ** a`, where `r_j` is the "
+        "groups' view of j's defence; hardening one target moves plots to others "
+        "(transference: Sandler & Lapan 1988, Enders & Sandler 1993; MODEL.md A2); 0 = "
+        "targets ignore defence (v1)", label="target adaptation")
+    memory: Annotated[float, Field(ge=0.01, le=1.0)] = _key(
+        0.1, meaning="lambda: when a plot aimed at j resolves, `r_j <- (1 - lambda) r_j + "
+        "lambda [disrupted]` (MODEL.md A2)", label="groups' memory of defences", unit="share")
+    protection: Share = _key(
+        0.0, meaning="an attack fails with `protection * capacity_target`; failed attacks are "
+        "still attacks (Arce & Sandler 2005; MODEL.md A3); 0 = every attack completes (v1)",
+        label="protective security", unit="share")
+    source_loss: Share = _key(
+        0.0, meaning="when a fragment a nation sent leaks, its detection is multiplied by "
+        "`1 - source_loss` for `source_weeks` (a second leak restarts the period; Lefebvre "
+        "2003, Walsh 2010; MODEL.md A5); 0 = a leak costs only the plot (v1)",
+        label="source loss after a leak", unit="share")
+    source_weeks: Annotated[int, Field(ge=0, le=520)] = _key(
+        26, meaning="how long a leak's source loss lasts (MODEL.md A5)",
+        label="source loss length", unit="weeks")
 
     @field_validator("footprint")
     @classmethod
@@ -1164,6 +1198,9 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
                 fail(f"world.countries.{key}",
                      f"'{key}' is not among the {where}{did_you_mean(key, names)}")
 
+    if scenario.threat.targets != "uniform" and w.dataset is None:
+        fail("threat.targets", f"'{scenario.threat.targets}' weights need a dataset world "
+             "(world.dataset: world); give listed nations a target_weight instead")
     fp = scenario.threat.footprint
     if isinstance(fp, list):
         for i, name in enumerate(fp):

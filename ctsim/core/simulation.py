@@ -60,7 +60,9 @@ class Simulation:
         self.static = _nations(config, self.world)
         w = self.world
         self.relations = Relations(trust=w.trust0.copy(), hub_trust=w.inst_trust0.copy(),
-                                   surge_until=np.full(w.n, -1, np.int64))
+                                   surge_until=np.full(w.n, -1, np.int64),
+                                   source_until=np.full(w.n, -1, np.int64),
+                                   defence=np.zeros(w.n))
         self.groups = Groups(base=w.group_bases.copy(),
                              strength=np.ones(config.threat.groups))
         if len(self.static.fixed_foot):
@@ -234,6 +236,10 @@ def _setting(config: Scenario, w) -> Setting:
         attrition=float(th.attrition), regrowth=float(th.regrowth),
         bilateral=regime in ("bilateral", "hybrid"),
         institutional=regime in ("multilateral", "hybrid") and len(w.inst_names) > 0,
+        transnational=float(th.transnational), target_adaptation=float(th.target_adaptation),
+        memory=float(th.memory), protection=float(th.protection),
+        source_loss=float(th.source_loss), source_weeks=int(th.source_weeks),
+        hub_exposure=float(config.cooperation.hub_exposure),
     )
 
 

@@ -33,11 +33,11 @@ BILATERAL = -1  # the ``via`` of a bilateral delivery or receipt; hubs are 0..H-
 COUNTED = (
     "plots", "fragments", "disrupted", "attacks", "shared_bilateral", "shared_institutional",
     "leaks", "plots_alerted", "extraditions_granted", "extraditions_refused", "shocks",
-    "relocations", "disrupted_due",
+    "relocations", "disrupted_due", "attacks_failed", "sources_burned",
 )
 (PLOTS, FRAGMENTS, DISRUPTED_N, ATTACKS, SHARED_BILATERAL, SHARED_INSTITUTIONAL, LEAKS,
  PLOTS_ALERTED, EXTRADITIONS_GRANTED, EXTRADITIONS_REFUSED, SHOCKS, RELOCATIONS,
- DISRUPTED_DUE) = range(len(COUNTED))
+ DISRUPTED_DUE, ATTACKS_FAILED, SOURCES_BURNED) = range(len(COUNTED))
 
 #: The per-week record (``Tally.record``, phase 9; row 0 is the start): the disruption rate
 #: to date, the running totals and this week's counts named here with the event each reads,
@@ -47,6 +47,7 @@ RECORDED_TOTALS = (
     ("shared_institutional", SHARED_INSTITUTIONAL), ("leaks", LEAKS),
     ("extraditions_granted", EXTRADITIONS_GRANTED),
     ("extraditions_refused", EXTRADITIONS_REFUSED), ("disrupted", DISRUPTED_DUE),
+    ("attacks_failed", ATTACKS_FAILED),
 )
 RECORDED_WEEK = (
     ("plots_week", PLOTS), ("disrupted_week", DISRUPTED_N), ("attacks_week", ATTACKS),
@@ -62,8 +63,9 @@ WEEK_SOURCES = np.array([k for _, k in RECORDED_WEEK], np.int64)
 RECORDED_COUNTS = frozenset(RECORDED) - {"disruption_rate", "mean_trust", "haven_concentration"}
 
 #: The phases that draw random numbers, each from its own Generator (in this order).
-STREAMS = ("spawn", "collect", "share", "leak", "act", "prosecute", "drift")
-SPAWN, COLLECT, SHARE, LEAK, ACT, PROSECUTE, DRIFT = range(len(STREAMS))
+#: A stream added later goes last, so the streams before it stay the same.
+STREAMS = ("spawn", "collect", "share", "leak", "act", "prosecute", "drift", "attack")
+SPAWN, COLLECT, SHARE, LEAK, ACT, PROSECUTE, DRIFT, ATTACK = range(len(STREAMS))
 
 
 class Setting(NamedTuple):
@@ -101,6 +103,13 @@ class Setting(NamedTuple):
     regrowth: float
     bilateral: bool  # the regime opens bilateral channels
     institutional: bool  # the regime opens hubs (and at least one exists)
+    transnational: float  # chance a plot is transnational (else its base alone), A1
+    target_adaptation: float  # a: targets drawn by w (1 - r) ** a, A2
+    memory: float  # lambda: how fast the groups' view r of a defence moves, A2
+    protection: float  # an attack fails with protection * capacity of its target, A3
+    source_loss: float  # a leak cuts the sender's detection by this share, A5
+    source_weeks: int  # ... for this many weeks, A5
+    hub_exposure: float  # chance another hub member reads a post, A6
 
 
 def footprint_arrays(near: np.ndarray, target_weight: np.ndarray) -> dict[str, np.ndarray]:
@@ -141,6 +150,8 @@ class Relations(NamedTuple):
     trust: np.ndarray  # (N, N) in [0, 1], directed
     hub_trust: np.ndarray  # (N, H) in [0, 1]
     surge_until: np.ndarray  # (N,) last week of the nation's post-attack surge (-1: none)
+    source_until: np.ndarray  # (N,) last week its sources are burnt by a leak (-1: none)
+    defence: np.ndarray  # (N,) the groups' view r of each target's defence, in [0, 1]
 
 
 class Plots(NamedTuple):
@@ -162,6 +173,7 @@ class Plots(NamedTuple):
     resolved: np.ndarray  # week, -1 while active
     disrupter: np.ndarray  # nation, -1 if none
     foreign: np.ndarray  # 1 if its disruption used another nation's fragment
+    failed: np.ndarray  # 1 if its attack failed (protection, A3)
     evidence: np.ndarray  # (P, F) admissible fragments each footprint nation holds
     disrupted_now: np.ndarray  # ids disrupted this week (for step 6)
     n_disrupted_now: np.ndarray  # (1,)
@@ -263,6 +275,7 @@ def new_plots(rows: int, width: int) -> Plots:
                  group=z(), base=z(), target=z(), size=z(),
                  foot=np.full((rows, width), -1, np.int64), lead=z(), age=z(), epoch=z(),
                  status=z(), spawned=z(), resolved=z(), disrupter=z(), foreign=z(),
+                 failed=z(),
                  evidence=np.zeros((rows, width), np.int64), disrupted_now=z(),
                  n_disrupted_now=np.zeros(1, np.int64))
 

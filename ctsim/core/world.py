@@ -154,6 +154,9 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
                                          for s in w.nations])
             target_weight = np.array([s.target_weight for s in w.nations], float)
         else:
+            if scenario.threat.targets != "uniform":  # A2: weights from the data
+                target_weight = dataset_target_weights(w.dataset, roster.codes,
+                                                       scenario.threat.targets)
             _apply_dataset(w, roster, values, target_weight)
         legal_family = np.array([LEGAL_FAMILIES.index(f) for f in roster.legal_family], np.int64)
         bloc_names = list(dict.fromkeys(roster.bloc))
@@ -296,6 +299,19 @@ def _treaties(scenario: Scenario, labelled: Roster, rng: np.random.Generator
         treaty |= inside[:, None] & inside[None, :]
     np.fill_diagonal(treaty, False)
     return treaty
+
+
+def dataset_target_weights(dataset: str, codes: list[str], basis: str) -> NDArray[np.float64]:
+    """Each state's weight as a target (MODEL.md A2): its population or its GDP, as
+    shares of the included states' total; a state the data gives no value gets the
+    smallest recorded one (it stays a possible target)."""
+    rows = by_iso3(dataset)
+    raw = np.array([getattr(rows[c], "population" if basis == "population" else "gdp_usd")
+                    or np.nan for c in codes], float)
+    known = raw[np.isfinite(raw) & (raw > 0)]
+    floor = float(known.min()) if len(known) else 1.0
+    raw = np.where(np.isfinite(raw) & (raw > 0), raw, floor)
+    return raw / raw.sum()
 
 
 def _apply_dataset(w: WorldSpec, roster: Roster, values: dict[str, NDArray[np.float64]],
