@@ -367,7 +367,9 @@ LESSONS: tuple[Lesson, ...] = (
         question="Why does cooperation jump after a major attack, and why does it fade again?",
         scenario="surge_after_attack.yaml",
         notice=(
-            "The attacks line: each attack makes its target share freely for a year.",
+            "The attacks line: each attack makes its target share more freely; the effect "
+            "builds with repeated attacks and fades, an attack weighing half as much after "
+            "half a year.",
             "The 'fragments shared' counters: they climb faster once attacks begin.",
             "The disruption rate, compared with the full-cooperation line: the surge "
             "closes part of the gap, and only while it lasts.",
@@ -441,6 +443,20 @@ class Measurement:
                                                        strict=True))
 
 
+def single_runs(item: Lesson, claim: Claim, seeds: int = 20) -> tuple[int, int]:
+    """How many of the app's single runs show the claim: runs with seeds 1 to ``seeds``
+    (the app's seed control), each side one run of the lesson's length; (agreeing, runs)."""
+    from ctsim.core.scenario import load_scenario
+    from ctsim.runner import run_one
+
+    sides = []
+    for value in (claim.a, claim.b):
+        scenario = load_scenario(item.path, claim.overrides(value))
+        sides.append(tuple(run_one(scenario, s, timeseries=False).metrics[claim.metric]
+                           for s in range(1, seeds + 1)))
+    return Measurement(claim, *sides).agreeing(), seeds
+
+
 def measure(item: Lesson, claim: Claim | None = None) -> Measurement:
     """Run ``claim`` (default: the lesson's main claim) on the lesson's scenario.
 
@@ -479,6 +495,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help="lessons to check (default: all: "
                              f"{', '.join(x.name for x in LESSONS)})")
+    parser.add_argument("--app-seeds", type=int, default=20, metavar="N",
+                        help="also count the single runs with the app's seeds 1 to N that "
+                             "show each claim (default 20; 0: do not)")
     args = parser.parse_args(argv)
     known = {x.name for x in LESSONS}
     unknown = [n for n in args.names if n not in known]
@@ -494,12 +513,16 @@ def main(argv: list[str] | None = None) -> int:
             diff, low, high = m.difference()
             condition = "".join(f", {k}={v}" for k, v in claim.extra.items())
             failed += not m.holds()
+            app = ""
+            if args.app_seeds > 0:
+                agree, runs = single_runs(item, claim, args.app_seeds)
+                app = f"; app seeds 1-{runs}: {agree} of {runs} single runs agree"
             print(
                 f"{item.name}: {claim.metric}, {claim.key} {claim.a} -> {claim.b}"
                 f"{condition}: {mean_ci(m.values_a)[0]:.4f} -> {mean_ci(m.values_b)[0]:.4f},"
                 f" difference {diff:+.4f} [{low:+.4f}, {high:+.4f}]"
                 f" ({claim.direction}: {'holds' if m.holds() else 'FAILS'};"
-                f" {m.agreeing()} of {len(m.values_a)} single runs agree)"
+                f" {m.agreeing()} of {len(m.values_a)} single runs agree{app})"
             )
     return 1 if failed else 0
 

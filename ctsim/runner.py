@@ -180,7 +180,9 @@ def _scenario_for(payload: Payload, index: int, overrides: dict) -> Scenario:
     """The validated scenario of a run (base scenarios cached per process)."""
     from ctsim.core.scenario import apply_overrides, scenario_from_dict
 
-    key = (payload.fingerprint, index, repr(sorted(overrides.items())))
+    # Without a fingerprint (a payload built by hand), the scenario itself tells it apart.
+    which = payload.fingerprint or repr(payload.scenario_dicts[index])
+    key = (which, index, repr(sorted(overrides.items())))
     cached = _SCENARIO_CACHE.get(key)
     if cached is None:
         import copy

@@ -408,7 +408,7 @@ FUZZ_BASES = [
             "groups": 3, "plots_per_year": 30.0, "adaptive": True,
             "footprint": {"min": 1, "max": 3}, "lead_time": {"min": 8, "max": 20},
             "detection_rate": 0.15, "sensitivity": {"mean": 0.5, "spread": 0.1},
-            "evidence_threshold": 3, "surge_weeks": 26,
+            "evidence_threshold": 3, "surge_half_life": 13,
         },
     },
     {

@@ -142,7 +142,7 @@ def test_useful_sharing_raises_trust_without_leaks(small):
 
 
 def test_an_attack_starts_the_targets_surge(small):
-    small["threat"].update(detection_rate=0.0, surge=0.5, surge_weeks=10,
+    small["threat"].update(detection_rate=0.0, surge=0.5, surge_half_life=10,
                            lead_time=1, plots_per_year=100)
     model = CooperationModel(scenario_from_dict(small), rng=2)
     for _ in range(3):

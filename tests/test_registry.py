@@ -94,7 +94,8 @@ def test_each_table_sits_under_its_heading():
 def test_an_edited_table_is_found_out_and_rewritten(tmp_path):
     page = tmp_path / "scenarios.md"
     text = DOC.read_text(encoding="utf-8")
-    stale = text.replace("| `threat.surge_weeks` | 26 |", "| `threat.surge_weeks` | 27 |")
+    stale = text.replace("| `threat.surge_half_life` | 13.0 |",
+                         "| `threat.surge_half_life` | 14.0 |")
     assert stale != text
     page.write_text(stale, encoding="utf-8")
     assert registry.main(["--check", "--doc", str(page)]) == 1

@@ -82,17 +82,24 @@ def test_willingness_equals_trust_for_a_nation_without_sovereignty_concerns():
         assert rules.willingness(trust, 0.0, 1.0) == pytest.approx(trust)
 
 
-def test_effective_sovereignty_drops_by_surge_only_while_surging():
-    # 0.5 - 0.3 = 0.2 while surging, 0.5 otherwise
-    assert rules.effective_sovereignty(0.5, 0.3, True) == pytest.approx(0.2)
-    assert rules.effective_sovereignty(0.5, 0.3, False) == pytest.approx(0.5)
+def test_effective_sovereignty_falls_with_the_salience_of_attacks():
+    # 0.5 * (1 - 0.4 * S / (1 + S)): S = 0 -> 0.5; one fresh attack (S = 1) -> 0.4;
+    # S = 3 -> 0.5 * (1 - 0.3) = 0.35; many attacks approach 0.5 * (1 - 0.4) = 0.3
+    assert rules.effective_sovereignty(0.5, 0.4, 0.0) == 0.5
+    assert rules.effective_sovereignty(0.5, 0.4, 1.0) == pytest.approx(0.4)
+    assert rules.effective_sovereignty(0.5, 0.4, 3.0) == pytest.approx(0.35)
+    assert rules.effective_sovereignty(0.5, 0.4, 1e9) == pytest.approx(0.3)
+    assert rules.effective_sovereignty(0.5, 0.0, 5.0) == 0.5  # no surge
 
 
-def test_effective_sovereignty_floors_at_zero():
-    # 0.2 - 0.3 = -0.1 -> 0; 0.0 - 0.3 -> 0; 0.3 - 0.3 = 0
-    for sovereignty in (0.2, 0.0, 0.3):
-        assert rules.effective_sovereignty(sovereignty, 0.3, True) == pytest.approx(0.0)
-        assert rules.effective_sovereignty(sovereignty, 0.3, True) >= 0.0
+def test_salience_halves_in_a_half_life_and_adds_the_weeks_attacks():
+    decay = 2.0 ** (-1.0 / 13.0)
+    s = 1.0
+    for _ in range(13):
+        s = rules.salience_next_week(s, decay, 0)
+    assert s == pytest.approx(0.5)
+    assert rules.salience_next_week(0.5, decay, 2) == pytest.approx(0.5 * decay + 2)
+    assert rules.in_surge(0.5) and not rules.in_surge(0.49)
 
 
 def test_legal_compatibility_without_treaty_is_family_times_definition_distance():
@@ -496,7 +503,14 @@ def test_beta_parameters_cap_a_spread_too_large_for_a_beta():
 PY_FUNC_CASES = {
     "detection_probability": [(0.1, 0.5, 0.4, 2.0), (0.5, 1.0, 1.0, 3.0), (0.3, 0.0, 0.7, 1.0)],
     "willingness": [(0.8, 0.5, 0.4), (1.0, 1.0, 1.0), (0.37, 0.12, 0.93)],
-    "effective_sovereignty": [(0.5, 0.3, True), (0.5, 0.3, False), (0.2, 0.3, True)],
+    "effective_sovereignty": [(0.5, 0.3, 1.0), (0.5, 0.3, 0.0), (0.2, 0.3, 7.5)],
+    "salience_next_week": [(1.0, 0.95, 0), (0.3, 0.5, 2), (4.2, 0.99, 1)],
+    "in_surge": [(0.5,), (0.2,), (3.0,)],
+    "detection_with_burnt_sources": [(0.3, 0.8), (0.3, 0.0), (0.77, 1.0)],
+    "exposure_leak_probability": [(0.3, 0.2), (0.0, 0.5), (1.0, 0.41)],
+    "attack_failure_probability": [(0.5, 0.6), (0.0, 1.0), (0.37, 0.93)],
+    "defence_after_resolution": [(0.0, 0.1, True), (0.5, 0.1, False), (0.8, 1.0, True)],
+    "adapted_target_weight": [(1.0, 0.5, 2.0), (2.0, 0.0, 3.0), (0.7, 1.0, 0.0)],
     "legal_compatibility": [(0.6, 0.2, 0.7, True, 0.6, 0.5), (0.6, 0.2, 0.7, False, 0.6, 0.5),
                             (0.93, 0.81, 0.17, True, 0.35, 0.0)],
     "mlat_delay": [(8, 0.6875), (8, 0.5625), (10, 0.74), (12, 0.0)],
@@ -609,14 +623,14 @@ def test_trust_updates_stay_in_unit_interval_and_move_the_right_way(t, t0, rate)
 
 @settings(max_examples=150, deadline=None)
 @given(trust=unit, tension=unit, share=unit, same=st.booleans(), s=unit, surge=unit,
-       surging=st.booleans())
+       salience=st.floats(0.0, 1e6))
 def test_initial_trust_and_sovereignty_stay_in_unit_interval(trust, tension, share, same, s,
-                                                             surge, surging):
+                                                             surge, salience):
     t0 = rules.initial_trust(same, trust, tension)
     assert in_unit(t0) and t0 <= trust
     ti0 = rules.initial_hub_trust(trust, tension, share)
     assert in_unit(ti0) and ti0 <= trust
-    eff = rules.effective_sovereignty(s, surge, surging)
+    eff = rules.effective_sovereignty(s, surge, salience)
     assert in_unit(eff) and eff <= s
 
 

@@ -132,7 +132,7 @@ def test_defaults_are_the_documented_ones():
     assert t.lead_time == Range(min=8, max=26)
     assert (t.detection_rate, t.ai_boost, t.sensitivity, t.evidence_threshold) == (
         0.05, 0.0, 0.5, 3)
-    assert (t.interdiction, t.leak_rate, t.surge, t.surge_weeks) == (0.8, 0.05, 0.3, 26)
+    assert (t.interdiction, t.leak_rate, t.surge, t.surge_half_life) == (0.8, 0.05, 0.3, 13)
 
 
 def test_a_file_states_only_what_it_changes(tmp_path):

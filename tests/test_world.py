@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections import Counter
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -696,15 +697,34 @@ def footprint_world(region: np.ndarray, locality: float,
     model = CooperationModel(rng=1, **{"world.nations": n})
     weight = np.ones(n) if target_weight is None else np.asarray(target_weight, float)
     near = phases.footprint_weights(region, locality)
-    return model.static._replace(**state.footprint_arrays(near, weight))
+    return Footprints(model.setting, model.static._replace(**state.footprint_arrays(
+        near, weight)), model.relations)
 
 
-def draw_footprints(world, base: int, size: int, plots: int, seed: int) -> np.ndarray:
+class Footprints(NamedTuple):
+    """What phases.draw_footprint reads: the run's setting, static world and relations."""
+
+    setting: state.Setting
+    world: state.Nations
+    relations: state.Relations
+
+    @property
+    def near(self) -> np.ndarray:
+        return self.world.near
+
+    @property
+    def target_near(self) -> np.ndarray:
+        return self.world.target_near
+
+
+def draw_footprints(where: Footprints, base: int, size: int, plots: int,
+                    seed: int) -> np.ndarray:
     """(plots, size) footprints of plots based at ``base``, drawn by phases.draw_footprint."""
     rng = np.random.default_rng(seed)
     foot = np.full((plots, size), -1, np.int64)
     for row in foot:
-        phases.draw_footprint(row, base, size, world, rng)
+        phases.draw_footprint(row, base, size, where.setting, where.world, where.relations,
+                              rng)
     return foot
 
 
@@ -805,9 +825,10 @@ def test_when_the_free_nations_weigh_nothing_the_rest_of_the_footprint_is_unifor
 
 
 def test_a_footprint_of_one_nation_is_its_base_alone():
-    world = footprint_world(np.array([0] * 5 + [1] * 5), 0.5)
+    where = footprint_world(np.array([0] * 5 + [1] * 5), 0.5)
     row = np.full(3, -1, np.int64)
-    phases.draw_footprint(row, 7, 1, world, np.random.default_rng(0))
+    phases.draw_footprint(row, 7, 1, where.setting, where.world, where.relations,
+                          np.random.default_rng(0))
     assert row.tolist() == [7, -1, -1]
 
 

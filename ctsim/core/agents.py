@@ -81,8 +81,11 @@ class Nation(mesa.Agent):
 
     @property
     def surging(self) -> bool:
-        """Whether a recent attack has lowered its sovereignty sensitivity (post-attack surge)."""
-        return bool(self.model.surge_until[self.index] >= self.model.steps)
+        """Whether recent attacks have lowered its sovereignty sensitivity (post-attack surge:
+        salience at least 1/2, rules.in_surge)."""
+        from ctsim.core import rules
+
+        return bool(rules.in_surge(self.model.salience[self.index]))
 
     def trust_in(self, other: Nation) -> float:
         """How far this nation trusts ``other`` now, in [0, 1] (directed)."""

@@ -269,13 +269,12 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     probability ``w = T[i, j] * (1 - sovereignty_i * s)``, arriving after
     ``round(mlat_delay * (1 - c[i, j]))`` weeks. Institutional: to each hub h that i belongs
     to, posted with probability ``TI[i, h] * (1 - sovereignty_i * s)``, arriving after the
-    hub's latency. Sovereignty is lowered while a post-attack surge lasts. Then the
+    hub's latency. Sovereignty is lowered by the salience of recent attacks. Then the
     deliveries due this week arrive (:func:`deliver`).
     """
     for f in range(frags.first_new[0], frags.count[0]):
         k, i, s = frags.plot[f], frags.nation[f], frags.sensitivity[f]
-        sov = rules.effective_sovereignty(world.sovereignty[i], par.surge,
-                                          rel.surge_until[i] >= t)
+        sov = rules.effective_sovereignty(world.sovereignty[i], par.surge, rel.salience[i])
         if par.bilateral:
             for b in range(plots.size[k]):
                 j = plots.foot[k, b]
@@ -580,8 +579,11 @@ def prosecute(par, world, plots, groups, tally, rng):
 def attack(t, par, world, rel, plots, tally, rng):
     """A plot that has lived its lead time without disruption attacks its target; the
     attack fails with ``protection * capacity_target`` (A3), and either way the target's
-    sovereignty sensitivity drops by ``surge`` for ``surge_weeks`` (MODEL.md step 7) and
+    attack adds to its salience, which lowers its sovereignty sensitivity (A4) and
     the groups see the target as less defended (A2). Resolved plots leave the active list."""
+    if par.surge > 0.0:  # last weeks' attacks weigh less (A4)
+        for n in range(len(rel.salience)):
+            rel.salience[n] = rules.salience_next_week(rel.salience[n], par.surge_decay, 0)
     kept = 0
     for a in range(plots.n_active[0]):
         k = plots.active[a]
@@ -597,7 +599,7 @@ def attack(t, par, world, rel, plots, tally, rng):
                 plots.failed[k] = 1
                 tally.week[ATTACKS_FAILED] += 1
             if par.surge > 0.0:
-                rel.surge_until[j] = t + par.surge_weeks
+                rel.salience[j] += 1.0  # this week's attacks on j (A4)
             if par.target_adaptation > 0.0:
                 rel.defence[j] = rules.defence_after_resolution(rel.defence[j], par.memory,
                                                                 False)

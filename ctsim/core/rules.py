@@ -73,15 +73,35 @@ def willingness(trust: float, sovereignty: float, sensitivity: float) -> float:
 
 
 @njit(cache=True)
-def effective_sovereignty(sovereignty: float, surge: float, surging: bool) -> float:
-    """Sovereignty sensitivity after an attack: lowered by ``surge`` while the surge lasts.
+def effective_sovereignty(sovereignty: float, surge: float, salience: float) -> float:
+    """Sovereignty sensitivity lowered by the salience of recent attacks.
 
-    MODEL.md step 7 (Attack): the attacked nation shares more freely for ``surge_weeks``
-    (the surge of cooperation after 11 September 2001). Floors at 0.
+    MODEL.md A4 (a surge that builds and fades; the surge of cooperation after
+    11 September 2001): ``sovereignty * (1 - surge * S / (1 + S))``, where ``S`` counts the
+    attacks on the nation, each weighing less as it ages (:func:`salience_next_week`).
+    One fresh attack halves the full surge; many approach it.
+
+    Args:
+        sovereignty: the nation's sovereignty sensitivity, in [0, 1].
+        surge: the largest relative drop, in [0, 1] (0: no surge).
+        salience: S >= 0.
     """
-    if surging:
-        return max(0.0, sovereignty - surge)
-    return sovereignty
+    return sovereignty * (1.0 - surge * salience / (1.0 + salience))
+
+
+@njit(cache=True)
+def salience_next_week(salience: float, decay: float, attacks: int) -> float:
+    """``S <- S * 2 ** (-1 / half_life) + attacks this week`` (MODEL.md A4); ``decay`` is
+    ``2 ** (-1 / surge_half_life)``, in (0, 1)."""
+    return salience * decay + attacks
+
+
+@njit(cache=True)
+def in_surge(salience: float) -> bool:
+    """Whether a nation counts as in surge: salience at least 1/2, the weight one attack
+    keeps for one half-life (its sovereignty is then lowered by at least a third of the
+    full surge)."""
+    return salience >= 0.5
 
 
 @njit(cache=True)

@@ -511,11 +511,14 @@ class Threat(_Strict):
         "`leak_rate * (1 - security)` (7.8, 7.9)", label="leak rate", unit="share",
         control={"name": "leak_rate", "order": 6, "max": 0.5, "step": 0.05})
     surge: Share = _key(
-        0.3, meaning="drop in the attacked nation's sovereignty sensitivity after an attack; "
-        "0 = no surge (7.17)", label="post-attack surge", unit="share",
+        0.3, meaning="the largest relative drop in a nation's sovereignty sensitivity after "
+        "attacks on it: `sovereignty * (1 - surge * S / (1 + S))`, S the salience of recent "
+        "attacks (7.17, MODEL.md A4); 0 = no surge", label="post-attack surge", unit="share",
         control={"name": "surge", "order": 8, "step": 0.05})
-    surge_weeks: Annotated[int, Field(ge=0, le=520)] = _key(
-        26, meaning="how long the surge lasts (7.17)", label="surge length", unit="weeks")
+    surge_half_life: Annotated[float, Field(ge=0.5, le=520.0)] = _key(
+        13.0, meaning="weeks for an attack's weight in the salience to halve: each week "
+        "`S <- S * 2 ** (-1 / surge_half_life) + attacks on the nation` (7.17, MODEL.md A4; "
+        "replaces v1's `surge_weeks`)", label="surge half-life", unit="weeks")
     transnational: Share = _key(
         1.0, meaning="chance that a spawned plot is transnational and draws its footprint "
         "(7.1); otherwise it is domestic, its base alone and its own target (MODEL.md A1; "
@@ -546,6 +549,14 @@ class Threat(_Strict):
     source_weeks: Annotated[int, Field(ge=0, le=520)] = _key(
         26, meaning="how long a leak's source loss lasts (MODEL.md A5)",
         label="source loss length", unit="weeks")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_surge_weeks(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "surge_weeks" in data:
+            raise ValueError("surge_weeks was replaced by surge_half_life: the surge now fades "
+                             "(weeks for an attack's weight to halve; MODEL.md A4)")
+        return data
 
     @field_validator("footprint")
     @classmethod

@@ -60,7 +60,7 @@ class Simulation:
         self.static = _nations(config, self.world)
         w = self.world
         self.relations = Relations(trust=w.trust0.copy(), hub_trust=w.inst_trust0.copy(),
-                                   surge_until=np.full(w.n, -1, np.int64),
+                                   salience=np.zeros(w.n),
                                    source_until=np.full(w.n, -1, np.int64),
                                    defence=np.zeros(w.n))
         self.groups = Groups(base=w.group_bases.copy(),
@@ -114,9 +114,9 @@ class Simulation:
         return self.relations.hub_trust
 
     @property
-    def surge_until(self) -> np.ndarray:
-        """(N,) the last week of each nation's post-attack surge (-1: none yet)."""
-        return self.relations.surge_until
+    def salience(self) -> np.ndarray:
+        """(N,) the salience of recent attacks on each nation (MODEL.md A4), >= 0."""
+        return self.relations.salience
 
     @property
     def counts(self) -> metrics.Counts:
@@ -227,7 +227,8 @@ def _setting(config: Scenario, w) -> Setting:
         sensitivity=float(sens.mean if isinstance(sens, Dist) else sens),
         sens_a=float(beta[0]) if beta else 0.0, sens_b=float(beta[1]) if beta else 0.0,
         threshold=int(th.evidence_threshold), interdiction=float(th.interdiction),
-        leak_rate=float(th.leak_rate), surge=float(th.surge), surge_weeks=int(th.surge_weeks),
+        leak_rate=float(th.leak_rate), surge=float(th.surge),
+        surge_decay=float(2.0 ** (-1.0 / th.surge_half_life)),
         mlat_delay=int(config.legal.mlat_delay), learning_rate=float(td.learning_rate),
         leak_penalty=float(td.leak_penalty), reversion=float(td.reversion),
         shock_rate=float(td.shock_rate), shock=float(td.shock), n_blocs=len(w.bloc_names),

@@ -88,7 +88,7 @@ class Setting(NamedTuple):
     interdiction: float
     leak_rate: float
     surge: float
-    surge_weeks: int
+    surge_decay: float  # salience kept from one week to the next: 2 ** (-1 / half-life), A4
     mlat_delay: int
     learning_rate: float
     leak_penalty: float
@@ -145,11 +145,11 @@ class Nations(NamedTuple):
 
 
 class Relations(NamedTuple):
-    """The dynamic relations: trust ``T``, trust in hubs ``TI``, surges."""
+    """The dynamic relations: trust ``T``, trust in hubs ``TI``, the salience of attacks."""
 
     trust: np.ndarray  # (N, N) in [0, 1], directed
     hub_trust: np.ndarray  # (N, H) in [0, 1]
-    surge_until: np.ndarray  # (N,) last week of the nation's post-attack surge (-1: none)
+    salience: np.ndarray  # (N,) recent attacks on the nation, decaying (A4), >= 0
     source_until: np.ndarray  # (N,) last week its sources are burnt by a leak (-1: none)
     defence: np.ndarray  # (N,) the groups' view r of each target's defence, in [0, 1]
 

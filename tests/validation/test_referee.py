@@ -226,3 +226,40 @@ def test_the_committed_results_are_what_the_code_gives_bit_for_bit(name, picks):
         old = stored.loc[row["run_id"], kept].to_numpy(float)
         new = np.array([row[m] for m in kept], float)
         assert np.array_equal(old, new, equal_nan=True), (name, row["run_id"])
+
+
+# ---------------------------------------------------------------- A4 a surge that fades
+
+
+def test_the_surge_no_longer_stays_at_full_strength():
+    """v1's fixed window kept 98% of nation-weeks after week 52 at the full surge in
+    post_attack_surge.yaml, each attack restarting it; with a salience that halves, the
+    surge builds with repeated attacks and fades between them, so that a nation-week at
+    90% or more of the full surge (salience 9 or more) becomes rare."""
+    from ctsim.core.simulation import Simulation
+
+    scenario = load_scenario(SCENARIOS / "post_attack_surge.yaml")
+    salience = []
+    for s in SEEDS[:3]:
+        sim = Simulation(scenario, np.random.default_rng(s))
+        for week in range(1, scenario.steps + 1):
+            sim.run(week)
+            if week > 52:
+                salience.append(sim.salience.copy())
+    salience = np.array(salience)
+    strength = salience / (1 + salience)  # the share of the full surge
+    assert (strength >= 0.9).mean() < 0.1
+    assert 0.2 < strength.mean() < 0.9  # attacks still raise it (the test could fail)
+
+
+def test_a_file_with_the_old_surge_window_gets_one_line_naming_the_new_key():
+    from ctsim.core.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match="surge_half_life"):
+        scenario_from_dict({"name": "old", "threat": {"surge_weeks": 26}})
+
+
+def test_the_post_attack_surge_still_raises_the_disruption_rate():
+    mean, low, _ = paired_difference(metric("baseline", "disruption_rate"),
+                                     metric("post_attack_surge", "disruption_rate"))
+    assert low > 0, f"surge minus baseline = {mean:.3f} (low {low:.3f})"
