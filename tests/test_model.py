@@ -475,3 +475,27 @@ def test_mean_trust_is_the_mean_off_the_diagonal(n):
     assert phases.mean_trust(trust) == pytest.approx(trust[off].mean(), rel=1e-12)
     trust[0, 0] = 50.0  # the diagonal never counts
     assert phases.mean_trust(trust) == pytest.approx(trust[off].mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["baseline", "post_attack_surge", "domestic_plots"])
+def test_the_records_disruption_rate_is_the_run_metric_every_week(name):
+    """The weekly record (compiled counters) and run_metrics (settled plots) compute the
+    disruption rate two ways; they must be the same number, week by week."""
+    from ctsim.core.scenario import load_scenario
+    from ctsim.core.simulation import Simulation
+    from tests.conftest import SCENARIOS
+
+    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
+    sim = Simulation(scenario, np.random.default_rng(8))
+    column = state.RECORDED.index("disruption_rate")
+    checked = 0
+    for week in range(1, 79):
+        sim.run(week)
+        recorded = sim.tally.record[week, column]
+        metric = sim.metrics()["disruption_rate"]
+        if np.isnan(metric):
+            assert np.isnan(recorded)
+        else:
+            assert recorded == metric
+            checked += 1
+    assert checked > 40
