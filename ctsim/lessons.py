@@ -457,24 +457,45 @@ def single_runs(item: Lesson, claim: Claim, seeds: int = 20) -> tuple[int, int]:
     return Measurement(claim, *sides).agreeing(), seeds
 
 
+def claim_experiment(item: Lesson, claim: Claim):
+    """A claim as the experiment it is: the lesson's scenario (with the claim's fixed
+    settings) and one factor, the claim's key at ``a`` and at ``b``, over
+    ``claim.replications`` seeds from ``claim.seed``, keeping the claim's metric
+    (a :class:`ctsim.experiment.LoadedExperiment`, run like any sweep)."""
+    from ctsim.core.scenario import load_scenario
+    from ctsim.experiment import Experiment, Factor, LoadedExperiment
+
+    fixed = {k: v for k, v in claim.overrides(claim.a).items() if k != claim.scenario_key()}
+    scenario = load_scenario(item.path, fixed or None)
+    spec = Experiment(name=item.name.replace("_", "-"), scenario=item.scenario,
+                      factors={claim.scenario_key(): Factor(values=[claim.a, claim.b])},
+                      replications=claim.replications, seed=claim.seed,
+                      metrics=[claim.metric])
+    return LoadedExperiment(spec, item.path, [scenario.name],
+                            [scenario.model_dump(mode="json")])
+
+
 def measure(item: Lesson, claim: Claim | None = None) -> Measurement:
-    """Run ``claim`` (default: the lesson's main claim) on the lesson's scenario.
+    """Run ``claim`` (default: the lesson's main claim) as a declared experiment
+    (:func:`claim_experiment`) through the sweep's store, and read both sides from the
+    stored runs, paired by replication.
 
     Both sides run the same seeds, ``replication_seeds(claim.seed, claim.replications)``,
     as tests/test_lessons.py does.
     """
-    from ctsim.core.scenario import load_scenario
-    from ctsim.runner import run_one
-    from ctsim.seeds import replication_seeds
+    import tempfile
+    from pathlib import Path
+
+    from ctsim.sweeps import run_sweep
 
     claim = claim or item.claim
-    seeds = replication_seeds(claim.seed, claim.replications)
-    sides = []
-    for value in (claim.a, claim.b):
-        scenario = load_scenario(item.path, claim.overrides(value))
-        sides.append(
-            tuple(run_one(scenario, s, timeseries=False).metrics[claim.metric] for s in seeds)
-        )
+    key = claim.scenario_key()
+    with tempfile.TemporaryDirectory(prefix="ctsim-lesson-") as tmp:
+        runs = run_sweep(claim_experiment(item, claim), Path(tmp) / "runs",
+                         executor="serial").runs
+    runs = runs.sort_values("replication", kind="stable")
+    sides = [tuple(runs.loc[runs["point"] == p, claim.metric].tolist()) for p in (0, 1)]
+    assert runs.loc[runs["point"] == 0, key].iloc[0] == claim.a, "point 0 is side a"
     return Measurement(claim, *sides)
 
 
