@@ -89,7 +89,6 @@ LEGAL_BY_HAND = {
 #: own member list; ctsim/data/README.md gives the dates).
 CORRECTIONS: dict[str, dict[str, list[str]]] = {
     "GBR": {"remove": ["EU"]},   # left the EU on 31 January 2020
-    "IND": {"add": ["SCO"]},     # full SCO member since June 2017 (source: observer)
     "IRN": {"add": ["SCO"]},     # full SCO member since July 2023 (source: observer)
     "BLR": {"add": ["SCO"]},     # full SCO member since July 2024 (source: dialogue member)
     # INTERPOL members the source leaves out (INTERPOL's list has 196 member countries;
@@ -99,6 +98,29 @@ CORRECTIONS: dict[str, dict[str, list[str]]] = {
     "SLB": {"add": ["INTERPOL"]},
     "VUT": {"add": ["INTERPOL"]},
     "PLW": {"add": ["INTERPOL"]},  # the 196th member, since November 2023
+    # Schengen: 29 states since Bulgaria and Romania joined fully on 1 January 2025
+    "BGR": {"add": ["SCHENGEN"]},
+    "ROU": {"add": ["SCHENGEN"]},
+    # Council of Europe: 46 members since Russia was expelled on 16 March 2022
+    "RUS": {"remove": ["COE"]},
+    # OECD: 38 members (Latvia 2016, Colombia 2020, Costa Rica 2021; Chile since 2010);
+    # India is a key partner, not a member
+    "CHL": {"add": ["OECD"]},
+    "COL": {"add": ["OECD"]},
+    "CRI": {"add": ["OECD"]},
+    "LVA": {"add": ["OECD"]},
+    # India: a full SCO member since June 2017 (source: observer); an OECD key partner
+    "IND": {"add": ["SCO"], "remove": ["OECD"]},
+    # Commonwealth: 56 members (Gabon and Togo joined in June 2022, Rwanda in 2009, The
+    # Gambia rejoined in 2018; Mauritius and Grenada are long-standing members)
+    "GAB": {"add": ["COMMONWEALTH"]},
+    "TGO": {"add": ["COMMONWEALTH"]},
+    "RWA": {"add": ["COMMONWEALTH"]},
+    "GMB": {"add": ["COMMONWEALTH"]},
+    "MUS": {"add": ["COMMONWEALTH"]},
+    "GRD": {"add": ["COMMONWEALTH"]},
+    # MERCOSUR: Bolivia a full member since July 2024 (Venezuela suspended since 2016/17)
+    "BOL": {"add": ["MERCOSUR"]},
 }
 
 #: Keywords naming a legal family, matched in the order they appear in the text.
