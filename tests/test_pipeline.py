@@ -348,3 +348,39 @@ def test_a_run_with_its_numbers_imports_neither_mesa_nor_scipys_statistics(small
     out = subprocess.run([sys.executable, "-c", code, str(small_file), str(tmp_path / "o")],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_ctrl_c_during_a_sweep_stops_says_how_to_resume_and_the_sweep_resumes(tmp_path):
+    """A Ctrl-C (SIGINT to the command's process group, workers included) while a sweep
+    runs on two workers: exit status 130, one line naming --resume, no traceback, and the
+    stored runs resume to the whole sweep."""
+    import glob
+    import os
+    import signal
+    import time
+
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(yaml.safe_dump({
+        "name": "interrupted", "scenario": str(ROOT / "scenarios" / "baseline.yaml"),
+        "factors": {"threat.leak_rate": {"values": [0.0, 0.05, 0.1, 0.15]}},
+        "replications": 60, "steps": 260}))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "ctsim.cli", "sweep", str(exp), "--out", str(out),
+               "--workers", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    start = time.monotonic()
+    while not glob.glob(str(out / "parts" / "runs-*.parquet")):
+        assert proc.poll() is None and time.monotonic() - start < 300, "no batch stored"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("interrupted; ") and "--resume" in last
+    assert not list((out / "parts").glob(".*.tmp"))
+    resumed = subprocess.run([*command, "--resume", "-q"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["stored"] == manifest["runs"] == 240
