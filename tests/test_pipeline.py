@@ -363,7 +363,7 @@ def test_ctrl_c_during_a_sweep_stops_says_how_to_resume_and_the_sweep_resumes(tm
     exp.write_text(yaml.safe_dump({
         "name": "interrupted", "scenario": str(ROOT / "scenarios" / "baseline.yaml"),
         "factors": {"threat.leak_rate": {"values": [0.0, 0.05, 0.1, 0.15]}},
-        "replications": 60, "steps": 260}))
+        "replications": 400, "steps": 260}))  # 1,600 runs: long enough to interrupt
     out = tmp_path / "out"
     command = [sys.executable, "-m", "ctsim.cli", "sweep", str(exp), "--out", str(out),
                "--workers", "2"]
@@ -383,4 +383,4 @@ def test_ctrl_c_during_a_sweep_stops_says_how_to_resume_and_the_sweep_resumes(tm
     resumed = subprocess.run([*command, "--resume", "-q"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["complete"] and manifest["stored"] == manifest["runs"] == 240
+    assert manifest["complete"] and manifest["stored"] == manifest["runs"] == 1600
