@@ -367,8 +367,11 @@ def test_ctrl_c_during_a_sweep_stops_says_how_to_resume_and_the_sweep_resumes(tm
     out = tmp_path / "out"
     command = [sys.executable, "-m", "ctsim.cli", "sweep", str(exp), "--out", str(out),
                "--workers", "2"]
+    # A test runner's worker may ignore SIGINT, and a child inherits that; a terminal's
+    # command does not, so the child gets the default back.
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     start = time.monotonic()
     while not glob.glob(str(out / "parts" / "runs-*.parquet")):
         assert proc.poll() is None and time.monotonic() - start < 300, "no batch stored"
