@@ -415,10 +415,9 @@ def sweep(experiment: str, replications: int | None, steps: int | None, workers:
                          f"command and --resume (--out {target})")
     progress = Progress(loaded.spec.name, total, quiet, done=stored)
     try:
-        result = pipeline.sweep(experiment, out=target, workers=workers,
+        result = pipeline.sweep(loaded, out=target, workers=workers,
                                 executor=executor or "process", scheduler=scheduler,
-                                resume=resume, replications=replications, steps=steps,
-                                on_progress=progress)
+                                resume=resume, on_progress=progress)
     finally:
         progress.close()
     if not quiet:

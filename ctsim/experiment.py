@@ -327,21 +327,6 @@ class RunSpec:
     policy: int = -1  # the lever point (experiments with levers), else -1
 
 
-def plan_size(loaded: LoadedExperiment) -> int:
-    """How many runs :func:`plan_runs` gives (scenarios x points x replications), without
-    planning them (the designs with no factors or a grid are counted, others expanded)."""
-    spec = loaded.spec
-    if not spec.varied:
-        points = 1
-    elif spec.design == "grid" and spec.factors:
-        points = 1
-        for factor in spec.factors.values():
-            points *= len(factor.levels(spec.levels))
-    else:
-        points = len(design_points(spec))
-    return len(loaded.scenario_dicts) * points * spec.replications
-
-
 def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     """Every run of the experiment, in run-id order: scenarios x points x replications.
 

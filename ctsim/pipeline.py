@@ -19,13 +19,16 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctsim import resources
 from ctsim.core.outcomes import METRICS
 from ctsim.core.scenario import Scenario, load_scenario
 from ctsim.errors import ExperimentError, OutputError
 from ctsim.store import atomic_write
+
+if TYPE_CHECKING:
+    from ctsim.experiment import LoadedExperiment
 
 #: A progress callback: (runs done in this batch, of which failed).
 Progress = Callable[[int, int], None]
@@ -347,20 +350,25 @@ def comparison_figure(comparison: Comparison, fmt: str = "png") -> Path:
 # ---------------------------------------------------------------- sweep
 
 
-def sweep(experiment: str | Path, *, out: str | Path | None = None, workers: int = 2,
+def sweep(experiment: str | Path | LoadedExperiment, *, out: str | Path | None = None,
+          workers: int = 2,
           executor: str = "process", scheduler: str | None = None, resume: bool = False,
           replications: int | None = None, steps: int | None = None,
           on_progress: Progress | None = None):
     """Run (or resume) an experiment file into ``out`` (default: results/<its name>).
 
-    ``replications`` and ``steps`` replace the file's, to try a shipped experiment small.
-    Returns :class:`ctsim.sweeps.SweepResult`.
+    ``experiment``: a file, a shipped experiment's name, or one already loaded (then
+    ``replications`` and ``steps`` are its own); ``replications`` and ``steps`` replace the
+    file's, to try a shipped experiment small. Returns :class:`ctsim.sweeps.SweepResult`.
     """
-    from ctsim.experiment import load_experiment
+    from ctsim.experiment import LoadedExperiment, load_experiment
     from ctsim.sweeps import run_sweep
 
-    loaded = load_experiment(resources.resolve(str(experiment), "experiments"),
-                             replications=replications, steps=steps)
+    if isinstance(experiment, LoadedExperiment):
+        loaded = experiment
+    else:
+        loaded = load_experiment(resources.resolve(str(experiment), "experiments"),
+                                 replications=replications, steps=steps)
     target = Path(out) if out is not None else Path("results") / loaded.spec.name
     check_output(target, resume=resume)
     return run_sweep(loaded, target, executor="dask" if scheduler else executor,

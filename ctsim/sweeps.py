@@ -23,7 +23,7 @@ import pandas as pd
 from ctsim import __version__
 from ctsim.core.scenario import scenario_from_dict
 from ctsim.errors import ExperimentError
-from ctsim.experiment import LoadedExperiment, RunSpec, plan_runs, plan_size, salib_problem
+from ctsim.experiment import LoadedExperiment, RunSpec, plan_runs, salib_problem
 from ctsim.runner import Payload, batch_size, execute, make_executor
 from ctsim.store import SweepStore, atomic_write
 
@@ -134,11 +134,15 @@ def run_sweep(
                               "settings or another ctsim version (or no manifest.json to tell)"
                               "; cannot resume them there")
     done = store.done_ids() if resume else set()
-    ex = None
-    if len(done) < plan_size(loaded):  # start the workers first: they come up meanwhile
-        payload = Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
-                          tuple(spec.metric_names), spec.timeseries, key, nations)
-        ex = make_executor("dask" if scheduler else executor, payload, workers, scheduler)
+    payload = Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
+                      tuple(spec.metric_names), spec.timeseries, key, nations)
+
+    def start_workers():
+        return make_executor("dask" if scheduler else executor, payload, workers, scheduler)
+
+    # A sweep with nothing stored yet has runs to do: its workers start first and come up
+    # while the runs are planned. A resumed one plans first and starts them if runs remain.
+    ex = start_workers() if not done else None
     try:
         runs = plan_runs(loaded)
         meta = run_rows(loaded, runs)
@@ -147,6 +151,8 @@ def run_sweep(
             ex.close()
         raise
     todo = [r for r in runs if r.run_id not in done]
+    if ex is None and todo:
+        ex = start_workers()
     store.prepare()
     manifest = _manifest(loaded, runs, key)
     if not (resume and manifest_path.exists()):

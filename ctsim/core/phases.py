@@ -214,7 +214,8 @@ def draw_nation(weights, running, taken, n_taken, rng, also_taken=-1):
 
 @njit(cache=True, inline="always")
 def is_taken(j, taken, n_taken, also_taken):
-    """Whether nation ``j`` is already in the footprint being drawn."""
+    """Whether nation ``j`` is one of ``taken[:n_taken]`` (a footprint, or the part of it
+    drawn so far) or is ``also_taken``."""
     if j == also_taken:
         return True
     for b in range(n_taken):  # noqa: SIM110 (a plain loop compiles; a generator does not)
@@ -402,7 +403,8 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                                                                      world.security[j]))
             if par.hub_exposure > 0.0:
                 for m in range(len(world.capacity)):
-                    if world.members[via, m] and m != i and not in_footprint(plots, k, m):
+                    if world.members[via, m] and not is_taken(m, plots.foot[k],
+                                                              plots.size[k], i):
                         p = rules.either_leaks(p, rules.exposure_leak_probability(
                             par.hub_exposure,
                             rules.leak_probability(par.leak_rate, world.security[m])))
@@ -424,15 +426,6 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                 plots.evidence[k, :] = 0
                 plots.epoch[k] += 1
                 tally.week[PLOTS_ALERTED] += 1
-
-
-@njit(cache=True, inline="always")
-def in_footprint(plots, k, j):
-    """Whether nation ``j`` is in the footprint of plot ``k``."""
-    for b in range(plots.size[k]):  # noqa: SIM110 (a plain loop compiles)
-        if plots.foot[k, b] == j:
-            return True
-    return False
 
 
 @njit(cache=True, inline="always")
