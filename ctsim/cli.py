@@ -337,7 +337,9 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on; keep 127.0.0.1 unless the class connects over "
                    "the network.")
-def app(scenario: Path | None, port: int, host: str) -> None:
+@click.option("--sessions", type=click.IntRange(1, 1000), default=100, show_default=True,
+              help="Most browser tabs served at once (each holds its own runs).")
+def app(scenario: Path | None, port: int, host: str, sessions: int) -> None:
     """Serve the teaching app: lessons, controls, the live trust network and outcomes."""
     import importlib.util
     import os
@@ -354,12 +356,19 @@ def app(scenario: Path | None, port: int, host: str) -> None:
         env["CTSIM_APP_SCENARIO"] = str(scenario.resolve())
     try:  # the port must be free before the URL is worth printing
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            # as the server will: a port left in TIME_WAIT by the last run is free
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
                         "choose another --port") from None
-    # Solara's own notices (a newer version, telemetry) mean nothing to a class.
+    # Solara's own notices (a newer version, telemetry, its banner) mean nothing to a class.
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
+    env.setdefault("SOLARA_THEME_TITLE", "ctsim")
+    # A closed tab's session is freed after two minutes; at most ``--sessions`` at once.
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "2m")
+    env["SOLARA_KERNEL_MAX_COUNT"] = str(sessions)
     click.echo(f"ctsim app on http://{host}:{port} (Ctrl-C to stop)", err=True)
     cmd = [sys.executable, "-m", "solara", "run", "ctsim.app:Page", "--host", host,
            "--port", str(port), "--production", "--no-open", "--no-check-version"]

@@ -98,6 +98,7 @@ class Control:
     high: float | None = None
     step: float | None = None
     choices: tuple[str, ...] = ()
+    hint: str = ""  # what the value measures, in a few words (the page shows it)
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ class Key:
             order=spec.get("order", 0),
             low=spec.get("min", bounds.low if bounds and kind == "slider" else None),
             high=spec.get("max", bounds.high if bounds and kind == "slider" else None),
-            step=spec.get("step"), choices=self.choices)
+            step=spec.get("step"), choices=self.choices, hint=spec.get("hint", ""))
 
 
 # ---------------------------------------------------------------- walking the schema

@@ -242,13 +242,17 @@ class World(_Strict):
         label="capacity", unit="share",
         parts={"mean": {"label": "mean capacity"},
                "spread": {"label": "capacity spread",
-                          "control": {"name": "capacity_spread", "order": 5, "max": 0.45,
+                          "control": {"name": "capacity_spread",
+                                      "hint": "how unequal states' capacity is (sd)",
+                                      "order": 5, "max": 0.45,
                                       "step": 0.05}}})
     sovereignty: Dist = _key(
         Dist(mean=0.5, spread=0.2), meaning="sovereignty sensitivity; willingness to share "
         "(7.4, 7.17)", label="sovereignty", unit="share",
         parts={"mean": {"label": "sovereignty sensitivity",
-                        "control": {"name": "sovereignty", "order": 1, "step": 0.05}}})
+                        "control": {"name": "sovereignty",
+                                    "hint": "mean caution about sharing",
+                                    "order": 1, "step": 0.05}}})
     security: Dist = _key(
         Dist(mean=0.8, spread=0.1), meaning="confidentiality protocols; leak probability "
         "(7.8, 7.9)", label="security", unit="share",
@@ -260,7 +264,9 @@ class World(_Strict):
         Dist(mean=0.5, spread=0.15), meaning="position of the legal definition of terrorism; "
         "legal compatibility (7.5)", label="legal definition", unit="share",
         parts={"spread": {"label": "spread of legal definitions",
-                          "control": {"name": "definition_spread", "order": 3, "max": 0.45,
+                          "control": {"name": "definition_spread",
+                                      "hint": "how far definitions of terrorism differ (sd)",
+                                      "order": 3, "max": 0.45,
                                       "step": 0.05}}})
     legal_families: dict[LegalFamily, Annotated[float, Field(ge=0.0)]] = _key(
         meaning="chance of each legal system for generated nations (weights are normalised); "
@@ -327,7 +333,9 @@ class Relations(_Strict):
         0.4, meaning="share of that trust lost between nations of different blocs (7.15); "
         "also lowers members' initial trust in hubs with rival-bloc members (7.16)",
         label="geopolitical tension", unit="share",
-        control={"name": "tension", "order": 4, "step": 0.05})
+        control={"name": "tension",
+                 "hint": "trust lost between rival blocs",
+                 "order": 4, "step": 0.05})
     treaties: Share | Literal["all", "none"] | list[tuple[str, str]] = _key(
         0.3, meaning="bilateral agreements (intelligence sharing, mutual legal assistance, "
         "extradition): the chance that each pair has one, every pair, no pair, or the listed "
@@ -356,7 +364,9 @@ class Legal(_Strict):
     harmonization: Share = _key(
         0.0, meaning="raises every pair's compatibility: `c <- c + h * (1 - c)` (7.5)",
         label="legal harmonization", unit="share",
-        control={"name": "harmonization", "order": 2, "step": 0.05})
+        control={"name": "harmonization",
+                 "hint": "share of the legal gap closed",
+                 "order": 2, "step": 0.05})
     cross_family: Share = _key(
         0.6, meaning="compatibility factor between different legal families; a mixed system "
         "and any other family get `(1 + cross_family) / 2`; same family 1 (7.5)",
@@ -390,7 +400,7 @@ class Cooperation(_Strict):
         "hybrid", meaning="which channels are open (7.4): `none` shares nothing and makes every "
         "extradition fail; `bilateral` only treaty (or ad hoc) channels; `multilateral` only "
         "hubs (treaties still serve extradition); `hybrid` both", label="cooperation regime",
-        control={"name": "regime", "order": 0})
+        control={"name": "regime", "hint": "which channels are open", "order": 0})
     institutions: list[InstitutionSpec] = _key(
         meaning="the multilateral hubs", label="hubs", default_factory=_default_institutions,
         form=["a list of institutions (next table) with distinct names; may be empty"])
@@ -460,7 +470,9 @@ class Threat(_Strict):
     adaptive: bool = _key(
         True, meaning="whether groups relocate toward safe havens (7.21, 7.22); with a fixed "
         "`threat.footprint` no group relocates", label="adaptive groups",
-        control={"name": "adaptive", "order": 9, "label": "groups move to safe havens"})
+        control={"name": "adaptive",
+                 "hint": "groups relocate toward safe havens",
+                 "order": 9, "label": "groups move to safe havens"})
     relocation_rate: Share = _key(
         0.02, meaning="weekly chance that an adaptive group moves (7.22)",
         label="relocation rate", unit="chance a week")
@@ -495,7 +507,9 @@ class Threat(_Strict):
     ai_boost: Annotated[float, Field(ge=0.0, le=100.0)] = _key(
         0.0, meaning="relative gain in detection at full AI adoption: "
         "`* (1 + ai_boost * tech)` (7.2)", label="AI detection boost",
-        control={"name": "ai_detection", "order": 7, "max": 2.0, "step": 0.05})
+        control={"name": "ai_detection",
+                 "hint": "detection gain at full AI use",
+                 "order": 7, "max": 2.0, "step": 0.05})
     sensitivity: Share | Dist = _key(
         0.5, meaning="sensitivity of each fragment; a distribution gives each fragment its own "
         "Beta draw, with `spread` 0.2 unless given (7.3, 7.4)", label="fragment sensitivity",
@@ -509,12 +523,16 @@ class Threat(_Strict):
     leak_rate: Share = _key(
         0.05, meaning="chance that a receiver with security 0 leaks a delivery: "
         "`leak_rate * (1 - security)` (7.8, 7.9)", label="leak rate", unit="share",
-        control={"name": "leak_rate", "order": 6, "max": 0.5, "step": 0.05})
+        control={"name": "leak_rate",
+                 "hint": "chance a shared fragment leaks",
+                 "order": 6, "max": 0.5, "step": 0.05})
     surge: Share = _key(
         0.3, meaning="the largest relative drop in a nation's sovereignty sensitivity after "
         "attacks on it: `sovereignty * (1 - surge * S / (1 + S))`, S the salience of recent "
         "attacks (7.17, MODEL.md A4); 0 = no surge", label="post-attack surge", unit="share",
-        control={"name": "surge", "order": 8, "step": 0.05})
+        control={"name": "surge",
+                 "hint": "caution set aside after an attack",
+                 "order": 8, "step": 0.05})
     surge_half_life: Annotated[float, Field(ge=0.5, le=520.0)] = _key(
         13.0, meaning="weeks for an attack's weight in the salience to halve: each week "
         "`S <- S * 2 ** (-1 / surge_half_life) + attacks on the nation` (7.17, MODEL.md A4; "

@@ -1,0 +1,174 @@
+"""Driving the teaching page in a real browser: the tests', the screenshots' and the
+benchmark's one way of starting ``ctsim app`` and reading what a visitor sees.
+
+Needs Playwright (the ``dev`` extra) and Debian's Chromium at :data:`CHROMIUM`
+(Playwright cannot download its own browser here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"]
+VIEWPORTS = {"projector": (1024, 768), "laptop": (1280, 800), "full_hd": (1920, 1080),
+             "tablet": (768, 1024)}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def app_server(extra: list[str] | None = None, env: dict[str, str] | None = None,
+               timeout: float = 180) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``ctsim app`` on a free localhost port: yields its URL and process, stops it after."""
+    port = free_port()
+    ctsim = shutil.which("ctsim", path=str(Path(sys.executable).parent)) or "ctsim"
+    proc = subprocess.Popen([ctsim, "app", "--port", str(port), *(extra or [])],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, env={**os.environ, **(env or {})},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("ctsim app did not start") from None
+                time.sleep(0.5)
+        yield url, proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def launch(playwright: Any):
+    """Chromium, headless."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def open_page(browser: Any, url: str, size: tuple[int, int] = (1280, 800), query: str = ""):
+    """A new tab of ``size`` on the page at ``url?query``, once the page has drawn."""
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.goto(url + (f"?{query}" if query else ""), timeout=120_000)
+    page.wait_for_selector(".ct .ct-week", timeout=120_000)
+    page.wait_for_selector(".ct-network svg circle", timeout=60_000)
+    return page
+
+
+def week(page: Any) -> int:
+    """The week the page shows."""
+    return int(page.locator(".ct-week b").inner_text())
+
+
+def wait_week(page: Any, condition: str, timeout: float = 60_000) -> None:
+    """Wait until the shown week ``w`` makes the JavaScript ``condition`` true."""
+    page.wait_for_function(
+        f"() => {{ const e = document.querySelector('.ct-week b');"
+        f" if (!e) return false; const w = +e.textContent; return {condition}; }}",
+        timeout=timeout)
+
+
+def step(page: Any, times: int = 1) -> None:
+    """Press Step ``times`` times, each time waiting for the week to move on."""
+    for _ in range(times):
+        now = week(page)
+        page.locator("[data-layout=step]").click()
+        wait_week(page, f"w > {now}")
+
+
+def set_slider(page: Any, name: str, value: float) -> None:
+    """Set slider ``name`` to ``value`` as a visitor would (the change event fires)."""
+    page.locator(f"[data-layout=input-{name}]").evaluate(
+        "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true}));"
+        " el.dispatchEvent(new Event('change', {bubbles: true})); }", value)
+
+
+def shown_value(page: Any, name: str) -> str:
+    """The value a control shows beside its label."""
+    return page.locator(f"[data-layout=value-{name}]").inner_text()
+
+
+LAYOUT_PROBLEMS = """
+() => {
+  const problems = [];
+  const vw = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > vw + 1)
+    problems.push(`horizontal scroll: ${document.documentElement.scrollWidth} > ${vw}`);
+  const visible = el => {
+    const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  const boxes = [...document.querySelectorAll('[data-layout]')].filter(visible);
+  for (const el of boxes) {
+    const r = el.getBoundingClientRect();
+    const name = el.getAttribute('data-layout');
+    if (r.left < -1 || r.right > vw + 1) problems.push(`${name} is outside the page`);
+    const wide = el.scrollWidth > el.clientWidth + 1;
+    if (wide && (getComputedStyle(el).overflowX !== 'visible' || el.children.length === 0))
+      problems.push(`${name} is clipped (${el.scrollWidth} > ${el.clientWidth})`);
+  }
+  // no two boxes overlap unless one holds the other
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.contains(b) || b.contains(a)) continue;
+    const p = a.getBoundingClientRect(), q = b.getBoundingClientRect();
+    const w = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+    const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+    const [na, nb] = [a.getAttribute('data-layout'), b.getAttribute('data-layout')];
+    if (w > 1 && h > 1) problems.push(`${na} overlaps ${nb}`);
+  }
+  // the names drawn on the networks
+  for (const svg of document.querySelectorAll('.ct-network svg')) {
+    const labels = [...svg.querySelectorAll('text[data-svg-label]')]
+      .filter(t => t.getAttribute('visibility') !== 'hidden');
+    const rs = labels.map(t => t.getBoundingClientRect());
+    const frame = svg.getBoundingClientRect();
+    for (let i = 0; i < rs.length; i++) {
+      if (rs[i].left < frame.left - 1 || rs[i].right > frame.right + 1)
+        problems.push(`label ${labels[i].textContent} leaves its network`);
+      for (let j = i + 1; j < rs.length; j++) {
+        const w = Math.min(rs[i].right, rs[j].right) - Math.max(rs[i].left, rs[j].left);
+        const h = Math.min(rs[i].bottom, rs[j].bottom) - Math.max(rs[i].top, rs[j].top);
+        if (w > 1 && h > 1)
+          problems.push(`labels ${labels[i].textContent} and ${labels[j].textContent} overlap`);
+      }
+    }
+  }
+  // nothing of Solara's own chrome on top of the page
+  for (const sel of ['.v-navigation-drawer', '.v-overlay--active', '.solara-banner'])
+    for (const el of document.querySelectorAll(sel))
+      if (visible(el)) problems.push(`${sel} is shown`);
+  return problems;
+}
+"""
+
+
+def layout_problems(page: Any) -> list[str]:
+    """What is wrong with the layout as shown: horizontal scrolling, a box outside the
+    page or clipped, two boxes (labels, controls, charts) or two network names that
+    overlap, an overlay."""
+    return page.evaluate(LAYOUT_PROBLEMS)
