@@ -15,6 +15,7 @@ the link (``?lesson=...&seed=...&week=...``), so one link gives every student th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,39 +23,45 @@ import solara
 
 from ctsim import classroom
 
-#: What the page sends as is (plain lists and numbers; no widgets to look for inside).
-_PLAIN = {name: (lambda value, widget: value) for name in ("ui", "worlds", "frame")}
+
+@solara.component_vue("frontend/page.vue", vuetify=False)
+def Stage(ui_json: str, worlds_json: str, frame_json: str, event_act: Callable[[dict], None]):
+    """The page's whole view. Its data come as JSON text (the session's ui, worlds and
+    frame), which the page parses: text is what the websocket carries anyway, and Solara
+    then neither walks nor compares the nested data on every week."""
 
 
-@solara.component_vue("frontend/page.vue", vuetify=False, to_json=_PLAIN)
-def Stage(ui: dict, worlds: list, frame: dict, event_act: Callable[[dict], None]):
-    """The page's whole view: the props are the session's ui, worlds and frame."""
+def _json(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), allow_nan=False)
 
 
-def handle(session: classroom.Session, data: dict[str, Any]) -> bool:
-    """Do what the page asked (``data["op"]``); True when more than the week changed
-    (the controls, the lesson, the worlds), False for a step or nothing."""
+def handle(session: classroom.Session, data: dict[str, Any]) -> dict[str, Any] | bool:
+    """Do what the page asked (``data["op"]``). A step (``weeks``: how many, the page asks
+    for about a second of play) returns its frame; a change of settings, the lesson or
+    the page returns True (the page is drawn again); nothing done returns False. Changes
+    that replay the runs replay them to ``data["week"]``, the week the page shows."""
     op = data.get("op")
     try:
+        week = int(data["week"]) if "week" in data else None
         if op == "step":
-            session.step()
-            return False
+            return session.advance(int(data.get("weeks", 1)))
         if op == "reset":
             session.reset()
         elif op == "set":
-            session.set_value(int(data["side"]), str(data["name"]), data["value"])
+            session.set_value(int(data["side"]), str(data["name"]), data["value"], week)
         elif op == "seed":
-            session.set_seed(int(data["value"]))
+            session.set_seed(int(data["value"]), week)
         elif op == "lesson":
             session.set_lesson(str(data["name"]))
         elif op == "split":
-            session.set_split(bool(data["on"]))
+            session.set_split(bool(data["on"]), week)
         elif op == "projector":
             session.projector = bool(data["on"])
         elif op == "speed":
             value = int(data["value"])
-            if value in classroom.SPEEDS:
-                session.speed = value
+            if value not in classroom.SPEEDS:
+                return False
+            session.speed = value
         else:
             return False
     except (KeyError, TypeError, ValueError, IndexError):
@@ -64,19 +71,31 @@ def handle(session: classroom.Session, data: dict[str, Any]) -> bool:
 
 @solara.component
 def Page():
-    """One tab: a session made from the link it was opened with."""
+    """One tab: a session made from the link it was opened with.
+
+    Weeks (the page's most frequent request by far) are sent straight to the page's
+    widget, a second of play at a time; only a change of settings re-renders the page.
+    """
     router = solara.use_router()
     session = solara.use_memo(lambda: classroom.Session.from_query(router.search), [])
-    week, set_week = solara.use_state(0)
     revision, set_revision = solara.use_state(0)
+    widget = solara.use_ref(None)
 
     def act(data: dict) -> None:
-        if handle(session, data):
+        done = handle(session, data)
+        if isinstance(done, dict):
+            if widget.current is not None:
+                widget.current.frame_json = _json(done)
+        elif done:
             set_revision(lambda r: r + 1)
-        set_week(lambda w: w + 1)
 
-    ui = solara.use_memo(session.ui, [revision])
-    worlds = solara.use_memo(session.worlds, [revision])
-    frame = solara.use_memo(session.frame, [week, revision])
+    ui = solara.use_memo(lambda: _json(session.ui()), [revision])
+    worlds = solara.use_memo(lambda: _json(session.worlds()), [revision])
+    frame = _json(session.frame())
     solara.Title("ctsim: trust barriers in counter-terrorism cooperation")
-    Stage(ui=ui, worlds=worlds, frame=frame, event_act=act)
+    stage = Stage(ui_json=ui, worlds_json=worlds, frame_json=frame, event_act=act)
+
+    def keep_widget():
+        widget.current = solara.get_widget(stage)
+
+    solara.use_effect(keep_widget)

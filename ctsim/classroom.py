@@ -42,6 +42,8 @@ SEEDS = (1, 9999)
 SPEEDS = (1, 2, 4, 8)
 #: Sentences the narrator keeps on screen.
 LOG_LINES = 8
+#: Most weeks one request may run (the page asks for about a second of play at a time).
+MAX_BATCH = 8
 
 #: Overrides that turn any world into the full-cooperation reference (MODEL.md's limit).
 FULL_COOPERATION = {
@@ -285,6 +287,7 @@ class Session:
         self.speed = speed if speed in SPEEDS else 4
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LINES)
         self.notes = list(notes or [])
+        self.serial = 0
         self.goto(week)
 
     # ------------------------------------------------------------ reading the state
@@ -336,22 +339,24 @@ class Session:
         """Back to week 0 with the current settings."""
         self.goto(0)
 
-    def set_value(self, side: int, name: str, value: Any) -> None:
+    def set_value(self, side: int, name: str, value: Any, week: int | None = None) -> None:
         """Set control ``name`` of side ``side`` (0 = A, 1 = B); the runs are replayed to
-        the current week with the new settings. An unreadable value is ignored."""
+        ``week`` (default: the current week) with the new settings. An unreadable value is
+        ignored."""
         try:
             settings = self.sides[side].settings.with_value(name, value)
         except (ValueError, TypeError):
             return
         self.sides[side].settings = settings
-        self.goto(self.week)
+        self.goto(self.week if week is None else week)
 
-    def set_seed(self, seed: int) -> None:
-        """Draw every run's world and weeks from ``seed`` (clamped to :data:`SEEDS`)."""
+    def set_seed(self, seed: int, week: int | None = None) -> None:
+        """Draw every run's world and weeks from ``seed`` (clamped to :data:`SEEDS`),
+        replayed to ``week`` (default: the current week)."""
         seed = min(max(int(seed), SEEDS[0]), SEEDS[1])
         for side in self.sides:
             side.settings = replace(side.settings, seed=seed)
-        self.goto(self.week)
+        self.goto(self.week if week is None else week)
 
     def set_lesson(self, name: str) -> None:
         """Load a lesson (both sides take its settings) at week 0."""
@@ -361,12 +366,13 @@ class Session:
         self.sides = [Side("A", a)] + ([Side("B", copy.copy(a))] if self.split else [])
         self.goto(0)
 
-    def set_split(self, on: bool) -> None:
-        """Show two settings side by side (B starts as a copy of A) or one."""
+    def set_split(self, on: bool, week: int | None = None) -> None:
+        """Show two settings side by side (B starts as a copy of A) or one, replayed to
+        ``week`` (default: the current week)."""
         if on == self.split:
             return
         self.sides = self.sides[:1] + ([Side("B", self.sides[0].settings)] if on else [])
-        self.goto(self.week)
+        self.goto(self.week if week is None else week)
 
     # ------------------------------------------------------------ links
 
@@ -456,10 +462,29 @@ class Session:
         """Each side's world to draw (node places and facts), made once per world."""
         return [world_view(side.model) for side in self.sides]
 
-    def frame(self) -> dict[str, Any]:
-        """This week, for the browser: every side's ties, bases and counts, the outcome
-        lines, where each run sits between its references, and the narrator's log."""
-        sides = [_side_frame(side) for side in self.sides]
+    def week_frame(self) -> dict[str, Any]:
+        """This week for the browser: every side's ties, bases, counts and position
+        between its references, and the narrator's log."""
+        return {"week": self.week, "sides": [_side_frame(side) for side in self.sides],
+                "log": list(self.log)}
+
+    def advance(self, weeks: int) -> dict[str, Any]:
+        """Run up to ``weeks`` weeks (1 to :data:`MAX_BATCH`) and return them as one frame
+        (:meth:`frame` with a ``weeks`` entry per week run), for a page that shows them
+        one after the other: one message per batch instead of one per week."""
+        frames = []
+        for _ in range(min(max(int(weeks), 1), MAX_BATCH)):
+            if not self.step():
+                break
+            frames.append(self.week_frame())
+        return self.frame(frames or None, advance=True)
+
+    def frame(self, weeks: list[dict[str, Any]] | None = None,
+              advance: bool = False) -> dict[str, Any]:
+        """What the browser draws: ``weeks`` (this week's :meth:`week_frame` unless given),
+        the outcome lines of every run to the last of them, and whether the weeks follow
+        on from the page's last (``advance``) or replace what it shows."""
+        self.serial += 1
         series = []
         for side in self.sides:
             series.append(_line(side.label if self.split else "current settings",
@@ -467,8 +492,9 @@ class Session:
         for label, ref in self.sides[0].model.reference.items():
             series.append(_line(label, STYLE[label], ref))
         attacks = max([1, *(max(s["attacks"], default=0) for s in series)])
-        return {"week": self.week, "horizon": self.horizon, "sides": sides,
-                "series": series, "attacks_max": attacks, "log": list(self.log)}
+        return {"serial": self.serial, "advance": advance, "horizon": self.horizon,
+                "weeks": weeks or [self.week_frame()], "series": series,
+                "attacks_max": attacks}
 
 
 def _text(value: Any) -> str:
@@ -503,37 +529,39 @@ def _side_frame(side: Side) -> dict[str, Any]:
     mutual = (m.trust + m.trust.T) / 2
     leaks = {tuple(sorted(p)) for p in m.week_leaks}
     joint = {tuple(sorted(p)) for p in m.week_joint}
-    edges = []
     if n > LARGE_WORLD:  # only the ties whose trust moved
         start = (m.world.trust0 + m.world.trust0.T) / 2
-        moved = np.argwhere(np.triu(np.abs(mutual - start) > 0.02, k=1))
-        for i, j in moved:
-            kind = 3 if mutual[i, j] > start[i, j] else 4
-            edges.append([int(i), int(j), round(float(mutual[i, j]), 2), kind])
+        pairs = np.argwhere(np.triu(np.abs(mutual - start) > 0.02, k=1))
+        kinds = np.where(mutual[pairs[:, 0], pairs[:, 1]] > start[pairs[:, 0], pairs[:, 1]],
+                         3, 4)
     else:
-        for i, j in np.argwhere(np.triu(mutual >= 0.5, k=1)):
-            edges.append([int(i), int(j), round(float(mutual[i, j]), 2), 0])
+        pairs = np.argwhere(np.triu(mutual >= 0.5, k=1))
+        kinds = np.zeros(len(pairs), np.int64)
+    values = np.round(mutual[pairs[:, 0], pairs[:, 1]], 2)
+    edges = [[int(i), int(j), float(v), int(k)]
+             for (i, j), v, k in zip(pairs.tolist(), values.tolist(), kinds.tolist(),
+                                     strict=True)]
     marked = {(e[0], e[1]): e for e in edges}
-    for pairs, kind in ((leaks, 1), (joint, 2)):
-        for i, j in pairs:
+    for events, kind in ((leaks, 1), (joint, 2)):
+        for i, j in events:
             if i == j:
                 continue
             e = marked.get((i, j))
             if e is None:
-                e = [i, j, round(float(mutual[i, j]), 2), kind]
+                e = marked[(i, j)] = [i, j, round(float(mutual[i, j]), 2), kind]
                 edges.append(e)
-                marked[(i, j)] = e
             e[3] = kind
     t = m.trust.copy()
-    np.fill_diagonal(t, np.nan)
-    most = np.nanargmax(t, axis=1) if n > 1 else np.zeros(n, int)
-    least = np.nanargmin(t, axis=1) if n > 1 else np.zeros(n, int)
-    based = m.counts.plots_by_base
+    np.fill_diagonal(t, -np.inf)
+    most = t.argmax(axis=1)
+    np.fill_diagonal(t, np.inf)
+    least = t.argmin(axis=1)
+    rows = np.arange(n)
     tally = m.tally
     safety = rules.haven_safety(m.world.capacity, tally.undisrupted_at, tally.resolved_at)
-    nodes = [[int(based[i]), round(float(safety[i]), 2), int(most[i]), int(least[i]),
-              round(float(t[i, most[i]]), 2) if n > 1 else 0.0,
-              round(float(t[i, least[i]]), 2) if n > 1 else 0.0] for i in range(n)]
+    best, worst = (np.where(np.isfinite(x), x, 0.0) for x in (t[rows, most], t[rows, least]))
+    nodes = np.column_stack([m.counts.plots_by_base, np.round(safety, 2), most, least,
+                             np.round(best, 2), np.round(worst, 2)]).tolist()
     total = m.counts.total
     rate, none, full = m.rates()
     counts = [

@@ -143,7 +143,7 @@ def test_a_frame_is_small_plain_json():
     assert session.step() is False  # nothing past the horizon
     text = json.dumps(session.frame())
     assert len(text) < 60_000
-    assert json.loads(text)["week"] == session.horizon
+    assert json.loads(text)["weeks"][-1]["week"] == session.horizon
 
 
 def test_the_page_ignores_malformed_requests():
@@ -155,7 +155,20 @@ def test_the_page_ignores_malformed_requests():
                 {"op": "seed", "value": "x"}, {"op": "speed", "value": 3}, {"op": "hack"}, {}):
         handle(session, bad)
     assert session.query() == "lesson=free&seed=1"
-    assert handle(session, {"op": "step"}) is False and session.week == 1
+    frame = handle(session, {"op": "step", "weeks": 3})
+    assert [w["week"] for w in frame["weeks"]] == [1, 2, 3] and session.week == 3
+    assert handle(session, {"op": "step", "weeks": 1000})["weeks"][-1]["week"] == 3 + \
+        classroom.MAX_BATCH
+
+
+def test_a_batch_of_weeks_is_the_weeks_run_one_by_one():
+    batched, single = Session(), Session()
+    frame = batched.advance(6)
+    for _ in range(6):
+        single.step()
+    assert frame["advance"] and [w["week"] for w in frame["weeks"]] == list(range(1, 7))
+    assert frame["weeks"][-1] == single.week_frame()
+    assert frame["series"] == single.frame()["series"]
 
 
 def test_a_real_world_is_drawn_by_region_with_only_the_ties_that_moved(monkeypatch):
@@ -168,7 +181,7 @@ def test_a_real_world_is_drawn_by_region_with_only_the_ties_that_moved(monkeypat
     m = session.sides[0].model
     mutual, start = (m.trust + m.trust.T) / 2, (m.world.trust0 + m.world.trust0.T) / 2
     moved = int(np.triu(np.abs(mutual - start) > 0.02, k=1).sum())
-    edges = session.frame()["sides"][0]["edges"]
+    edges = session.frame()["weeks"][0]["sides"][0]["edges"]
     assert len([e for e in edges if e[3] in (3, 4)]) == moved
     assert 0 < moved < 500
 
