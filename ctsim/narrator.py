@@ -60,7 +60,7 @@ class Before:
 def week_events(before: Before, model: Any) -> list[Event]:
     """The events of the week ``model`` just ran after ``before``, most important first."""
     w, plots, t = model.world, model.plots, int(model.steps)
-    names, hubs = w.names, w.inst_names
+    names, hubs = w.names, [h.replace("_", " ") for h in w.inst_names]
     events: list[Event] = []
     n_before = len(before.epoch)
     alerted = [int(k) for k in np.flatnonzero(plots.epoch[:n_before] != before.epoch)]

@@ -131,6 +131,17 @@ LAYOUT_PROBLEMS = """
     if (wide && (getComputedStyle(el).overflowX !== 'visible' || el.children.length === 0))
       problems.push(`${name} is clipped (${el.scrollWidth} > ${el.clientWidth})`);
   }
+  // a select must show its whole choice
+  const ctx = document.createElement('canvas').getContext('2d');
+  for (const sel of document.querySelectorAll('.ct select')) {
+    if (!visible(sel)) continue;
+    const st = getComputedStyle(sel);
+    ctx.font = `${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+    const text = sel.options[sel.selectedIndex] ? sel.options[sel.selectedIndex].text : '';
+    const room = sel.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+    if (ctx.measureText(text).width > room + 1) problems.push(`the choice of ${sel.id ||
+      sel.closest('[data-layout]').getAttribute('data-layout')} is cut: ${text}`);
+  }
   // no two boxes overlap unless one holds the other
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
     const a = boxes[i], b = boxes[j];
