@@ -67,6 +67,24 @@ def test_controls_reach_the_model_and_references_share_the_world():
     assert none.steps == full.steps == model.steps == 3
 
 
+def test_every_control_sets_its_key_in_the_run():
+    from ctsim import registry
+
+    session = Session()
+    _play(session, 5)
+    for control in registry.controls():
+        before = session.sides[0].settings.values[control.name]
+        value = (not before if control.kind == "checkbox" else
+                 next(c for c in control.choices if c != before) if control.kind == "select"
+                 else (control.high if before != control.high else control.low))
+        session.set_value(0, control.name, value)
+        node = session.sides[0].model.config
+        for part in control.key.split("."):
+            node = getattr(node, part)
+        assert node == value, control.name
+        assert session.week == 5
+
+
 def test_explanations_follow_the_settings():
     base = Settings.for_lesson(FREE).values
     low = " ".join(explain({**base, "sovereignty": 0.1, "leak_rate": 0.0}))

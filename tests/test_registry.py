@@ -56,7 +56,7 @@ EXPECTED_CONTROLS = {
 
 #: What a field's json_schema_extra may hold (scenario._key), and a control's entry.
 META_ENTRIES = {"label", "unit", "control", "parts", "default_text", "form", "note", "table"}
-CONTROL_ENTRIES = {"name", "order", "min", "max", "step", "label"}
+CONTROL_ENTRIES = {"name", "order", "min", "max", "step", "label", "hint"}
 
 
 def _models() -> list[type[BaseModel]]:
@@ -335,3 +335,9 @@ def test_the_registry_loads_without_the_model_or_figures():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_control_says_what_its_value_measures():
+    hints = {c.name: c.hint for c in registry.controls()}
+    assert all(len(h.split()) >= 3 for h in hints.values()), hints
+    assert hints["leak_rate"] == "chance a shared fragment leaks"
