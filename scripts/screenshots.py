@@ -38,14 +38,13 @@ def main() -> None:
     with page_driver.app_server() as (url, _), sync_playwright() as p:
         browser = page_driver.launch(p)
         for name, query in shots:
-            page = page_driver.open_page(browser, url, SIZE, query)
-            page_driver.step(page, 1)  # the narrator speaks of the week shown
-            problems = page_driver.layout_problems(page)
-            if problems:
-                raise SystemExit(f"{name}: {problems}")
-            page.screenshot(path=str(args.out / name))
+            with page_driver.opened(browser, url, SIZE, query) as page:
+                page_driver.step(page, 1)  # the narrator speaks of the week shown
+                problems = page_driver.layout_problems(page)
+                if problems:
+                    raise SystemExit(f"{name}: {problems}")
+                page.screenshot(path=str(args.out / name))
             print(f"wrote {args.out / name}")
-            page.close()
         browser.close()
 
 

@@ -79,6 +79,17 @@ def open_page(browser: Any, url: str, size: tuple[int, int] = (1280, 800), query
     return page
 
 
+@contextlib.contextmanager
+def opened(browser: Any, url: str, size: tuple[int, int] = (1280, 800),
+           query: str = "") -> Iterator[Any]:
+    """:func:`open_page` as a context: the tab is closed after, whatever happens."""
+    page = open_page(browser, url, size, query)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
 def week(page: Any) -> int:
     """The week the page shows."""
     return int(page.locator(".ct-week b").inner_text())

@@ -282,19 +282,15 @@ def test_nothing_overlaps_scrolls_or_is_clipped(browser_and_url, size):
     browser, url = browser_and_url
     for query in ("lesson=trust_and_leaks", "lesson=trust_and_leaks&split=1&b.leak_rate=0.5",
                   "lesson=safe_havens&projector=1"):
-        page = page_driver.open_page(browser, url, page_driver.VIEWPORTS[size], query)
-        try:
+        with page_driver.opened(browser, url, page_driver.VIEWPORTS[size], query) as page:
             page_driver.step(page, 2)
             assert page_driver.layout_problems(page) == [], (size, query)
-        finally:
-            page.close()
 
 
 @pytest.mark.slow
 def test_every_control_changes_the_run_and_the_link(browser_and_url):
     browser, url = browser_and_url
-    page = page_driver.open_page(browser, url)
-    try:
+    with page_driver.opened(browser, url) as page:
         page_driver.step(page, 3)
         for name, value, shown in (("sovereignty", 0.8, "0.80"), ("harmonization", 0.6, "0.60"),
                                    ("definition_spread", 0.3, "0.30"), ("tension", 0.7, "0.70"),
@@ -313,35 +309,27 @@ def test_every_control_changes_the_run_and_the_link(browser_and_url):
         q = _query(page)
         assert q["regime"] == ["bilateral"] and q["adaptive"] == ["0"]
         assert q["week"] == ["3"]  # a change keeps the week: the run is replayed to it
-    finally:
-        page.close()
 
 
 @pytest.mark.slow
 def test_a_link_opens_the_same_run(browser_and_url):
     browser, url = browser_and_url
-    first = page_driver.open_page(browser, url, query="lesson=legal_friction&seed=5&tension=0.6")
-    try:
+    link = "lesson=legal_friction&seed=5&tension=0.6"
+    with page_driver.opened(browser, url, query=link) as first:
         page_driver.step(first, 4)
         link = urlparse(first.url).query
         counts = first.locator("[data-layout=counts-A]").inner_text()
-    finally:
-        first.close()
-    second = page_driver.open_page(browser, url, query=link)
-    try:
+    with page_driver.opened(browser, url, query=link) as second:
         assert page_driver.week(second) == 4
         assert urlparse(second.url).query == link
         assert second.locator("[data-layout=counts-A]").inner_text() == counts
         assert page_driver.shown_value(second, "tension") == "0.60"
-    finally:
-        second.close()
 
 
 @pytest.mark.slow
 def test_split_mode_diverges_and_the_narrator_names_a_leak(browser_and_url):
     browser, url = browser_and_url
-    page = page_driver.open_page(browser, url, query="seed=3&split=1&b.leak_rate=0.5&speed=8")
-    try:
+    with page_driver.opened(browser, url, query="seed=3&split=1&b.leak_rate=0.5&speed=8") as page:
         page.locator("[data-layout=play]").click()
         page.wait_for_selector(".ct-events li.ct-ev-leak", timeout=60_000)
         assert re.search(r"leaked a fragment it got from", page.locator(
@@ -354,15 +342,12 @@ def test_split_mode_diverges_and_the_narrator_names_a_leak(browser_and_url):
         paths = page.locator(".ct-chart path").evaluate_all(
             "ps => ps.map(p => p.getAttribute('d'))")
         assert paths[0] != paths[1]  # the A and B lines of the disruption rate differ
-    finally:
-        page.close()
 
 
 @pytest.mark.slow
 def test_the_layout_check_sees_an_overlap_a_scroll_and_a_clipped_label(browser_and_url):
     browser, url = browser_and_url
-    page = page_driver.open_page(browser, url, page_driver.VIEWPORTS["projector"])
-    try:
+    with page_driver.opened(browser, url, page_driver.VIEWPORTS["projector"]) as page:
         page.add_style_tag(content=".ct-title { position: absolute; left: 300px; top: 0; }"
                                    ".ct-label { white-space: nowrap; overflow: hidden;"
                                    " width: 2em; display: inline-block; }"
@@ -371,5 +356,3 @@ def test_the_layout_check_sees_an_overlap_a_scroll_and_a_clipped_label(browser_a
         assert "horizontal scroll" in problems
         assert "title overlaps" in problems or "overlaps title" in problems
         assert "label-sovereignty is clipped" in problems
-    finally:
-        page.close()
