@@ -24,8 +24,11 @@ session's request to its weeks (median and 95th percentile, protocol driver).
 
 The goal: every session at least 4 displayed weeks a second with 30 sessions playing.
 
+``--page-loads N`` first opens N Chromium tabs one after another on an idle server and
+reports the time from opening a tab to its drawn trust network.
+
 Run: ``.venv/bin/python benchmarks/bench_app.py [--sessions 30] [--seconds 20]
-[--driver protocol|browser] [--json PATH]``.
+[--driver protocol|browser] [--page-loads N] [--json PATH]``.
 """
 
 from __future__ import annotations
@@ -227,6 +230,22 @@ def _own_cpu(p: psutil.Process) -> float:
         return 0.0
 
 
+def page_loads(url: str, count: int) -> list[float]:
+    """Seconds from opening a tab to its drawn network, ``count`` tabs one after another
+    (the first warms the server and is left out)."""
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as p:
+        browser = page_driver.launch(p)
+        for _ in range(count + 1):
+            start = time.perf_counter()
+            with page_driver.opened(browser, url):
+                times.append(time.perf_counter() - start)
+        browser.close()
+    return times[1:]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=30)
@@ -237,9 +256,17 @@ def main() -> None:
     parser.add_argument("--speed", type=int, default=4, choices=(1, 2, 4, 8),
                         help="weeks per second each session asks for")
     parser.add_argument("--driver", choices=("protocol", "browser"), default="protocol")
+    parser.add_argument("--page-loads", type=int, default=0, metavar="N",
+                        help="first time N tabs opened one after another (Chromium)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     import threading
+
+    if args.page_loads:
+        with page_driver.app_server() as (url, _):
+            loads = page_loads(url, args.page_loads)
+        print(f"opening a tab to its drawn network: median {statistics.median(loads):.2f} s "
+              f"over {len(loads)} tabs (fastest {min(loads):.2f} s)")
 
     with page_driver.app_server() as (url, proc):
         server = psutil.Process(proc.pid)
