@@ -434,6 +434,51 @@ def sweep(experiment: str, replications: int | None, steps: int | None, workers:
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("calibration")
+@click.option("--workers", "-w", type=click.IntRange(1, 512), default=2, show_default=True,
+              help="Sampler processes (1: single-core, repeats exactly from the seed).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler address (tcp://host:8786): pyabc's Dask sampler.")
+@click.option("--resume", is_flag=True,
+              help="Continue the populations stored in --out.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output folder (default: results/<calibration name>/).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no table.")
+def calibrate(calibration: str, workers: int, scheduler: str | None, resume: bool,
+              out: Path | None, quiet: bool) -> None:
+    """Estimate CALIBRATION's parameters by ABC-SMC against its targets, then check every
+    target (fitted and held out) against the posterior; see docs/calibration.md."""
+    global _interrupted_hint
+    from ctsim import calibrate as cal
+    from ctsim import resources
+
+    loaded = cal.load_calibration(resources.resolve(calibration, "experiments"))
+    target = out or Path("results") / loaded.spec.name
+    _interrupted_hint = (f"; the populations stored so far are kept: continue with the same "
+                         f"command and --resume (--out {target})")
+
+    def said(t: int, eps: float, rate: float) -> None:
+        if not quiet:
+            click.echo(f"{loaded.spec.name}: population {t}: epsilon {eps:.3f}, acceptance "
+                       f"rate {rate:.3f}", err=True)
+
+    result = cal.calibrate(loaded, target, workers=workers, scheduler=scheduler,
+                           resume=resume, on_population=said)
+    if not quiet:
+        rows = [(p["parameter"], f"{p['median']:.3g}", f"[{p['ci95_lo']:.3g}, "
+                 f"{p['ci95_hi']:.3g}]", f"{p['shrinkage']:.2f}")
+                for p in cal.parameter_summary(loaded, result.posterior)]
+        _print_table(f"{loaded.spec.name}: posterior", ("parameter", "median",
+                     "95% interval", "shrinkage"), rows, width=80)
+        rows = [(r.target, r.role, f"{r.observed:.3f}", f"{r.simulated_mean:.3f}",
+                 f"[{r.simulated_lo:.3f}, {r.simulated_hi:.3f}]", f"{r.z:+.2f}")
+                for r in result.predictive.itertuples()]
+        _print_table(f"{loaded.spec.name}: predictive checks", ("target", "role", "observed",
+                     "simulated", "95% interval", "z"), rows, width=80)
+        click.echo(f"wrote {target}/REPORT.md, posterior.csv, predictive.csv, figures/")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``ctsim`` command: every user error is one ``error:`` line, exit 2;
     Ctrl-C is one line, exit 130."""
