@@ -28,7 +28,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import math
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -520,7 +522,6 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
         OutputError: ``out`` holds a calibration and no ``resume``.
         ExperimentError: ``resume`` over another calibration's results.
     """
-    import logging
     import time
 
     import pyabc
@@ -536,9 +537,10 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
         raise ExperimentError(str(out), "", "holds another calibration, other settings or "
                               "another ctsim version; cannot resume it there")
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("ABC", "Epsilon", "Population", "Sampler", "Distance", "Acceptor"):
-        logging.getLogger(f"pyabc.{name}" if name != "ABC" else "ABC").setLevel(logging.WARNING)
-    logging.getLogger("ABC").setLevel(logging.WARNING)
+    for name in ("ABC", "ABC.Epsilon", "ABC.Population", "ABC.Sampler", "ABC.Distance",
+                 "ABC.Acceptor", "ABC.History", "ABC.Transition", "ABC.Predictor"):
+        logging.getLogger(name).setLevel(logging.INFO if name == "ABC" else logging.WARNING)
+    logging.getLogger("ABC").propagate = False
 
     sampler, client = _sampler(workers, scheduler, spec.seed)
     try:
@@ -555,14 +557,16 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
                  "ctsim_version": __version__}, indent=2) + "\n", encoding="utf-8")
             history = abc.new(f"sqlite:///{db}", observed)
             done = 0
-        stopped = _stopped(history, spec) if done else False
-        while not stopped and history.max_t + 1 < spec.populations:
-            history = abc.run(max_nr_populations=1, minimum_epsilon=spec.min_epsilon,
-                              min_acceptance_rate=spec.min_acceptance)
-            if on_population:
-                row = populations_table(history).iloc[-1]
-                on_population(int(row.t), float(row.epsilon), float(row.acceptance_rate))
-            stopped = _stopped(history, spec)
+        if not (done and _stopped(history, spec)) and done < spec.populations:
+            abc_log = logging.getLogger("ABC")
+            own = abc_log.handlers[:]  # pyabc's own handler prints every line: set aside
+            abc_log.handlers = [_PopulationLog(on_population)]
+            try:
+                history = abc.run(max_nr_populations=spec.populations - done,
+                                  minimum_epsilon=spec.min_epsilon,
+                                  min_acceptance_rate=spec.min_acceptance)
+            finally:
+                abc_log.handlers = own
     finally:
         if client is not None:
             client.close()
@@ -573,6 +577,25 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
         pred = posterior_predictive(loaded, post, workers=workers, scheduler=scheduler)
         write_outputs(loaded, out, pops, post, pred)
     return CalibrationResult(out, pops, post, pred, done, time.perf_counter() - start)
+
+
+class _PopulationLog(logging.Handler):
+    """Turns pyabc's log lines of each population (``t: t, eps: e.`` at its start,
+    ``Accepted: n / m = r, ...`` at its end) into ``on_population(t, epsilon, rate)``."""
+
+    def __init__(self, on_population):
+        super().__init__(logging.INFO)
+        self.on_population = on_population
+        self.t, self.eps = -1, math.nan
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        started = re.match(r"t: (\d+), eps: ([0-9.eE+-]+?|inf)\.?$", text)
+        if started:
+            self.t, self.eps = int(started.group(1)), float(started.group(2))
+        done = re.match(r"Accepted: (\d+) / (\d+)", text)
+        if done and self.on_population:
+            self.on_population(self.t, self.eps, int(done.group(1)) / int(done.group(2)))
 
 
 def _stopped(history, spec: Calibration) -> bool:
