@@ -226,8 +226,12 @@ class LoadedCalibration:
         return [*self.spec.fit, *self.spec.held_out]
 
     def fingerprint(self) -> str:
-        """A hash of everything that decides the calibration (resume checks it)."""
-        doc = {"spec": self.spec.model_dump(mode="json"), "scenarios": self.scenario_dicts,
+        """A hash of everything that decides the particles and their distances (resume
+        checks it); the stopping rules and the predictive checks are left out, so a
+        finished calibration can be continued for more populations."""
+        later = {"populations", "min_epsilon", "min_acceptance", "predictive", "description"}
+        doc = {"spec": self.spec.model_dump(mode="json", exclude=later),
+               "scenarios": self.scenario_dicts,
                "targets": {k: self.targets[k].model_dump(mode="json") for k in self.used},
                "version": __version__}
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()
@@ -751,7 +755,7 @@ def posterior_predictive(loaded: LoadedCalibration, posterior, *, workers: int =
         rows.append({"target": n, "role": "fit" if n in spec.fit else "held_out",
                      "metric": t.metric, "observed": t.observed, "sd": t.sd,
                      "simulated_mean": mean, "simulated_lo": lo, "simulated_hi": hi,
-                     "z": z, "consistent": bool(abs(z) < 1.96), "draws": int(len(x))})
+                     "z": z, "consistent": bool(abs(z) < 1.96), "draws": len(x)})
     return pd.DataFrame(rows)
 
 
@@ -791,7 +795,7 @@ def write_outputs(loaded: LoadedCalibration, out: Path, pops, post, pred) -> Non
     params = parameter_summary(loaded, post)
     doc = {"calibration": spec.name, "ctsim_version": __version__, "seed": spec.seed,
            "scenario": spec.scenario, "replications": spec.replications,
-           "population": spec.population, "populations_run": int(len(pops)),
+           "population": spec.population, "populations_run": len(pops),
            "fit": spec.fit, "held_out": spec.held_out,
            "parameters": params, "populations": pops.to_dict(orient="records"),
            "predictive": pred.to_dict(orient="records")}

@@ -149,6 +149,12 @@ fmt_option = click.option("--format", "fmt", type=click.Choice(["png", "svg", "p
                           default="png", show_default=True, help="Figure file format.")
 
 
+uncertainty_option = click.option(
+    "--uncertainty", type=click.Path(path_type=Path), metavar="DIR",
+    help="A calibration's results folder: each replication draws its parameters from the "
+         "posterior stored there.")
+
+
 def _execution(default_workers: int):
     """The options every command that runs simulations shares."""
     def wrap(f):
@@ -181,12 +187,13 @@ def _execution(default_workers: int):
 @click.option("--overwrite", is_flag=True, help="Replace earlier results in --out.")
 @fmt_option
 @click.option("--no-figures", is_flag=True, help="Write the numbers only.")
+@uncertainty_option
 @_execution(1)
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no table.")
 def run(scenario: str, replications: int | None, seed: int | None, steps: int | None,
         sets: tuple[str, ...], out: Path | None, overwrite: bool, fmt: str, no_figures: bool,
-        workers: int, executor: str | None, scheduler: str | None, resume: bool,
-        quiet: bool) -> None:
+        uncertainty: Path | None, workers: int, executor: str | None, scheduler: str | None,
+        resume: bool, quiet: bool) -> None:
     """Run SCENARIO (a file or a shipped name) and write its results folder.
 
     summary.json, timeseries.csv, havens.csv, scenario.yaml and the tables (runs.parquet,
@@ -205,7 +212,7 @@ def run(scenario: str, replications: int | None, seed: int | None, steps: int | 
         outcome = pipeline.run(sc, replications=replications, seed=seed, steps=steps,
                                out=target, workers=workers, executor=executor,
                                scheduler=scheduler, resume=resume, overwrite=overwrite,
-                               on_progress=progress)
+                               on_progress=progress, uncertainty=uncertainty)
     finally:
         progress.close()
     doc = outcome.summary
@@ -286,12 +293,13 @@ def list_scenarios(folder: Path | None, copy_to: Path | None) -> None:
               help="Write comparison.csv, comparison.md, the tables and the figure here.")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier comparison in --out.")
 @fmt_option
+@uncertainty_option
 @_execution(1)
 @click.option("--quiet", "-q", is_flag=True, help="No progress.")
 def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int | None,
             metrics: tuple[str, ...], sets: tuple[str, ...], out: Path | None,
-            overwrite: bool, fmt: str, workers: int, executor: str | None,
-            scheduler: str | None, resume: bool, quiet: bool) -> None:
+            overwrite: bool, fmt: str, uncertainty: Path | None, workers: int,
+            executor: str | None, scheduler: str | None, resume: bool, quiet: bool) -> None:
     """Run SCENARIOS with the same seeds and compare each metric side by side.
 
     Every scenario runs the same replication seeds (common random numbers); differences
@@ -310,7 +318,8 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
         result = pipeline.compare(loaded, replications=replications, seed=seed, steps=steps,
                                   metrics=metrics, out=out, workers=workers,
                                   executor=executor, scheduler=scheduler, resume=resume,
-                                  overwrite=overwrite, on_progress=progress)
+                                  overwrite=overwrite, on_progress=progress,
+                                  uncertainty=uncertainty)
     finally:
         progress.close()
     first = result.baseline

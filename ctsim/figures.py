@@ -715,10 +715,8 @@ def timeseries_by_group(ts: pd.DataFrame, group: pd.Series, column: str = "disru
 
 def _weighted_hist(ax, values: np.ndarray, weights: np.ndarray, lo: float, hi: float,
                    integer: bool) -> None:
-    if integer:
-        edges = np.arange(np.floor(lo), np.floor(hi) + 2) - 0.5
-    else:
-        edges = np.linspace(lo, hi, 21)
+    edges = (np.arange(np.floor(lo), np.floor(hi) + 2) - 0.5 if integer
+             else np.linspace(lo, hi, 21))
     ax.hist(values, bins=edges, weights=weights, density=True, color="#1b9e77", alpha=0.75)
 
 
