@@ -183,6 +183,9 @@ class Calibration(_Strict):
     population: Annotated[int, Field(ge=10, le=100_000)] = 200
     populations: Annotated[int, Field(ge=1, le=100)] = 8
     min_epsilon: Annotated[float, Field(ge=0.0)] = 0.0
+    #: Convergence: stop when epsilon falls by less than this from one population to the
+    #: next (standardized distance units).
+    min_eps_diff: Annotated[float, Field(ge=0.0)] = 0.0
     min_acceptance: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
     predictive: Annotated[int, Field(ge=2, le=10_000)] = 50
     steps: Annotated[int, Field(ge=1, le=STEPS_MAX)] | None = None
@@ -229,7 +232,8 @@ class LoadedCalibration:
         """A hash of everything that decides the particles and their distances (resume
         checks it); the stopping rules and the predictive checks are left out, so a
         finished calibration can be continued for more populations."""
-        later = {"populations", "min_epsilon", "min_acceptance", "predictive", "description"}
+        later = {"populations", "min_epsilon", "min_eps_diff", "min_acceptance", "predictive",
+                 "description"}
         doc = {"spec": self.spec.model_dump(mode="json", exclude=later),
                "scenarios": self.scenario_dicts,
                "targets": {k: self.targets[k].model_dump(mode="json") for k in self.used},
@@ -520,7 +524,8 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
             each population.
 
     The sampling stops after ``populations`` populations, or when epsilon falls to
-    ``min_epsilon``, or when the acceptance rate falls below ``min_acceptance``.
+    ``min_epsilon``, or by less than ``min_eps_diff`` from one population to the next
+    (converged), or when the acceptance rate falls below ``min_acceptance``.
 
     Raises:
         OutputError: ``out`` holds a calibration and no ``resume``.
@@ -568,7 +573,8 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
             try:
                 history = abc.run(max_nr_populations=spec.populations - done,
                                   minimum_epsilon=spec.min_epsilon,
-                                  min_acceptance_rate=spec.min_acceptance)
+                                  min_acceptance_rate=spec.min_acceptance,
+                                  min_eps_diff=spec.min_eps_diff)
             finally:
                 abc_log.handlers = own
     finally:
@@ -608,7 +614,9 @@ def _stopped(history, spec: Calibration) -> bool:
     if not len(pops):
         return False
     last = pops.iloc[-1]
-    return bool(last.epsilon <= spec.min_epsilon or last.acceptance_rate < spec.min_acceptance)
+    converged = len(pops) > 1 and abs(pops.iloc[-2].epsilon - last.epsilon) < spec.min_eps_diff
+    return bool(last.epsilon <= spec.min_epsilon or last.acceptance_rate < spec.min_acceptance
+                or converged)
 
 
 def populations_table(history):

@@ -633,16 +633,19 @@ def morris_figure(sensitivity: pd.DataFrame, metric: str = "disruption_rate",
 
 def sobol_figure(sensitivity: pd.DataFrame, metric: str = "disruption_rate",
                  title: str = "") -> Figure:
-    """Sobol' first-order (S1) and total (ST) indices per factor, with 95% intervals."""
-    s = sensitivity[sensitivity["metric"] == metric].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(s) + 2), 4.8))
-    x = np.arange(len(s))
-    ax.bar(x - 0.2, s["S1"], 0.4, yerr=s["S1_conf"], capsize=3, color="#1f78b4", label="S1")
-    ax.bar(x + 0.2, s["ST"], 0.4, yerr=s["ST_conf"], capsize=3, color="#e66101", label="ST")
-    ax.set_xticks(x, [factor_label(f) for f in s["factor"]], rotation=30, ha="right")
-    ax.set_ylabel(f"share of variance in {metric.replace('_', ' ')}")
-    ax.axhline(0, color="black", lw=0.8)
-    ax.legend(frameon=False)
+    """Sobol' first-order (S1) and total (ST) indices per factor with 95% intervals,
+    largest total index on top."""
+    s = sensitivity[sensitivity["metric"] == metric].sort_values(
+        "ST", ascending=True, kind="stable").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(s) + 1.6))
+    y = np.arange(len(s))
+    ax.barh(y + 0.2, s["ST"], 0.4, xerr=s["ST_conf"], capsize=2, color="#e66101", label="ST")
+    ax.barh(y - 0.2, s["S1"], 0.4, xerr=s["S1_conf"], capsize=2, color="#1f78b4", label="S1")
+    ax.set_yticks(y, [factor_label(f) for f in s["factor"]], fontsize=8)
+    ax.set_xlabel(f"share of variance in {metric.replace('_', ' ')}")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_ylim(-0.7, len(s) - 0.3)
+    ax.legend(frameon=False, loc="lower right")
     ax.set_title(f"{title}: Sobol' indices, 95% intervals" if title else "Sobol' indices")
     fig.tight_layout()
     return fig

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -211,7 +212,8 @@ def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[s
         "scenarios": loaded.scenario_names,
         "factors": {k: f.model_dump(exclude_defaults=True) for k, f in spec.varied.items()},
         "uncertainties": list(spec.uncertainties),
-        "uncertainty": str(loaded.posterior) if loaded.posterior is not None else None,
+        "uncertainty": (os.path.normpath(loaded.posterior) if loaded.posterior is not None
+                        else None),
         "levers": list(spec.levers),
         "replications": spec.replications,
         "steps": loaded.steps,
