@@ -179,6 +179,9 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
     data, lines = read_yaml(path)
     origins = Origins(str(path))
     origins.add(str(path), lines)
+    if "targets" in data or "fit" in data:
+        raise ExperimentError(str(path), "", "a calibration or targets file, not a sweep: "
+                              "run a calibration with ctsim calibrate")
     given = {"replications": replications, "steps": steps}
     data = data | {k: v for k, v in given.items() if v is not None}
     try:

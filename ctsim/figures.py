@@ -484,6 +484,21 @@ def factor_label(key: str) -> str:
     return registry.label(key)
 
 
+def distinct_labels(keys: list[str]) -> list[str]:
+    """Each factor's plain name; keys whose names coincide (the same key of different list
+    items, e.g. each hub's latency) add their item, ``hub latency, institution 2``."""
+    labels = [factor_label(k) for k in keys]
+    out = []
+    for key, text in zip(keys, labels, strict=True):
+        parts = key.split(".")
+        items = [i for i, p in enumerate(parts) if p.isdigit()]
+        if labels.count(text) > 1 and items:
+            owner = parts[items[0] - 1].removesuffix("s")
+            text = f"{text}, {owner} {int(parts[items[0]]) + 1}"
+        out.append(text)
+    return out
+
+
 def metric_label(name: str) -> str:
     """A metric's axis label with its unit (ctsim.core.metrics.METRICS)."""
     from ctsim.core.outcomes import METRICS
@@ -641,7 +656,7 @@ def sobol_figure(sensitivity: pd.DataFrame, metric: str = "disruption_rate",
     y = np.arange(len(s))
     ax.barh(y + 0.2, s["ST"], 0.4, xerr=s["ST_conf"], capsize=2, color="#e66101", label="ST")
     ax.barh(y - 0.2, s["S1"], 0.4, xerr=s["S1_conf"], capsize=2, color="#1f78b4", label="S1")
-    ax.set_yticks(y, [factor_label(f) for f in s["factor"]], fontsize=8)
+    ax.set_yticks(y, distinct_labels(list(s["factor"])), fontsize=8)
     ax.set_xlabel(f"share of variance in {metric.replace('_', ' ')}")
     ax.axvline(0, color="black", lw=0.8)
     ax.set_ylim(-0.7, len(s) - 0.3)

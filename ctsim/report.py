@@ -323,8 +323,8 @@ def sensitivity_sentences(sens: pd.DataFrame, metric: str, design: str) -> list[
     s = sens[sens["metric"] == metric]
     key = "mu_star" if design == "morris" else "ST"
     ranked = s.sort_values(key, ascending=False)
-    names = [f"{figures.factor_label(f)} ({v:.3f})" for f, v in
-             zip(ranked["factor"], ranked[key], strict=True)]
+    names = [f"{f} ({v:.3f})" for f, v in
+             zip(figures.distinct_labels(list(ranked["factor"])), ranked[key], strict=True)]
     what = "mu*" if design == "morris" else "total Sobol' index"
     out = [f"- Ranked by {what} on the {metric.replace('_', ' ')}: " + ", ".join(names) + "."]
     if design == "sobol":
@@ -332,5 +332,5 @@ def sensitivity_sentences(sens: pd.DataFrame, metric: str, design: str) -> list[
         first = s["S1"].clip(lower=0).sum()
         out.append(f"- The first-order indices sum to {first:.2f} (the rest of the variance "
                    "comes from interactions); the widest total-order 95% interval is "
-                   f"{2 * widest['ST_conf']:.3f} wide ({figures.factor_label(widest['factor'])}).")
+                   f"{2 * widest['ST_conf']:.3f} wide (`{widest['factor']}`).")
     return out
