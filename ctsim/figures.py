@@ -844,7 +844,8 @@ def predictive_checks(predictive: pd.DataFrame, title: str) -> Figure:
                        Line2D([], [], color="#7570b3", lw=6, alpha=0.6,
                               label="model, held out"),
                        Line2D([], [], color="k", marker="o", ls="", label="observed, 95%")],
-              frameon=False, fontsize=8, loc="lower right")
+              frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14),
+              ncol=3)
     fig.suptitle(f"{title}: posterior predictive checks")
     fig.tight_layout()
     return fig
