@@ -61,6 +61,9 @@ POSTERIOR_FILE = "posterior.csv"
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=80)]
 
+#: The fields of a target that decide a calibration's particles and distances.
+DECIDING = {"metric", "among", "contrast", "observed", "sd"}
+
 
 # ---------------------------------------------------------------- files
 
@@ -230,13 +233,15 @@ class LoadedCalibration:
 
     def fingerprint(self) -> str:
         """A hash of everything that decides the particles and their distances (resume
-        checks it); the stopping rules and the predictive checks are left out, so a
-        finished calibration can be continued for more populations."""
+        checks it); the stopping rules, the predictive checks and the targets' sources
+        and notes are left out, so a finished calibration can be continued for more
+        populations and a citation corrected without rerunning it."""
         later = {"populations", "min_epsilon", "min_eps_diff", "min_acceptance", "predictive",
                  "description"}
         doc = {"spec": self.spec.model_dump(mode="json", exclude=later),
                "scenarios": self.scenario_dicts,
-               "targets": {k: self.targets[k].model_dump(mode="json") for k in self.used},
+               "targets": {k: self.targets[k].model_dump(mode="json", include=DECIDING)
+                           for k in self.used},
                "version": __version__}
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()
                               ).hexdigest()
@@ -562,7 +567,7 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
             done = history.max_t + 1
         else:
             (out / "calibration.json").write_text(json.dumps(
-                {"calibration": spec.name, "file": str(loaded.path), "fingerprint": key,
+                {"calibration": spec.name, "file": loaded.path.name, "fingerprint": key,
                  "ctsim_version": __version__}, indent=2) + "\n", encoding="utf-8")
             history = abc.new(f"sqlite:///{db}", observed)
             done = 0
@@ -786,6 +791,28 @@ def parameter_summary(loaded: LoadedCalibration, posterior) -> list[dict[str, An
     return rows
 
 
+def integer_modes(loaded: LoadedCalibration, posterior) -> list[dict[str, Any]]:
+    """For each integer parameter and each of its values in the posterior: the share of
+    the posterior weight on that value and the other parameters' weighted medians there,
+    so that ridges along which the targets trade one parameter for another show."""
+    w = posterior["weight"].to_numpy(float)
+    rows = []
+    for k, prior in loaded.spec.parameters.items():
+        if not prior.integer:
+            continue
+        values = posterior[k].to_numpy()
+        for v in sorted(set(values.tolist())):
+            at = values == v
+            row: dict[str, Any] = {"parameter": k, "value": int(v),
+                                   "weight": float(w[at].sum() / w.sum())}
+            for other in loaded.spec.parameters:
+                if other != k:
+                    row[other] = weighted_quantiles(posterior[other].to_numpy(float)[at],
+                                                    w[at], [0.5])[0]
+            rows.append(row)
+    return rows
+
+
 # ---------------------------------------------------------------- outputs
 
 
@@ -805,7 +832,8 @@ def write_outputs(loaded: LoadedCalibration, out: Path, pops, post, pred) -> Non
            "scenario": spec.scenario, "replications": spec.replications,
            "population": spec.population, "populations_run": len(pops),
            "fit": spec.fit, "held_out": spec.held_out,
-           "parameters": params, "populations": pops.to_dict(orient="records"),
+           "parameters": params, "modes": integer_modes(loaded, post),
+           "populations": pops.to_dict(orient="records"),
            "predictive": pred.to_dict(orient="records")}
     atomic_write(out / "summary.json", (json.dumps(doc, indent=2, default=float) + "\n").encode())
     staging = out / ".figures.partial"
@@ -817,10 +845,28 @@ def write_outputs(loaded: LoadedCalibration, out: Path, pops, post, pred) -> Non
     figures.save(figures.predictive_checks(pred, spec.name), staging / "predictive")
     shutil.rmtree(out / "figures", ignore_errors=True)
     staging.rename(out / "figures")
-    atomic_write(out / "REPORT.md", report_text(loaded, pops, params, pred).encode())
+    atomic_write(out / "REPORT.md", report_text(loaded, pops, params, pred,
+                                                integer_modes(loaded, post)).encode())
 
 
-def report_text(loaded: LoadedCalibration, pops, params: list[dict], pred) -> str:
+def _stop_reason(spec: Calibration, pops) -> str:
+    """Which stopping rule ended the sampling, in words."""
+    last = pops.iloc[-1]
+    if len(pops) > 1 and abs(pops.iloc[-2].epsilon - last.epsilon) < spec.min_eps_diff:
+        return (f"The sampling converged: epsilon fell by less than {spec.min_eps_diff:g} "
+                "from one population to the next.")
+    if last.acceptance_rate < spec.min_acceptance:
+        return (f"The sampling stopped when the acceptance rate fell below "
+                f"{spec.min_acceptance:g}.")
+    if last.epsilon <= spec.min_epsilon:
+        return f"The sampling stopped when epsilon reached {spec.min_epsilon:g}."
+    return (f"The sampling stopped at its cap of {spec.populations} populations with epsilon "
+            "still falling, so the posterior may narrow with more populations (raise "
+            "`populations` and continue with `--resume`).")
+
+
+def report_text(loaded: LoadedCalibration, pops, params: list[dict], pred,
+                modes: list[dict] | None = None) -> str:
     """REPORT.md: what was fitted and held out, how the sampling went, which parameters
     the data pin down, and how every target compares with the model."""
     spec = loaded.spec
@@ -841,7 +887,7 @@ def report_text(loaded: LoadedCalibration, pops, params: list[dict], pred) -> st
         drop = 1 - last.epsilon / prev if prev > 0 else 0.0
         lines += ["", f"The last population lowered epsilon by {100 * drop:.0f}% "
                   f"({prev:.3f} to {last.epsilon:.3f}) at an acceptance rate of "
-                  f"{last.acceptance_rate:.3f}."]
+                  f"{last.acceptance_rate:.3f}. " + _stop_reason(spec, pops)]
     lines += ["", "![epsilon and acceptance](figures/populations.png)", "",
               "## Parameters", "",
               "| parameter | prior | posterior median | 95% credible interval | shrinkage |"
@@ -861,8 +907,18 @@ def report_text(loaded: LoadedCalibration, pops, params: list[dict], pred) -> st
               + (f"They leave {', '.join(f'`{k}`' for k in loose)} largely as the prior "
                  "had it: results that depend on these should be reported under the "
                  "posterior (`uncertainty:`), not at one value." if loose else ""),
-              "", "![posterior marginals](figures/marginals.png)", "",
-              "![posterior pairs](figures/pairs.png)", "",
+              "", "![posterior marginals](figures/marginals.png)", ""]
+    for k in dict.fromkeys(m["parameter"] for m in modes or []):
+        others = [o for o in spec.parameters if o != k]
+        lines += [f"The posterior by value of `{k}` (share of the weight, and the other "
+                  "parameters' medians at that value):", "",
+                  f"| `{k}` | weight | " + " | ".join(f"`{o}`" for o in others) + " |",
+                  "| ---: | ---: | " + " | ".join("---:" for _ in others) + " |"]
+        for m in (m for m in modes or [] if m["parameter"] == k):
+            lines.append(f"| {m['value']} | {m['weight']:.2f} | "
+                         + " | ".join(f"{m[o]:.3g}" for o in others) + " |")
+        lines.append("")
+    lines += ["![posterior pairs](figures/pairs.png)", "",
               "## Targets: posterior predictive checks", "",
               "| target | role | observed (sd) | simulated mean | 95% predictive interval "
               "| z | consistent |", "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
