@@ -279,6 +279,9 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
     data, lines = read_yaml(path)
     origins = Origins(str(path))
     origins.add(str(path), lines)
+    if "fit" not in data and ({"design", "factors", "scenarios", "targets"} & set(data)):
+        raise ExperimentError(str(path), "", "a sweep or targets file, not a calibration "
+                              "(no fit: list): run a sweep with ctsim sweep")
     spec: Calibration = _validated(Calibration, data, origins, ExperimentError)
 
     def fail(key: str, message: str) -> ExperimentError:

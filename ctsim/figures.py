@@ -811,10 +811,10 @@ def abc_populations(populations: pd.DataFrame, title: str) -> Figure:
     b.plot(populations["t"], populations["acceptance_rate"], "o-", color="#1b9e77")
     b.set_yscale("log")
     b.set_xlabel("population")
-    b.set_ylabel("acceptance rate (accepted / sampled)")
+    b.set_ylabel("acceptance rate")
     for ax in (a, b):
         ax.set_xticks(populations["t"])
-    fig.suptitle(f"{title}: ABC-SMC by population")
+    fig.suptitle(f"{title}: ABC-SMC by population (acceptance rate: accepted / sampled)")
     fig.tight_layout()
     return fig
 

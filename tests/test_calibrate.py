@@ -190,6 +190,11 @@ def test_a_calibration_file_naming_an_unknown_target_fails_in_one_line(tmp_path)
         f"error: {path}: held_out.0: no target 'nowhere' in targets.yaml (line {line})"]
 
 
+def test_a_sweep_given_to_calibrate_says_to_sweep_it():
+    with pytest.raises(ExperimentError, match=r"not a calibration .*run a sweep with ctsim"):
+        cal.load_calibration(EXPERIMENTS / "challenges.yaml")
+
+
 def _posterior(folder: Path) -> Path:
     folder.mkdir()
     pd.DataFrame({"threat.detection_rate": [0.05, 0.1, 0.15, 0.2, 0.25],
