@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -212,8 +211,7 @@ def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[s
         "scenarios": loaded.scenario_names,
         "factors": {k: f.model_dump(exclude_defaults=True) for k, f in spec.varied.items()},
         "uncertainties": list(spec.uncertainties),
-        "uncertainty": (os.path.normpath(loaded.posterior) if loaded.posterior is not None
-                        else None),
+        "uncertainty": _shown(loaded.posterior) if loaded.posterior is not None else None,
         "levers": list(spec.levers),
         "replications": spec.replications,
         "steps": loaded.steps,
@@ -223,6 +221,16 @@ def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[s
         "runs": len(runs),
         "fingerprint": key,
     }
+
+
+def _shown(path: Path) -> str:
+    """A folder as a reader should see it: relative to the working folder when inside it
+    (symbolic links resolved), else absolute."""
+    full = Path(path).resolve()
+    try:
+        return str(full.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(full)
 
 
 def _stored_fingerprint(path: Path) -> str | None:
