@@ -330,7 +330,10 @@ def sensitivity_sentences(sens: pd.DataFrame, metric: str, design: str) -> list[
     if design == "sobol":
         widest = s.loc[s["ST_conf"].idxmax()]
         first = s["S1"].clip(lower=0).sum()
-        out.append(f"- The first-order indices sum to {first:.2f} (the rest of the variance "
-                   "comes from interactions); the widest total-order 95% interval is "
-                   f"{2 * widest['ST_conf']:.3f} wide (`{widest['factor']}`).")
+        rest = ("the rest of the variance comes from interactions and chance" if first < 1
+                else "within sampling error of 1: little variance beyond the factors alone")
+        out.append(f"- The first-order indices sum to {first:.2f} ({rest}); the median "
+                   f"total-order index is {s['ST'].median():.3f}; the widest total-order 95% "
+                   f"interval is {2 * widest['ST_conf']:.3f} wide (`{widest['factor']}`), and "
+                   f"{int((2 * s['ST_conf'] >= 0.05).sum())} of {len(s)} are 0.05 or wider.")
     return out
