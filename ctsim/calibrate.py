@@ -907,9 +907,10 @@ def report_text(loaded: LoadedCalibration, pops, params: list[dict], pred,
               "counts as pinned down when its interval covers less than half its prior. "
               + (f"The targets pin down {', '.join(f'`{k}`' for k in pinned)}. "
                  if pinned else "The targets pin down no parameter on its own. ")
-              + (f"They leave {', '.join(f'`{k}`' for k in loose)} largely as the prior "
-                 "had it: results that depend on these should be reported under the "
-                 "posterior (`uncertainty:`), not at one value." if loose else ""),
+              + (f"They leave {', '.join(f'`{k}`' for k in loose)} wide (95% intervals "
+                 "over at least half the prior; the modes below show how they trade off): "
+                 "results that depend on these should be reported under the posterior "
+                 "(`uncertainty:`), not at one value." if loose else ""),
               "", "![posterior marginals](figures/marginals.png)", ""]
     for k in dict.fromkeys(m["parameter"] for m in modes or []):
         others = [o for o in spec.parameters if o != k]
