@@ -258,3 +258,25 @@ def test_a_posterior_key_the_design_also_varies_is_refused(tmp_path):
         "factors": {"threat.detection_rate": {"values": [0.1, 0.2]}}}), encoding="utf-8")
     with pytest.raises(ExperimentError, match="drawn from the posterior and also varied"):
         load_experiment(path)
+
+
+def test_a_sweep_with_uncertainty_draws_per_replication_the_same_in_every_scenario(tmp_path):
+    _posterior(tmp_path / "post")
+    scenario = copy.deepcopy(SMALL)
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(scenario | {"name": "other"}),
+                                     encoding="utf-8")
+    path = tmp_path / "e.yaml"
+    path.write_text(yaml.safe_dump({"name": "e", "scenarios": ["a.yaml", "b.yaml"],
+                                    "uncertainty": "post", "replications": 6, "seed": 9}),
+                    encoding="utf-8")
+    result = pipeline.sweep(path, out=tmp_path / "out", workers=1, executor="serial")
+    runs = result.runs.sort_values(["scenario", "replication"])
+    cols = ["threat.detection_rate", "threat.evidence_threshold"]
+    a = runs[runs["scenario"] == "small"][cols].to_numpy(float)
+    b = runs[runs["scenario"] == "other"][cols].to_numpy(float)
+    assert (a == b).all()  # replication r draws the same parameters in every scenario
+    expected = cal.posterior_draws(tmp_path / "post", 6, 9)
+    assert a.tolist() == [[d[c] for c in cols] for d in expected]
+    manifest = yaml.safe_load((tmp_path / "out" / "manifest.json").read_text())
+    assert Path(manifest["uncertainty"]).name == "post"
