@@ -149,6 +149,12 @@ fmt_option = click.option("--format", "fmt", type=click.Choice(["png", "svg", "p
                           default="png", show_default=True, help="Figure file format.")
 
 
+uncertainty_option = click.option(
+    "--uncertainty", type=click.Path(path_type=Path), metavar="DIR",
+    help="A calibration's results folder: each replication draws its parameters from the "
+         "posterior stored there.")
+
+
 def _execution(default_workers: int):
     """The options every command that runs simulations shares."""
     def wrap(f):
@@ -181,12 +187,13 @@ def _execution(default_workers: int):
 @click.option("--overwrite", is_flag=True, help="Replace earlier results in --out.")
 @fmt_option
 @click.option("--no-figures", is_flag=True, help="Write the numbers only.")
+@uncertainty_option
 @_execution(1)
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no table.")
 def run(scenario: str, replications: int | None, seed: int | None, steps: int | None,
         sets: tuple[str, ...], out: Path | None, overwrite: bool, fmt: str, no_figures: bool,
-        workers: int, executor: str | None, scheduler: str | None, resume: bool,
-        quiet: bool) -> None:
+        uncertainty: Path | None, workers: int, executor: str | None, scheduler: str | None,
+        resume: bool, quiet: bool) -> None:
     """Run SCENARIO (a file or a shipped name) and write its results folder.
 
     summary.json, timeseries.csv, havens.csv, scenario.yaml and the tables (runs.parquet,
@@ -205,7 +212,7 @@ def run(scenario: str, replications: int | None, seed: int | None, steps: int | 
         outcome = pipeline.run(sc, replications=replications, seed=seed, steps=steps,
                                out=target, workers=workers, executor=executor,
                                scheduler=scheduler, resume=resume, overwrite=overwrite,
-                               on_progress=progress)
+                               on_progress=progress, uncertainty=uncertainty)
     finally:
         progress.close()
     doc = outcome.summary
@@ -286,12 +293,13 @@ def list_scenarios(folder: Path | None, copy_to: Path | None) -> None:
               help="Write comparison.csv, comparison.md, the tables and the figure here.")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier comparison in --out.")
 @fmt_option
+@uncertainty_option
 @_execution(1)
 @click.option("--quiet", "-q", is_flag=True, help="No progress.")
 def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int | None,
             metrics: tuple[str, ...], sets: tuple[str, ...], out: Path | None,
-            overwrite: bool, fmt: str, workers: int, executor: str | None,
-            scheduler: str | None, resume: bool, quiet: bool) -> None:
+            overwrite: bool, fmt: str, uncertainty: Path | None, workers: int,
+            executor: str | None, scheduler: str | None, resume: bool, quiet: bool) -> None:
     """Run SCENARIOS with the same seeds and compare each metric side by side.
 
     Every scenario runs the same replication seeds (common random numbers); differences
@@ -310,7 +318,8 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
         result = pipeline.compare(loaded, replications=replications, seed=seed, steps=steps,
                                   metrics=metrics, out=out, workers=workers,
                                   executor=executor, scheduler=scheduler, resume=resume,
-                                  overwrite=overwrite, on_progress=progress)
+                                  overwrite=overwrite, on_progress=progress,
+                                  uncertainty=uncertainty)
     finally:
         progress.close()
     first = result.baseline
@@ -441,6 +450,51 @@ def sweep(experiment: str, replications: int | None, steps: int | None, workers:
         click.echo(f"{result.failed} of {result.total} runs failed; see the status and error "
                    "columns of runs.parquet", err=True)
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("calibration")
+@click.option("--workers", "-w", type=click.IntRange(1, 512), default=2, show_default=True,
+              help="Sampler processes (1: single-core, repeats exactly from the seed).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler address (tcp://host:8786): pyabc's Dask sampler.")
+@click.option("--resume", is_flag=True,
+              help="Continue the populations stored in --out.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output folder (default: results/<calibration name>/).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no table.")
+def calibrate(calibration: str, workers: int, scheduler: str | None, resume: bool,
+              out: Path | None, quiet: bool) -> None:
+    """Estimate CALIBRATION's parameters by ABC-SMC against its targets, then check every
+    target (fitted and held out) against the posterior; see docs/calibration.md."""
+    global _interrupted_hint
+    from ctsim import calibrate as cal
+    from ctsim import resources
+
+    loaded = cal.load_calibration(resources.resolve(calibration, "experiments"))
+    target = out or Path("results") / loaded.spec.name
+    _interrupted_hint = (f"; the populations stored so far are kept: continue with the same "
+                         f"command and --resume (--out {target})")
+
+    def said(t: int, eps: float, rate: float) -> None:
+        if not quiet:
+            click.echo(f"{loaded.spec.name}: population {t}: epsilon {eps:.3f}, acceptance "
+                       f"rate {rate:.3f}", err=True)
+
+    result = cal.calibrate(loaded, target, workers=workers, scheduler=scheduler,
+                           resume=resume, on_population=said)
+    if not quiet:
+        rows = [(p["parameter"], f"{p['median']:.3g}", f"[{p['ci95_lo']:.3g}, "
+                 f"{p['ci95_hi']:.3g}]", f"{p['shrinkage']:.2f}")
+                for p in cal.parameter_summary(loaded, result.posterior)]
+        _print_table(f"{loaded.spec.name}: posterior", ("parameter", "median",
+                     "95% interval", "shrinkage"), rows, width=80)
+        rows = [(r.target, r.role, f"{r.observed:.3f}", f"{r.simulated_mean:.3f}",
+                 f"[{r.simulated_lo:.3f}, {r.simulated_hi:.3f}]", f"{r.z:+.2f}")
+                for r in result.predictive.itertuples()]
+        _print_table(f"{loaded.spec.name}: predictive checks", ("target", "role", "observed",
+                     "simulated", "95% interval", "z"), rows, width=80)
+        click.echo(f"wrote {target}/REPORT.md, posterior.csv, predictive.csv, figures/")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

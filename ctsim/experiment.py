@@ -102,6 +102,10 @@ class Experiment(_Strict):
     seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 7
     metrics: list[str] | None = None
     timeseries: bool = False
+    #: A calibration's results folder (``ctsim calibrate``), relative to this file: each
+    #: replication draws its parameters from the posterior stored there (by weight, from
+    #: the experiment's seed), so every result carries the parameters' uncertainty.
+    uncertainty: str | None = None
 
     @field_validator("metrics")
     @classmethod
@@ -151,6 +155,9 @@ class LoadedExperiment:
     path: Path
     scenario_names: list[str]
     scenario_dicts: list[dict[str, Any]]
+    #: The posterior folder replications draw their parameters from (``uncertainty``,
+    #: resolved), or None.
+    posterior: Path | None = None
 
     @property
     def steps(self) -> list[int]:
@@ -172,6 +179,9 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
     data, lines = read_yaml(path)
     origins = Origins(str(path))
     origins.add(str(path), lines)
+    if "targets" in data or "fit" in data:
+        raise ExperimentError(str(path), "", "a calibration or targets file, not a sweep: "
+                              "run a calibration with ctsim calibrate")
     given = {"replications": replications, "steps": steps}
     data = data | {k: v for k, v in given.items() if v is not None}
     try:
@@ -218,7 +228,45 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
                     detail = f"{exc.key}: {exc.message}" if exc.key else exc.message
                     raise ExperimentError(source, where, f"value {value!r}: {detail}",
                                         line) from None
-    return LoadedExperiment(spec, path, names, dicts)
+    posterior = None
+    if spec.uncertainty is not None:
+        posterior = path.parent / spec.uncertainty
+        check_posterior(posterior, dicts, set(spec.varied), origins, "uncertainty")
+    return LoadedExperiment(spec, path, names, dicts, posterior)
+
+
+def check_posterior(folder: Path, dicts: list[dict[str, Any]], varied: set[str],
+                    origins: Origins | None, where: str) -> None:
+    """Check that ``folder`` holds a posterior whose every parameter is a key of each
+    scenario (with the posterior's values) and not also varied by the design.
+
+    Raises:
+        ExperimentError: naming ``where`` (the file's key, or an option).
+    """
+    from ctsim.calibrate import read_posterior
+    from ctsim.errors import ResultsError
+
+    source, line = origins.locate(where) if origins else (where, None)
+    try:
+        post = read_posterior(folder)
+    except ResultsError as exc:
+        raise ExperimentError(source, where if origins else "", str(exc), line) from None
+    keys = [c for c in post.columns if c != "weight"]
+    both = sorted(set(keys) & varied)
+    if both:
+        raise ExperimentError(source, where if origins else "", f"'{both[0]}' is drawn from "
+                              "the posterior and also varied; vary it or draw it, not both",
+                              line)
+    for k in keys:
+        for value in (post[k].min(), post[k].max()):
+            v = value.item() if hasattr(value, "item") else value
+            for raw in dicts:
+                try:
+                    scenario_from_dict(apply_overrides(copy.deepcopy(raw), {k: v}))
+                except ScenarioError as exc:
+                    detail = f"{exc.key}: {exc.message}" if exc.key else exc.message
+                    raise ExperimentError(source, where if origins else "",
+                                          f"posterior value {k}={v!r}: {detail}", line) from None
 
 
 # ---------------------------------------------------------------- designs
@@ -333,10 +381,19 @@ def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     Replication ``r`` uses the same seed at every point and in every scenario (common
     random numbers), the seed ``ctsim run --seed <experiment seed>`` gives replication
     ``r``: any run of a sweep can be repeated on its own.
+
+    With ``uncertainty`` (a stored posterior), replication ``r`` also takes the ``r``-th
+    parameter set drawn from the posterior (:func:`ctsim.calibrate.posterior_draws` from
+    the experiment's seed), the same at every point and in every scenario.
     """
     spec = loaded.spec
     seeds = replication_seeds(spec.seed, spec.replications)
     points = design_points(spec)
+    draws: list[dict[str, Any]] = [{} for _ in seeds]
+    if loaded.posterior is not None:
+        from ctsim.calibrate import posterior_draws
+
+        draws = posterior_draws(loaded.posterior, spec.replications, spec.seed)
     runs, run_id, point_id = [], 0, 0
     for s in range(len(loaded.scenario_dicts)):
         for point in points:
@@ -344,7 +401,8 @@ def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:
             policy = point.get("policy", -1)
             overrides = {k: v for k, v in point.items() if k not in ("sweep", "policy")}
             for r, seed in enumerate(seeds):
-                runs.append(RunSpec(run_id, point_id, r, seed, s, overrides, sweep, policy))
+                runs.append(RunSpec(run_id, point_id, r, seed, s, draws[r] | overrides, sweep,
+                                    policy))
                 run_id += 1
             point_id += 1
     return runs

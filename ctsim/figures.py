@@ -484,6 +484,21 @@ def factor_label(key: str) -> str:
     return registry.label(key)
 
 
+def distinct_labels(keys: list[str]) -> list[str]:
+    """Each factor's plain name; keys whose names coincide (the same key of different list
+    items, e.g. each hub's latency) add their item, ``hub latency, institution 2``."""
+    labels = [factor_label(k) for k in keys]
+    out = []
+    for key, text in zip(keys, labels, strict=True):
+        parts = key.split(".")
+        items = [i for i, p in enumerate(parts) if p.isdigit()]
+        if labels.count(text) > 1 and items:
+            owner = parts[items[0] - 1].removesuffix("s")
+            text = f"{text}, {owner} {int(parts[items[0]]) + 1}"
+        out.append(text)
+    return out
+
+
 def metric_label(name: str) -> str:
     """A metric's axis label with its unit (ctsim.core.metrics.METRICS)."""
     from ctsim.core.outcomes import METRICS
@@ -633,16 +648,19 @@ def morris_figure(sensitivity: pd.DataFrame, metric: str = "disruption_rate",
 
 def sobol_figure(sensitivity: pd.DataFrame, metric: str = "disruption_rate",
                  title: str = "") -> Figure:
-    """Sobol' first-order (S1) and total (ST) indices per factor, with 95% intervals."""
-    s = sensitivity[sensitivity["metric"] == metric].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(s) + 2), 4.8))
-    x = np.arange(len(s))
-    ax.bar(x - 0.2, s["S1"], 0.4, yerr=s["S1_conf"], capsize=3, color="#1f78b4", label="S1")
-    ax.bar(x + 0.2, s["ST"], 0.4, yerr=s["ST_conf"], capsize=3, color="#e66101", label="ST")
-    ax.set_xticks(x, [factor_label(f) for f in s["factor"]], rotation=30, ha="right")
-    ax.set_ylabel(f"share of variance in {metric.replace('_', ' ')}")
-    ax.axhline(0, color="black", lw=0.8)
-    ax.legend(frameon=False)
+    """Sobol' first-order (S1) and total (ST) indices per factor with 95% intervals,
+    largest total index on top."""
+    s = sensitivity[sensitivity["metric"] == metric].sort_values(
+        "ST", ascending=True, kind="stable").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(s) + 1.6))
+    y = np.arange(len(s))
+    ax.barh(y + 0.2, s["ST"], 0.4, xerr=s["ST_conf"], capsize=2, color="#e66101", label="ST")
+    ax.barh(y - 0.2, s["S1"], 0.4, xerr=s["S1_conf"], capsize=2, color="#1f78b4", label="S1")
+    ax.set_yticks(y, distinct_labels(list(s["factor"])), fontsize=8)
+    ax.set_xlabel(f"share of variance in {metric.replace('_', ' ')}")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_ylim(-0.7, len(s) - 0.3)
+    ax.legend(frameon=False, loc="lower right")
     ax.set_title(f"{title}: Sobol' indices, 95% intervals" if title else "Sobol' indices")
     fig.tight_layout()
     return fig
@@ -706,5 +724,128 @@ def timeseries_by_group(ts: pd.DataFrame, group: pd.Series, column: str = "disru
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, loc="lower right")
     ax.set_title(f"{title}: {column.replace('_', ' ')} over time (mean, 95% band)")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- calibration
+
+
+def _weighted_hist(ax, values: np.ndarray, weights: np.ndarray, lo: float, hi: float,
+                   integer: bool) -> None:
+    edges = (np.arange(np.floor(lo), np.floor(hi) + 2) - 0.5 if integer
+             else np.linspace(lo, hi, 21))
+    ax.hist(values, bins=edges, weights=weights, density=True, color="#1b9e77", alpha=0.75)
+
+
+def posterior_marginals(posterior: pd.DataFrame, priors: dict[str, tuple[float, float]],
+                        title: str) -> Figure:
+    """Each parameter's posterior (weighted histogram of the last population) over its
+    prior's range, the uniform prior's density dashed."""
+    names = list(priors)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.4 * len(names), 3.0), squeeze=False)
+    w = posterior["weight"].to_numpy(float)
+    for ax, k in zip(axes[0], names, strict=True):
+        lo, hi = priors[k]
+        v = posterior[k].to_numpy(float)
+        integer = bool(np.all(np.mod(v, 1) == 0)) and float(lo).is_integer()
+        _weighted_hist(ax, v, w, lo, hi, integer)
+        width = (hi + 1 - lo) if integer else (hi - lo)
+        ax.axhline(1.0 / width, color="0.3", ls="--", lw=1, label="prior")
+        ax.set_xlim(lo - (0.5 if integer else 0), hi + (0.5 if integer else 0))
+        ax.set_xlabel(k)
+        ax.set_ylabel("density")
+    axes[0][0].legend(frameon=False, fontsize=8)
+    fig.suptitle(f"{title}: posterior marginals (last population)")
+    fig.tight_layout()
+    return fig
+
+
+def posterior_pairs(posterior: pd.DataFrame, priors: dict[str, tuple[float, float]],
+                    title: str) -> Figure:
+    """Every pair of parameters in the last population, point area by weight (integer
+    parameters jittered by up to 0.2 so that their particles do not hide each other)."""
+    names = list(priors)
+    n = len(names)
+    fig, axes = plt.subplots(n, n, figsize=(2.4 * n, 2.4 * n), squeeze=False)
+    w = posterior["weight"].to_numpy(float)
+    size = 4 + 60 * w / w.max()
+    rng = np.random.default_rng(np.random.SeedSequence(0x9A1))
+    shown = {}
+    for k in names:
+        v = posterior[k].to_numpy(float)
+        integer = bool(np.all(np.mod(v, 1) == 0)) and float(priors[k][0]).is_integer()
+        shown[k] = v + (rng.uniform(-0.2, 0.2, len(v)) if integer else 0.0)
+    for i, ky in enumerate(names):
+        for j, kx in enumerate(names):
+            ax = axes[i][j]
+            if i == j:
+                v = posterior[kx].to_numpy(float)
+                integer = bool(np.all(np.mod(v, 1) == 0)) and float(priors[kx][0]).is_integer()
+                _weighted_hist(ax, v, w, *priors[kx], integer)
+            else:
+                ax.scatter(shown[kx], shown[ky], s=size, color="#7570b3", alpha=0.4, lw=0)
+                ax.set_ylim(priors[ky][0] - 0.05 * (priors[ky][1] - priors[ky][0]),
+                            priors[ky][1] + 0.05 * (priors[ky][1] - priors[ky][0]))
+            ax.set_xlim(priors[kx][0] - 0.05 * (priors[kx][1] - priors[kx][0]),
+                        priors[kx][1] + 0.05 * (priors[kx][1] - priors[kx][0]))
+            if i == n - 1:
+                ax.set_xlabel(kx, fontsize=8)
+            else:
+                ax.set_xticklabels([])
+            if j == 0 and i != 0:
+                ax.set_ylabel(ky, fontsize=8)
+            ax.tick_params(labelsize=7)
+    fig.suptitle(f"{title}: posterior pairs (point area: particle weight)")
+    fig.tight_layout()
+    return fig
+
+
+def abc_populations(populations: pd.DataFrame, title: str) -> Figure:
+    """Epsilon (the acceptance threshold, standardized distance) and the acceptance rate
+    of each ABC-SMC population."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
+    a.plot(populations["t"], populations["epsilon"], "o-", color="#d95f02")
+    a.set_xlabel("population")
+    a.set_ylabel("epsilon (standardized distance)")
+    b.plot(populations["t"], populations["acceptance_rate"], "o-", color="#1b9e77")
+    b.set_yscale("log")
+    b.set_xlabel("population")
+    b.set_ylabel("acceptance rate")
+    for ax in (a, b):
+        ax.set_xticks(populations["t"])
+    fig.suptitle(f"{title}: ABC-SMC by population (acceptance rate: accepted / sampled)")
+    fig.tight_layout()
+    return fig
+
+
+def predictive_checks(predictive: pd.DataFrame, title: str) -> Figure:
+    """Each target's observation (point, 95% interval from its sd) against the model's
+    posterior predictive interval (bar: 2.5% to 97.5% of the draws; tick: mean); fitted
+    targets in green, held-out in purple."""
+    n = len(predictive)
+    fig, ax = plt.subplots(figsize=(8, 0.7 * n + 1.4))
+    for i, r in enumerate(predictive.itertuples()):
+        y = n - 1 - i
+        colour = "#1b9e77" if r.role == "fit" else "#7570b3"
+        ax.plot([r.simulated_lo, r.simulated_hi], [y + 0.12] * 2, color=colour, lw=6,
+                alpha=0.6, solid_capstyle="butt")
+        ax.plot([r.simulated_mean], [y + 0.12], "|", color=colour, ms=14, mew=2)
+        ax.errorbar([r.observed], [y - 0.12], xerr=[[1.96 * r.sd]], fmt="o", color="k",
+                    capsize=3, ms=5)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([f"{r.target} ({'fit' if r.role == 'fit' else 'held out'})"
+                        for r in predictive.iloc[::-1].itertuples()], fontsize=8)
+    ax.set_xlabel("value (share or relative change)")
+    ax.set_ylim(-0.7, n - 0.3)
+    from matplotlib.lines import Line2D
+
+    ax.legend(handles=[Line2D([], [], color="#1b9e77", lw=6, alpha=0.6, label="model, fitted"),
+                       Line2D([], [], color="#7570b3", lw=6, alpha=0.6,
+                              label="model, held out"),
+                       Line2D([], [], color="k", marker="o", ls="", label="observed, 95%")],
+              frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14),
+              ncol=3)
+    fig.suptitle(f"{title}: posterior predictive checks")
     fig.tight_layout()
     return fig

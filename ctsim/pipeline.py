@@ -90,10 +90,12 @@ def _swap_into_place(staging: Path, out: Path) -> None:
 
 
 def _inline_experiment(name: str, scenarios: Sequence[Scenario], *, replications: int,
-                       seed: int, steps: list[int], timeseries: bool, metrics: list[str]):
+                       seed: int, steps: list[int], timeseries: bool, metrics: list[str],
+                       uncertainty: str | Path | None = None):
     """An experiment over ``scenarios`` with no factors (one point each), as if read from
-    a file: the plan, fingerprint and store of a sweep serve it unchanged."""
-    from ctsim.experiment import Experiment, LoadedExperiment
+    a file: the plan, fingerprint and store of a sweep serve it unchanged. ``uncertainty``:
+    a calibration's results folder each replication draws its parameters from."""
+    from ctsim.experiment import Experiment, LoadedExperiment, check_posterior
 
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
@@ -104,7 +106,11 @@ def _inline_experiment(name: str, scenarios: Sequence[Scenario], *, replications
                       timeseries=timeseries, metrics=metrics)
     dicts = [s.model_dump(mode="json") | {"steps": st} for s, st in zip(scenarios, steps,
                                                                      strict=True)]
-    return LoadedExperiment(spec, Path(f"<{name}>"), names, dicts)
+    posterior = None
+    if uncertainty is not None:
+        posterior = Path(uncertainty)
+        check_posterior(posterior, dicts, set(), None, "--uncertainty")
+    return LoadedExperiment(spec, Path(f"<{name}>"), names, dicts, posterior)
 
 
 def as_scenario(scenario: Scenario | str | Path, sets: dict[str, Any] | None = None
@@ -135,7 +141,8 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         seed: int | None = None, steps: int | None = None, sets: dict[str, Any] | None = None,
         out: str | Path | None = None, workers: int = 1, executor: str | None = None,
         scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
-        on_progress: Progress | None = None) -> RunOutcome:
+        on_progress: Progress | None = None, uncertainty: str | Path | None = None
+        ) -> RunOutcome:
     """Run a scenario's replications and write its results folder.
 
     Args:
@@ -150,6 +157,9 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         resume: continue an interrupted run into the same ``out``.
         overwrite: replace earlier results in ``out``.
         on_progress: called after each batch with (runs done, runs failed).
+        uncertainty: a calibration's results folder: replication r runs with the r-th
+            parameter set drawn from its posterior (from ``seed``), so the intervals carry
+            the parameters' uncertainty as well as the runs' chance.
 
     Writes summary.json, timeseries.csv, havens.csv, scenario.yaml, runs.parquet,
     timeseries.parquet, nations.parquet and manifest.json, first into a hidden folder
@@ -175,7 +185,7 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         shutil.rmtree(staging, ignore_errors=True)
     loaded = _inline_experiment(as_run.name, [as_run], replications=as_run.replications,
                                 seed=as_run.seed, steps=[as_run.steps], timeseries=True,
-                                metrics=list(METRICS))
+                                metrics=list(METRICS), uncertainty=uncertainty)
     result = run_sweep(loaded, staging, executor=executor or _default_executor(workers),
                        workers=workers, scheduler=scheduler,
                        resume=resume and staging.exists(), on_progress=on_progress,
@@ -193,6 +203,7 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         "replications": int(as_run.replications),
         "steps": int(as_run.steps),
         "run_seeds": [int(s) for s in seeds],
+        "uncertainty": str(uncertainty) if uncertainty is not None else None,
         "metrics": metric_table(runs),
     }
     atomic_write(staging / "summary.json", (json.dumps(doc, indent=2) + "\n").encode())
@@ -256,12 +267,15 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replications: int = 2
                 "disruption_rate",), sets: dict[str, Any] | None = None,
             out: str | Path | None = None, workers: int = 1, executor: str | None = None,
             scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
-            on_progress: Progress | None = None) -> Comparison:
+            on_progress: Progress | None = None, uncertainty: str | Path | None = None
+            ) -> Comparison:
     """Run ``scenarios`` with the same seeds and compare each metric against the first.
 
     Every scenario runs replications ``replication_seeds(seed, replications)`` (common
     random numbers); each difference is the paired difference against the first scenario
-    (ctsim.stats.paired_difference), its interval clipped to the metric's range. With
+    (ctsim.stats.paired_difference), its interval clipped to the metric's range; with
+    ``uncertainty`` (a calibration's results folder) replication r of every scenario runs
+    the r-th parameter set drawn from its posterior. With
     ``out``, writes comparison.csv and comparison.md beside the tables (into a hidden
     folder that then replaces ``out``); without, the tables go to a temporary folder.
     """
@@ -287,7 +301,8 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replications: int = 2
         staging = Path(tempfile.mkdtemp(prefix="ctsim-compare-")) / "tables"
     loaded = _inline_experiment("compare", loaded_sc, replications=replications, seed=seed,
                                 steps=[steps or s.steps for s in loaded_sc],
-                                timeseries=False, metrics=list(dict.fromkeys(metrics)))
+                                timeseries=False, metrics=list(dict.fromkeys(metrics)),
+                                uncertainty=uncertainty)
     try:
         result = run_sweep(loaded, staging, executor=executor or _default_executor(workers),
                            workers=workers, scheduler=scheduler,

@@ -215,6 +215,10 @@ def build_report(folder: str | Path, out: str | Path | None = None,
              f"ctsim {m['ctsim_version']}. Intervals are 95% Student-t intervals over "
              "replications; differences are paired by replication (common random numbers).",
              ""]
+    if m.get("uncertainty"):
+        lines += [f"Each replication ran with its own parameter set drawn from the posterior "
+                  f"of `{m['uncertainty']}` (the same set in every scenario), so the intervals "
+                  "carry the parameters' uncertainty as well as the runs' chance.", ""]
 
     def figure(fig, stem: str, caption: str) -> None:
         path = figures.save(fig, fig_dir / stem, fmt)
@@ -254,7 +258,9 @@ def build_report(folder: str | Path, out: str | Path | None = None,
         lines += [*scenario_sentences(results, m["scenarios"][-1]), ""]
     if results.sensitivity is not None:
         lines += ["## Sensitivity", ""]
-        for metric in [x for x in metrics if x == HEADLINE_METRIC] or metrics[:1]:
+        shown = (([x for x in metrics if x == HEADLINE_METRIC] or metrics[:1])
+                 if design == "morris" else metrics)
+        for metric in shown:
             if design == "morris":
                 figure(figures.morris_figure(results.sensitivity, metric, name),
                        f"morris_{metric}", f"Morris mu* and sigma for {metric}")
@@ -317,7 +323,17 @@ def sensitivity_sentences(sens: pd.DataFrame, metric: str, design: str) -> list[
     s = sens[sens["metric"] == metric]
     key = "mu_star" if design == "morris" else "ST"
     ranked = s.sort_values(key, ascending=False)
-    names = [f"{figures.factor_label(f)} ({v:.3f})" for f, v in
-             zip(ranked["factor"], ranked[key], strict=True)]
+    names = [f"{f} ({v:.3f})" for f, v in
+             zip(figures.distinct_labels(list(ranked["factor"])), ranked[key], strict=True)]
     what = "mu*" if design == "morris" else "total Sobol' index"
-    return [f"- Ranked by {what} on the {metric.replace('_', ' ')}: " + ", ".join(names) + "."]
+    out = [f"- Ranked by {what} on the {metric.replace('_', ' ')}: " + ", ".join(names) + "."]
+    if design == "sobol":
+        widest = s.loc[s["ST_conf"].idxmax()]
+        first = s["S1"].clip(lower=0).sum()
+        rest = ("the rest of the variance comes from interactions and chance" if first < 1
+                else "within sampling error of 1: little variance beyond the factors alone")
+        out.append(f"- The first-order indices sum to {first:.2f} ({rest}); the median "
+                   f"total-order index is {s['ST'].median():.3f}; the widest total-order 95% "
+                   f"interval is {2 * widest['ST_conf']:.3f} wide (`{widest['factor']}`), and "
+                   f"{int((2 * s['ST_conf'] >= 0.05).sum())} of {len(s)} are 0.05 or wider.")
+    return out

@@ -140,14 +140,20 @@ def haven_table(world: World, nations: pd.DataFrame) -> pd.DataFrame:
                              ignore_index=True)
 
 
+def pooled_disruption(targets: np.ndarray, mask: np.ndarray) -> float:
+    """The disruption rate of the settled plots aimed at the nations in ``mask`` (bool,
+    length N), pooled over runs: ``targets`` is one run's (2, N) per-target counts
+    (:func:`ctsim.core.metrics.target_outcomes`: settled plots, disrupted) or a stack
+    (R, 2, N) of several runs'. A share in [0, 1]; NaN when no plot was aimed at them."""
+    counts = np.asarray(targets, float).reshape(-1, *np.shape(targets)[-2:])
+    aimed, hit = counts[:, :, mask].sum(axis=(0, 2))
+    return float(hit / aimed) if aimed else float("nan")
+
+
 def disruption_among(results: list[RunResult], mask: np.ndarray) -> list[float]:
     """Per run, the disruption rate of the settled plots aimed at the nations in ``mask``
     (bool, length N), e.g. the EU's members; NaN for a run with none aimed at them."""
-    rates = []
-    for r in results:
-        aimed, hit = r.targets[:, mask].sum(axis=1)
-        rates.append(float(hit / aimed) if aimed else float("nan"))
-    return rates
+    return [pooled_disruption(r.targets, mask) for r in results]
 
 
 def _finite(x: float) -> float | None:

@@ -59,6 +59,10 @@ def fingerprint(loaded: LoadedExperiment) -> str:
     """A hash of everything that decides the runs' results (resume checks it)."""
     doc = {"spec": loaded.spec.model_dump(mode="json"), "scenarios": loaded.scenario_dicts,
            "version": __version__}
+    if loaded.posterior is not None:
+        from ctsim.calibrate import posterior_digest
+
+        doc["posterior"] = posterior_digest(loaded.posterior)
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -70,6 +74,8 @@ def run_rows(loaded: LoadedExperiment, runs: list[RunSpec]) -> dict[int, dict[st
     """
     bases = [scenario_from_dict(d).model_dump(mode="json") for d in loaded.scenario_dicts]
     factors = list(loaded.spec.varied)
+    if loaded.posterior is not None:  # the drawn parameters, one column each
+        factors += [k for k in runs[0].overrides if k not in factors] if runs else []
     rows: dict[int, dict[str, Any]] = {}
     for r in runs:
         row = {"run_id": r.run_id, "scenario": loaded.scenario_names[r.scenario],
@@ -205,6 +211,7 @@ def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[s
         "scenarios": loaded.scenario_names,
         "factors": {k: f.model_dump(exclude_defaults=True) for k, f in spec.varied.items()},
         "uncertainties": list(spec.uncertainties),
+        "uncertainty": _shown(loaded.posterior) if loaded.posterior is not None else None,
         "levers": list(spec.levers),
         "replications": spec.replications,
         "steps": loaded.steps,
@@ -214,6 +221,16 @@ def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[s
         "runs": len(runs),
         "fingerprint": key,
     }
+
+
+def _shown(path: Path) -> str:
+    """A folder as a reader should see it: relative to the working folder when inside it
+    (symbolic links resolved), else absolute."""
+    full = Path(path).resolve()
+    try:
+        return str(full.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(full)
 
 
 def _stored_fingerprint(path: Path) -> str | None:

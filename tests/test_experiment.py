@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from ctsim.cli import cli
 from ctsim.core.metrics import METRICS
 from ctsim.core.scenario import ScenarioError
+from ctsim.errors import ExperimentError
 from ctsim.experiment import (
     DESIGNS,
     Experiment,
@@ -33,7 +34,9 @@ from tests.conftest import ROOT
 from tests.sweep_helpers import write_experiment, write_scenario
 
 EXPERIMENTS = ROOT / "experiments"
-SHIPPED = sorted(EXPERIMENTS.glob("*.yaml"))
+#: The shipped sweeps (the calibration and targets files beside them are not sweeps).
+SHIPPED = sorted(p for p in EXPERIMENTS.glob("*.yaml")
+                 if p.stem != "targets" and not p.stem.startswith("calibrate_"))
 
 
 def spec(**fields) -> Experiment:
@@ -324,6 +327,12 @@ def test_defaults(folder):
 
 
 # ---------------------------------------------------------------- shipped experiments
+
+
+def test_a_calibration_file_given_to_sweep_says_to_calibrate_it():
+    with pytest.raises(ExperimentError, match="not a sweep: run a calibration with ctsim "
+                       "calibrate"):
+        load_experiment(EXPERIMENTS / "calibrate_world.yaml")
 
 
 def test_the_four_experiments_are_shipped():
