@@ -631,4 +631,20 @@ def _world_view(model: CooperationModel) -> dict[str, Any]:
     blocs = [{"name": name, "colour": BLOC_COLOURS[b % len(BLOC_COLOURS)]}
              for b, name in enumerate(w.bloc_names)]
     return {"nodes": nodes, "hubs": hubs, "blocs": blocs, "large": large,
-            "labels": w.n <= 40}
+            "labels": w.n <= 40, "regions": _region_labels(w, nodes) if large else []}
+
+
+def _region_labels(w: Any, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each region's name and size, centred above its cluster of nodes (below it when
+    there is no room above), in the nodes' unit square."""
+    labels = []
+    for r, name in enumerate(w.region_names):
+        members = [nodes[i] for i in np.flatnonzero(w.region == r)]
+        if not members:
+            continue
+        x = float(np.mean([m["x"] for m in members]))
+        top = min(m["y"] - m["r"] for m in members) - 0.035
+        y = top if top > 0.04 else max(m["y"] + m["r"] for m in members) + 0.06
+        labels.append({"name": f"{name.replace('_', ' ')} ({len(members)})",
+                       "x": round(min(max(x, 0.12), 0.88), 4), "y": round(y, 4)})
+    return labels

@@ -196,6 +196,9 @@ def test_a_real_world_is_drawn_by_region_with_only_the_ties_that_moved(monkeypat
     _play(session, 60)
     view = session.worlds()[0]
     assert len(view["nodes"]) == 194 and view["labels"] is False
+    regions = {g["name"].split(" (")[0]: g for g in view["regions"]}
+    assert {"europe", "africa", "south asia"} <= set(regions)
+    assert sum(int(g["name"].split("(")[1][:-1]) for g in view["regions"]) == 194
     m = session.sides[0].model
     mutual, start = (m.trust + m.trust.T) / 2, (m.world.trust0 + m.world.trust0.T) / 2
     moved = int(np.triu(np.abs(mutual - start) > 0.02, k=1).sum())
