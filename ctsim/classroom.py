@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
 
-from ctsim import narrator, registry, resources
+from ctsim import figures, narrator, registry, resources
 from ctsim.core import rules
 from ctsim.core.model import CooperationModel
 from ctsim.core.scenario import load_scenario
@@ -56,8 +56,6 @@ FULL_COOPERATION = {
 #: Line colours and dashes of the outcome chart.
 STYLE = {"A": ("#1f5fa8", ""), "B": ("#c05a00", ""),
          "no cooperation": ("#6b6b6b", "6 4"), "full cooperation": ("#1a7f3c", "6 4")}
-BLOC_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
-LARGE_WORLD = 60
 
 
 def free_scenario() -> Path:
@@ -529,7 +527,7 @@ def _side_frame(side: Side) -> dict[str, Any]:
     mutual = (m.trust + m.trust.T) / 2
     leaks = {tuple(sorted(p)) for p in m.week_leaks}
     joint = {tuple(sorted(p)) for p in m.week_joint}
-    if n > LARGE_WORLD:  # only the ties whose trust moved
+    if n > figures.LARGE_WORLD:  # only the ties whose trust moved
         start = (m.world.trust0 + m.world.trust0.T) / 2
         pairs = np.argwhere(np.triu(np.abs(mutual - start) > 0.02, k=1))
         kinds = np.where(mutual[pairs[:, 0], pairs[:, 1]] > start[pairs[:, 0], pairs[:, 1]],
@@ -600,10 +598,8 @@ def world_view(model: CooperationModel) -> dict[str, Any]:
 
 
 def _world_view(model: CooperationModel) -> dict[str, Any]:
-    from ctsim import figures  # networkx and matplotlib only when a world is first drawn
-
     w = model.world
-    large = w.n > LARGE_WORLD
+    large = w.n > figures.LARGE_WORLD
     pos = figures.network_positions(model)
     xy = np.array([pos[i] for i in range(w.n)], float).reshape(w.n, 2)
     low, high = xy.min(axis=0), xy.max(axis=0)
@@ -621,17 +617,22 @@ def _world_view(model: CooperationModel) -> dict[str, Any]:
             "name": w.names[i], "x": round(float(xy[i, 0]), 4),
             "y": round(float(1 - xy[i, 1]), 4),
             "r": round((0.012 + 0.026 * float(w.capacity[i])) * (shrink ** 0.5), 4),
-            "colour": BLOC_COLOURS[w.bloc[i] % len(BLOC_COLOURS)], "hubs": hubs_of,
+            "colour": _bloc_colour(w.bloc[i]), "hubs": hubs_of,
             "facts": [f"capacity {w.capacity[i]:.2f}", f"sovereignty {w.sovereignty[i]:.2f}",
                       f"legal system: {family}", f"bloc {w.bloc_names[w.bloc[i]]}",
                       "member of " + (", ".join(member_of) if member_of else "no hub")],
         })
     hubs = [{"name": name, "members": int(w.members[h].sum())}
             for h, name in enumerate(w.inst_names)]
-    blocs = [{"name": name, "colour": BLOC_COLOURS[b % len(BLOC_COLOURS)]}
+    blocs = [{"name": name, "colour": _bloc_colour(b)}
              for b, name in enumerate(w.bloc_names)]
     return {"nodes": nodes, "hubs": hubs, "blocs": blocs, "large": large,
             "labels": w.n <= 40, "regions": _region_labels(w, nodes) if large else []}
+
+
+def _bloc_colour(bloc: int) -> str:
+    """A bloc's colour, as the figures draw it."""
+    return figures.BLOC_COLOURS[bloc % len(figures.BLOC_COLOURS)]
 
 
 def _region_labels(w: Any, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -87,7 +87,8 @@ def week_events(before: Before, model: Any) -> list[Event]:
 
     settled = np.flatnonzero(plots.resolved[: plots.n] == t)
     surge = model.config.threat.surge > 0
-    for k in settled[plots.status[settled] == ATTACKED]:
+    attacked = settled[plots.status[settled] == ATTACKED]
+    for k in attacked:
         target, base = int(plots.target[k]), int(plots.base[k])
         where = ("a plot hatched at home" if target == base
                  else f"a plot from a group based in {names[base]}")
@@ -103,7 +104,7 @@ def week_events(before: Before, model: Any) -> list[Event]:
 
     disrupted = settled[plots.status[settled] == DISRUPTED]
     if model.counts.week["extraditions_refused"]:
-        events += _refusals(before, model, disrupted)
+        events += _refusals(before, model, attacked, disrupted)
     helped = dict(model.week_joint)
     for k in disrupted:
         j = int(plots.disrupter[k])
@@ -126,14 +127,13 @@ def week_events(before: Before, model: Any) -> list[Event]:
     return sorted(events, key=lambda e: KINDS.index(e.kind))
 
 
-def _refusals(before: Before, model: Any, disrupted: np.ndarray) -> list[Event]:
+def _refusals(before: Before, model: Any, attacked: np.ndarray,
+              disrupted: np.ndarray) -> list[Event]:
     """The week's refused extraditions: a base whose walk-free count rose by more than the
-    week's attacks from it refused to hand over plotters a foreign state had caught."""
+    week's attacks from it (``attacked``: this week's attacking plots) refused to hand over
+    plotters a foreign state had caught (``disrupted``: this week's disrupted plots)."""
     w, plots = model.world, model.plots
-    attacked_from = np.bincount(
-        plots.base[np.flatnonzero((plots.resolved[: plots.n] == model.steps)
-                                  & (plots.status[: plots.n] == ATTACKED))],
-        minlength=w.n)
+    attacked_from = np.bincount(plots.base[attacked], minlength=w.n)
     refused = model.tally.undisrupted_at - before.undisrupted_at - attacked_from
     events = []
     for base in np.flatnonzero(refused > 0.5):
