@@ -101,8 +101,10 @@ CORRECTIONS: dict[str, dict[str, list[str]]] = {
     # Schengen: 29 states since Bulgaria and Romania joined fully on 1 January 2025
     "BGR": {"add": ["SCHENGEN"]},
     "ROU": {"add": ["SCHENGEN"]},
-    # Council of Europe: 46 members since Russia was expelled on 16 March 2022
-    "RUS": {"remove": ["COE"]},
+    # Council of Europe: 46 members since Russia was expelled on 16 March 2022. FATF: its
+    # membership suspended since 24 February 2023 (not a full member, like a bracketed
+    # "suspended" in the source)
+    "RUS": {"remove": ["COE", "FATF"]},
     # OECD: 38 members (Latvia 2016, Colombia 2020, Costa Rica 2021; Chile since 2010);
     # India is a key partner, not a member
     "CHL": {"add": ["OECD"]},
@@ -121,6 +123,29 @@ CORRECTIONS: dict[str, dict[str, list[str]]] = {
     "GRD": {"add": ["COMMONWEALTH"]},
     # MERCOSUR: Bolivia a full member since July 2024 (Venezuela suspended since 2016/17)
     "BOL": {"add": ["MERCOSUR"]},
+    # FATF: 38 member jurisdictions and 2 organizations (the European Commission, the GCC);
+    # of the 194 states 36 are full members (Hong Kong is not a state, Russia is suspended):
+    # Malaysia (2016), Israel (2018), Saudi Arabia (2019) and Indonesia (2023) joined.
+    # BRICS: 10 members since Indonesia joined on 6 January 2025; Saudi Arabia, invited in
+    # 2023, has not said it accepted (the 2025 chair listed it; Riyadh said in January 2025
+    # it was still considering), so it is not counted
+    "MYS": {"add": ["FATF"]},
+    "ISR": {"add": ["FATF"]},
+    "SAU": {"add": ["FATF"], "remove": ["BRICS"]},
+    "IDN": {"add": ["FATF", "BRICS"]},
+    # ECOWAS: 12 members since Burkina Faso, Mali and Niger left on 29 January 2025; 11
+    # full ones: Guinea is back in every organ since 28 January 2026, Guinea-Bissau is
+    # suspended from the decision-making bodies since 27 November 2025
+    "GIN": {"add": ["ECOWAS"]},
+    "GNB": {"remove": ["ECOWAS"]},
+    # SADC: 16 members since the Comoros joined in August 2017
+    "COM": {"add": ["SADC"]},
+    # SICA: 8 members; the Dominican Republic a full member since June 2013 (source:
+    # associated member)
+    "DOM": {"add": ["SICA"]},
+    # IGAD: 7 members since Eritrea withdrew on 12 December 2025 (Sudan, which froze its
+    # membership in January 2024, resumed it in February 2026)
+    "ERI": {"remove": ["IGAD"]},
 }
 
 #: Keywords naming a legal family, matched in the order they appear in the text.

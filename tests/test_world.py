@@ -210,6 +210,59 @@ def test_membership_counts_are_the_known_figures():
     assert len(members_of("UN")) == 193
 
 
+# The organizations' own member lists as checked on 1 December 2026 (ctsim/data/README.md,
+# "Corrections to the source"): only states among the 194, only full memberships.
+
+
+def test_fatf_has_36_full_member_states_without_suspended_russia():
+    # 38 jurisdictions + the European Commission and the GCC; Hong Kong is not a state
+    assert members_of("FATF") == {
+        "ARG", "AUS", "AUT", "BEL", "BRA", "CAN", "CHE", "CHN", "DEU", "DNK", "ESP", "FIN",
+        "FRA", "GBR", "GRC", "IDN", "IND", "IRL", "ISL", "ISR", "ITA", "JPN", "KOR", "LUX",
+        "MEX", "MYS", "NLD", "NOR", "NZL", "PRT", "SAU", "SGP", "SWE", "TUR", "USA", "ZAF"}
+    assert "RUS" not in members_of("FATF")  # suspended since February 2023
+    assert {"IDN", "ISR", "MYS", "SAU"} <= members_of("FATF")  # 2023, 2018, 2016, 2019
+    assert not {"ARE", "BHR", "KWT", "OMN", "QAT"} & members_of("FATF")  # only via the GCC
+
+
+def test_brics_has_ten_members_with_indonesia_and_without_saudi_arabia():
+    assert members_of("BRICS") == {"BRA", "RUS", "IND", "CHN", "ZAF", "EGY", "ETH", "IRN",
+                                   "ARE", "IDN"}
+    assert "SAU" not in members_of("BRICS")  # invited in 2023, not accepted
+
+
+def test_ecowas_has_eleven_full_members_after_the_sahel_departures():
+    assert members_of("ECOWAS") == {"BEN", "CIV", "CPV", "GHA", "GIN", "GMB", "LBR", "NGA",
+                                    "SEN", "SLE", "TGO"}
+    assert not {"BFA", "MLI", "NER"} & members_of("ECOWAS")  # left on 29 January 2025
+    assert "GIN" in members_of("ECOWAS")  # back in every organ since January 2026
+    assert "GNB" not in members_of("ECOWAS")  # suspended since November 2025
+
+
+def test_sadc_has_sixteen_members_with_the_comoros():
+    assert members_of("SADC") == {"AGO", "BWA", "COD", "COM", "LSO", "MDG", "MOZ", "MUS",
+                                  "MWI", "NAM", "SWZ", "SYC", "TZA", "ZAF", "ZMB", "ZWE"}
+    assert "COM" in members_of("SADC")  # admitted in August 2017
+
+
+def test_sica_has_eight_members_with_the_dominican_republic():
+    assert members_of("SICA") == {"BLZ", "CRI", "DOM", "GTM", "HND", "NIC", "PAN", "SLV"}
+    assert "DOM" in members_of("SICA")  # full member since June 2013
+
+
+def test_pif_has_its_fourteen_sovereign_states():
+    # 18 members; the Cook Islands, Niue, French Polynesia and New Caledonia are not rows
+    assert members_of("PIF") == {"AUS", "FJI", "FSM", "KIR", "MHL", "NRU", "NZL", "PLW",
+                                 "PNG", "SLB", "TON", "TUV", "VUT", "WSM"}
+    assert "KIR" in members_of("PIF")  # left in 2022, back in 2023
+
+
+def test_igad_has_seven_members_without_eritrea():
+    assert members_of("IGAD") == {"DJI", "ETH", "KEN", "SDN", "SOM", "SSD", "UGA"}
+    assert "ERI" not in members_of("IGAD")  # withdrew on 12 December 2025
+    assert "SDN" in members_of("IGAD")  # resumed its membership in February 2026
+
+
 # ---------------------------------------------------------------- the build script
 
 
