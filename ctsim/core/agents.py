@@ -39,8 +39,9 @@ class Nation(mesa.Agent):
 
     @property
     def capacity(self) -> float:
-        """Intelligence capacity (resources, technical means), in [0, 1]."""
-        return float(self.model.world.capacity[self.index])
+        """Intelligence capacity (resources, technical means) now, in [0, 1] (joint training,
+        MODEL.md B4, raises it during a run)."""
+        return float(self.model.relations.capacity[self.index])
 
     @property
     def sovereignty(self) -> float:
@@ -59,8 +60,9 @@ class Nation(mesa.Agent):
 
     @property
     def definition(self) -> float:
-        """Where its legal definition of terrorism sits on a 0..1 axis."""
-        return float(self.model.world.definition[self.index])
+        """Where its legal definition of terrorism sits on a 0..1 axis now (norms, MODEL.md B5,
+        move it during a run)."""
+        return float(self.model.relations.definition[self.index])
 
     @property
     def legal_family(self) -> str:
@@ -92,11 +94,15 @@ class Nation(mesa.Agent):
         return float(self.model.trust[self.index, other.index])
 
     def compatibility_with(self, other: Nation) -> float:
-        """Legal compatibility with ``other``, in [0, 1] (symmetric)."""
-        return float(self.model.world.compat[self.index, other.index])
+        """Legal compatibility with ``other`` now, in [0, 1] (symmetric)."""
+        return float(self.model.relations.compat[self.index, other.index])
 
     def has_treaty_with(self, other: Nation) -> bool:
-        """Whether a bilateral agreement (sharing, legal assistance, extradition) binds the two."""
+        """Whether a bilateral agreement (sharing, legal assistance, extradition) binds the two
+        now (treaties may form and lapse during a run, MODEL.md B6; under regime ``none``
+        the world's treaties, which that regime leaves unused)."""
+        if self.model.setting.cooperates:
+            return bool(self.model.relations.treaty[self.index, other.index])
         return bool(self.model.world.treaty[self.index, other.index])
 
     def __repr__(self) -> str:

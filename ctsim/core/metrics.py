@@ -133,4 +133,31 @@ def run_metrics(model: CooperationModel) -> dict[str, float]:
         att_k = int((p.status[ids][mask] == ATTACKED).sum())
         out.update({f"disruption_rate_{kind}": _ratio(hit_k, hit_k + att_k),
                     f"disrupted_{kind}": float(hit_k), f"attacks_{kind}": float(att_k)})
+    out.update(channel_metrics(model, ids))
     return out
+
+
+def channel_metrics(model: CooperationModel, ids: np.ndarray) -> dict[str, float]:
+    """The outcomes of MODEL.md section B's channels, over the settled plots ``ids`` where
+    they are rates or means over plots (otherwise over the whole run, or at its end)."""
+    t = model.counts.total
+    p, rel = model.plots, model.relations
+    online = ids[p.provider[ids] >= 0]
+    hit = online[p.status[online] == DISRUPTED]
+    attacked = int((p.status[online] == ATTACKED).sum())
+    n = len(rel.capacity)
+    compat = (float((rel.compat.sum() - np.trace(rel.compat)) / (n * (n - 1))) if n > 1
+              else float("nan"))
+    funds = model.groups.funds
+    return {
+        **{name: float(t[name]) for name in (
+            "fragments_financial", "asset_freezes", "fragments_border", "fragments_online",
+            "shared_direct", "mlat_requests", "treaties_formed", "treaties_lapsed",
+            "accessions", "wrongful_interdictions")},
+        "mean_funds": float(funds.mean()) if len(funds) else float("nan"),
+        "disruption_rate_online": _ratio(len(hit), len(hit) + attacked),
+        "weeks_to_disruption_online": float(p.age[hit].mean()) if len(hit) else float("nan"),
+        "mean_capacity": float(rel.capacity.mean()),
+        "mean_compatibility": compat,
+        "treaties_in_force": float(model.tally.n_treaties[0]),
+    }

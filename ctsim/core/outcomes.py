@@ -88,6 +88,40 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "domestic plots disrupted (count)"),
     _count("attacks_domestic", "domestic plots that attacked (settled)",
            "domestic attacks (count)"),
+    # MODEL.md section B
+    _count("fragments_financial", "financial fragments found by financial intelligence "
+           "units (B1)", "financial fragments (count)"),
+    _count("asset_freezes", "disruptions that used a financial fragment and froze the "
+           "group's funds (B1)", "asset freezes (count)"),
+    _share("mean_funds", "groups' mean funds at the end, 1 = never frozen (B1)",
+           "groups' funds at the end (0..1)"),
+    _count("fragments_border", "fragments found by border screening (B2)",
+           "border screening hits (count)"),
+    _count("fragments_online", "fragments from companies' records of online traces (B3)",
+           "company records (count)"),
+    _count("shared_direct", "company records obtained through direct access (B3)",
+           "records by direct access (count)"),
+    _count("mlat_requests", "company records requested by mutual legal assistance (B3)",
+           "records by legal assistance (count)"),
+    _share("disruption_rate_online", "disruption rate of plots with an online trace (B3)",
+           "disruption rate, plots with online traces"),
+    Metric("weeks_to_disruption_online", "mean weeks from spawn to disruption of settled "
+           "plots with an online trace (B3)", "weeks",
+           "weeks to disruption, plots with online traces"),
+    _share("mean_capacity", "nations' mean capacity at the end (joint training, B4)",
+           "mean capacity at the end (0..1)"),
+    _share("mean_compatibility", "mean legal compatibility between distinct nations at the "
+           "end (norms, B5; treaties, B6)", "mean legal compatibility at the end (0..1)"),
+    _count("treaties_formed", "treaties signed during the run (B6)",
+           "treaties formed (count)"),
+    _count("treaties_lapsed", "treaties lapsed under shocks during the run (B6)",
+           "treaties lapsed (count)"),
+    _count("treaties_in_force", "treaty pairs in force at the end (B6)",
+           "treaties in force at the end (count)"),
+    _count("accessions", "nations that joined an open hub during the run (B6)",
+           "accessions (count)"),
+    _count("wrongful_interdictions", "AI false alarms acted on: wrongful interdictions (B7)",
+           "wrongful interdictions (count)"),
 )}
 
 

@@ -21,35 +21,57 @@ from numba.typed import List
 
 from ctsim.core import rules
 from ctsim.core.state import (
+    ACCESSIONS,
     ACT,
     ACTIVE,
+    ALARM,
+    ASSET_FREEZES,
     ATTACK,
     ATTACKED,
     ATTACKS,
     ATTACKS_FAILED,
     BILATERAL,
+    BORDER,
     COLLECT,
+    DIRECT,
     DISRUPTED,
     DISRUPTED_DUE,
     DISRUPTED_N,
     DRIFT,
+    EVOLVE,
     EXTRADITIONS_GRANTED,
     EXTRADITIONS_REFUSED,
+    FINANCE,
+    FINANCIAL,
     FRAGMENTS,
+    FRAGMENTS_BORDER,
+    FRAGMENTS_FINANCIAL,
+    FRAGMENTS_ONLINE,
+    HUB_FIU,
+    HUB_POLICE,
     LEAK,
     LEAKS,
+    MLAT_REQUESTS,
+    ONLINE,
+    ONLINE_TRACE,
     PLOTS,
     PLOTS_ALERTED,
+    POLICE,
     PROSECUTE,
     RELOCATIONS,
     SHARE,
     SHARED_BILATERAL,
+    SHARED_DIRECT,
     SHARED_INSTITUTIONAL,
     SHOCKS,
     SOURCES_BURNED,
     SPAWN,
+    STATE_COLUMN,
     TOTAL_SOURCES,
+    TREATIES_FORMED,
+    TREATIES_LAPSED,
     WEEK_SOURCES,
+    WRONGFUL_INTERDICTIONS,
     has_room,
 )
 
@@ -75,14 +97,14 @@ def run_weeks(until, par, world, rel, plots, frags, mail, groups, tally, rngs):
 def week(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     """Week ``t``, in MODEL.md's order."""
     start_week(tally)
-    spawn_plots(t, par, world, rel, plots, groups, tally, rngs[SPAWN])  # 1
-    collect_fragments(t, par, world, rel, plots, frags, tally, rngs[COLLECT])  # 2
+    spawn_plots(t, par, world, rel, plots, groups, tally, rngs)  # 1
+    collect_fragments(t, par, world, rel, plots, frags, tally, rngs)  # 2
     share_fragments(t, par, world, rel, plots, frags, mail, tally, rngs[SHARE])  # 3
     leak_fragments(t, par, world, rel, plots, frags, mail, tally, rngs[LEAK])  # 4
-    act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs[ACT])  # 5
-    prosecute(par, world, plots, groups, tally, rngs[PROSECUTE])  # 6
+    act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs)  # 5
+    prosecute(par, rel, plots, groups, tally, rngs[PROSECUTE])  # 6
     attack(t, par, world, rel, plots, tally, rngs[ATTACK])  # 7
-    drift(par, world, rel, groups, tally, rngs[DRIFT])  # 8
+    drift(t, par, world, rel, plots, groups, tally, rngs)  # 8
     record_week(t, rel, plots, tally)  # 9
     tally.week_no[0] = t
 
@@ -98,16 +120,20 @@ def start_week(tally):
 
 
 @njit(cache=True)
-def spawn_plots(t, par, world, rel, plots, groups, tally, rng):
-    """Each group spawns Poisson(strength * plots_per_year / 52) plots (MODEL.md step 1).
+def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
+    """Each group spawns Poisson(strength * funds * plots_per_year / 52) plots (MODEL.md
+    step 1; funds are B1's, 1 unless frozen).
 
     A plot is transnational with probability ``transnational`` (A1; else domestic: its
     base alone, which is its target). A transnational plot's footprint is its group's base
     first, its target last and transit nations between (or the scenario's fixed
-    footprint); its lead time is drawn uniformly.
+    footprint); its lead time is drawn uniformly. With border screening (B2) its
+    operatives cross into each nation after the base once, in a week drawn uniformly over
+    its life; with ``online_share`` (B3) it leaves an online trace with a provider.
     """
+    rng = rngs[SPAWN]
     for g in range(par.groups):
-        for _ in range(rng.poisson(groups.strength[g] * par.plot_rate)):
+        for _ in range(rng.poisson(groups.strength[g] * groups.funds[g] * par.plot_rate)):
             k = plots.count[0]
             if k >= plots.group.shape[0]:
                 raise RuntimeError("a week spawned more plots than its bound (state.spawn_bound)")
@@ -133,6 +159,12 @@ def spawn_plots(t, par, world, rel, plots, groups, tally, rng):
             plots.status[k] = ACTIVE
             plots.resolved[k] = -1
             plots.disrupter[k] = -1
+            plots.provider[k] = -1
+            if par.border_screening > 0.0:
+                for b in range(1, size):
+                    plots.crossing[k, b] = t + rngs[BORDER].integers(0, plots.lead[k])
+            if par.online_share > 0.0 and rngs[ONLINE].random() < par.online_share:
+                plots.provider[k] = draw_by_weight(world.provider_cum, rngs[ONLINE])
             plots.active[plots.n_active[0]] = k
             plots.n_active[0] += 1
             tally.plots_by_base[plots.base[k]] += 1
@@ -165,6 +197,14 @@ def draw_footprint(row, base, size, par, world, rel, rng):
     row[size - 1] = target
     for b in range(1, size - 1):
         row[b] = draw_nation(world.near[base], world.near_cum[base], row, b, rng, target)
+
+
+@njit(cache=True, inline="always")
+def draw_by_weight(running, rng):
+    """An index drawn with chance proportional to its weight (``running``: the running
+    sums of the weights, the last one positive)."""
+    j = np.searchsorted(running, rng.random() * running[-1], side="right")
+    return min(j, len(running) - 1)
 
 
 #: Draws by weight before :func:`draw_nation` scans the free nations instead.
@@ -228,35 +268,106 @@ def is_taken(j, taken, n_taken, also_taken):
 
 
 @njit(cache=True)
-def collect_fragments(t, par, world, rel, plots, frags, tally, rng):
+def collect_fragments(t, par, world, rel, plots, frags, tally, rngs):
     """Every footprint nation of an active plot gains one new fragment with probability
     ``p_i`` (MODEL.md step 2, rules.detection_probability; lower while a leak has burnt
     its sources, A5). The fragment's sensitivity is the scenario's value or a Beta draw per
-    fragment; its collector counts it at once."""
+    fragment; its collector counts it at once.
+
+    Section B adds, each from its own stream: a financial fragment found by the nation's
+    financial intelligence unit (B1, rules.financial_detection_probability); a fragment
+    found at the border in the week the operatives cross into a nation, unless they come
+    from a nation of the same open-border group (B2, rules.screening_probability); and a
+    company's record of the plot's online trace, held by the provider's nation (B3).
+    """
+    rng = rngs[COLLECT]
     frags.first_new[0] = frags.count[0]
     for a in range(plots.n_active[0]):
         k = plots.active[a]
         plots.age[k] += 1
         for b in range(plots.size[k]):
             i = plots.foot[k, b]
-            p = rules.detection_probability(par.detection_rate, world.capacity[i],
+            p = rules.detection_probability(par.detection_rate, rel.capacity[i],
                                             world.tech[i], par.ai_boost)
             if par.source_loss > 0.0 and rel.source_until[i] >= t:
                 p = rules.detection_with_burnt_sources(p, par.source_loss)
             if rng.random() < p:
-                f = frags.count[0]
-                frags.count[0] += 1
-                frags.plot[f] = k
-                frags.slot[f] = b
-                frags.nation[f] = i
-                frags.epoch[f] = plots.epoch[k]
-                frags.sensitivity[f] = par.sensitivity
-                if par.sens_a > 0.0:
-                    frags.sensitivity[f] = rng.beta(par.sens_a, par.sens_b)
-                frags.held[f, :] = False
-                frags.held[f, b] = True
-                plots.evidence[k, b] += 1
+                new_fragment(k, b, i, POLICE, par, plots, frags, rng)
                 tally.week[FRAGMENTS] += 1
+            if par.financing_detection > 0.0 and rngs[FINANCE].random() < (
+                    rules.financial_detection_probability(par.financing_detection,
+                                                          world.cft[i])):
+                new_fragment(k, b, i, FINANCIAL, par, plots, frags, rngs[FINANCE])
+                tally.week[FRAGMENTS_FINANCIAL] += 1
+            if (par.border_screening > 0.0 and b > 0 and plots.crossing[k, b] == t
+                    and not open_border(world.open_border, plots.foot[k, b - 1], i)
+                    and rngs[BORDER].random() < rules.screening_probability(
+                        par.border_screening, rel.capacity[i],
+                        par.institutional and in_databases(i, world, rel),
+                        par.database_gap)):
+                new_fragment(k, b, i, POLICE, par, plots, frags, rngs[BORDER])
+                tally.week[FRAGMENTS_BORDER] += 1
+        p = plots.provider[k]
+        if p >= 0 and rngs[ONLINE].random() < par.provider_detection:
+            new_fragment(k, slot_of(p, plots.foot[k], plots.size[k]), p, ONLINE_TRACE, par,
+                         plots, frags, rngs[ONLINE])
+            tally.week[FRAGMENTS_ONLINE] += 1
+
+
+@njit(cache=True, inline="always")
+def new_fragment(k, b, i, kind, par, plots, frags, rng):
+    """Nation ``i`` (slot ``b`` of plot ``k``'s footprint, -1 if outside it) collects a
+    fragment of ``kind``; its sensitivity is the scenario's or a Beta draw from ``rng``."""
+    f = frags.count[0]
+    frags.count[0] += 1
+    frags.plot[f] = k
+    frags.slot[f] = b
+    frags.nation[f] = i
+    frags.epoch[f] = plots.epoch[k]
+    frags.kind[f] = kind
+    frags.sensitivity[f] = par.sensitivity
+    if par.sens_a > 0.0:
+        frags.sensitivity[f] = rng.beta(par.sens_a, par.sens_b)
+    frags.held[f, :] = False
+    if b >= 0:
+        frags.held[f, b] = True
+        count_evidence(plots, k, b, kind)
+
+
+@njit(cache=True, inline="always")
+def count_evidence(plots, k, b, kind):
+    """Slot ``b`` of plot ``k`` counts one more admissible fragment (of ``kind``)."""
+    plots.evidence[k, b] += 1
+    if kind == FINANCIAL:
+        plots.financial[k, b] += 1
+
+
+@njit(cache=True, inline="always")
+def slot_of(nation, foot, size):
+    """The slot of ``nation`` in a footprint, -1 if it is not in it."""
+    for b in range(size):
+        if foot[b] == nation:
+            return b
+    return -1
+
+
+@njit(cache=True)
+def open_border(groups, a, b):
+    """Whether nations ``a`` and ``b`` are in one open-border group (B2: no checks between
+    them)."""
+    for g in range(groups.shape[0]):  # noqa: SIM110 (a generator does not compile)
+        if groups[g, a] and groups[g, b]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def in_databases(i, world, rel):
+    """Whether nation ``i`` belongs to a hub that shares its databases (B2)."""
+    for h in range(len(world.hub_databases)):
+        if world.hub_databases[h] and rel.members[h, i]:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- 3. share
@@ -270,27 +381,54 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     probability ``w = T[i, j] * (1 - sovereignty_i * s)``, arriving after
     ``round(mlat_delay * (1 - c[i, j]))`` weeks. Institutional: to each hub h that i belongs
     to, posted with probability ``TI[i, h] * (1 - sovereignty_i * s)``, arriving after the
-    hub's latency. Sovereignty is lowered by the salience of recent attacks. Then the
-    deliveries due this week arrive (:func:`deliver`).
+    hub's latency. Sovereignty is lowered by the salience of recent attacks. A hub carries
+    police intelligence, or financial intelligence among financial intelligence units
+    (B1), or nothing (a forum). A company's record of an online trace (B3) goes instead to
+    each footprint nation, at once where it has direct access to the provider's nation,
+    else by a mutual legal assistance request where a treaty allows one
+    (:func:`request_records`). Then the deliveries due this week arrive (:func:`deliver`).
     """
     for f in range(frags.first_new[0], frags.count[0]):
         k, i, s = frags.plot[f], frags.nation[f], frags.sensitivity[f]
+        if frags.kind[f] == ONLINE_TRACE:
+            request_records(t, f, k, i, par, world, rel, plots, mail, tally)
+            continue
         sov = rules.effective_sovereignty(world.sovereignty[i], par.surge, rel.salience[i])
         if par.bilateral:
             for b in range(plots.size[k]):
                 j = plots.foot[k, b]
-                if world.channel[i, j] and rng.random() < rules.willingness(
+                if rel.channel[i, j] and rng.random() < rules.willingness(
                         rel.trust[i, j], sov, s):
-                    delay = rules.mlat_delay(par.mlat_delay, world.compat[i, j])
+                    delay = rules.mlat_delay(par.mlat_delay, rel.compat[i, j])
                     send(mail, t + delay, f, BILATERAL, b, i)
                     tally.week[SHARED_BILATERAL] += 1
         if par.institutional:
+            wanted = HUB_FIU if frags.kind[f] == FINANCIAL else HUB_POLICE
             for h in range(len(world.latency)):
-                if world.members[h, i] and rng.random() < rules.willingness(
-                        rel.hub_trust[i, h], sov, s):
+                if (world.hub_kind[h] == wanted and rel.members[h, i]
+                        and rng.random() < rules.willingness(rel.hub_trust[i, h], sov, s)):
                     send(mail, t + world.latency[h], f, h, -1, i)
                     tally.week[SHARED_INSTITUTIONAL] += 1
-    deliver(t, world, plots, frags, mail, rng)
+    deliver(t, par, world, rel, plots, frags, mail, rng)
+
+
+@njit(cache=True)
+def request_records(t, f, k, p, par, world, rel, plots, mail, tally):
+    """Each footprint nation j other than the provider's nation ``p`` obtains the company
+    record ``f`` (B3): the same week through a direct-access agreement with ``p``, or, where
+    a treaty is in force, by a mutual legal assistance request that takes
+    ``round(mlat_delay * (1 - c[j, p]))`` weeks (admissible with ``c[j, p]``)."""
+    for b in range(plots.size[k]):
+        j = plots.foot[k, b]
+        if j == p:
+            continue
+        if par.cooperates and world.direct[j, p]:
+            send(mail, t, f, DIRECT, b, p)
+            tally.week[SHARED_DIRECT] += 1
+        elif rel.treaty[j, p]:
+            send(mail, t + rules.mlat_delay(par.mlat_delay, rel.compat[j, p]), f, BILATERAL,
+                 b, p)
+            tally.week[MLAT_REQUESTS] += 1
 
 
 @njit(cache=True, inline="always")
@@ -306,14 +444,16 @@ def send(mail, due, f, via, slot, sender):
 
 
 @njit(cache=True)
-def deliver(t, world, plots, frags, mail, rng):
+def deliver(t, par, world, rel, plots, frags, mail, rng):
     """The deliveries due this week arrive, in the order they were sent.
 
     A delivery about a plot that is over, or alerted since it was sent, is dropped. A
     bilateral delivery reaches its one receiver; a post reaches every hub member in the
     footprint but the sender. Each receiver finds it admissible with probability
-    ``c[i, j]`` (through a hub ``max(c[i, j], harmonization_h)``) and counts it once,
-    however many ways it came. Arrivals are kept for the leak phase.
+    ``c[i, j]`` (through a hub ``max(c[i, j], harmonization_h)``; a company record reached
+    directly, always), less what a stricter privacy regime rejects (B7,
+    :func:`admissible`), and counts it once, however many ways it came. Arrivals are kept
+    for the leak phase.
     """
     mail.n_arrived[0] = 0
     kept = 0
@@ -328,17 +468,33 @@ def deliver(t, world, plots, frags, mail, rng):
             continue
         arrive(mail, f, mail.via[d], mail.to[d])
         i, via = mail.sender[d], mail.via[d]
-        if via == BILATERAL:
+        if via < 0:  # BILATERAL or DIRECT: one receiver
             b = mail.to[d]
-            c = world.compat[i, plots.foot[k, b]]
-            receive(plots, frags, mail, k, b, f, via, i, rules.admissibility(c, 0.0), rng)
+            p = admissible(i, plots.foot[k, b], via, par, world, rel)
+            receive(plots, frags, mail, k, b, f, via, i, p, rng)
         else:
             for b in range(plots.size[k]):
                 j = plots.foot[k, b]
-                if world.members[via, j] and b != frags.slot[f]:
-                    p = rules.admissibility(world.compat[i, j], world.hub_floor[via])
+                if rel.members[via, j] and b != frags.slot[f]:
+                    p = admissible(i, j, via, par, world, rel)
                     receive(plots, frags, mail, k, b, f, via, i, p, rng)
     mail.count[0] = kept
+
+
+@njit(cache=True, inline="always")
+def admissible(i, j, via, par, world, rel):
+    """Chance that a fragment from ``i`` reaching ``j`` through ``via`` is admissible:
+    ``c[i, j]`` bilaterally, ``max(c[i, j], harmonization_h)`` through hub h, 1 for a
+    company record reached directly (B3); then times the privacy factor (B7)."""
+    if via == DIRECT:
+        p = 1.0
+    else:
+        p = rules.admissibility(rel.compat[i, j], 0.0 if via == BILATERAL
+                                else world.hub_floor[via])
+    if par.privacy_gap > 0.0:
+        p = rules.privacy_admissibility(p, par.privacy_gap, world.privacy[j],
+                                        world.privacy[i])
+    return p
 
 
 @njit(cache=True, inline="always")
@@ -367,7 +523,7 @@ def receive(plots, frags, mail, k, b, f, via, sender, p_admissible, rng):
     counted as evidence if it does not count it yet, with a receipt for learning."""
     if rng.random() < p_admissible and not frags.held[f, b]:
         frags.held[f, b] = True
-        plots.evidence[k, b] += 1
+        count_evidence(plots, k, b, frags.kind[f])
         r = mail.n_receipts[0]
         mail.n_receipts[0] += 1
         mail.receipt_plot[r] = k
@@ -391,19 +547,19 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     for a in range(mail.n_arrived[0]):
         f, via = mail.arrived_frag[a], mail.arrived_via[a]
         k, i = frags.plot[f], frags.nation[f]
-        if via == BILATERAL:
+        if via < 0:  # one receiver: a bilateral delivery or a company record (B3)
             j = plots.foot[k, mail.arrived_to[a]]
             p = rules.leak_probability(par.leak_rate, world.security[j])
         else:
             p = 0.0
             for b in range(plots.size[k]):
                 j = plots.foot[k, b]
-                if world.members[via, j] and b != frags.slot[f]:
+                if rel.members[via, j] and b != frags.slot[f]:
                     p = rules.either_leaks(p, rules.leak_probability(par.leak_rate,
                                                                      world.security[j]))
             if par.hub_exposure > 0.0:
-                for m in range(len(world.capacity)):
-                    if world.members[via, m] and not is_taken(m, plots.foot[k],
+                for m in range(len(world.security)):
+                    if rel.members[via, m] and not is_taken(m, plots.foot[k],
                                                               plots.size[k], i):
                         p = rules.either_leaks(p, rules.exposure_leak_probability(
                             par.hub_exposure,
@@ -414,7 +570,7 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                 if rel.source_until[i] < t:
                     tally.week[SOURCES_BURNED] += 1
                 rel.source_until[i] = t + par.source_weeks  # a second leak restarts it
-            if via == BILATERAL:
+            if via < 0:
                 j = plots.foot[k, mail.arrived_to[a]]
                 rel.trust[i, j] = rules.trust_after_leak(rel.trust[i, j], par.leak_penalty)
                 note_event(tally, 0, i, j)
@@ -424,6 +580,7 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                 note_event(tally, 1, i, via)
             if plots.epoch[k] == frags.epoch[f]:  # not yet alerted by another leak this week
                 plots.evidence[k, :] = 0
+                plots.financial[k, :] = 0
                 plots.epoch[k] += 1
                 tally.week[PLOTS_ALERTED] += 1
 
@@ -444,12 +601,16 @@ def note_event(tally, kind, a, b):
 
 
 @njit(cache=True)
-def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rng):
+def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs):
     """Each footprint nation whose admissible evidence about a plot reaches
     ``evidence_threshold`` attempts interdiction, succeeding with ``interdiction *
-    capacity_j`` (MODEL.md step 5). Where several succeed in one week, one of them, chosen
+    capacity_j`` (MODEL.md step 5), less what the week's AI false alarms tie up (B7,
+    :func:`raise_false_alarms`). Where several succeed in one week, one of them, chosen
     at random, disrupts the plot, and raises its trust in each partner (hub) whose fragment
     it used."""
+    rng = rngs[ACT]
+    if par.ai_false_alarm > 0.0:
+        raise_false_alarms(par, world, rel, tally, rngs[ALARM])
     plots.n_disrupted_now[0] = 0
     succeeded = np.empty(par.width, np.int64)
     for a in range(plots.n_active[0]):
@@ -458,8 +619,10 @@ def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rng):
         for b in range(plots.size[k]):
             if plots.evidence[k, b] >= par.threshold:
                 j = plots.foot[k, b]
-                if rng.random() < rules.interdiction_probability(par.interdiction,
-                                                                 world.capacity[j]):
+                p = rules.interdiction_probability(par.interdiction, rel.capacity[j])
+                if par.ai_false_alarm > 0.0:
+                    p *= rules.tie_up_factor(par.ai_tie_up, rel.alarms[j])
+                if rng.random() < p:
                     succeeded[n] = b
                     n += 1
         if n > 0:
@@ -471,6 +634,15 @@ def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rng):
                                                                 True)
             learn_from(k, b, par, rel, plots, mail, tally)
     forget_stale_receipts(plots, mail)
+
+
+@njit(cache=True)
+def raise_false_alarms(par, world, rel, tally, rng):
+    """Each nation raises Poisson(``ai_false_alarm * tech_i``) false alarms this week and
+    acts on each: every one is a wrongful interdiction (B7)."""
+    for i in range(len(rel.alarms)):
+        rel.alarms[i] = rng.poisson(par.ai_false_alarm * world.tech[i])
+        tally.week[WRONGFUL_INTERDICTIONS] += rel.alarms[i]
 
 
 @njit(cache=True, inline="always")
@@ -544,19 +716,25 @@ def forget_stale_receipts(plots, mail):
 
 
 @njit(cache=True)
-def prosecute(par, world, plots, groups, tally, rng):
+def prosecute(par, rel, plots, groups, tally, rng):
     """A disruption removes ``attrition`` of the group's strength if the group's base is
     the disrupting nation, or extradites to it: granted with probability ``c[base, j]``
     where a treaty exists, never without one (MODEL.md step 6). A refused extradition
-    leaves the group whole and counts its base as a haven (the plotters walked free)."""
+    leaves the group whole and counts its base as a haven (the plotters walked free).
+    A disruption that used a financial fragment also freezes ``asset_freeze`` of the
+    group's funds, wherever its plotters end up (B1)."""
     for d in range(plots.n_disrupted_now[0]):
         k = plots.disrupted_now[d]
         g, base, j = plots.group[k], plots.base[k], plots.disrupter[k]
+        if par.asset_freeze > 0.0 and plots.financial[
+                k, slot_of(j, plots.foot[k], plots.size[k])] > 0:
+            groups.funds[g] = rules.funds_after_freeze(groups.funds[g], par.asset_freeze)
+            tally.week[ASSET_FREEZES] += 1
         if base == j:
             groups.strength[g] = rules.strength_after_disruption(groups.strength[g],
                                                                  par.attrition)
-        elif rng.random() < rules.extradition_probability(world.compat[base, j],
-                                                          world.treaty[base, j]):
+        elif rng.random() < rules.extradition_probability(rel.compat[base, j],
+                                                          rel.treaty[base, j]):
             groups.strength[g] = rules.strength_after_disruption(groups.strength[g],
                                                                  par.attrition)
             tally.week[EXTRADITIONS_GRANTED] += 1
@@ -588,7 +766,7 @@ def attack(t, par, world, rel, plots, tally, rng):
             tally.resolved_at[plots.base[k]] += 1
             tally.undisrupted_at[plots.base[k]] += 1
             if par.protection > 0.0 and rng.random() < rules.attack_failure_probability(
-                    par.protection, world.capacity[j]):
+                    par.protection, rel.capacity[j]):
                 plots.failed[k] = 1
                 tally.week[ATTACKS_FAILED] += 1
             if par.surge > 0.0:
@@ -606,10 +784,17 @@ def attack(t, par, world, rel, plots, tally, rng):
 
 
 @njit(cache=True)
-def drift(par, world, rel, groups, tally, rng):
+def drift(t, par, world, rel, plots, groups, tally, rngs):
     """Trust reverts toward its initial value; with ``shock_rate`` a geopolitical shock cuts
     trust between two blocs by ``shock``; groups regrow, and adaptive groups may relocate
-    (MODEL.md step 8)."""
+    (MODEL.md step 8).
+
+    Section B: a group's frozen funds regrow (B1); hubs with a training programme train
+    their members (B4) and forums move their members' legal definitions (B5); treaties
+    form between partners who share live plots, lapse under shocks, and nations join open
+    hubs (B6).
+    """
+    rng = rngs[DRIFT]
     if par.reversion > 0.0:
         n, hubs = rel.hub_trust.shape
         for i in range(n):
@@ -618,49 +803,190 @@ def drift(par, world, rel, groups, tally, rng):
                                                         par.reversion)
             for h in range(hubs):
                 rel.hub_trust[i, h] = rules.trust_reversion(
-                    rel.hub_trust[i, h], world.hub_trust0[i, h], par.reversion)
+                    rel.hub_trust[i, h], rel.hub_trust0[i, h], par.reversion)
     if par.shock_rate > 0.0 and par.n_blocs > 1 and rng.random() < par.shock_rate:
         a = rng.integers(0, par.n_blocs)
         b = rng.integers(0, par.n_blocs - 1)
         if b >= a:
             b += 1
-        shock_blocs(a, b, par, world, rel)
+        shock_blocs(a, b, par, world, rel, tally, rngs[EVOLVE])
         tally.week[SHOCKS] += 1
     for g in range(par.groups):
         groups.strength[g] = rules.strength_regrowth(groups.strength[g], par.regrowth)
+        if groups.funds[g] < 1.0:
+            groups.funds[g] = rules.strength_regrowth(groups.funds[g], par.fund_regrowth)
+    if par.training:
+        train_members(world, rel)
+    if par.norms:
+        converge_definitions(par, world, rel)
+    if par.treaty_formation > 0.0:
+        form_treaties(t, par, world, rel, plots, tally, rngs[EVOLVE])
+    if par.accession > 0.0:
+        join_open_hubs(par, world, rel, tally, rngs[EVOLVE])
     if par.relocate:
-        relocate_groups(par, world, groups, tally, rng)
+        relocate_groups(par, world, rel, groups, tally, rng)
 
 
 @njit(cache=True)
-def shock_blocs(a, b, par, world, rel):
+def shock_blocs(a, b, par, world, rel, tally, rng):
     """A shock between blocs ``a`` and ``b``: trust across them loses ``shock`` of its value
     both ways, and each side's trust in a hub loses ``shock`` times the other side's share
-    of the hub's members."""
+    of the hub's members. Each treaty across them lapses with ``treaty_lapse`` (B6)."""
     n, hubs = rel.hub_trust.shape
     for i in range(n):
         for j in range(n):
             if ((world.bloc[i] == a and world.bloc[j] == b)
                     or (world.bloc[i] == b and world.bloc[j] == a)):
                 rel.trust[i, j] = rules.trust_after_shock(rel.trust[i, j], par.shock)
+                if (par.treaty_lapse > 0.0 and i < j and rel.treaty[i, j]
+                        and rng.random() < par.treaty_lapse):
+                    set_treaty(i, j, False, par, world, rel, tally)
+                    tally.week[TREATIES_LAPSED] += 1
         if world.bloc[i] == a or world.bloc[i] == b:
             other = b if world.bloc[i] == a else a
             for h in range(hubs):
                 rel.hub_trust[i, h] = rules.trust_after_shock(
-                    rel.hub_trust[i, h], par.shock * world.hub_bloc_share[h, other])
+                    rel.hub_trust[i, h], par.shock * rel.hub_bloc_share[h, other])
 
 
 @njit(cache=True)
-def relocate_groups(par, world, groups, tally, rng):
+def set_treaty(i, j, signed, par, world, rel, tally):
+    """Nations ``i`` and ``j`` sign (``signed``) a treaty or see theirs lapse (B6): the
+    bilateral channel opens or closes with it (unless any pair may share ad hoc) and their
+    legal compatibility is recomputed with or without the treaty's floor."""
+    rel.treaty[i, j] = rel.treaty[j, i] = signed
+    rel.channel[i, j] = rel.channel[j, i] = par.bilateral and (signed or par.ad_hoc)
+    rel.compat[i, j] = rel.compat[j, i] = compatibility(i, j, par, world, rel)
+    tally.n_treaties[0] += 1 if signed else -1
+
+
+@njit(cache=True, inline="always")
+def compatibility(i, j, par, world, rel):
+    """``c[i, j]`` from the legal families, the current definitions and treaty
+    (rules.legal_compatibility), as at the start of the run."""
+    return rules.legal_compatibility(world.family[i, j], rel.definition[i],
+                                     rel.definition[j], rel.treaty[i, j], par.treaty_floor,
+                                     par.harmonization)
+
+
+@njit(cache=True)
+def train_members(world, rel):
+    """Each hub's training programme raises its members' capacity toward its standard
+    (rules.capacity_after_training) and their trust in one another toward 1 (B4)."""
+    n = len(rel.capacity)
+    for h in range(len(world.hub_training)):
+        if world.hub_training[h] > 0.0:
+            for i in range(n):
+                if rel.members[h, i]:
+                    rel.capacity[i] = rules.capacity_after_training(
+                        rel.capacity[i], world.hub_training[h], world.hub_standard[h])
+        if world.hub_training_trust[h] > 0.0:
+            for i in range(n):
+                if rel.members[h, i]:
+                    for j in range(n):
+                        if j != i and rel.members[h, j]:
+                            rel.trust[i, j] = rules.toward(rel.trust[i, j],
+                                                           world.hub_training_trust[h], 1.0)
+
+
+@njit(cache=True)
+def converge_definitions(par, world, rel):
+    """Each forum with norms moves its members' legal definitions toward its own
+    (rules.toward), and legal compatibility follows (B5)."""
+    n = len(rel.definition)
+    for h in range(len(world.hub_norms)):
+        if world.hub_norms[h] > 0.0:
+            for i in range(n):
+                if rel.members[h, i]:
+                    rel.definition[i] = rules.toward(rel.definition[i], world.hub_norms[h],
+                                                     world.hub_definition[h])
+    for i in range(n):
+        for j in range(i + 1, n):
+            rel.compat[i, j] = rel.compat[j, i] = compatibility(i, j, par, world, rel)
+
+
+@njit(cache=True)
+def form_treaties(t, par, world, rel, plots, tally, rng):
+    """Each pair without a treaty that shares the footprint of a live plot signs one this
+    week with rules.treaty_formation_probability (B6), once per pair a week however many
+    plots it shares."""
+    if not par.cooperates:
+        return
+    for a in range(plots.n_active[0]):
+        k = plots.active[a]
+        for b in range(plots.size[k]):
+            for c in range(b + 1, plots.size[k]):
+                i, j = plots.foot[k, b], plots.foot[k, c]
+                if rel.treaty[i, j] or rel.pair_week[i, j] == t:
+                    continue
+                rel.pair_week[i, j] = rel.pair_week[j, i] = t
+                if rng.random() < rules.treaty_formation_probability(
+                        par.treaty_formation, rel.trust[i, j], rel.trust[j, i],
+                        par.surge_boost, rel.salience[i], rel.salience[j]):
+                    set_treaty(i, j, True, par, world, rel, tally)
+                    tally.week[TREATIES_FORMED] += 1
+
+
+@njit(cache=True)
+def join_open_hubs(par, world, rel, tally, rng):
+    """Each non-member of an open hub joins it with rules.accession_probability (B6). A
+    new member trusts the hub as its first members did, less the tension toward the
+    rival blocs among its members (rules.initial_hub_trust)."""
+    if not par.cooperates:
+        return
+    n = len(rel.capacity)
+    for h in range(len(world.hub_open)):
+        if not world.hub_open[h]:
+            continue
+        for i in range(n):
+            if rel.members[h, i]:
+                continue
+            partners = inside = 0
+            for j in range(n):
+                if rel.treaty[i, j]:
+                    partners += 1
+                    if rel.members[h, j]:
+                        inside += 1
+            p = rules.accession_probability(par.accession, inside, partners)
+            if p > 0.0 and rng.random() < p:
+                admit(h, i, par, world, rel)
+                tally.week[ACCESSIONS] += 1
+
+
+@njit(cache=True)
+def admit(h, i, par, world, rel):
+    """Nation ``i`` joins hub ``h``: its trust in the hub, and the bloc shares of the hub's
+    members that shocks read."""
+    size = 0
+    same = 0
+    for j in range(len(rel.capacity)):
+        if rel.members[h, j]:
+            size += 1
+            if world.bloc[j] == world.bloc[i]:
+                same += 1
+    rival_share = (size - same) / max(size, 1)
+    rel.members[h, i] = True
+    trust = rules.initial_hub_trust(world.hub_join_trust[h], par.tension, rival_share)
+    rel.hub_trust[i, h] = rel.hub_trust0[i, h] = trust
+    size += 1
+    for b in range(rel.hub_bloc_share.shape[1]):
+        rel.hub_bloc_share[h, b] = 0.0
+    for j in range(len(rel.capacity)):
+        if rel.members[h, j]:
+            rel.hub_bloc_share[h, world.bloc[j]] += 1.0 / size
+
+
+@njit(cache=True)
+def relocate_groups(par, world, rel, groups, tally, rng):
     """Each adaptive group moves, with ``relocation_rate`` a week, to a new base drawn with
     weight ``safety ** haven_pull`` (rules.haven_safety, rules.relocation_weight)."""
     weights = running = np.empty(0)
     for g in range(par.groups):
         if rng.random() < par.relocation_rate:
             if len(weights) == 0:
-                weights = np.empty(len(world.capacity))
+                weights = np.empty(len(rel.capacity))
                 for i in range(len(weights)):
-                    safety = rules.haven_safety(world.capacity[i], tally.undisrupted_at[i],
+                    safety = rules.haven_safety(rel.capacity[i], tally.undisrupted_at[i],
                                                 tally.resolved_at[i])
                     weights[i] = rules.relocation_weight(safety, par.haven_pull)
                 running = np.cumsum(weights)
@@ -690,9 +1016,10 @@ def record_week(t, rel, plots, tally):
         row[1 + c] = total[TOTAL_SOURCES[c]]
     for c in range(len(WEEK_SOURCES)):
         row[1 + len(TOTAL_SOURCES) + c] = tally.week[WEEK_SOURCES[c]]
-    row[-3] = plots.n_active[0]
-    row[-2] = mean_trust(rel.trust)
-    row[-1] = rules.herfindahl(tally.plots_by_base)
+    row[STATE_COLUMN] = plots.n_active[0]
+    row[STATE_COLUMN + 1] = mean_trust(rel.trust)
+    row[STATE_COLUMN + 2] = rules.herfindahl(tally.plots_by_base)
+    row[STATE_COLUMN + 3] = tally.n_treaties[0]
 
 
 @njit(cache=True)

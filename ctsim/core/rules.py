@@ -384,6 +384,122 @@ def initial_hub_trust(trust: float, tension: float, rival_share: float) -> float
     return trust * (1.0 - tension * rival_share)
 
 
+# ---------------------------------------------------------------- Version 2, section B
+
+
+@njit(cache=True)
+def financial_detection_probability(financing_detection: float, cft: float) -> float:
+    """Chance that a footprint nation's financial intelligence unit finds a financial
+    fragment about a plot this week.
+
+    MODEL.md B1 (terrorist financing; FATF, financial intelligence units):
+    ``financing_detection * cft_i``.
+
+    Args:
+        financing_detection: the weekly chance at full counter-financing capacity, in [0, 1].
+        cft: the nation's counter-financing capacity, in [0, 1].
+    """
+    return financing_detection * cft
+
+
+@njit(cache=True)
+def funds_after_freeze(funds: float, asset_freeze: float) -> float:
+    """A group's funds after a disruption that used financial intelligence: they lose
+    ``asset_freeze`` of their value (MODEL.md B1: assets frozen), in [0, 1]."""
+    return funds * (1.0 - asset_freeze)
+
+
+@njit(cache=True)
+def screening_probability(border_screening: float, capacity: float, in_databases: bool,
+                          database_gap: float) -> float:
+    """Chance that a nation's border check yields a fragment when a plot's operatives cross
+    into it.
+
+    MODEL.md B2 (INTERPOL's databases, passenger data): ``border_screening * capacity_j *
+    db_j``, with ``db_j = 1`` for a member of a hub that shares its databases and
+    ``1 - database_gap`` otherwise.
+
+    Args:
+        border_screening: the chance at full capacity with the databases, in [0, 1].
+        capacity: the screening nation's capacity, in [0, 1].
+        in_databases: whether it checks against a database hub's records.
+        database_gap: the share of the checks' worth lost without the databases, in [0, 1].
+    """
+    return border_screening * capacity * (1.0 if in_databases else 1.0 - database_gap)
+
+
+@njit(cache=True)
+def privacy_admissibility(p_admissible: float, privacy_gap: float, privacy_receiver: float,
+                          privacy_sender: float) -> float:
+    """Admissibility of a fragment once the receiver's data-protection regime is weighed.
+
+    MODEL.md B7 (AI with its costs; privacy and civil liberties): ``p * (1 - privacy_gap *
+    max(0, privacy_j - privacy_i))``: a court under a stricter regime than the sender's
+    rejects more of what the sender collected. ``p`` is ``c[i, j]`` (through a hub, after
+    the hub's floor).
+
+    Args:
+        p_admissible: the admissibility before privacy, in [0, 1].
+        privacy_gap: how much each unit of stricter regime costs, in [0, 1] (0: nothing).
+        privacy_receiver, privacy_sender: the two regimes' strictness, in [0, 1].
+    """
+    return p_admissible * (1.0 - privacy_gap * max(0.0, privacy_receiver - privacy_sender))
+
+
+@njit(cache=True)
+def tie_up_factor(ai_tie_up: float, false_alarms: int) -> float:
+    """The share of a nation's interdiction capacity left for real plots in a week it
+    handles ``false_alarms`` AI false alarms: ``max(0, 1 - ai_tie_up * false_alarms)``
+    (MODEL.md B7)."""
+    return max(0.0, 1.0 - ai_tie_up * false_alarms)
+
+
+@njit(cache=True)
+def capacity_after_training(capacity: float, rate: float, standard: float) -> float:
+    """A member's capacity after a week of a joint training programme, in [0, 1].
+
+    MODEL.md B4 (joint training): a member below the programme's standard moves toward
+    it, ``capacity += rate * (standard - capacity)``; a member at or above it keeps its own.
+    """
+    if capacity >= standard:
+        return capacity
+    return capacity + rate * (standard - capacity)
+
+
+@njit(cache=True)
+def toward(value: float, rate: float, target: float) -> float:
+    """``value + rate * (target - value)``: one week of a pull toward ``target``.
+
+    MODEL.md B4 (members' trust in one another, toward 1, at ``training_trust``) and B5
+    (norms: a member's legal definition toward the forum's, at ``norms``).
+    """
+    return value + rate * (target - value)
+
+
+@njit(cache=True)
+def treaty_formation_probability(treaty_formation: float, trust_ij: float, trust_ji: float,
+                                 surge_boost: float, salience_i: float,
+                                 salience_j: float) -> float:
+    """Chance that two nations sharing a live plot sign a treaty this week, in [0, 1].
+
+    MODEL.md B6 (cooperation that evolves, from isolated efforts to a network):
+    ``treaty_formation * T[i, j] * T[j, i] * (1 + surge_boost * (S_i + S_j))``, capped at 1:
+    partners who trust each other formalize it, faster after attacks on either (``S``, the
+    salience of A4).
+    """
+    return min(1.0, treaty_formation * trust_ij * trust_ji
+               * (1.0 + surge_boost * (salience_i + salience_j)))
+
+
+@njit(cache=True)
+def accession_probability(accession: float, partners_inside: int, partners: int) -> float:
+    """Chance that a non-member joins an open institution this week (MODEL.md B6):
+    ``accession * (share of its treaty partners that are members)``; 0 without partners."""
+    if partners == 0:
+        return 0.0
+    return accession * partners_inside / partners
+
+
 # ---------------------------------------------------------------- outputs
 
 

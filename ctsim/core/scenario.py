@@ -141,6 +141,13 @@ class NationSpec(_Strict):
         None, meaning="its legal definition of terrorism (as `world.definition`)",
         label="nation's legal definition", unit="share",
         default_text="mean of `world.definition`")
+    cft: Share | None = _key(
+        None, meaning="its counter-financing capacity (as `world.cft`)",
+        label="nation's counter-financing capacity", unit="share",
+        default_text="mean of `world.cft`")
+    privacy: Share | None = _key(
+        None, meaning="how strict its data-protection regime is (as `world.privacy`)",
+        label="nation's privacy regime", unit="share", default_text="mean of `world.privacy`")
     bloc: str = _key("unaligned", meaning="geopolitical bloc", label="bloc")
     region: str = _key("world", meaning="geographic region", label="region")
     target_weight: Annotated[float, Field(ge=0.0)] = _key(
@@ -177,6 +184,12 @@ class CountryOverride(_Strict):
     legal_family: LegalFamily | None = _key(
         None, meaning="legal system, instead of the dataset's", label="legal family set",
         default_text="the dataset's")
+    cft: Share | None = _key(
+        None, meaning="counter-financing capacity, instead of a draw (MODEL.md B1)",
+        label="counter-financing capacity set", unit="share", default_text="drawn")
+    privacy: Share | None = _key(
+        None, meaning="strictness of the data-protection regime, instead of a draw "
+        "(MODEL.md B7)", label="privacy regime set", unit="share", default_text="drawn")
     bloc: str | None = _key(
         None, meaning="bloc, instead of the one the bloc rules give", label="bloc set",
         default_text="from `world.blocs`")
@@ -268,6 +281,17 @@ class World(_Strict):
                                       "hint": "how far definitions of terrorism differ (sd)",
                                       "order": 3, "max": 0.45,
                                       "step": 0.05}}})
+    cft: Dist = _key(
+        Dist(mean=0.0, spread=0.0), meaning="counter-financing capacity: how well a "
+        "nation's financial intelligence unit finds a plot's money trail (MODEL.md B1: "
+        "`financing_detection * cft`); dataset worlds set it by FATF membership in "
+        "`world.shared`. Drawn after every other attribute, so worlds without it are "
+        "unchanged", label="counter-financing capacity", unit="share")
+    privacy: Dist = _key(
+        Dist(mean=0.0, spread=0.0), meaning="strictness of the data-protection regime "
+        "(MODEL.md B7): a court under a stricter regime than the sender's admits less of "
+        "what it receives (`legal.privacy_gap`). Drawn after every other attribute",
+        label="privacy regime", unit="share")
     legal_families: dict[LegalFamily, Annotated[float, Field(ge=0.0)]] = _key(
         meaning="chance of each legal system for generated nations (weights are normalised); "
         "with a list of nations, the most weighted family is the default family; enters "
@@ -350,6 +374,33 @@ class Relations(_Strict):
         False, meaning="when true, nations also share bilaterally with nations they have no "
         "treaty with (7.4); delay and admissibility then use compatibility without the "
         "treaty floor", label="ad hoc sharing")
+    open_borders: list[MemberRule] = _key(
+        meaning="open-border groups (Schengen-like): a plot's operatives crossing between "
+        "two members of one group are not screened (MODEL.md B2)", label="open-border groups",
+        default_factory=list)
+    direct_access: Literal["none", "all"] | list[tuple[str, str]] = _key(
+        "none", meaning="pairs whose authorities may ask each other's companies for a plot's "
+        "online records directly, the same week (MODEL.md B3; CLOUD-Act-like agreements); "
+        "others need a mutual legal assistance request under a treaty",
+        label="direct-access agreements", form=["a list of pairs `[A, B]` of nation names"])
+    direct_access_within: list[MemberRule] = _key(
+        meaning="groups whose members all have direct access to each other's companies "
+        "(on top of `relations.direct_access`), e.g. `[{membership: EU}]` for e-evidence "
+        "orders (MODEL.md B3)", label="direct-access groups", default_factory=list)
+    treaty_formation: Share = _key(
+        0.0, meaning="weekly chance scale that two nations without a treaty who share a "
+        "live plot sign one: `treaty_formation * T[i, j] * T[j, i] * (1 + surge_boost * "
+        "(S_i + S_j))` (MODEL.md B6); 0 = treaties never change (v1)",
+        label="treaty formation", unit="chance a week",
+        control={"name": "treaty_formation", "hint": "chance partners sign a treaty",
+                 "order": 12, "max": 0.2, "step": 0.01})
+    surge_boost: Annotated[float, Field(ge=0.0, le=100.0)] = _key(
+        1.0, meaning="how much the salience of recent attacks on either nation speeds treaty "
+        "formation (MODEL.md B6)", label="treaty boost after attacks")
+    treaty_lapse: Share = _key(
+        0.0, meaning="chance that a treaty between two nations lapses in a week when a "
+        "geopolitical shock hits their blocs (MODEL.md B6)", label="treaty lapse under shocks",
+        unit="share")
 
 
 class Legal(_Strict):
@@ -371,6 +422,11 @@ class Legal(_Strict):
         0.6, meaning="compatibility factor between different legal families; a mixed system "
         "and any other family get `(1 + cross_family) / 2`; same family 1 (7.5)",
         label="cross-family compatibility", unit="share")
+    privacy_gap: Share = _key(
+        0.0, meaning="admissibility lost per unit by which the receiver's privacy regime is "
+        "stricter than the sender's: `c * (1 - privacy_gap * max(0, privacy_j - privacy_i))` "
+        "(MODEL.md B7); 0 = privacy regimes do not matter (v1)", label="privacy gap",
+        unit="share")
 
 
 class InstitutionSpec(_Strict):
@@ -387,6 +443,34 @@ class InstitutionSpec(_Strict):
         "`max(c, harmonization)` (7.7)", label="hub harmonization", unit="share")
     trust: Share = _key(0.5, meaning="members' initial trust in the hub, before tension (7.16)",
                         label="initial trust in the hub", unit="share")
+    kind: Literal["police", "fiu", "forum"] = _key(
+        "police", meaning="what the hub carries: police intelligence (INTERPOL-, "
+        "Europol-like), financial intelligence between financial intelligence units "
+        "(`fiu`, Egmont-like; MODEL.md B1), or nothing (`forum`: a body of norms or "
+        "training, UN-CTC- or GCTF-like; B4, B5)", label="hub kind")
+    databases: bool = _key(
+        False, meaning="members screen their borders against the hub's databases "
+        "(INTERPOL-like; MODEL.md B2)", label="hub databases")
+    open: bool = _key(
+        False, meaning="non-members may join during a run, with `cooperation.accession` "
+        "(MODEL.md B6)", label="open to accession")
+    training: Share = _key(
+        0.0, meaning="weekly rate of the hub's joint training: members below `standard` "
+        "move toward it, `capacity += training * (standard - capacity)` (MODEL.md B4)",
+        label="training rate", unit="share a week")
+    standard: Share = _key(
+        0.6, meaning="the capacity the hub's training aims at (MODEL.md B4)",
+        label="training standard", unit="share")
+    training_trust: Share = _key(
+        0.0, meaning="weekly pull of members' trust in one another toward 1 while they train "
+        "together (MODEL.md B4)", label="trust from training", unit="share a week")
+    norms: Share = _key(
+        0.0, meaning="weekly pull of members' legal definitions toward the hub's "
+        "`definition`, so that legal compatibility changes during the run (MODEL.md B5)",
+        label="norm convergence", unit="share a week")
+    definition: Share = _key(
+        0.5, meaning="the legal definition of terrorism the hub's norms promote (MODEL.md B5)",
+        label="promoted definition", unit="share")
 
 
 def _default_institutions() -> list[InstitutionSpec]:
@@ -408,6 +492,13 @@ class Cooperation(_Strict):
         0.0, meaning="chance that a hub member outside a plot's footprint reads a post about "
         "it; a post leaks if any reader leaks it (Aldrich 2004, Walsh 2010; MODEL.md A6); "
         "0 = only the footprint's members read it (v1)", label="hub exposure", unit="share")
+    database_gap: Share = _key(
+        0.5, meaning="share of a border check's worth lost by a nation outside every hub with "
+        "databases (MODEL.md B2)", label="database gap", unit="share")
+    accession: Share = _key(
+        0.0, meaning="weekly chance scale that a non-member joins an open hub: times the "
+        "share of its treaty partners that are members (MODEL.md B6); 0 = memberships never "
+        "change (v1)", label="accession rate", unit="chance a week")
 
     @field_validator("institutions")
     @classmethod
@@ -567,6 +658,57 @@ class Threat(_Strict):
     source_weeks: Annotated[int, Field(ge=0, le=520)] = _key(
         26, meaning="how long a leak's source loss lasts (MODEL.md A5)",
         label="source loss length", unit="weeks")
+    financing_detection: Share = _key(
+        0.0, meaning="weekly chance that a footprint nation's financial intelligence unit, at "
+        "counter-financing capacity 1, finds a financial fragment about a plot: "
+        "`financing_detection * cft` (MODEL.md B1); 0 = no financial intelligence (v1)",
+        label="financial intelligence", unit="chance a week",
+        control={"name": "financing", "hint": "weekly chance a money trail is found",
+                 "order": 10, "max": 0.2, "step": 0.01})
+    asset_freeze: Share = _key(
+        0.5, meaning="share of a group's funds frozen by a disruption that used a financial "
+        "fragment; a group spawns `strength * funds` of its plot rate (MODEL.md B1)",
+        label="asset freeze", unit="share")
+    fund_regrowth: Share = _key(
+        0.02, meaning="weekly regrowth of a group's funds toward 1 (MODEL.md B1)",
+        label="fund regrowth", unit="share a week")
+    border_screening: Share = _key(
+        0.0, meaning="chance that a border check finds a fragment when a plot's operatives "
+        "cross into a nation (once per nation after the base, in a week drawn over the "
+        "plot's life): `border_screening * capacity * db` (MODEL.md B2); 0 = no screening (v1)",
+        label="border screening", unit="share",
+        control={"name": "border_screening", "hint": "chance a border check finds a plotter",
+                 "order": 11, "step": 0.05})
+    online_share: Share = _key(
+        0.0, meaning="chance that a plot leaves an online trace held by a company in a "
+        "provider nation (MODEL.md B3); 0 = no company data (v1)", label="plots with online "
+        "traces", unit="share")
+    provider_detection: Share = _key(
+        0.1, meaning="weekly chance that a provider's records about a plot's trace yield a "
+        "fragment to the provider's nation (MODEL.md B3)", label="provider detection",
+        unit="chance a week")
+    providers: Literal["uniform", "dataset"] | dict[str, Annotated[float, Field(ge=0.0)]] = _key(
+        "uniform", meaning="where the companies holding online traces sit: every nation alike, "
+        "the `dataset` default (an assumption: most of them in the United States, see "
+        "docs/ODD.md), or weights by nation name (MODEL.md B3)", label="provider nations",
+        form=["a mapping from nation names to weights, at least one positive"])
+    ai_false_alarm: Annotated[float, Field(ge=0.0, le=50.0)] = _key(
+        0.0, meaning="AI false alarms a nation raises a week at full AI adoption: "
+        "Poisson(`ai_false_alarm * tech`), each a wrongful interdiction (MODEL.md B7); 0 = "
+        "AI makes no false alarms (v1)", label="AI false alarms", unit="alarms a week",
+        control={"name": "ai_false_alarm", "hint": "false alarms a week at full AI use",
+                 "order": 13, "max": 5.0, "step": 0.25})
+    ai_tie_up: Share = _key(
+        0.2, meaning="share of a nation's interdiction capacity one false alarm ties up that "
+        "week: `* max(0, 1 - ai_tie_up * alarms)` (MODEL.md B7)", label="AI tie-up",
+        unit="share")
+
+    @field_validator("providers")
+    @classmethod
+    def _some_provider(cls, value: Any) -> Any:
+        if isinstance(value, dict) and (not value or sum(value.values()) <= 0):
+            raise ValueError("needs at least one provider nation with a positive weight")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -1251,6 +1393,22 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
         check_rule(f"cooperation.institutions.{i}.members", inst.members, whole)
     for i, rule in enumerate(scenario.relations.treaties_within):
         check_rule(f"relations.treaties_within.{i}", rule, whole)
+    for field in ("open_borders", "direct_access_within"):
+        for i, rule in enumerate(getattr(scenario.relations, field)):
+            check_rule(f"relations.{field}.{i}", rule, whole)
+    if isinstance(scenario.relations.direct_access, list):
+        for i, (a, b) in enumerate(scenario.relations.direct_access):
+            for name in (a, b):
+                if name not in known:
+                    unknown(f"relations.direct_access.{i}", name)
+    providers = scenario.threat.providers
+    if providers == "dataset" and w.dataset is None:
+        fail("threat.providers", "'dataset' providers need a dataset world (world.dataset: "
+             "world); give weights by nation name instead")
+    if isinstance(providers, dict):
+        for name in providers:
+            if name not in known:
+                unknown(f"threat.providers.{name}", name)
 
 
 # ---------------------------------------------------------------- overrides

@@ -58,13 +58,11 @@ class Simulation:
 
         self.setting = _setting(config, self.world)
         self.static = _nations(config, self.world)
+        self.relations = _relations(config, self.world, self.setting)
         w = self.world
-        self.relations = Relations(trust=w.trust0.copy(), hub_trust=w.inst_trust0.copy(),
-                                   salience=np.zeros(w.n),
-                                   source_until=np.full(w.n, -1, np.int64),
-                                   defence=np.zeros(w.n))
         self.groups = Groups(base=w.group_bases.copy(),
-                             strength=np.ones(config.threat.groups))
+                             strength=np.ones(config.threat.groups),
+                             funds=np.ones(config.threat.groups))
         if len(self.static.fixed_foot):
             self.groups.base[:] = self.static.fixed_foot[0]  # a fixed footprint names the base
         # Tables sized for the run as expected (they grow between weeks if it needs more).
@@ -76,6 +74,7 @@ class Simulation:
         self.fragments = new_fragments(rows_frags, par.width)
         self.mail = new_mail(rows_mail)
         self.tally = new_tally(w.n, config.steps, par.lead_max, self.mail.due.shape[0])
+        self.tally.n_treaties[0] = int(np.triu(self.relations.treaty, 1).sum())
         record = (0, self.relations, self.plots, self.tally)
         phases.compiled_for(phases.record_week, record)(*record)
 
@@ -208,8 +207,9 @@ def _pairs(table: np.ndarray, n: int) -> list[tuple[int, int]]:
 
 def _setting(config: Scenario, w) -> Setting:
     """The scalar parameters the phases read, from the scenario (all plain Python types)."""
-    th, td = config.threat, config.trust_dynamics
+    th, td, rel = config.threat, config.trust_dynamics, config.relations
     regime = config.cooperation.regime
+    insts = config.cooperation.institutions
     fixed = isinstance(th.footprint, list)
     width = len(th.footprint) if fixed else min(th.footprint.max, w.n)
     lead = th.lead_time if isinstance(th.lead_time, Range) else Range(min=th.lead_time,
@@ -241,28 +241,77 @@ def _setting(config: Scenario, w) -> Setting:
         memory=float(th.memory), protection=float(th.protection),
         source_loss=float(th.source_loss), source_weeks=int(th.source_weeks),
         hub_exposure=float(config.cooperation.hub_exposure),
+        financing_detection=float(th.financing_detection),
+        asset_freeze=float(th.asset_freeze), fund_regrowth=float(th.fund_regrowth),
+        border_screening=float(th.border_screening),
+        database_gap=float(config.cooperation.database_gap),
+        online_share=float(th.online_share), provider_detection=float(th.provider_detection),
+        training=any(i.training > 0 or i.training_trust > 0 for i in insts),
+        norms=any(i.norms > 0 for i in insts),
+        treaty_formation=float(rel.treaty_formation), surge_boost=float(rel.surge_boost),
+        treaty_lapse=float(rel.treaty_lapse), accession=float(config.cooperation.accession),
+        ai_false_alarm=float(th.ai_false_alarm), ai_tie_up=float(th.ai_tie_up),
+        privacy_gap=float(config.legal.privacy_gap), cooperates=regime != "none",
+        ad_hoc=bool(rel.ad_hoc_sharing), treaty_floor=float(config.legal.treaty_floor),
+        harmonization=float(config.legal.harmonization), tension=float(rel.tension),
     )
+
+
+#: What each ``cooperation.institutions[].kind`` carries (state.HUB_*).
+HUB_KINDS = {"police": state.HUB_POLICE, "fiu": state.HUB_FIU, "forum": state.HUB_FORUM}
+
+
+def _f8(x) -> np.ndarray:
+    return np.ascontiguousarray(x, np.float64)
+
+
+def _i8(x) -> np.ndarray:
+    return np.ascontiguousarray(x, np.int64)
+
+
+def _b1(x) -> np.ndarray:
+    return np.ascontiguousarray(x, np.bool_)
 
 
 def _nations(config: Scenario, w) -> Nations:
     """The static arrays the phases read, from the world (contiguous, fixed dtypes)."""
+    th = config.threat
+    insts = config.cooperation.institutions
+    fixed = (np.array([w.index(x) for x in th.footprint], np.int64)
+             if isinstance(th.footprint, list) else np.zeros(0, np.int64))
+    near = phases.footprint_weights(_i8(w.region), float(th.locality))
+    hub = lambda key: _f8([getattr(i, key) for i in insts])  # noqa: E731
+    return Nations(
+        sovereignty=_f8(w.sovereignty), security=_f8(w.security),
+        tech=_f8(w.tech), bloc=_i8(w.bloc), **state.footprint_arrays(near, w.target_weight),
+        latency=_i8(w.latency), hub_floor=_f8(w.inst_harmonization),
+        trust0=_f8(w.trust0), fixed_foot=fixed,
+        cft=_f8(w.cft), privacy=_f8(w.privacy), family=_f8(w.family),
+        hub_kind=_i8([HUB_KINDS[i.kind] for i in insts]),
+        hub_databases=_b1([i.databases for i in insts]),
+        hub_open=_b1([i.open for i in insts]), hub_join_trust=hub("trust"),
+        hub_training=hub("training"), hub_standard=hub("standard"),
+        hub_training_trust=hub("training_trust"), hub_norms=hub("norms"),
+        hub_definition=hub("definition"), open_border=_b1(w.open_border).reshape(-1, w.n),
+        provider_cum=np.cumsum(_f8(w.provider_weight)), direct=_b1(w.direct),
+    )
+
+
+def _relations(config: Scenario, w, par: Setting) -> Relations:
+    """The relations at the start of a run: the world's, copied (the weeks change them)."""
     regime = config.cooperation.regime
     open_ = regime in ("bilateral", "hybrid")
     channel = np.array((w.treaty | config.relations.ad_hoc_sharing) & open_, np.bool_)
     np.fill_diagonal(channel, False)
-    th = config.threat
-    fixed = (np.array([w.index(x) for x in th.footprint], np.int64)
-             if isinstance(th.footprint, list) else np.zeros(0, np.int64))
-    f8 = lambda x: np.ascontiguousarray(x, np.float64)  # noqa: E731
-    i8 = lambda x: np.ascontiguousarray(x, np.int64)  # noqa: E731
-    b1 = lambda x: np.ascontiguousarray(x, np.bool_)  # noqa: E731
-    near = phases.footprint_weights(i8(w.region), float(th.locality))
-    return Nations(
-        capacity=f8(w.capacity), sovereignty=f8(w.sovereignty), security=f8(w.security),
-        tech=f8(w.tech), bloc=i8(w.bloc), **state.footprint_arrays(near, w.target_weight),
-        channel=b1(channel), compat=f8(w.compat),
-        treaty=b1(w.treaty & (regime != "none")), members=b1(w.members).reshape(-1, w.n),
-        latency=i8(w.latency), hub_floor=f8(w.inst_harmonization),
-        hub_bloc_share=f8(bloc_shares(w.members, w.bloc, len(w.bloc_names))),
-        trust0=f8(w.trust0), hub_trust0=f8(w.inst_trust0).reshape(w.n, -1), fixed_foot=fixed,
+    n = w.n
+    return Relations(
+        trust=_f8(w.trust0).copy(), hub_trust=_f8(w.inst_trust0).reshape(n, -1).copy(),
+        salience=np.zeros(n), source_until=np.full(n, -1, np.int64), defence=np.zeros(n),
+        capacity=_f8(w.capacity).copy(), definition=_f8(w.definition).copy(),
+        compat=_f8(w.compat).copy(), treaty=np.array(w.treaty & (regime != "none"), np.bool_),
+        channel=channel, members=_b1(w.members).reshape(-1, n).copy(),
+        hub_trust0=_f8(w.inst_trust0).reshape(n, -1).copy(),
+        hub_bloc_share=_f8(bloc_shares(w.members, w.bloc, len(w.bloc_names))),
+        pair_week=np.zeros((n, n) if par.treaty_formation > 0 else (0, 0), np.int64),
+        alarms=np.zeros(n, np.int64),
     )

@@ -34,10 +34,16 @@ COUNTED = (
     "plots", "fragments", "disrupted", "attacks", "shared_bilateral", "shared_institutional",
     "leaks", "plots_alerted", "extraditions_granted", "extraditions_refused", "shocks",
     "relocations", "disrupted_due", "attacks_failed", "sources_burned",
+    # MODEL.md B1-B7
+    "fragments_financial", "fragments_border", "fragments_online", "shared_direct",
+    "mlat_requests", "asset_freezes", "treaties_formed", "treaties_lapsed", "accessions",
+    "wrongful_interdictions",
 )
 (PLOTS, FRAGMENTS, DISRUPTED_N, ATTACKS, SHARED_BILATERAL, SHARED_INSTITUTIONAL, LEAKS,
  PLOTS_ALERTED, EXTRADITIONS_GRANTED, EXTRADITIONS_REFUSED, SHOCKS, RELOCATIONS,
- DISRUPTED_DUE, ATTACKS_FAILED, SOURCES_BURNED) = range(len(COUNTED))
+ DISRUPTED_DUE, ATTACKS_FAILED, SOURCES_BURNED, FRAGMENTS_FINANCIAL, FRAGMENTS_BORDER,
+ FRAGMENTS_ONLINE, SHARED_DIRECT, MLAT_REQUESTS, ASSET_FREEZES, TREATIES_FORMED,
+ TREATIES_LAPSED, ACCESSIONS, WRONGFUL_INTERDICTIONS) = range(len(COUNTED))
 
 #: The per-week record (``Tally.record``, phase 9; row 0 is the start): the disruption rate
 #: to date, the running totals and this week's counts named here with the event each reads,
@@ -47,13 +53,15 @@ RECORDED_TOTALS = (
     ("shared_institutional", SHARED_INSTITUTIONAL), ("leaks", LEAKS),
     ("extraditions_granted", EXTRADITIONS_GRANTED),
     ("extraditions_refused", EXTRADITIONS_REFUSED), ("disrupted", DISRUPTED_DUE),
-    ("attacks_failed", ATTACKS_FAILED),
+    ("attacks_failed", ATTACKS_FAILED), ("wrongful_interdictions", WRONGFUL_INTERDICTIONS),
+    ("asset_freezes", ASSET_FREEZES), ("treaties_formed", TREATIES_FORMED),
+    ("accessions", ACCESSIONS),
 )
 RECORDED_WEEK = (
     ("plots_week", PLOTS), ("disrupted_week", DISRUPTED_N), ("attacks_week", ATTACKS),
     ("leaks_week", LEAKS),
 )
-RECORDED_STATE = ("active_plots", "mean_trust", "haven_concentration")
+RECORDED_STATE = ("active_plots", "mean_trust", "haven_concentration", "treaties_in_force")
 RECORDED = ("disruption_rate", *(name for name, _ in RECORDED_TOTALS),
             *(name for name, _ in RECORDED_WEEK), *RECORDED_STATE)
 #: Where the counted columns read from (indices of COUNTED), for the compiled record.
@@ -61,11 +69,27 @@ TOTAL_SOURCES = np.array([k for _, k in RECORDED_TOTALS], np.int64)
 WEEK_SOURCES = np.array([k for _, k in RECORDED_WEEK], np.int64)
 #: The recorded columns that are counts (reported as ints); the others are rates and means.
 RECORDED_COUNTS = frozenset(RECORDED) - {"disruption_rate", "mean_trust", "haven_concentration"}
+#: Where the state columns start in a row of the record.
+STATE_COLUMN = 1 + len(RECORDED_TOTALS) + len(RECORDED_WEEK)
 
 #: The phases that draw random numbers, each from its own Generator (in this order).
 #: A stream added later goes last, so the streams before it stay the same.
-STREAMS = ("spawn", "collect", "share", "leak", "act", "prosecute", "drift", "attack")
-SPAWN, COLLECT, SHARE, LEAK, ACT, PROSECUTE, DRIFT, ATTACK = range(len(STREAMS))
+STREAMS = ("spawn", "collect", "share", "leak", "act", "prosecute", "drift", "attack",
+           "finance", "border", "online", "evolve", "alarm")
+(SPAWN, COLLECT, SHARE, LEAK, ACT, PROSECUTE, DRIFT, ATTACK, FINANCE, BORDER, ONLINE, EVOLVE,
+ ALARM) = range(len(STREAMS))
+
+#: What a fragment is (``Fragments.kind``): police intelligence (collected, or found at a
+#: border, B2), a financial intelligence unit's find (B1), or a company's record of a
+#: plot's online trace (B3).
+POLICE, FINANCIAL, ONLINE_TRACE = 0, 1, 2
+#: The ``via`` of a company record reached by a direct-access agreement (B3); it is
+#: delivered like a bilateral one, from the provider's nation, and always admissible.
+DIRECT = -2
+#: What a hub carries (``Nations.hub_kind``): police intelligence, financial intelligence
+#: between financial intelligence units (B1), or nothing (a forum of norms or training,
+#: B4, B5).
+HUB_POLICE, HUB_FIU, HUB_FORUM = 0, 1, 2
 
 
 class Setting(NamedTuple):
@@ -110,6 +134,28 @@ class Setting(NamedTuple):
     source_loss: float  # a leak cuts the sender's detection by this share, A5
     source_weeks: int  # ... for this many weeks, A5
     hub_exposure: float  # chance another hub member reads a post, A6
+    # MODEL.md section B (each 0 or False: the mechanism is off)
+    financing_detection: float  # weekly chance of a financial fragment at cft 1, B1
+    asset_freeze: float  # share of a group's funds frozen by a disruption using one, B1
+    fund_regrowth: float  # weekly regrowth of funds toward 1, B1
+    border_screening: float  # chance a border check finds a fragment at capacity 1, B2
+    database_gap: float  # share of a check's worth lost outside the database hubs, B2
+    online_share: float  # chance a plot leaves an online trace with a provider, B3
+    provider_detection: float  # weekly chance the provider's records yield a fragment, B3
+    training: bool  # some hub runs a training programme, B4
+    norms: bool  # some hub moves its members' legal definitions, B5
+    treaty_formation: float  # weekly chance scale of a new treaty between partners, B6
+    surge_boost: float  # how much recent attacks speed treaty formation, B6
+    treaty_lapse: float  # chance a treaty lapses when a shock hits its pair, B6
+    accession: float  # weekly chance scale of joining an open hub, B6
+    ai_false_alarm: float  # false alarms a week at tech 1, B7
+    ai_tie_up: float  # share of interdiction capacity one false alarm ties up, B7
+    privacy_gap: float  # admissibility lost per unit of stricter privacy regime, B7
+    cooperates: bool  # the regime is not ``none`` (treaties are in force)
+    ad_hoc: bool  # any pair may share bilaterally, treaty or not
+    treaty_floor: float  # legal compatibility a treaty guarantees (recomputing c, B5/B6)
+    harmonization: float  # harmonization raising every pair's compatibility
+    tension: float  # share of trust lost across blocs (a joiner's hub trust, B6)
 
 
 def footprint_arrays(near: np.ndarray, target_weight: np.ndarray) -> dict[str, np.ndarray]:
@@ -121,9 +167,12 @@ def footprint_arrays(near: np.ndarray, target_weight: np.ndarray) -> dict[str, n
 
 
 class Nations(NamedTuple):
-    """The static world of a run: N nations, H hubs, B blocs."""
+    """The static world of a run: N nations, H hubs, B blocs, O open-border groups.
 
-    capacity: np.ndarray  # (N,) in [0, 1]
+    What MODEL.md section B lets change during a run (capacity, legal definitions and
+    compatibility, treaties, memberships) is in :class:`Relations`.
+    """
+
     sovereignty: np.ndarray  # (N,)
     security: np.ndarray  # (N,)
     tech: np.ndarray  # (N,)
@@ -132,26 +181,48 @@ class Nations(NamedTuple):
     target_near: np.ndarray  # (N, N) weight of j as the target: near times target weight
     near_cum: np.ndarray  # (N, N) running sums of each row of near (drawing by weight)
     target_cum: np.ndarray  # (N, N) running sums of each row of target_near
-    channel: np.ndarray  # (N, N) bool: i may send to j bilaterally under this regime
-    compat: np.ndarray  # (N, N) legal compatibility, diagonal 1
-    treaty: np.ndarray  # (N, N) bool: a treaty that is in force under this regime
-    members: np.ndarray  # (H, N) bool
     latency: np.ndarray  # (H,) weeks
     hub_floor: np.ndarray  # (H,) admissibility floor (harmonization)
-    hub_bloc_share: np.ndarray  # (H, B) share of a hub's members in each bloc
     trust0: np.ndarray  # (N, N) initial trust
-    hub_trust0: np.ndarray  # (N, H) initial trust in hubs
     fixed_foot: np.ndarray  # (F,) a fixed footprint, or empty
+    # MODEL.md section B
+    cft: np.ndarray  # (N,) counter-financing capacity in [0, 1], B1
+    privacy: np.ndarray  # (N,) strictness of the data-protection regime in [0, 1], B7
+    family: np.ndarray  # (N, N) compatibility of the legal families (recomputing c)
+    hub_kind: np.ndarray  # (H,) HUB_POLICE, HUB_FIU or HUB_FORUM
+    hub_databases: np.ndarray  # (H,) bool: members screen borders against its records, B2
+    hub_open: np.ndarray  # (H,) bool: non-members may join, B6
+    hub_join_trust: np.ndarray  # (H,) a joiner's trust in it, before tension, B6
+    hub_training: np.ndarray  # (H,) weekly rate of its training programme (0: none), B4
+    hub_standard: np.ndarray  # (H,) the capacity its programme trains toward, B4
+    hub_training_trust: np.ndarray  # (H,) weekly pull of members' mutual trust to 1, B4
+    hub_norms: np.ndarray  # (H,) weekly pull of members' definitions (0: none), B5
+    hub_definition: np.ndarray  # (H,) the definition its norms pull toward, B5
+    open_border: np.ndarray  # (O, N) bool: the members of each open-border group, B2
+    provider_cum: np.ndarray  # (N,) running sums of the providers' weights, B3
+    direct: np.ndarray  # (N, N) bool: i reaches j's providers directly, B3
 
 
 class Relations(NamedTuple):
-    """The dynamic relations: trust ``T``, trust in hubs ``TI``, the salience of attacks."""
+    """The dynamic relations: trust ``T``, trust in hubs ``TI``, the salience of attacks,
+    and what MODEL.md section B lets change (capacity, definitions, compatibility,
+    treaties, memberships); without section B these keep their starting values."""
 
     trust: np.ndarray  # (N, N) in [0, 1], directed
     hub_trust: np.ndarray  # (N, H) in [0, 1]
     salience: np.ndarray  # (N,) recent attacks on the nation, decaying (A4), >= 0
     source_until: np.ndarray  # (N,) last week its sources are burnt by a leak (-1: none)
     defence: np.ndarray  # (N,) the groups' view r of each target's defence, in [0, 1]
+    capacity: np.ndarray  # (N,) in [0, 1]; trained by B4
+    definition: np.ndarray  # (N,) legal definition of terrorism on 0..1; moved by B5
+    compat: np.ndarray  # (N, N) legal compatibility, diagonal 1 (B5, B6 recompute it)
+    treaty: np.ndarray  # (N, N) bool: a treaty in force under this regime (B6)
+    channel: np.ndarray  # (N, N) bool: i may send to j bilaterally under this regime
+    members: np.ndarray  # (H, N) bool (B6: accession)
+    hub_trust0: np.ndarray  # (N, H) the trust in hubs that reversion pulls toward
+    hub_bloc_share: np.ndarray  # (H, B) share of a hub's members in each bloc
+    pair_week: np.ndarray  # (N, N) last week the pair was offered a treaty, B6 ((0, 0): off)
+    alarms: np.ndarray  # (N,) this week's AI false alarms per nation, B7
 
 
 class Plots(NamedTuple):
@@ -174,7 +245,10 @@ class Plots(NamedTuple):
     disrupter: np.ndarray  # nation, -1 if none
     foreign: np.ndarray  # 1 if its disruption used another nation's fragment
     failed: np.ndarray  # 1 if its attack failed (protection, A3)
+    provider: np.ndarray  # the nation whose company holds its online trace, -1: none (B3)
     evidence: np.ndarray  # (P, F) admissible fragments each footprint nation holds
+    financial: np.ndarray  # (P, F) how many of them are financial fragments (B1)
+    crossing: np.ndarray  # (P, F) the week its operatives cross into slot b's nation (B2)
     disrupted_now: np.ndarray  # ids disrupted this week (for step 6)
     n_disrupted_now: np.ndarray  # (1,)
 
@@ -200,6 +274,7 @@ class Fragments(NamedTuple):
     nation: np.ndarray
     epoch: np.ndarray
     sensitivity: np.ndarray
+    kind: np.ndarray  # POLICE, FINANCIAL or ONLINE_TRACE
     held: np.ndarray  # (Fr, F) bool
 
 
@@ -225,10 +300,12 @@ class Mail(NamedTuple):
 
 
 class Groups(NamedTuple):
-    """Terrorist groups: current base nation and strength in (0, 1] (1 = full plot rate)."""
+    """Terrorist groups: current base nation, strength and funds, each in (0, 1] (the plot
+    rate is ``strength * funds`` of the full rate; funds are cut by asset freezes, B1)."""
 
     base: np.ndarray
     strength: np.ndarray
+    funds: np.ndarray
 
 
 class Tally(NamedTuple):
@@ -246,6 +323,7 @@ class Tally(NamedTuple):
     hub_leak_pairs: np.ndarray  # (E, 2) sender, hub
     joint_pairs: np.ndarray  # (E, 2) disrupter, partner whose fragment helped
     record: np.ndarray  # (weeks + 1, len(RECORDED))
+    n_treaties: np.ndarray  # (1,) treaty pairs in force now
 
 
 def _grown(array: np.ndarray, rows: int, fill: int | float = 0) -> np.ndarray:
@@ -257,7 +335,7 @@ def _grown(array: np.ndarray, rows: int, fill: int | float = 0) -> np.ndarray:
 
 #: The one-element counts of the tables (not grown with the rows).
 COUNT_FIELDS = frozenset({"count", "n_active", "first_new", "n_disrupted_now", "n_arrived",
-                          "n_receipts"})
+                          "n_receipts", "n_treaties"})
 
 
 def _resized(table, rows: int, fill: dict[str, int] | None = None):
@@ -275,8 +353,10 @@ def new_plots(rows: int, width: int) -> Plots:
                  group=z(), base=z(), target=z(), size=z(),
                  foot=np.full((rows, width), -1, np.int64), lead=z(), age=z(), epoch=z(),
                  status=z(), spawned=z(), resolved=z(), disrupter=z(), foreign=z(),
-                 failed=z(),
-                 evidence=np.zeros((rows, width), np.int64), disrupted_now=z(),
+                 failed=z(), provider=z(),
+                 evidence=np.zeros((rows, width), np.int64),
+                 financial=np.zeros((rows, width), np.int64),
+                 crossing=np.zeros((rows, width), np.int64), disrupted_now=z(),
                  n_disrupted_now=np.zeros(1, np.int64))
 
 
@@ -285,7 +365,7 @@ def new_fragments(rows: int, width: int) -> Fragments:
     collect phase writes every column of a fragment's row before anything reads it)."""
     z = lambda: np.empty(rows, np.int64)  # noqa: E731
     return Fragments(count=np.zeros(1, np.int64), first_new=np.zeros(1, np.int64), plot=z(),
-                     slot=z(), nation=z(), epoch=z(), sensitivity=np.empty(rows),
+                     slot=z(), nation=z(), epoch=z(), sensitivity=np.empty(rows), kind=z(),
                      held=np.empty((rows, width), np.bool_))
 
 
@@ -311,7 +391,8 @@ def new_tally(n: int, weeks: int, lead_max: int, events: int) -> Tally:
                  leak_pairs=np.empty((events, 2), np.int64),
                  hub_leak_pairs=np.empty((events, 2), np.int64),
                  joint_pairs=np.empty((events, 2), np.int64),
-                 record=np.full((weeks + 1, len(RECORDED)), np.nan))
+                 record=np.full((weeks + 1, len(RECORDED)), np.nan),
+                 n_treaties=np.zeros(1, np.int64))
 
 
 def spawn_bound(weekly_plots: float) -> int:
@@ -373,10 +454,10 @@ def run_bytes(par: Setting, nations: int, hubs: int, steps: int) -> int:
     with the detection rate), a week's mail, the nation-by-nation arrays and the record."""
     plots, frags, mail = initial_rows(par, hubs, steps)
     frags = max(frags, int(plots * par.lead_max * par.width * min(1.0, par.detection_rate)))
-    per_plot = (17 + 2 * par.width) * 8
-    per_fragment = 5 * 8 + par.width
+    per_plot = (18 + 4 * par.width) * 8
+    per_fragment = 6 * 8 + par.width
     return (plots * per_plot + frags * per_fragment + mail * 16 * 8
-            + 12 * nations * nations * 8 + (steps + 1) * len(RECORDED) * 8)
+            + 14 * nations * nations * 8 + (steps + 1) * len(RECORDED) * 8)
 
 
 def grow(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail, tally: Tally

@@ -28,6 +28,15 @@ from ctsim.core.special import beta_quantiles
 from ctsim.data import by_iso3
 
 ATTRIBUTES = ("capacity", "sovereignty", "security", "tech", "definition")
+#: Attributes of MODEL.md section B, drawn after everything else, so that a world that does
+#: not use them draws exactly what it drew before they existed.
+LATER_ATTRIBUTES = ("cft", "privacy")
+#: Where the companies holding plots' online traces sit in a dataset world
+#: (``threat.providers: dataset``, MODEL.md B3). An assumption, not a measurement: most of
+#: the large platforms and cloud providers are incorporated in the United States, a few
+#: large ones in China, Russia and South Korea, and several hold their European users'
+#: data through subsidiaries in Ireland (docs/ODD.md, B3).
+DATASET_PROVIDERS = {"USA": 0.75, "CHN": 0.1, "IRL": 0.07, "RUS": 0.04, "KOR": 0.04}
 
 
 @dataclass
@@ -51,6 +60,11 @@ class World:
             non-members), lowered by tension toward the rival blocs among its members.
         group_bases: initial base nation of each group.
         codes: ISO3 code per nation in a dataset world ("" otherwise).
+        cft, privacy: per-nation counter-financing capacity and privacy regime (B1, B7).
+        family: (N, N) compatibility of the nations' legal families (``family_compat``).
+        open_border: (O, N) bool members of each open-border group (B2).
+        provider_weight: (N,) weight of each nation as the seat of a provider (B3).
+        direct: (N, N) symmetric bool direct-access agreements (B3).
     """
 
     names: list[str]
@@ -75,6 +89,12 @@ class World:
     inst_trust0: NDArray[np.float64]
     group_bases: NDArray[np.int64]
     codes: list[str] = field(default_factory=list)
+    cft: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    privacy: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    family: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    open_border: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
+    provider_weight: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    direct: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
 
     @property
     def n(self) -> int:
@@ -176,6 +196,10 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
 
     bases = _group_bases(scenario, roster, n, rng)
 
+    # MODEL.md section B: drawn last, so that everything above is drawn as before.
+    later = {attr: draw_attribute(getattr(w, attr), n, rng) for attr in LATER_ATTRIBUTES}
+    _set_given(scenario, roster, later, LATER_ATTRIBUTES)
+
     return World(
         names=names,
         capacity=values["capacity"],
@@ -200,6 +224,13 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
                                rel.tension),
         group_bases=bases.astype(np.int64),
         codes=list(labelled.codes),
+        cft=later["cft"],
+        privacy=later["privacy"],
+        family=fam,
+        open_border=np.array([labelled.select(r) for r in rel.open_borders],
+                             bool).reshape(-1, n),
+        provider_weight=_provider_weights(scenario, labelled),
+        direct=_direct_access(scenario, labelled),
     )
 
 
@@ -320,18 +351,78 @@ def _apply_dataset(w: WorldSpec, roster: Roster, values: dict[str, NDArray[np.fl
     assert w.dataset is not None
     rows = by_iso3(w.dataset)
     values["capacity"] = np.array([rows[code].capacity for code in roster.codes])
+    for rows, spec in _dataset_targets(w, roster):  # shared groups, then single countries
+        for attr in ATTRIBUTES:
+            if getattr(spec, attr) is not None:
+                values[attr][rows] = getattr(spec, attr)
+        if spec.target_weight is not None:
+            target_weight[rows] = spec.target_weight
+
+
+def _set_given(scenario: Scenario, roster: Roster | None,
+               values: dict[str, NDArray[np.float64]], attrs: tuple[str, ...]) -> None:
+    """Values the scenario gives for ``attrs`` (listed nations' own, a dataset world's
+    ``shared`` and ``countries``) over the drawn ones, in place."""
+    w = scenario.world
+    if roster is None:
+        return
+    if isinstance(w.nations, list):
+        for attr in attrs:
+            mean = getattr(w, attr).mean
+            values[attr] = np.array([mean if getattr(s, attr) is None else getattr(s, attr)
+                                     for s in w.nations])
+        return
+    for rows, spec in _dataset_targets(w, roster):
+        for attr in attrs:
+            if getattr(spec, attr) is not None:
+                values[attr][rows] = getattr(spec, attr)
+
+
+def _dataset_targets(w: WorldSpec, roster: Roster
+                     ) -> list[tuple[NDArray[np.int64], CountryOverride]]:
+    """The states each ``world.shared`` group and ``world.countries`` entry sets values
+    for, in the order they apply (shared groups, then single countries)."""
     targets: list[tuple[NDArray[np.int64], CountryOverride]] = [
         (np.flatnonzero(roster.select(group.members)), group) for group in w.shared]
     for key, spec in w.countries.items():
         i = roster.index(key)
         if i is not None:  # None: excluded by world.include
             targets.append((np.array([i]), spec))
-    for rows, spec in targets:  # in order: shared groups, then single countries
-        for attr in ATTRIBUTES:
-            if getattr(spec, attr) is not None:
-                values[attr][rows] = getattr(spec, attr)
-        if spec.target_weight is not None:
-            target_weight[rows] = spec.target_weight
+    return targets
+
+
+def _provider_weights(scenario: Scenario, labelled: Roster) -> NDArray[np.float64]:
+    """(N,) each nation's weight as the seat of the companies holding online traces (B3):
+    1 each (``uniform``), :data:`DATASET_PROVIDERS` (``dataset``) or the scenario's."""
+    spec = scenario.threat.providers
+    n = len(labelled.names)
+    if spec == "uniform":
+        return np.ones(n)
+    given = DATASET_PROVIDERS if spec == "dataset" else spec
+    weight = np.zeros(n)
+    for name, value in given.items():
+        i = labelled.index(name)
+        if i is not None:  # a provider outside world.include holds nothing here
+            weight[i] += value
+    return weight if weight.sum() > 0 else np.ones(n)
+
+
+def _direct_access(scenario: Scenario, labelled: Roster) -> NDArray[np.bool_]:
+    """(N, N) the direct-access agreements (B3): none, all, listed pairs, then every pair
+    inside a ``relations.direct_access_within`` group."""
+    n = len(labelled.names)
+    spec = scenario.relations.direct_access
+    direct = np.full((n, n), spec == "all", bool)
+    if isinstance(spec, list):
+        for a, b in spec:
+            i, j = labelled.index(a), labelled.index(b)
+            if i is not None and j is not None:
+                direct[i, j] = direct[j, i] = True
+    for rule in scenario.relations.direct_access_within:
+        inside = np.asarray(labelled.select(rule), bool)
+        direct |= inside[:, None] & inside[None, :]
+    np.fill_diagonal(direct, False)
+    return direct
 
 
 def _group_bases(scenario: Scenario, roster: Roster | None, n: int,
