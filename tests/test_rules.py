@@ -533,6 +533,19 @@ PY_FUNC_CASES = {
     "initial_hub_trust": [(0.5, 0.4, 0.5), (0.5, 0.4, 0.0), (0.88, 0.63, 0.27)],
     "herfindahl": [(np.array([3.0, 1.0]),), (np.array([0.0, 7.0, 0.0]),),
                    (np.array([2.0, 5.0, 11.0, 1.0]),), (np.zeros(0),)],
+    "financial_detection_probability": [(0.04, 0.6), (0.0, 0.9), (0.3, 0.77)],
+    "funds_after_freeze": [(1.0, 0.5), (0.37, 0.25), (0.9, 0.0)],
+    "screening_probability": [(0.3, 0.8, True, 0.5), (0.3, 0.8, False, 0.5),
+                              (0.7, 0.33, False, 0.9)],
+    "privacy_admissibility": [(0.8, 0.5, 0.9, 0.1), (0.8, 0.5, 0.1, 0.9), (0.61, 0.3, 0.7, 0.2)],
+    "tie_up_factor": [(0.2, 0), (0.2, 3), (0.3, 7), (0.15, 2)],
+    "capacity_after_training": [(0.3, 0.01, 0.7), (0.8, 0.01, 0.7), (0.7, 0.5, 0.7),
+                                (0.12, 0.03, 0.65)],
+    "toward": [(0.2, 0.1, 1.0), (0.9, 0.05, 0.5), (0.5, 0.0, 0.1)],
+    "treaty_formation_probability": [(0.01, 0.7, 0.6, 2.0, 0.0, 0.0),
+                                     (0.01, 0.7, 0.6, 2.0, 1.5, 0.3),
+                                     (0.5, 1.0, 1.0, 10.0, 3.0, 3.0)],
+    "accession_probability": [(0.02, 1, 4), (0.02, 0, 4), (0.02, 3, 0), (0.5, 2, 2)],
 }
 
 
@@ -663,3 +676,57 @@ def test_beta_parameters_match_mean_and_sd_below_the_cap(mean, frac):
     assert a / (a + b) == pytest.approx(mean)
     sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
     assert sd == pytest.approx(spread)
+
+
+# ---------------------------------------------------------------- Version 2, section B
+
+
+def test_financial_detection_scales_with_counter_financing_capacity():
+    assert rules.financial_detection_probability(0.04, 0.5) == pytest.approx(0.02)
+    assert rules.financial_detection_probability(0.04, 0.0) == 0.0
+
+
+def test_an_asset_freeze_takes_its_share_of_the_funds():
+    assert rules.funds_after_freeze(0.8, 0.25) == pytest.approx(0.6)
+    assert rules.funds_after_freeze(0.8, 0.0) == 0.8
+
+
+def test_screening_outside_the_databases_loses_the_gap():
+    inside = rules.screening_probability(0.3, 0.8, True, 0.5)
+    outside = rules.screening_probability(0.3, 0.8, False, 0.5)
+    assert inside == pytest.approx(0.24)
+    assert outside == pytest.approx(0.12)
+    assert rules.screening_probability(0.3, 0.8, False, 0.0) == inside
+
+
+def test_only_a_stricter_receiver_rejects_more():
+    stricter = rules.privacy_admissibility(0.8, 0.5, 0.9, 0.1)
+    assert stricter == pytest.approx(0.8 * (1 - 0.5 * 0.8))
+    assert rules.privacy_admissibility(0.8, 0.5, 0.1, 0.9) == 0.8  # laxer receiver
+    assert rules.privacy_admissibility(0.8, 0.0, 0.9, 0.1) == 0.8  # no gap: v1
+
+
+def test_false_alarms_tie_up_capacity_down_to_nothing():
+    assert rules.tie_up_factor(0.2, 0) == 1.0
+    assert rules.tie_up_factor(0.2, 2) == pytest.approx(0.6)
+    assert rules.tie_up_factor(0.2, 9) == 0.0
+
+
+def test_training_lifts_only_members_below_the_standard():
+    assert rules.capacity_after_training(0.3, 0.1, 0.7) == pytest.approx(0.34)
+    assert rules.capacity_after_training(0.8, 0.1, 0.7) == 0.8
+    assert rules.toward(0.2, 0.1, 1.0) == pytest.approx(0.28)
+
+
+def test_treaty_formation_needs_trust_both_ways_and_grows_after_attacks():
+    calm = rules.treaty_formation_probability(0.01, 0.7, 0.6, 2.0, 0.0, 0.0)
+    assert calm == pytest.approx(0.01 * 0.42)
+    after = rules.treaty_formation_probability(0.01, 0.7, 0.6, 2.0, 1.0, 0.5)
+    assert after == pytest.approx(calm * 4.0)
+    assert rules.treaty_formation_probability(0.01, 0.0, 0.9, 2.0, 1.0, 1.0) == 0.0
+    assert rules.treaty_formation_probability(0.5, 1.0, 1.0, 10.0, 3.0, 3.0) == 1.0
+
+
+def test_accession_follows_the_share_of_partners_inside():
+    assert rules.accession_probability(0.02, 1, 4) == pytest.approx(0.005)
+    assert rules.accession_probability(0.02, 3, 0) == 0.0

@@ -752,7 +752,8 @@ def attack(t, par, world, rel, plots, tally, rng):
     attack fails with ``protection * capacity_target`` (A3), and either way the target's
     attack adds to its salience, which lowers its sovereignty sensitivity (A4) and
     the groups see the target as less defended (A2). Resolved plots leave the active list."""
-    if par.surge > 0.0:  # last weeks' attacks weigh less (A4)
+    salient = par.surge > 0.0 or par.treaty_formation > 0.0  # A4 and B6 read the salience
+    if salient:  # last weeks' attacks weigh less (A4)
         for n in range(len(rel.salience)):
             rel.salience[n] = rules.salience_next_week(rel.salience[n], par.surge_decay, 0)
     kept = 0
@@ -769,7 +770,7 @@ def attack(t, par, world, rel, plots, tally, rng):
                     par.protection, rel.capacity[j]):
                 plots.failed[k] = 1
                 tally.week[ATTACKS_FAILED] += 1
-            if par.surge > 0.0:
+            if salient:
                 rel.salience[j] += 1.0  # this week's attacks on j (A4)
             if par.target_adaptation > 0.0:
                 rel.defence[j] = rules.defence_after_resolution(rel.defence[j], par.memory,

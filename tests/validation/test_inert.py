@@ -1,9 +1,12 @@
 """Every shipped scenario gives the results pinned in ``pinned_runs.json``, bit for bit.
 
-The pins were written by ``scripts/pin_scenarios.py`` before the mechanisms of MODEL.md's
-Version 2 section B existed: each of their keys is inert at its default, so every shipped
-scenario must still give the same metrics and the same weekly record, column for column.
-Metrics and columns added since are not in the pins and are not compared.
+The pins were first written by ``scripts/pin_scenarios.py`` before the mechanisms of
+MODEL.md's Version 2 section B existed: each of their keys is inert at its default, and
+every scenario shipped then still gives the same metrics and the same weekly record,
+column for column (the pins were rewritten afterwards with the new scenarios, metrics and
+columns, and the old entries came out the same). Metrics and columns added later are not
+in the pins and are not compared; rewrite the pins only for a change meant to change
+results, and say so in CHANGELOG.md.
 """
 
 from __future__ import annotations
