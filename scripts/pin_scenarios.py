@@ -1,8 +1,8 @@
 """Pin what every shipped scenario gives, so that a change meant to be inert can prove it.
 
-Writes ``tests/validation/pinned_runs.json``: for each scenario under ``scenarios/`` (and
-``scenarios/world/`` and ``scenarios/lessons/``), one run of 104 weeks from seed 11, its metrics and a SHA-256 of its
-weekly record (the DataCollector's columns). ``tests/validation/test_inert.py`` runs them
+Writes ``tests/validation/pinned_runs.json``: for each scenario under ``scenarios/``,
+``scenarios/world/`` and ``scenarios/lessons/``, one run of 104 weeks from seed 11, its
+metrics and a SHA-256 of each column of its weekly record (the DataCollector's columns). ``tests/validation/test_inert.py`` runs them
 again and requires the same numbers, column for column, for every metric and record column
 the file holds (columns added later are not compared).
 
@@ -27,7 +27,8 @@ SEED, WEEKS = 11, 104
 def shipped() -> list[Path]:
     """Every shipped scenario file, in a fixed order."""
     folder = ROOT / "scenarios"
-    return [path for sub in ("", "world", "lessons") for path in sorted((folder / sub).glob("*.yaml"))]
+    return [path for sub in ("", "world", "lessons")
+            for path in sorted((folder / sub).glob("*.yaml"))]
 
 
 def column_digest(values: np.ndarray) -> str:

@@ -90,7 +90,8 @@ def test_screening_raises_the_disruption_rate_of_transnational_plots():
 
 def test_open_borders_lower_the_disruption_rate_of_transnational_plots():
     screened = (("threat.border_screening", 0.6),)
-    everywhere = (*screened, ("relations.open_borders", [{"region": "north"}, {"region": "south"}, {"region": "east"}, {"region": "west"}]))
+    regions = [{"region": r} for r in ("north", "south", "east", "west")]
+    everywhere = (*screened, ("relations.open_borders", regions))
     assert_below_zero(difference("border_screening", "disruption_rate_transnational",
                                  everywhere, (*screened, ("relations.open_borders", []))))
     assert_below_zero(difference("border_screening", "fragments_border", everywhere, screened))
