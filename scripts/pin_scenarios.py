@@ -3,8 +3,9 @@
 Writes ``tests/validation/pinned_runs.json``: for each scenario under ``scenarios/``,
 ``scenarios/world/`` and ``scenarios/lessons/``, one run of 104 weeks from seed 11, its
 metrics and a SHA-256 of each column of its weekly record (the DataCollector's columns).
-``tests/validation/test_inert.py`` runs them again and requires the same numbers, column for column, for every metric and record column
-the file holds (columns added later are not compared).
+``tests/validation/test_inert.py`` runs them again and requires the same numbers, column
+for column, for every metric and record column the file holds (columns added later are not
+compared).
 
 Rerun it only when a change is meant to change results, and say so in CHANGELOG.md::
 
