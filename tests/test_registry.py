@@ -93,6 +93,10 @@ EXPECTED_CONTROLS = {
     "ai_detection": "threat.ai_boost",
     "surge": "threat.surge",
     "adaptive": "threat.adaptive",
+    "financing": "threat.financing_detection",
+    "border_screening": "threat.border_screening",
+    "treaty_formation": "relations.treaty_formation",
+    "ai_false_alarm": "threat.ai_false_alarm",
 }
 
 #: What a field's json_schema_extra may hold (scenario._key), and a control's entry.
@@ -298,7 +302,9 @@ def test_defaults_in_words():
     assert keys["world.dataset"].default_text == "none"
     assert keys["cooperation.institutions.*.name"].default_text == "required"
     assert keys["cooperation.institutions"].default_text == (
-        "`[{name: global_hub, members: all, latency: 1, harmonization: 0.5, trust: 0.5}]`")
+        "`[{name: global_hub, members: all, latency: 1, harmonization: 0.5, trust: 0.5, "
+        "kind: police, databases: false, open: false, training: 0.0, standard: 0.6, "
+        "training_trust: 0.0, norms: 0.0, definition: 0.5}]`")
 
 
 def test_sub_keys_take_their_parents_words():
