@@ -556,7 +556,7 @@ def _side_frame(side: Side) -> dict[str, Any]:
     least = t.argmin(axis=1)
     rows = np.arange(n)
     tally = m.tally
-    safety = rules.haven_safety(m.world.capacity, tally.undisrupted_at, tally.resolved_at)
+    safety = rules.haven_safety(m.relations.capacity, tally.undisrupted_at, tally.resolved_at)
     best, worst = (np.where(np.isfinite(x), x, 0.0) for x in (t[rows, most], t[rows, least]))
     nodes = np.column_stack([m.counts.plots_by_base, np.round(safety, 2), most, least,
                              np.round(best, 2), np.round(worst, 2)]).tolist()
@@ -569,6 +569,8 @@ def _side_frame(side: Side) -> dict[str, Any]:
         ["fragments posted to hubs", total["shared_institutional"]],
         ["leaks", total["leaks"]], ["extraditions refused", total["extraditions_refused"]],
     ]
+    counts += [[label, m.tally.n_treaties[0] if name == "treaties_in_force" else total[name]]
+               for label, name, on in _channel_counts(m.setting) if on]
     return {"label": side.label, "edges": edges,
             "bases": sorted({int(b) for b in m.groups.base}),
             "hub_leaks": sorted({int(h) for _, h in m.week_hub_leaks}),
@@ -576,6 +578,19 @@ def _side_frame(side: Side) -> dict[str, Any]:
             "rate": None if not math.isfinite(rate) else round(rate, 3),
             "position": narrator.position(rate, none, full),
             "events": [e.text for e in narrator.headline(side.events)]}
+
+
+def _channel_counts(par: Any) -> tuple[tuple[str, str, bool], ...]:
+    """The counters of MODEL.md section B's channels: (label, count, whether the run uses
+    the channel, so that a lesson without it shows no idle counter)."""
+    return (
+        ("asset freezes", "asset_freezes", par.financing_detection > 0),
+        ("border screening hits", "fragments_border", par.border_screening > 0),
+        ("company records", "fragments_online", par.online_share > 0),
+        ("treaties in force", "treaties_in_force", par.treaty_formation > 0),
+        ("treaties signed", "treaties_formed", par.treaty_formation > 0),
+        ("wrongful interdictions", "wrongful_interdictions", par.ai_false_alarm > 0),
+    )
 
 
 # ---------------------------------------------------------------- the world to draw

@@ -142,7 +142,7 @@ def _refusals(before: Before, model: Any, attacked: np.ndarray,
         if not asked:
             continue
         who = " and ".join(w.names[j] for j in asked)
-        treaty = all(w.treaty[base, j] for j in asked)
+        treaty = all(model.relations.treaty[base, j] for j in asked)  # in force now
         why = ("their legal systems are too far apart" if treaty
                else "there is no extradition treaty")
         events.append(Event("refusal", int(model.steps), (
@@ -158,7 +158,7 @@ def _refusals(before: Before, model: Any, attacked: np.ndarray,
 def haven_safety(model: Any, nation: int) -> float:
     """How safe groups think ``nation`` is as a base (rules.haven_safety), in (0, 1)."""
     tally = model.tally
-    return float(rules.haven_safety(float(model.world.capacity[nation]),
+    return float(rules.haven_safety(float(model.relations.capacity[nation]),
                                     float(tally.undisrupted_at[nation]),
                                     float(tally.resolved_at[nation])))
 
