@@ -89,6 +89,60 @@ def outcomes_over_time(timeseries: pd.DataFrame, scenario: str) -> Figure:
     return fig
 
 
+#: The weekly record's columns of MODEL.md section B's channels, in the order
+#: :func:`channels_over_time` draws them, with their panel titles.
+CHANNEL_COLUMNS = {
+    "fragments_financial": "financial fragments found (B1)",
+    "asset_freezes": "asset freezes (B1)",
+    "fragments_border": "fragments found at borders (B2)",
+    "fragments_online": "company records of online traces (B3)",
+    "treaties_in_force": "treaty pairs in force (B6)",
+    "treaties_formed": "treaties signed (B6)",
+    "accessions": "nations joining open hubs (B6)",
+    "wrongful_interdictions": "wrongful interdictions from AI false alarms (B7)",
+}
+
+
+def active_channels(timeseries: pd.DataFrame) -> list[str]:
+    """The channel columns (:data:`CHANNEL_COLUMNS`) that move during some replication of
+    a run's time series."""
+    present = [c for c in CHANNEL_COLUMNS if c in timeseries]
+    if not present:
+        return []
+    by_run = timeseries.groupby("replication")[present]
+    moves = (by_run.max() > by_run.min()).any()
+    return [c for c in present if moves[c]]
+
+
+def channels_over_time(timeseries: pd.DataFrame, scenario: str,
+                       columns: list[str]) -> Figure:
+    """The section B channels a run uses, each in its own panel: the running count (or,
+    for treaties in force, the count now), mean of the replications with a 95% band.
+
+    Args:
+        timeseries: rows per replication and step with ``replication``, ``step`` and the
+            ``columns``.
+        scenario: the scenario's name, for the title.
+        columns: the record columns to draw (:func:`active_channels`).
+    """
+    rows = (len(columns) + 1) // 2
+    fig, axes = plt.subplots(rows, 2 if len(columns) > 1 else 1, squeeze=False,
+                             figsize=(8, 2.6 * rows + 0.6), sharex=True)
+    for ax, col in zip(axes.flat, columns, strict=False):
+        series = timeseries.pivot(index="step", columns="replication", values=col)
+        _band(ax, series.index, series, "#1f5fa8", "mean of runs, 95% band", (0.0, np.inf))
+        ax.set_title(CHANNEL_COLUMNS[col], fontsize=9)
+        ax.set_ylabel("count" if col == "treaties_in_force" else "count to date")
+        ax.set_ylim(bottom=0)
+    for ax in axes.flat[len(columns):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("week")
+    fig.suptitle(f"{scenario}: the article's further channels over time")
+    fig.tight_layout()
+    return fig
+
+
 def network_positions(model: CooperationModel) -> dict[int, np.ndarray]:
     """Node positions for a live trust network: by region above :data:`LARGE_WORLD`
     nations (:func:`region_layout`), else the spring layout (:func:`network_layout`)."""

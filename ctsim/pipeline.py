@@ -222,8 +222,8 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
 
 def run_figures(outcome: RunOutcome, fmt: str = "png") -> Path:
     """Draw a run's figures into ``outcome.out / "figures"`` (replacing the folder whole):
-    outcomes over time, the first replication's trust network and havens, the haven
-    ranking. Returns the folder."""
+    outcomes over time, the section B channels over time (when the run uses one), the
+    first replication's trust network and havens, the haven ranking. Returns the folder."""
     import pandas as pd
 
     from ctsim import figures
@@ -237,6 +237,10 @@ def run_figures(outcome: RunOutcome, fmt: str = "png") -> Path:
     staging = out / ".figures.partial"
     shutil.rmtree(staging, ignore_errors=True)
     figures.save(figures.outcomes_over_time(ts, sc.name), staging / "outcomes", fmt)
+    channels = figures.active_channels(ts)
+    if channels:  # MODEL.md section B: only for a run that uses a channel
+        figures.save(figures.channels_over_time(ts, sc.name, channels), staging / "channels",
+                     fmt)
     network = (figures.world_trust_network if model.world.n > figures.LARGE_WORLD
                else figures.trust_network)
     figures.save(network(model, sc.name), staging / "trust_network", fmt)

@@ -504,3 +504,24 @@ def test_the_records_disruption_rate_is_the_run_metric_every_week(name):
             assert recorded == metric
             checked += 1
     assert checked > 40
+
+
+def test_a_changed_core_source_clears_the_compiled_cache(tmp_path, monkeypatch):
+    """numba does not see that a phase's cached code depends on rules.py or state.py;
+    ctsim.core._fresh clears the core's cache whenever any core source changed."""
+    from ctsim.core import _fresh
+
+    (tmp_path / "rules.py").write_text("X = 1\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    monkeypatch.setattr(_fresh, "CORE", tmp_path)
+    monkeypatch.setattr(_fresh, "STAMP", cache / "ctsim-core-sources.sha256")
+    compiled = cache / "phases.week-1.py312.nbi"
+    compiled.write_text("old")
+    assert _fresh.clear_stale_cache() and not compiled.exists()
+    compiled.write_text("new")
+    assert not _fresh.clear_stale_cache() and compiled.exists()  # sources unchanged
+    (tmp_path / "rules.py").write_text("X = 2\n")
+    assert _fresh.clear_stale_cache() and not compiled.exists()
+    (cache / "other.pyc").write_text("kept")
+    assert (cache / "other.pyc").exists()

@@ -206,3 +206,16 @@ def test_compare_uses_the_same_seeds_for_every_scenario(tmp_path, monkeypatch):
     assert (out / "comparison.png").is_file() and (out / "comparison.md").is_file()
     base = table[table["scenario"] == "tiny"].iloc[0]
     assert base["diff"] == 0
+
+
+def test_the_channels_figure_draws_only_what_moves_within_a_run():
+    import pandas as pd
+
+    from ctsim import figures
+
+    ts = pd.DataFrame({"replication": [0, 0, 1, 1], "step": [0, 1, 0, 1],
+                       "treaties_in_force": [5, 5, 7, 7],  # differs between runs only
+                       "asset_freezes": [0, 2, 0, 0], "fragments_border": [0, 0, 0, 0]})
+    assert figures.active_channels(ts) == ["asset_freezes"]
+    fig = figures.channels_over_time(ts, "demo", ["asset_freezes"])
+    assert [a.get_title() for a in fig.axes if a.get_visible()] == ["asset freezes (B1)"]

@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
+import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
 from ctsim.core import rules
 from ctsim.core.state import (
     ACCESSIONS,

@@ -15,6 +15,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
+
 # ---------------------------------------------------------------- step 2: collect
 
 

@@ -13,6 +13,8 @@ import math
 import numpy as np
 from numba import njit
 
+import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
+
 _TINY = 1e-300
 _EPS = 1e-16
 

@@ -26,6 +26,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
+
 ACTIVE, DISRUPTED, ATTACKED = 0, 1, 2  # a plot's status
 BILATERAL = -1  # the ``via`` of a bilateral delivery or receipt; hubs are 0..H-1
 
@@ -55,7 +57,8 @@ RECORDED_TOTALS = (
     ("extraditions_refused", EXTRADITIONS_REFUSED), ("disrupted", DISRUPTED_DUE),
     ("attacks_failed", ATTACKS_FAILED), ("wrongful_interdictions", WRONGFUL_INTERDICTIONS),
     ("asset_freezes", ASSET_FREEZES), ("treaties_formed", TREATIES_FORMED),
-    ("accessions", ACCESSIONS),
+    ("accessions", ACCESSIONS), ("fragments_financial", FRAGMENTS_FINANCIAL),
+    ("fragments_border", FRAGMENTS_BORDER), ("fragments_online", FRAGMENTS_ONLINE),
 )
 RECORDED_WEEK = (
     ("plots_week", PLOTS), ("disrupted_week", DISRUPTED_N), ("attacks_week", ATTACKS),

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
 from ctsim.core import rules
 from ctsim.core.scenario import (
     LEGAL_FAMILIES,

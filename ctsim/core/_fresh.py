@@ -1,0 +1,49 @@
+"""Keep numba's on-disk cache of the compiled core in step with the core's sources.
+
+numba invalidates a cached function when its own file changes, but not when a file it
+depends on does: a phase in ``phases.py`` compiled against an older ``rules.py`` or
+``state.py`` (a rule, or a column table captured as a constant) would load from the cache
+unchanged. So, once per process and before anything compiled is loaded, this module
+compares a digest of every source file of ``ctsim/core`` with the one stored beside the
+cache, and clears the core's cache files (``__pycache__/*.nbi``, ``*.nbc``) when they
+differ. Where the package cannot be written (a read-only install), numba keeps its cache
+in the user's folder and the installed sources do not change; nothing is done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+CORE = Path(__file__).resolve().parent
+STAMP = CORE / "__pycache__" / "ctsim-core-sources.sha256"
+
+
+def sources_digest() -> str:
+    """SHA-256 of the core's source files, in name order."""
+    digest = hashlib.sha256()
+    for path in sorted(CORE.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def clear_stale_cache() -> bool:
+    """Clear the compiled core's cache files if the sources changed since they were
+    written; True if it cleared them."""
+    digest = sources_digest()
+    try:
+        if STAMP.read_text() == digest:
+            return False
+    except OSError:
+        pass
+    try:
+        STAMP.parent.mkdir(exist_ok=True)
+        for path in STAMP.parent.glob("*.nb[ic]"):
+            path.unlink(missing_ok=True)
+        STAMP.write_text(digest)
+    except OSError:  # read-only: numba caches in the user's folder instead
+        return False
+    return True
+
+
+clear_stale_cache()
