@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ctsim import registry
 
@@ -626,6 +627,10 @@ def response_curves(runs: pd.DataFrame, factors: list[str], metric: str = "disru
         if base_values and base_values.get(factor) is not None:
             ax.axvline(base_values[factor], color="black", ls=":", lw=1)
         ax.set_xlabel(f"{factor_label(factor)}\n({factor})", fontsize=9)
+        if pd.api.types.is_numeric_dtype(data[factor]) and not pd.api.types.is_bool_dtype(
+                data[factor]):
+            # At most six intervals: a small range (0 to 0.02) would get nine long labels.
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
         ax.grid(alpha=0.3)
     # One y label for the figure: a long label per row would run into the rows above.
     fig.supylabel(metric_label(metric))
@@ -639,7 +644,8 @@ def response_curves(runs: pd.DataFrame, factors: list[str], metric: str = "disru
                    title=factor_label(by))
     fig.suptitle(f"{title}: {metric_label(metric)} (mean of runs, 95% band)" if title else
                  metric_label(metric))
-    fig.tight_layout(rect=(0, 0.08 if by else 0, 1, 0.97))
+    # The legend's strip: about 0.9 inch whatever the number of rows.
+    fig.tight_layout(rect=(0, min(0.08, 0.9 / fig.get_figheight()) if by else 0, 1, 0.97))
     return fig
 
 
