@@ -404,6 +404,144 @@ LESSONS: tuple[Lesson, ...] = (
         claim=Claim("threat.surge", 0.0, 0.6, "disruption_rate", "higher"),
         also=(Claim("threat.surge", 0.0, 0.6, "shared_institutional", "higher"),),
     ),
+    Lesson(
+        name="follow_the_money",
+        title="Follow the money",
+        question=(
+            "What if states shared financial intelligence as they share police "
+            "intelligence?"
+        ),
+        scenario="follow_the_money.yaml",
+        notice=(
+            "The asset freezes counter: each freeze is a plot stopped with the help of a "
+            "money trail. The group behind it loses half of its funds and plans fewer "
+            "plots until the money grows back.",
+            "The 'fiu network' box below the trust network: the financial intelligence "
+            "units' own network. What the units post to it is counted in 'fragments posted "
+            "to hubs', with the police hubs' posts; its outline turns red when a post "
+            "to it leaks.",
+            "The attacks line against the no-cooperation line: without cooperation the "
+            "units still find money trails, but each can use only what it finds itself, "
+            "fewer plots are stopped with a money trail, and more of them strike.",
+        ),
+        try_=(
+            "Set financing (the 'financial intelligence' slider) from 0.04 to 0 and press "
+            "Play: the asset freezes counter stays at 0. Compare the attacks at week 156 "
+            "with those at 0.04.",
+            "With financing at 0.04, set the regime to bilateral: the hubs close, the "
+            "units' network among them, and money trails travel only between the few "
+            "treaty partners. How many asset freezes are left at week 156?",
+        ),
+        shows=(
+            "With financial intelligence on (threat.financing_detection 0.04) there are "
+            "fewer attacks than with it off (0.0), and more asset freezes (asset_freezes); "
+            "and with financing at 0.04, turning the units' network into a forum that "
+            "passes nothing (cooperation.institutions.3.kind forum instead of fiu) leaves "
+            "fewer asset freezes. Each difference exceeds the 95% interval of the paired "
+            "difference."
+        ),
+        real_world=(
+            "The Financial Action Task Force (FATF), set up by the G7 in 1989 against "
+            "money laundering, added terrorist financing to its standards in October "
+            "2001; its recommendations ask every country to have a financial intelligence "
+            "unit (FIU) that receives reports of suspicious transactions from banks and "
+            "other businesses and analyses them. FIUs exchange what they find through "
+            "the Egmont Group, a network of units founded in 1995. UN Security Council "
+            "Resolution 1373 (2001) obliges every state to make the financing of "
+            "terrorism a crime and to freeze without delay the funds of people who "
+            "commit, attempt or facilitate terrorist acts, and of the entities they "
+            "control. Look up: the FATF Recommendations (Recommendations 5, 6 and 29); "
+            "the Egmont Group of Financial Intelligence Units; UN Security Council "
+            "Resolution 1373 (2001), paragraph 1; the 9/11 Commission's monograph on "
+            "terrorist financing (2004)."
+        ),
+        limits=(
+            "Every plot here needs the group's money, so a freeze always cuts the group's "
+            "plotting, and the size of the effect is an assumption of the model; many real "
+            "attacks cost little, and groups raise money in many ways (donations, crime, "
+            "taxing territory they hold) and move it as cash or through informal "
+            "transfer systems that leave no trail a unit can find. A freeze here follows a "
+            "stopped plot and takes half of the group's funds wherever they are; real "
+            "freezes target named people and organisations, need legal procedures, and "
+            "reach only what sits in banks the state can order. Each unit's skill is "
+            "fixed, and it shares by the same rule as the police, with none of the "
+            "network's own conditions on how what it receives may be used."
+        ),
+        claim=Claim("financing", 0.0, 0.04, "attacks", "lower"),
+        also=(
+            Claim("financing", 0.0, 0.04, "asset_freezes", "higher"),
+            Claim("cooperation.institutions.3.kind", "fiu", "forum", "asset_freezes",
+                  "lower"),
+        ),
+    ),
+    Lesson(
+        name="cooperation_grows",
+        title="Cooperation that grows after an attack",
+        question=(
+            "Why do countries sign new counter-terrorism agreements after an attack, and "
+            "does it make them safer?"
+        ),
+        scenario="cooperation_grows.yaml",
+        notice=(
+            "The treaties in force counter: about ten pairs at week 0. It climbs as "
+            "countries in the path of the same plot, who trust each other, sign a "
+            "treaty, and faster once attacks begin: an attack on either country makes "
+            "signing more likely for months afterwards.",
+            "The 'fragments shared by treaty' counter: there are no hubs here, so a treaty "
+            "is the only way a piece reaches another country, and sharing grows with the "
+            "treaties.",
+            "Green edges: a plot stopped with a partner's piece, which here always "
+            "travelled under a treaty. Each one raises trust, and trust makes the next "
+            "treaty more likely.",
+            "The current line starts close to the no-cooperation line and climbs away "
+            "from it as treaties are signed.",
+        ),
+        try_=(
+            "Set treaty formation to 0 and press Play: the treaties in force counter stays "
+            "where it started. Then set it back to 0.01 and compare the disruption rate "
+            "and the attacks at week 156.",
+            "Raise the geopolitical tension from 0.3 to 0.8: signing needs trust on both "
+            "sides. How many treaties are in force at week 156 now, and what happens to "
+            "the disruption rate?",
+        ),
+        shows=(
+            "With the boost after attacks at 2.0 (relations.surge_boost) more treaties are "
+            "signed (treaties_formed) and the disruption rate is higher than with the "
+            "boost at 0.0; and with treaty formation at 0.01 the disruption rate is "
+            "higher than with treaty formation at 0.0. Each difference exceeds the 95% "
+            "interval of the paired difference."
+        ),
+        real_world=(
+            "The attacks of 11 September 2001 set off a wave of agreements. UN Security "
+            "Council Resolution 1373, adopted on 28 September 2001, called on states to "
+            "cooperate through bilateral and multilateral arrangements and agreements and "
+            "to join the international conventions against terrorism; the 1999 "
+            "Convention for the Suppression of the Financing of Terrorism, which few "
+            "states had ratified before the attacks, came into force in April 2002 and "
+            "now binds almost every state. The EU adopted the framework decision on the "
+            "European Arrest Warrant and a common definition of terrorist offences in "
+            "June 2002, and in 2003 the EU and the United States signed agreements on "
+            "extradition and on mutual legal assistance. Look up: UN Security Council "
+            "Resolution 1373 (2001), paragraph 3; Council Framework Decision 2002/584/JHA "
+            "(European Arrest Warrant); the EU-US Agreements on Extradition and on Mutual "
+            "Legal Assistance (2003)."
+        ),
+        limits=(
+            "A treaty here is signed in a week, by two countries that happen to be in the "
+            "path of the same plot; real treaties take years to negotiate and ratify, and "
+            "are often signed for reasons that have nothing to do with a given plot. Every "
+            "treaty is the same all-purpose channel for sharing, evidence and "
+            "extradition, and none lapses in this lesson (in the model treaties lapse only "
+            "under geopolitical shocks, as in scenarios/evolving_cooperation.yaml). Only "
+            "attacks on the two partners themselves speed signing; a shock felt worldwide, "
+            "as in 2001, is not modelled, and no new hub is founded or joined."
+        ),
+        claim=Claim("relations.surge_boost", 0.0, 2.0, "treaties_formed", "higher"),
+        also=(
+            Claim("relations.surge_boost", 0.0, 2.0, "disruption_rate", "higher"),
+            Claim("treaty_formation", 0.0, 0.01, "disruption_rate", "higher"),
+        ),
+    ),
 )
 
 

@@ -41,6 +41,8 @@ TOPICS = {
     "safe_havens",
     "hubs_versus_treaties",
     "surge_after_attack",
+    "follow_the_money",
+    "cooperation_grows",
 }
 
 BY_NAME = [pytest.param(item, id=item.name) for item in LESSONS]
