@@ -94,7 +94,7 @@ def run_weeks(until, par, world, rel, plots, frags, mail, groups, tally, rngs):
     return done
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def week(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     """Week ``t``, in MODEL.md's order."""
     start_week(tally)
@@ -110,7 +110,7 @@ def week(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     tally.week_no[0] = t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def start_week(tally):
     """Clear this week's counts and events."""
     tally.week[:] = 0
@@ -120,7 +120,7 @@ def start_week(tally):
 # ---------------------------------------------------------------- 1. spawn
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
     """Each group spawns Poisson(strength * funds * plots_per_year / 52) plots (MODEL.md
     step 1; funds are B1's, 1 unless frozen).
@@ -132,7 +132,7 @@ def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
     operatives cross into each nation after the base once, in a week drawn uniformly over
     its life; with ``online_share`` (B3) it leaves an online trace with a provider.
     """
-    rng = rngs[SPAWN]
+    rng, border, online = rngs[SPAWN], rngs[BORDER], rngs[ONLINE]
     for g in range(par.groups):
         for _ in range(rng.poisson(groups.strength[g] * groups.funds[g] * par.plot_rate)):
             k = plots.count[0]
@@ -163,16 +163,16 @@ def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
             plots.provider[k] = -1
             if par.border_screening > 0.0:
                 for b in range(1, size):
-                    plots.crossing[k, b] = t + rngs[BORDER].integers(0, plots.lead[k])
-            if par.online_share > 0.0 and rngs[ONLINE].random() < par.online_share:
-                plots.provider[k] = draw_by_weight(world.provider_cum, rngs[ONLINE])
+                    plots.crossing[k, b] = t + border.integers(0, plots.lead[k])
+            if par.online_share > 0.0 and online.random() < par.online_share:
+                plots.provider[k] = draw_by_weight(world.provider_cum, online)
             plots.active[plots.n_active[0]] = k
             plots.n_active[0] += 1
             tally.plots_by_base[plots.base[k]] += 1
             tally.week[PLOTS] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw_footprint(row, base, size, par, world, rel, rng):
     """Fill ``row[:size]``: the base, transit nations, and the target in the last slot.
 
@@ -268,7 +268,7 @@ def is_taken(j, taken, n_taken, also_taken):
 # ---------------------------------------------------------------- 2. collect
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def collect_fragments(t, par, world, rel, plots, frags, tally, rngs):
     """Every footprint nation of an active plot gains one new fragment with probability
     ``p_i`` (MODEL.md step 2, rules.detection_probability; lower while a leak has burnt
@@ -281,7 +281,7 @@ def collect_fragments(t, par, world, rel, plots, frags, tally, rngs):
     from a nation of the same open-border group (B2, rules.screening_probability); and a
     company's record of the plot's online trace, held by the provider's nation (B3).
     """
-    rng = rngs[COLLECT]
+    rng, finance, border, online = rngs[COLLECT], rngs[FINANCE], rngs[BORDER], rngs[ONLINE]
     frags.first_new[0] = frags.count[0]
     for a in range(plots.n_active[0]):
         k = plots.active[a]
@@ -295,23 +295,23 @@ def collect_fragments(t, par, world, rel, plots, frags, tally, rngs):
             if rng.random() < p:
                 new_fragment(k, b, i, POLICE, par, plots, frags, rng)
                 tally.week[FRAGMENTS] += 1
-            if par.financing_detection > 0.0 and rngs[FINANCE].random() < (
+            if par.financing_detection > 0.0 and finance.random() < (
                     rules.financial_detection_probability(par.financing_detection,
                                                           world.cft[i])):
-                new_fragment(k, b, i, FINANCIAL, par, plots, frags, rngs[FINANCE])
+                new_fragment(k, b, i, FINANCIAL, par, plots, frags, finance)
                 tally.week[FRAGMENTS_FINANCIAL] += 1
             if (par.border_screening > 0.0 and b > 0 and plots.crossing[k, b] == t
                     and not open_border(world.open_border, plots.foot[k, b - 1], i)
-                    and rngs[BORDER].random() < rules.screening_probability(
+                    and border.random() < rules.screening_probability(
                         par.border_screening, rel.capacity[i],
                         par.institutional and in_databases(i, world, rel),
                         par.database_gap)):
-                new_fragment(k, b, i, POLICE, par, plots, frags, rngs[BORDER])
+                new_fragment(k, b, i, POLICE, par, plots, frags, border)
                 tally.week[FRAGMENTS_BORDER] += 1
         p = plots.provider[k]
-        if p >= 0 and rngs[ONLINE].random() < par.provider_detection:
+        if p >= 0 and online.random() < par.provider_detection:
             new_fragment(k, slot_of(p, plots.foot[k], plots.size[k]), p, ONLINE_TRACE, par,
-                         plots, frags, rngs[ONLINE])
+                         plots, frags, online)
             tally.week[FRAGMENTS_ONLINE] += 1
 
 
@@ -374,7 +374,7 @@ def in_databases(i, world, rel):
 # ---------------------------------------------------------------- 3. share
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     """Each new fragment held by i about plot k may travel (MODEL.md step 3).
 
@@ -389,6 +389,8 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     else by a mutual legal assistance request where a treaty allows one
     (:func:`request_records`). Then the deliveries due this week arrive (:func:`deliver`).
     """
+    channel, trust, compat = rel.channel, rel.trust, rel.compat
+    members, hub_trust, hub_kind, latency = rel.members, rel.hub_trust, world.hub_kind, world.latency
     for f in range(frags.first_new[0], frags.count[0]):
         k, i, s = frags.plot[f], frags.nation[f], frags.sensitivity[f]
         if frags.kind[f] == ONLINE_TRACE:
@@ -398,22 +400,21 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
         if par.bilateral:
             for b in range(plots.size[k]):
                 j = plots.foot[k, b]
-                if rel.channel[i, j] and rng.random() < rules.willingness(
-                        rel.trust[i, j], sov, s):
-                    delay = rules.mlat_delay(par.mlat_delay, rel.compat[i, j])
+                if channel[i, j] and rng.random() < rules.willingness(trust[i, j], sov, s):
+                    delay = rules.mlat_delay(par.mlat_delay, compat[i, j])
                     send(mail, t + delay, f, BILATERAL, b, i)
                     tally.week[SHARED_BILATERAL] += 1
         if par.institutional:
             wanted = HUB_FIU if frags.kind[f] == FINANCIAL else HUB_POLICE
-            for h in range(len(world.latency)):
-                if (world.hub_kind[h] == wanted and rel.members[h, i]
-                        and rng.random() < rules.willingness(rel.hub_trust[i, h], sov, s)):
-                    send(mail, t + world.latency[h], f, h, -1, i)
+            for h in range(len(latency)):
+                if (hub_kind[h] == wanted and members[h, i]
+                        and rng.random() < rules.willingness(hub_trust[i, h], sov, s)):
+                    send(mail, t + latency[h], f, h, -1, i)
                     tally.week[SHARED_INSTITUTIONAL] += 1
     deliver(t, par, world, rel, plots, frags, mail, rng)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def request_records(t, f, k, p, par, world, rel, plots, mail, tally):
     """Each footprint nation j other than the provider's nation ``p`` obtains the company
     record ``f`` (B3): the same week through a direct-access agreement with ``p``, or, where
@@ -444,7 +445,7 @@ def send(mail, due, f, via, slot, sender):
     mail.sender[d] = sender
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def deliver(t, par, world, rel, plots, frags, mail, rng):
     """The deliveries due this week arrive, in the order they were sent.
 
@@ -537,7 +538,7 @@ def receive(plots, frags, mail, k, b, f, via, sender, p_admissible, rng):
 # ---------------------------------------------------------------- 4. leak
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     """Each bilateral arrival leaks with probability ``leak_rate * (1 - security_j)``; each
     post with the probability that at least one reader leaks it: the receiving footprint
@@ -601,7 +602,7 @@ def note_event(tally, kind, a, b):
 # ---------------------------------------------------------------- 5. act
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs):
     """Each footprint nation whose admissible evidence about a plot reaches
     ``evidence_threshold`` attempts interdiction, succeeding with ``interdiction *
@@ -660,7 +661,7 @@ def disrupt(t, k, b, plots, tally):
     tally.resolved_at[plots.base[k]] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def learn_from(k, b, par, rel, plots, mail, tally):
     """The disrupter of plot ``k`` (slot ``b``) raises its trust in each nation or hub
     whose fragment about the plot it used, once per partner: ``T += learning_rate * (1 -
@@ -685,7 +686,7 @@ def learn_from(k, b, par, rel, plots, mail, tally):
             note_event(tally, 2, j, i)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def receipts_used(k, b, epoch, n, plot, slot, receipt_epoch):
     """Rows of the receipts that slot ``b`` of plot ``k`` holds as evidence now."""
     rows = np.empty(n, np.int64)
@@ -697,7 +698,7 @@ def receipts_used(k, b, epoch, n, plot, slot, receipt_epoch):
     return rows[:found]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def forget_stale_receipts(plots, mail):
     """Keep only the receipts about plots still active and not alerted since."""
     kept = 0
@@ -716,7 +717,7 @@ def forget_stale_receipts(plots, mail):
 # ---------------------------------------------------------------- 6. prosecute
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def prosecute(par, rel, plots, groups, tally, rng):
     """A disruption removes ``attrition`` of the group's strength if the group's base is
     the disrupting nation, or extradites to it: granted with probability ``c[base, j]``
@@ -747,7 +748,7 @@ def prosecute(par, rel, plots, groups, tally, rng):
 # ---------------------------------------------------------------- 7. attack
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def attack(t, par, world, rel, plots, tally, rng):
     """A plot that has lived its lead time without disruption attacks its target; the
     attack fails with ``protection * capacity_target`` (A3), and either way the target's
@@ -785,7 +786,7 @@ def attack(t, par, world, rel, plots, tally, rng):
 # ---------------------------------------------------------------- 8. drift
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def drift(t, par, world, rel, plots, groups, tally, rngs):
     """Trust reverts toward its initial value; with ``shock_rate`` a geopolitical shock cuts
     trust between two blocs by ``shock``; groups regrow, and adaptive groups may relocate
@@ -999,7 +1000,7 @@ def relocate_groups(par, world, rel, groups, tally, rng):
 # ---------------------------------------------------------------- 9. record
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record_week(t, rel, plots, tally):
     """Add this week's counts to the run's totals, and write row ``t`` of the record: the
     disruption rate to date, the running totals, this week's counts and the state (the
