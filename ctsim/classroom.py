@@ -243,6 +243,22 @@ def explain(values: dict[str, Any]) -> list[str]:
     if v["ai_detection"] > 0:
         lines.append(f"AI detection {v['ai_detection']:.2f}: data analysis tools raise every "
                      "state's detection in proportion to how widely it uses them.")
+    if v["ai_false_alarm"] > 0:
+        lines.append(f"AI false alarms {v['ai_false_alarm']:.2f} a week at full use: each is "
+                     "a wrongful interdiction, and while a state handles them it has less "
+                     "capacity for real plots.")
+    if v["financing"] > 0:
+        lines.append(f"Financial intelligence {v['financing']:.2f}: financial intelligence "
+                     "units follow plots' money; a disruption that used a money trail freezes "
+                     "part of the group's funds, and a poorer group plots less (only where "
+                     "states have counter-financing units).")
+    if v["border_screening"] > 0:
+        lines.append(f"Border screening {v['border_screening']:.2f}: plotters crossing a "
+                     "border may be caught by its checks, best where states use INTERPOL-like "
+                     "databases; inside an open-border area nobody checks.")
+    if v["treaty_formation"] > 0:
+        lines.append(f"Treaty formation {v['treaty_formation']:.2f}: states that share live "
+                     "plots and trust each other sign new treaties, faster after attacks.")
     return lines
 
 

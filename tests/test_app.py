@@ -92,6 +92,11 @@ def test_explanations_follow_the_settings():
     assert "share almost everything" in low and "leaks are rare" in low
     assert "guard sensitive intelligence" in high and "often leaks" in high
     assert "No cooperation" in high
+    assert "money" not in low and "border" not in low
+    channels = " ".join(explain({**base, "financing": 0.04, "border_screening": 0.3,
+                                 "treaty_formation": 0.01, "ai_false_alarm": 1.0}))
+    for words in ("money", "databases", "sign new treaties", "wrongful interdiction"):
+        assert words in channels
 
 
 # ---------------------------------------------------------------- runs and links
