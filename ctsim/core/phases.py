@@ -390,7 +390,8 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     (:func:`request_records`). Then the deliveries due this week arrive (:func:`deliver`).
     """
     channel, trust, compat = rel.channel, rel.trust, rel.compat
-    members, hub_trust, hub_kind, latency = rel.members, rel.hub_trust, world.hub_kind, world.latency
+    members, hub_trust = rel.members, rel.hub_trust
+    hub_kind, latency = world.hub_kind, world.latency
     for f in range(frags.first_new[0], frags.count[0]):
         k, i, s = frags.plot[f], frags.nation[f], frags.sensitivity[f]
         if frags.kind[f] == ONLINE_TRACE:
