@@ -78,6 +78,14 @@ EARLIER_LABELS = {
     "trust_dynamics.learning_rate": "trust learning rate",
     "trust_dynamics.reversion": "trust reversion",
     "trust_dynamics.shock": "shock size",
+    # section B's levers in the challenges experiment
+    "threat.border_screening": "border screening",
+    "relations.treaty_formation": "treaty formation",
+    "cooperation.institutions.0.training": "training rate",
+    "cooperation.institutions.0.norms": "norm convergence",
+    "threat.financing_detection": "financial intelligence",
+    "cooperation.institutions.0.databases": "hub databases",
+    "world.cft.mean": "counter-financing capacity (mean)",
     "trust_dynamics.shock_rate": "shock rate",
 }
 
