@@ -67,7 +67,7 @@ ORGANIZATIONS = {
     "SADC": "SADC",
     "EAC": "EAC",
     "IGAD": "IGAD",
-    "CARICOM": "CARICOM",
+    "Caricom": "CARICOM",  # the Factbook writes "Caricom"
     "Mercosur": "MERCOSUR",
     "SICA": "SICA",
     "PIF": "PIF",
@@ -146,6 +146,8 @@ CORRECTIONS: dict[str, dict[str, list[str]]] = {
     # IGAD: 7 members since Eritrea withdrew on 12 December 2025 (Sudan, which froze its
     # membership in January 2024, resumed it in February 2026)
     "ERI": {"remove": ["IGAD"]},
+    # OAS: Nicaragua left on 19 November 2023, two years after denouncing the Charter
+    "NIC": {"remove": ["OAS"]},
 }
 
 #: Keywords naming a legal family, matched in the order they appear in the text.

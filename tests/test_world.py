@@ -263,6 +263,79 @@ def test_igad_has_seven_members_without_eritrea():
     assert "SDN" in members_of("IGAD")  # resumed its membership in February 2026
 
 
+def test_oas_has_33_member_states_without_nicaragua():
+    assert members_of("OAS") == {
+        "ARG", "ATG", "BHS", "BLZ", "BOL", "BRA", "BRB", "CAN", "CHL", "COL", "CRI", "DMA",
+        "DOM", "ECU", "GRD", "GTM", "GUY", "HND", "HTI", "JAM", "KNA", "LCA", "MEX", "PAN",
+        "PER", "PRY", "SLV", "SUR", "TTO", "URY", "USA", "VCT", "VEN"}
+    assert "NIC" not in members_of("OAS")  # its withdrawal took effect on 19 November 2023
+    assert "CUB" not in members_of("OAS")  # excluded in 1962, takes no part since 2009
+
+
+def test_caricom_has_its_fourteen_sovereign_states(build):
+    # 15 full members; Montserrat, a British territory, is not a row
+    assert members_of("CARICOM") == {"ATG", "BHS", "BLZ", "BRB", "DMA", "GRD", "GUY", "HTI",
+                                     "JAM", "KNA", "LCA", "SUR", "TTO", "VCT"}
+    # the Factbook writes "Caricom"; before this label matched it, no state was recorded
+    assert build.memberships("Caricom, Caricom (associate), Caricom (observer)") == [
+        "CARICOM"]
+
+
+def test_csto_has_six_members_with_armenia_whose_participation_is_frozen():
+    assert members_of("CSTO") == {"ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"}
+    assert "ARM" in members_of("CSTO")  # froze its participation in 2024, no withdrawal
+
+
+def test_cis_has_nine_members_with_moldova_until_its_withdrawal_takes_effect():
+    assert members_of("CIS") == {"ARM", "AZE", "BLR", "KAZ", "KGZ", "MDA", "RUS", "TJK",
+                                 "UZB"}
+    assert "MDA" in members_of("CIS")  # leaving: 12 months after its notification of 2026
+    assert not {"GEO", "TKM", "UKR"} & members_of("CIS")  # left, left, associate
+
+
+def test_arab_league_has_21_states_with_syria_readmitted():
+    # 22 members; the State of Palestine is not a row
+    assert members_of("LAS") == {
+        "ARE", "BHR", "COM", "DJI", "DZA", "EGY", "IRQ", "JOR", "KWT", "LBN", "LBY", "MAR",
+        "MRT", "OMN", "QAT", "SAU", "SDN", "SOM", "SYR", "TUN", "YEM"}
+    assert "SYR" in members_of("LAS")  # readmitted on 7 May 2023
+
+
+def test_oic_has_56_states_with_syria_reinstated():
+    # 57 members; the State of Palestine is not a row
+    assert members_of("OIC") == {
+        "AFG", "ALB", "ARE", "AZE", "BEN", "BFA", "BGD", "BHR", "BRN", "CIV", "CMR", "COM",
+        "DJI", "DZA", "EGY", "GAB", "GIN", "GMB", "GNB", "GUY", "IDN", "IRN", "IRQ", "JOR",
+        "KAZ", "KGZ", "KWT", "LBN", "LBY", "MAR", "MDV", "MLI", "MOZ", "MRT", "MYS", "NER",
+        "NGA", "OMN", "PAK", "QAT", "SAU", "SDN", "SEN", "SLE", "SOM", "SUR", "SYR", "TCD",
+        "TGO", "TJK", "TKM", "TUN", "TUR", "UGA", "UZB", "YEM"}
+    assert "SYR" in members_of("OIC")  # reinstated on 7 March 2025
+
+
+def test_osce_has_its_57_participating_states():
+    assert len(members_of("OSCE")) == 57
+    assert {"MNG", "VAT", "RUS", "BLR", "USA", "CAN"} <= members_of("OSCE")
+    assert members_of("EU") <= members_of("OSCE")
+
+
+def test_saarc_has_eight_members():
+    assert members_of("SAARC") == {"AFG", "BGD", "BTN", "IND", "LKA", "MDV", "NPL", "PAK"}
+
+
+def test_eac_has_eight_partner_states_with_somalia():
+    assert members_of("EAC") == {"BDI", "COD", "KEN", "RWA", "SOM", "SSD", "TZA", "UGA"}
+    assert "SOM" in members_of("EAC")  # the eighth partner state since 4 March 2024
+
+
+def test_g20_has_its_19_states_with_south_africa():
+    # the other members, the EU and the African Union, are not states
+    assert members_of("G20") == {"ARG", "AUS", "BRA", "CAN", "CHN", "DEU", "FRA", "GBR",
+                                 "IDN", "IND", "ITA", "JPN", "KOR", "MEX", "RUS", "SAU",
+                                 "TUR", "USA", "ZAF"}
+    assert "ZAF" in members_of("G20")  # not invited by the 2026 presidency, still a member
+    assert "POL" not in members_of("G20")  # invited to take part in 2026, not a member
+
+
 # ---------------------------------------------------------------- the build script
 
 
