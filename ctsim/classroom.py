@@ -585,7 +585,8 @@ def _side_frame(side: Side) -> dict[str, Any]:
         ["fragments posted to hubs", total["shared_institutional"]],
         ["leaks", total["leaks"]], ["extraditions refused", total["extraditions_refused"]],
     ]
-    counts += [[label, m.tally.n_treaties[0] if name == "treaties_in_force" else total[name]]
+    in_force = int(m.tally.n_treaties[0])
+    counts += [[label, in_force if name == "treaties_in_force" else total[name]]
                for label, name, on in _channel_counts(m.setting) if on]
     return {"label": side.label, "edges": edges,
             "bases": sorted({int(b) for b in m.groups.base}),

@@ -39,6 +39,9 @@ def test_each_lesson_loads_into_a_session_and_steps(name):
     assert session.sides[0].model.config.name == name
     assert session.step() and session.week == 1
     assert session.ui()["card"]["question"].endswith("?")
+    import json
+
+    json.dumps([session.frame(), session.ui(), session.worlds()])  # what the page is sent
 
 
 def test_a_value_is_clamped_to_its_control_and_rounded_to_its_step():
