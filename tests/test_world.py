@@ -602,6 +602,13 @@ BAD = {
     "treaty_of_a_name_and_its_code": (
         {"world": {"dataset": "world"}, "relations": {"treaties": [["FRA", "France"]]}},
         "relations.treaties.0", "a treaty needs two nations"),
+    "direct_access_of_a_name_and_its_code": (
+        {"world": {"dataset": "world"},
+         "relations": {"direct_access": [["USA", "IRL"], ["FRA", "France"]]}},
+        "relations.direct_access.1", "a direct-access agreement needs two nations"),
+    "direct_access_to_an_unknown_nation": (
+        {"world": {"dataset": "world"}, "relations": {"direct_access": [["USA", "XYZ"]]}},
+        "relations.direct_access.0", "unknown nation 'XYZ'"),
 }
 
 

@@ -1382,25 +1382,24 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
             for i, k in enumerate(at):
                 if k in at[:i]:
                     fail(f"threat.footprint.{i}", f"'{fp[i]}' is '{names[k]}', listed already")
-    if isinstance(scenario.relations.treaties, list):
-        for i, (a, b) in enumerate(scenario.relations.treaties):
+    def check_pairs(field: str, what: str) -> None:
+        pairs = getattr(scenario.relations, field)
+        if not isinstance(pairs, list):
+            return
+        for i, (a, b) in enumerate(pairs):
             for name in (a, b):
                 if name not in known:
-                    unknown(f"relations.treaties.{i}", name)
+                    unknown(f"relations.{field}.{i}", name)
             if a == b or (roster and roster.index(a) == roster.index(b)):
-                fail(f"relations.treaties.{i}", f"a treaty needs two nations, got '{a}' twice")
+                fail(f"relations.{field}.{i}", f"{what} needs two nations, got '{a}' twice")
+
+    check_pairs("treaties", "a treaty")
+    check_pairs("direct_access", "a direct-access agreement")
     for i, inst in enumerate(scenario.cooperation.institutions):
         check_rule(f"cooperation.institutions.{i}.members", inst.members, whole)
-    for i, rule in enumerate(scenario.relations.treaties_within):
-        check_rule(f"relations.treaties_within.{i}", rule, whole)
-    for field in ("open_borders", "direct_access_within"):
+    for field in ("treaties_within", "open_borders", "direct_access_within"):
         for i, rule in enumerate(getattr(scenario.relations, field)):
             check_rule(f"relations.{field}.{i}", rule, whole)
-    if isinstance(scenario.relations.direct_access, list):
-        for i, (a, b) in enumerate(scenario.relations.direct_access):
-            for name in (a, b):
-                if name not in known:
-                    unknown(f"relations.direct_access.{i}", name)
     providers = scenario.threat.providers
     if providers == "dataset" and w.dataset is None:
         fail("threat.providers", "'dataset' providers need a dataset world (world.dataset: "

@@ -9,6 +9,7 @@ sovereignty still draw the same capacities from the same seed (common random num
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -20,6 +21,7 @@ from ctsim.core.scenario import (
     LEGAL_FAMILIES,
     CountryOverride,
     Dist,
+    MemberRule,
     Roster,
     Scenario,
     labels,
@@ -169,16 +171,13 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
                           memberships=[frozenset()] * n)
     else:
         if isinstance(w.nations, list):
-            for attr in ATTRIBUTES:
-                mean = getattr(w, attr).mean
-                values[attr] = np.array([mean if getattr(s, attr) is None else getattr(s, attr)
-                                         for s in w.nations])
+            _set_given(scenario, roster, values, ATTRIBUTES)
             target_weight = np.array([s.target_weight for s in w.nations], float)
         else:
             if scenario.threat.targets != "uniform":  # A2: weights from the data
                 target_weight = dataset_target_weights(w.dataset, roster.codes,
                                                        scenario.threat.targets)
-            _apply_dataset(w, roster, values, target_weight)
+            _apply_dataset(scenario, roster, values, target_weight)
         legal_family = np.array([LEGAL_FAMILIES.index(f) for f in roster.legal_family], np.int64)
         bloc_names = list(dict.fromkeys(roster.bloc))
         region_names = list(dict.fromkeys(roster.region))
@@ -314,23 +313,30 @@ def _treaties(scenario: Scenario, labelled: Roster, rng: np.random.Generator
     n = len(labelled.names)
     spec = scenario.relations.treaties
     u = rng.random((n, n))  # drawn whatever the spec, to keep later draws aligned
-    if spec == "all":
-        treaty = np.ones((n, n), bool)
-    elif spec == "none":
-        treaty = np.zeros((n, n), bool)
-    elif isinstance(spec, list):
-        treaty = np.zeros((n, n), bool)
-        for a, b in spec:
-            i, j = labelled.index(a), labelled.index(b)
-            treaty[i, j] = treaty[j, i] = True
-    else:
+    if isinstance(spec, (str, list)):  # all, none, or listed pairs
+        start = np.full((n, n), spec == "all", bool)
+    else:  # each pair with the given chance
         upper = np.triu(u < spec, k=1)
-        treaty = upper | upper.T
-    for rule in scenario.relations.treaties_within:
+        start = upper | upper.T
+    return pair_matrix(labelled, start, spec, scenario.relations.treaties_within)
+
+
+def pair_matrix(labelled: Roster, start: NDArray[np.bool_], pairs: Any,
+                within: list[MemberRule]) -> NDArray[np.bool_]:
+    """(N, N) symmetric bool pairs: ``start``, then the listed ``pairs`` (when ``pairs``
+    is a list of names), then every pair inside each ``within`` group; no diagonal. Used
+    for treaties and for direct-access agreements (B3)."""
+    out = start.copy()
+    if isinstance(pairs, list):
+        for a, b in pairs:
+            i, j = labelled.index(a), labelled.index(b)
+            if i is not None and j is not None:  # checked names; None: not included
+                out[i, j] = out[j, i] = True
+    for rule in within:
         inside = np.asarray(labelled.select(rule), bool)
-        treaty |= inside[:, None] & inside[None, :]
-    np.fill_diagonal(treaty, False)
-    return treaty
+        out |= inside[:, None] & inside[None, :]
+    np.fill_diagonal(out, False)
+    return out
 
 
 def dataset_target_weights(dataset: str, codes: list[str], basis: str) -> NDArray[np.float64]:
@@ -346,16 +352,16 @@ def dataset_target_weights(dataset: str, codes: list[str], basis: str) -> NDArra
     return raw / raw.sum()
 
 
-def _apply_dataset(w: WorldSpec, roster: Roster, values: dict[str, NDArray[np.float64]],
+def _apply_dataset(scenario: Scenario, roster: Roster,
+                   values: dict[str, NDArray[np.float64]],
                    target_weight: NDArray[np.float64]) -> None:
     """Dataset capacities, then ``world.shared`` and ``world.countries`` values, in place."""
+    w = scenario.world
     assert w.dataset is not None
     rows = by_iso3(w.dataset)
     values["capacity"] = np.array([rows[code].capacity for code in roster.codes])
+    _set_given(scenario, roster, values, ATTRIBUTES)
     for rows, spec in _dataset_targets(w, roster):  # shared groups, then single countries
-        for attr in ATTRIBUTES:
-            if getattr(spec, attr) is not None:
-                values[attr][rows] = getattr(spec, attr)
         if spec.target_weight is not None:
             target_weight[rows] = spec.target_weight
 
@@ -412,18 +418,9 @@ def _direct_access(scenario: Scenario, labelled: Roster) -> NDArray[np.bool_]:
     """(N, N) the direct-access agreements (B3): none, all, listed pairs, then every pair
     inside a ``relations.direct_access_within`` group."""
     n = len(labelled.names)
-    spec = scenario.relations.direct_access
-    direct = np.full((n, n), spec == "all", bool)
-    if isinstance(spec, list):
-        for a, b in spec:
-            i, j = labelled.index(a), labelled.index(b)
-            if i is not None and j is not None:
-                direct[i, j] = direct[j, i] = True
-    for rule in scenario.relations.direct_access_within:
-        inside = np.asarray(labelled.select(rule), bool)
-        direct |= inside[:, None] & inside[None, :]
-    np.fill_diagonal(direct, False)
-    return direct
+    rel = scenario.relations
+    return pair_matrix(labelled, np.full((n, n), rel.direct_access == "all", bool),
+                       rel.direct_access, rel.direct_access_within)
 
 
 def _group_bases(scenario: Scenario, roster: Roster | None, n: int,
