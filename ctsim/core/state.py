@@ -338,7 +338,7 @@ def _grown(array: np.ndarray, rows: int, fill: int | float = 0) -> np.ndarray:
 
 #: The one-element counts of the tables (not grown with the rows).
 COUNT_FIELDS = frozenset({"count", "n_active", "first_new", "n_disrupted_now", "n_arrived",
-                          "n_receipts", "n_treaties"})
+                          "n_receipts"})
 
 
 def _resized(table, rows: int, fill: dict[str, int] | None = None):
