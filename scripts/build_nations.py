@@ -114,8 +114,8 @@ CORRECTIONS: dict[str, dict[str, list[str]]] = {
     # India: a full SCO member since June 2017 (source: observer); an OECD key partner
     "IND": {"add": ["SCO"], "remove": ["OECD"]},
     # Commonwealth: 56 members (Gabon and Togo joined in June 2022, Rwanda in 2009, The
-    # Gambia rejoined in 2018; Mauritius and Grenada are long-standing members)
-    "GAB": {"add": ["COMMONWEALTH"]},
+    # Gambia rejoined in 2018; Mauritius and Grenada are long-standing members); Gabon's
+    # entry is with the African Union's below
     "TGO": {"add": ["COMMONWEALTH"]},
     "RWA": {"add": ["COMMONWEALTH"]},
     "GMB": {"add": ["COMMONWEALTH"]},
@@ -136,8 +136,13 @@ CORRECTIONS: dict[str, dict[str, list[str]]] = {
     # ECOWAS: 12 members since Burkina Faso, Mali and Niger left on 29 January 2025; 11
     # full ones: Guinea is back in every organ since 28 January 2026, Guinea-Bissau is
     # suspended from the decision-making bodies since 27 November 2025
-    "GIN": {"add": ["ECOWAS"]},
-    "GNB": {"remove": ["ECOWAS"]},
+    # African Union: 48 of the 54 African states are full members. The Peace and Security
+    # Council lifted Gabon's suspension on 30 April 2025 and Guinea's on 22 January 2026,
+    # and suspended Madagascar on 15 October 2025 and Guinea-Bissau on 28 November 2025
+    "GAB": {"add": ["COMMONWEALTH", "AU"]},
+    "GIN": {"add": ["ECOWAS", "AU"]},
+    "GNB": {"remove": ["ECOWAS", "AU"]},
+    "MDG": {"remove": ["AU"]},
     # SADC: 16 members since the Comoros joined in August 2017
     "COM": {"add": ["SADC"]},
     # SICA: 8 members; the Dominican Republic a full member since June 2013 (source:

@@ -239,6 +239,15 @@ def test_ecowas_has_eleven_full_members_after_the_sahel_departures():
     assert "GNB" not in members_of("ECOWAS")  # suspended since November 2025
 
 
+def test_african_union_has_48_full_members_with_the_suspensions_of_2025_and_2026():
+    africa = {r["iso3"] for r in read_csv()[1] if r["region"] == "africa"}
+    suspended = {"BFA", "GNB", "MDG", "MLI", "NER", "SDN"}
+    assert len(africa) == 54
+    assert members_of("AU") == africa - suspended
+    assert {"GAB", "GIN"} <= members_of("AU")  # suspensions lifted in April 2025, January 2026
+    assert not {"MDG", "GNB"} & members_of("AU")  # suspended in October, November 2025
+
+
 def test_sadc_has_sixteen_members_with_the_comoros():
     assert members_of("SADC") == {"AGO", "BWA", "COD", "COM", "LSO", "MDG", "MOZ", "MUS",
                                   "MWI", "NAM", "SWZ", "SYC", "TZA", "ZAF", "ZMB", "ZWE"}
