@@ -54,6 +54,7 @@ from ctsim.core.scenario import (
     scenario_from_dict,
 )
 from ctsim.errors import CtsimError, ExperimentError, OutputError, ResultsError
+from ctsim.stats import weighted_quantiles
 
 #: The file a calibration's posterior is stored in (one row a particle of the last
 #: population: the parameters as the model used them, and the particle's weight).
@@ -593,7 +594,7 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
     pred = None
     if predictive:
         pred = posterior_predictive(loaded, post, workers=workers, scheduler=scheduler)
-        write_outputs(loaded, out, pops, post, pred)
+        write_outputs(loaded, out, pops, post, pred, stability_table(loaded, history))
     return CalibrationResult(out, pops, post, pred, done, time.perf_counter() - start)
 
 
@@ -637,10 +638,10 @@ def populations_table(history):
     return frame
 
 
-def posterior_table(loaded: LoadedCalibration, history):
-    """The last population: each particle's parameters as the model ran them (integers
-    rounded down) and its normalized weight."""
-    frame, weights = history.get_distribution(m=0, t=history.max_t)
+def posterior_table(loaded: LoadedCalibration, history, t: int | None = None):
+    """Population ``t`` (default: the last): each particle's parameters as the model ran
+    them (integers rounded down) and its normalized weight."""
+    frame, weights = history.get_distribution(m=0, t=history.max_t if t is None else t)
     names = list(loaded.spec.parameters)
     post = frame[names].reset_index(drop=True).copy()
     for k, prior in loaded.spec.parameters.items():
@@ -650,16 +651,6 @@ def posterior_table(loaded: LoadedCalibration, history):
 
 
 # ---------------------------------------------------------------- posterior draws
-
-
-def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]
-                       ) -> list[float]:
-    """Quantiles ``qs`` (each in [0, 1]) of the weighted sample: the smallest value whose
-    cumulative weight reaches q."""
-    order = np.argsort(values, kind="stable")
-    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
-    cum = np.cumsum(w) / np.sum(w)
-    return [float(v[min(int(np.searchsorted(cum, q, side="left")), len(v) - 1)]) for q in qs]
 
 
 def draw_rows(posterior, count: int, seed: int, stream: int) -> list[dict[str, Any]]:
@@ -794,6 +785,36 @@ def parameter_summary(loaded: LoadedCalibration, posterior) -> list[dict[str, An
     return rows
 
 
+#: How many of the last populations the report compares, to show whether the posterior
+#: settled.
+SETTLED_OVER = 3
+
+
+def stability_table(loaded: LoadedCalibration, history,
+                    last: int = SETTLED_OVER) -> list[dict[str, Any]]:
+    """Per population among the ``last`` ones and per parameter: the weighted median and
+    95% credible interval, and ``moved``, the largest change of the three from the
+    population before as a share of the prior's range (NaN for the first one shown).
+
+    Epsilon keeps falling while runs are noisy (each population accepts the particles
+    whose runs happened to land closest), so whether the posterior has settled is read
+    from these quantiles rather than from epsilon."""
+    rows: list[dict[str, Any]] = []
+    first = max(0, history.max_t - last + 1)
+    before: dict[str, list[float]] = {}
+    for t in range(first, history.max_t + 1):
+        post = posterior_table(loaded, history, t)
+        w = post["weight"].to_numpy(float)
+        for k, prior in loaded.spec.parameters.items():
+            q = weighted_quantiles(post[k].to_numpy(float), w, [0.025, 0.5, 0.975])
+            moved = (max(abs(a - b) for a, b in zip(q, before[k], strict=True)) / prior.width
+                     if k in before else math.nan)
+            rows.append({"t": t, "parameter": k, "ci95_lo": q[0], "median": q[1],
+                         "ci95_hi": q[2], "moved": moved})
+            before[k] = q
+    return rows
+
+
 def integer_modes(loaded: LoadedCalibration, posterior) -> list[dict[str, Any]]:
     """For each integer parameter and each of its values in the posterior: the share of
     the posterior weight on that value and the other parameters' weighted medians there,
@@ -819,10 +840,11 @@ def integer_modes(loaded: LoadedCalibration, posterior) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- outputs
 
 
-def write_outputs(loaded: LoadedCalibration, out: Path, pops, post, pred) -> None:
+def write_outputs(loaded: LoadedCalibration, out: Path, pops, post, pred,
+                  stability: list[dict[str, Any]] | None = None) -> None:
     """posterior.csv, populations.csv, predictive.csv, summary.json, the figures
     (posterior marginals and pairs, epsilon and acceptance by population, the predictive
-    checks) and REPORT.md, beside history.db."""
+    checks) and REPORT.md, beside history.db. ``stability``: :func:`stability_table`."""
     from ctsim import figures
     from ctsim.store import atomic_write
 
@@ -837,6 +859,7 @@ def write_outputs(loaded: LoadedCalibration, out: Path, pops, post, pred) -> Non
            "fit": spec.fit, "held_out": spec.held_out,
            "parameters": params, "modes": integer_modes(loaded, post),
            "populations": pops.to_dict(orient="records"),
+           "stability": stability or [],
            "predictive": pred.to_dict(orient="records")}
     atomic_write(out / "summary.json", (json.dumps(doc, indent=2, default=float) + "\n").encode())
     staging = out / ".figures.partial"
@@ -849,7 +872,8 @@ def write_outputs(loaded: LoadedCalibration, out: Path, pops, post, pred) -> Non
     shutil.rmtree(out / "figures", ignore_errors=True)
     staging.rename(out / "figures")
     atomic_write(out / "REPORT.md", report_text(loaded, pops, params, pred,
-                                                integer_modes(loaded, post)).encode())
+                                                integer_modes(loaded, post),
+                                                stability).encode())
 
 
 def _stop_reason(spec: Calibration, pops) -> str:
@@ -868,8 +892,40 @@ def _stop_reason(spec: Calibration, pops) -> str:
             "`populations` and continue with `--resume`).")
 
 
+def _stability_lines(spec: Calibration, stability: list[dict]) -> list[str]:
+    """The report's paragraph and table on whether the posterior settled over the last
+    populations (:func:`stability_table`)."""
+    if not stability:
+        return []
+    ts = sorted({r["t"] for r in stability})
+    lines = ["Whether the posterior settled: each parameter's weighted median and 95% "
+             "credible interval in the last populations, and the largest move of the three "
+             "from the population before, as a share of the prior's range. Epsilon keeps "
+             "falling while each particle's runs are noisy (a population keeps the "
+             "particles whose runs landed closest), so this, not epsilon, says whether more "
+             "populations would change the posterior.", "",
+             "| parameter | " + " | ".join(f"population {t}" for t in ts) + " | moved |",
+             "| --- | " + " | ".join("---:" for _ in ts) + " | ---: |"]
+    moves = []
+    for k, prior in spec.parameters.items():
+        rows = [r for r in stability if r["parameter"] == k]
+        fmt = (lambda v: f"{v:.0f}") if prior.integer else (lambda v: f"{v:.3f}")
+        cells = [f"{fmt(r['median'])} [{fmt(r['ci95_lo'])}, {fmt(r['ci95_hi'])}]"
+                 for r in rows]
+        moved = rows[-1]["moved"]
+        moves.append(moved)
+        lines.append(f"| `{k}` | " + " | ".join(cells)
+                     + (f" | {100 * moved:.0f}% |" if moved == moved else " | |"))
+    known = [m for m in moves if m == m]
+    if known:
+        lines += ["", f"From population {ts[-2]} to {ts[-1]} no median or interval bound "
+                  f"moved by more than {100 * max(known):.0f}% of its prior's range."]
+    return [*lines, ""]
+
+
 def report_text(loaded: LoadedCalibration, pops, params: list[dict], pred,
-                modes: list[dict] | None = None) -> str:
+                modes: list[dict] | None = None,
+                stability: list[dict] | None = None) -> str:
     """REPORT.md: what was fitted and held out, how the sampling went, which parameters
     the data pin down, and how every target compares with the model."""
     spec = loaded.spec
@@ -891,8 +947,9 @@ def report_text(loaded: LoadedCalibration, pops, params: list[dict], pred,
         lines += ["", f"The last population lowered epsilon by {100 * drop:.0f}% "
                   f"({prev:.3f} to {last.epsilon:.3f}) at an acceptance rate of "
                   f"{last.acceptance_rate:.3f}. " + _stop_reason(spec, pops)]
-    lines += ["", "![epsilon and acceptance](figures/populations.png)", "",
-              "## Parameters", "",
+    lines += ["", "![epsilon and acceptance](figures/populations.png)", ""]
+    lines += _stability_lines(spec, stability or [])
+    lines += ["## Parameters", "",
               "| parameter | prior | posterior median | 95% credible interval | shrinkage |"
               " pinned down |", "| --- | --- | ---: | ---: | ---: | --- |"]
     for p in params:

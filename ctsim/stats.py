@@ -6,7 +6,8 @@
 - :func:`paired_difference`: the mean difference of paired runs (same seeds) and its
   interval, the comparison ``ctsim compare``, the reports and the lessons make;
 - :func:`t_halfwidth`: the interval's half-width from a standard deviation and a count,
-  for tables of groups.
+  for tables of groups;
+- :func:`weighted_quantiles`: quantiles of a weighted sample (a calibration's posterior).
 
 Only finite values count (a NaN is a run where the rate is undefined, e.g. no plot
 settled); with a single value the interval is that value on both sides.
@@ -137,3 +138,13 @@ def paired_difference(base: Iterable[float | None], other: Iterable[float | None
         raise ValueError(f"paired values differ in number: {a.shape[0]} and {b.shape[0]}")
     span = None if bounds is None else (bounds[0] - bounds[1], bounds[1] - bounds[0])
     return mean_ci((b - a).tolist(), level, span)
+
+
+def weighted_quantiles(values: ArrayLike, weights: ArrayLike, qs: Iterable[float]
+                       ) -> list[float]:
+    """Quantiles ``qs`` (each in [0, 1]) of the weighted sample: for each q, the smallest
+    value whose cumulative share of the weight reaches q."""
+    order = np.argsort(np.asarray(values), kind="stable")
+    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
+    cum = np.cumsum(w) / np.sum(w)
+    return [float(v[min(int(np.searchsorted(cum, q, side="left")), len(v) - 1)]) for q in qs]

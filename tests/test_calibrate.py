@@ -4,6 +4,7 @@ that draw their parameters from a stored posterior."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import signal
 import sqlite3
@@ -95,6 +96,16 @@ def test_a_calibration_recovers_known_values_within_its_95_percent_interval(tmp_
                  "summary.json", "figures/marginals.png", "figures/pairs.png",
                  "figures/populations.png", "figures/predictive.png"):
         assert (tmp_path / "out" / name).is_file(), name
+    # whether the posterior settled: the last populations' quantiles, the last one's
+    # the same as the posterior's summary
+    stability = json.loads((tmp_path / "out" / "summary.json").read_text())["stability"]
+    shown = sorted({r["t"] for r in stability})
+    assert shown == list(range(max(0, len(eps) - cal.SETTLED_OVER), len(eps)))
+    for r in (r for r in stability if r["t"] == shown[-1]):
+        assert r["median"] == summary[r["parameter"]]["median"]
+        assert r["ci95_lo"] == summary[r["parameter"]]["ci95_lo"]
+        assert 0 <= r["moved"] <= 1
+    assert "Whether the posterior settled" in (tmp_path / "out" / "REPORT.md").read_text()
 
 
 def _stored_populations(db: Path) -> list[tuple[int, float]]:

@@ -506,12 +506,14 @@ def test_the_records_disruption_rate_is_the_run_metric_every_week(name):
     assert checked > 40
 
 
-def test_a_changed_core_source_clears_the_compiled_cache(tmp_path, monkeypatch):
+def test_a_changed_compiled_source_clears_the_compiled_cache(tmp_path, monkeypatch):
     """numba does not see that a phase's cached code depends on rules.py or state.py;
-    ctsim.core._fresh clears the core's cache whenever any core source changed."""
+    ctsim.core._fresh clears the core's cache whenever a compiled module's source changed,
+    and keeps it when only a module without compiled code did."""
     from ctsim.core import _fresh
 
-    (tmp_path / "rules.py").write_text("X = 1\n")
+    (tmp_path / "rules.py").write_text("import ctsim.core._fresh\nX = 1\n")
+    (tmp_path / "scenario.py").write_text("Y = 1\n")
     cache = tmp_path / "__pycache__"
     cache.mkdir()
     monkeypatch.setattr(_fresh, "CORE", tmp_path)
@@ -521,7 +523,9 @@ def test_a_changed_core_source_clears_the_compiled_cache(tmp_path, monkeypatch):
     assert _fresh.clear_stale_cache() and not compiled.exists()
     compiled.write_text("new")
     assert not _fresh.clear_stale_cache() and compiled.exists()  # sources unchanged
-    (tmp_path / "rules.py").write_text("X = 2\n")
+    (tmp_path / "scenario.py").write_text("Y = 2\n")  # no compiled code: the cache stays
+    assert not _fresh.clear_stale_cache() and compiled.exists()
+    (tmp_path / "rules.py").write_text("import ctsim.core._fresh\nX = 2\n")
     assert _fresh.clear_stale_cache() and not compiled.exists()
     (cache / "other.pyc").write_text("kept")
     assert (cache / "other.pyc").exists()

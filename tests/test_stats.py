@@ -94,3 +94,13 @@ def test_importing_the_statistics_does_not_import_scipys_statistics():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_weighted_quantiles_take_the_smallest_value_whose_weight_reaches_q():
+    from ctsim.stats import weighted_quantiles
+
+    # sorted: 1 (weight 1), 2 (weight 2), 3 (weight 1): cumulative shares 0.25, 0.75, 1
+    assert weighted_quantiles([3.0, 1.0, 2.0], [1.0, 1.0, 2.0], [0.25, 0.5, 0.8, 1.0]) == [
+        1.0, 2.0, 3.0, 3.0]
+    # equal weights: the plain lower median
+    assert weighted_quantiles([4.0, 1.0, 3.0, 2.0], [1, 1, 1, 1], [0.5]) == [2.0]

@@ -4,10 +4,13 @@ numba invalidates a cached function when its own file changes, but not when a fi
 depends on does: a phase in ``phases.py`` compiled against an older ``rules.py`` or
 ``state.py`` (a rule, or a column table captured as a constant) would load from the cache
 unchanged. So, once per process and before anything compiled is loaded, this module
-compares a digest of every source file of ``ctsim/core`` with the one stored beside the
-cache, and clears the core's cache files (``__pycache__/*.nbi``, ``*.nbc``) when they
-differ. Where the package cannot be written (a read-only install), numba keeps its cache
-in the user's folder and the installed sources do not change; nothing is done.
+compares a digest of the compiled modules' sources (every module of ``ctsim/core`` that
+imports this one, as each module with compiled functions does) with the one stored beside
+the cache, and clears the core's cache files (``__pycache__/*.nbi``, ``*.nbc``) when they
+differ. Compiled code reads only those modules, so an edit elsewhere in the core (the
+scenario schema, the Mesa model) keeps the cache. Where the package cannot be written (a
+read-only install), numba keeps its cache in the user's folder and the installed sources
+do not change; nothing is done.
 """
 
 from __future__ import annotations
@@ -19,11 +22,17 @@ CORE = Path(__file__).resolve().parent
 STAMP = CORE / "__pycache__" / "ctsim-core-sources.sha256"
 
 
+#: How a module with compiled functions says so (``phases.py``, ``rules.py``, ...).
+MARK = b"import ctsim.core._fresh"
+
+
 def sources_digest() -> str:
-    """SHA-256 of the core's source files, in name order."""
+    """SHA-256 of this file and the compiled modules' source files, in name order."""
     digest = hashlib.sha256()
     for path in sorted(CORE.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        text = path.read_bytes()
+        if path.name == "_fresh.py" or MARK in text:
+            digest.update(path.name.encode() + b"\0" + text)
     return digest.hexdigest()
 
 
