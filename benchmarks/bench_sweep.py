@@ -2,7 +2,8 @@
 
 Every measurement runs the same grid of CooperationModel runs: ``scenarios/baseline.yaml``,
 two factors with three values each, eight replications, 104 weeks per run (72 runs; with
-``--quick`` two values each, three replications and 52 weeks: 12 runs). The replications use
+``--quick`` two values each, three replications and 52 weeks: 12 runs; with ``--large``
+1,112 replications of 260 weeks, 10,008 runs, and no batch_run). The replications use
 the seeds ``ctsim.runner.replication_seeds(SEED, replications)``, so every configuration does
 exactly the same runs, and the benchmark checks that they all return the same results.
 
@@ -66,7 +67,8 @@ Goals:
 
 This is a benchmark, not a test: it asserts nothing about time and exits 0.
 
-Run: ``.venv/bin/python benchmarks/bench_sweep.py [--quick] [--repeats N] [--json PATH]``
+Run: ``.venv/bin/python benchmarks/bench_sweep.py [--quick | --large] [--repeats N]
+[--json PATH]``
 """
 
 from __future__ import annotations
@@ -105,6 +107,9 @@ FACTORS: dict[str, list[Any]] = {
 }
 FULL = {"replications": 8, "steps": 104}
 QUICK = {"replications": 3, "steps": 52}
+#: ``--large``: the same nine grid points, 1,112 replications of the baseline's 260 weeks
+#: (10,008 runs), without batch_run: the goals (b) and (c) at a sweep's real size.
+LARGE = {"replications": 1112, "steps": 260}
 #: Metrics that both CooperationModel's DataCollector and ctsim's sweep report: the check
 #: that every configuration did the same runs compares them.
 CHECKED = ("plots", "attacks", "leaks", "disruption_rate")
@@ -380,11 +385,11 @@ def environment() -> dict[str, Any]:
         ("ctsim", "mesa", "numpy", "pandas", "pyarrow", "dask", "distributed", "psutil"))
 
 
-def write_grid(work: Path, quick: bool) -> dict[str, Any]:
+def write_grid(work: Path, quick: bool, large: bool = False) -> dict[str, Any]:
     """The grid's factors, seeds and steps, and the experiment file that declares it."""
     from ctsim.seeds import replication_seeds
 
-    size = QUICK if quick else FULL
+    size = QUICK if quick else LARGE if large else FULL
     factors = {k: (v[:2] if quick else v) for k, v in FACTORS.items()}
     lines = [
         "name: bench-sweep",
@@ -461,9 +466,12 @@ def report(
     for line in LEGEND:
         print(line)
     print()
-    b, p2, p1, d2 = (configs[k] for k in CONFIGS)
-    figures = {
+    b = configs.get("batch_run")
+    p2, p1, d2 = (configs[k] for k in CONFIGS[1:])
+    figures = {} if b is None else {
         "ctsim_vs_batch_run": (p2.rate / b.rate, p2.steady_rate / b.steady_rate, GOAL_VS_BATCH_RUN),
+    }
+    figures |= {
         "parallel_efficiency": (
             p2.rate / (2 * p1.rate),
             p2.steady_rate / (2 * p1.steady_rate),
@@ -481,17 +489,18 @@ def report(
             f"{labels[key]:<46} {value:5.2f}  goal >= {goal:.2f}: {_verdict(value >= goal)}"
             f"  (steady state {steady:.2f})"
         )
-    cpu_b, cpu_p = statistics.median(b.cpu) / b.runs, statistics.median(p2.cpu) / p2.runs
-    print(
-        f"CPU time per run (start-up included): batch_run {cpu_b:.3f} s, ctsim process-2 "
-        f"{cpu_p:.3f} s (batch_run / ctsim {cpu_b / cpu_p:.2f})"
-    )
-    print(
-        f"peak memory, RSS (PSS): batch_run {statistics.median(b.peak_total) / MIB:.0f} "
-        f"({statistics.median(b.peak_pss) / MIB:.0f}) MiB, ctsim process-2 "
-        f"{statistics.median(p2.peak_total) / MIB:.0f} "
-        f"({statistics.median(p2.peak_pss) / MIB:.0f}) MiB"
-    )
+    if b is not None:
+        cpu_b, cpu_p = statistics.median(b.cpu) / b.runs, statistics.median(p2.cpu) / p2.runs
+        print(
+            f"CPU time per run (start-up included): batch_run {cpu_b:.3f} s, ctsim process-2 "
+            f"{cpu_p:.3f} s (batch_run / ctsim {cpu_b / cpu_p:.2f})"
+        )
+        print(
+            f"peak memory, RSS (PSS): batch_run {statistics.median(b.peak_total) / MIB:.0f} "
+            f"({statistics.median(b.peak_pss) / MIB:.0f}) MiB, ctsim process-2 "
+            f"{statistics.median(p2.peak_total) / MIB:.0f} "
+            f"({statistics.median(p2.peak_pss) / MIB:.0f}) MiB"
+        )
     print(f"same runs: {same}")
     return {
         "environment": env,
@@ -535,14 +544,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="a 12-run grid of 52 weeks, one round (a smoke test)"
     )
-    parser.add_argument("--repeats", type=int, help="rounds (default 2; 1 with --quick)")
+    parser.add_argument(
+        "--large", action="store_true",
+        help="10,008 runs of 260 weeks, one round, without batch_run: efficiency and Dask "
+        "at a sweep's real size"
+    )
+    parser.add_argument("--repeats", type=int,
+                        help="rounds (default 2; 1 with --quick or --large)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures as JSON")
     parser.add_argument("--child", metavar="SPEC", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         _child(args.child)
         return 0
-    repeats = args.repeats or (1 if args.quick else 2)
+    repeats = args.repeats or (1 if args.quick or args.large else 2)
     if repeats < 1:
         parser.error("--repeats must be at least 1")
 
@@ -550,10 +565,11 @@ def main(argv: list[str] | None = None) -> int:
     configs = {
         name: Config(name, name.split("-")[0], int(name.split("-")[1]) if "-" in name else 2)
         for name in CONFIGS
+        if not (args.large and name == "batch_run")
     }
     work = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     try:
-        grid = write_grid(work, args.quick)
+        grid = write_grid(work, args.quick, args.large)
         print(
             f"bench_sweep: {grid['runs']} runs of {grid['steps']} weeks per measurement, "
             f"{repeats} round(s)",
