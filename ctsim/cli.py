@@ -10,7 +10,6 @@ so ``ctsim --help`` starts at once.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -18,11 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-# pydantic looks for plugins in every installed package's metadata the first time a
-# schema is built (about 40 ms of each command's start); ctsim's commands use none. A user
-# who wants them back sets PYDANTIC_DISABLE_PLUGINS to an empty value.
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from ctsim._version import __version__
 from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
