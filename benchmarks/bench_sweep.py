@@ -126,6 +126,8 @@ LEGEND = (
 CONFIGS = ("batch_run", "process-2", "process-1", "dask-2")
 GOAL_VS_BATCH_RUN = 1.25
 GOAL_EFFICIENCY = 0.95
+#: The efficiency goal at a sweep's real size (``--large``, 10,008 runs): 0.9 of the ideal.
+GOAL_EFFICIENCY_LARGE = 0.90
 GOAL_DASK = 0.90
 
 
@@ -475,7 +477,7 @@ def report(
         "parallel_efficiency": (
             p2.rate / (2 * p1.rate),
             p2.steady_rate / (2 * p1.steady_rate),
-            GOAL_EFFICIENCY,
+            GOAL_EFFICIENCY_LARGE if grid["runs"] > 5000 else GOAL_EFFICIENCY,
         ),
         "dask_vs_process": (d2.rate / p2.rate, d2.steady_rate / p2.steady_rate, GOAL_DASK),
     }
