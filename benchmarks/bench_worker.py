@@ -10,8 +10,10 @@ every workload up once, then answers one line per request on stdin:
 - an empty line: exit.
 
 A run is what a sweep does with one run: construct the model from the loaded scenario and
-simulate every week, by ``model.run()`` where the implementation has it and ``step()`` in a
-loop where it does not. ``step`` times 260 calls of ``model.step()`` at 30 nations after
+simulate every week, the way the implementation's runners do it: ``Simulation(scenario,
+rng).run(steps)`` where it has :class:`ctsim.core.simulation.Simulation` (the sweeps' run
+without Mesa), else ``model.run()`` where the model has it and ``step()`` in a loop where
+it does not. ``step`` times 260 calls of ``model.step()`` at 30 nations after
 construction (the teaching app's way). The worker prints ``ready`` once warmed up.
 """
 
@@ -34,7 +36,17 @@ def main() -> None:
     world = ctsim.load_scenario(ROOT / "scenarios" / "world" / "world.yaml", {"steps": 520})
     fast = callable(getattr(CooperationModel, "run", None))
 
+    try:  # the sweeps' own run, without Mesa, where the implementation has one
+        import numpy as np
+
+        from ctsim.core.simulation import Simulation
+    except ImportError:
+        Simulation = None
+
     def whole(scenario):
+        if Simulation is not None:
+            Simulation(scenario, np.random.default_rng(1)).run(scenario.steps)
+            return
         model = CooperationModel(scenario, rng=1)
         if fast:
             model.run()
