@@ -75,21 +75,33 @@ class Simulation:
         self.mail = new_mail(rows_mail)
         self.tally = new_tally(w.n, config.steps, par.lead_max, self.mail.due.shape[0])
         self.tally.n_treaties[0] = int(np.triu(self.relations.treaty, 1).sum())
-        record = (0, self.relations, self.plots, self.tally)
-        phases.compiled_for(phases.record_week, record)(*record)
-
         self._weeks = None  # phases.run_weeks, compiled for this run's argument types
+        self._views: dict = {}  # name -> (container, the same as compiled code receives it)
+        record = (0, self._view("relations"), self._view("plots"), self._view("tally"))
+        phases.compiled_for(phases.record_week, record)(*record)
 
     @property
     def steps(self) -> int:
         """Weeks simulated so far."""
         return int(self.tally.week_no[0])
 
+    def _view(self, name: str):
+        """Container ``name`` as compiled code receives it (:func:`ctsim.core.state.
+        compiled_view`: the same arrays), made again when the container was replaced (the
+        tables grew); the compiled weeks are bound again then."""
+        container = getattr(self, name)
+        kept = self._views.get(name)
+        if kept is None or kept[0] is not container:
+            kept = self._views[name] = (container, state.compiled_view(container))
+            self._weeks = None
+        return kept[1]
+
     def run(self, until: int) -> None:
         """Run the compiled weeks up to week ``until``, making room in the tables as needed."""
         while True:
-            args = (until, self.setting, self.static, self.relations, self.plots,
-                    self.fragments, self.mail, self.groups, self.tally, self._rngs)
+            v = self._view
+            args = (until, self.setting, v("static"), v("relations"), v("plots"),
+                    v("fragments"), v("mail"), v("groups"), v("tally"), self._rngs)
             if self._weeks is None:  # bound once for these types (again after growing)
                 self._weeks = phases.compiled_for(phases.run_weeks, args)
             self._weeks(*args)
@@ -98,7 +110,6 @@ class Simulation:
             self.plots, self.fragments, self.mail, self.tally = state.grow(
                 self.setting, len(self.static.latency), self.plots, self.fragments, self.mail,
                 self.tally)
-            self._weeks = None
 
     # ------------------------------------------------------------------ reading
 

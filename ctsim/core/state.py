@@ -498,3 +498,77 @@ def has_room(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail
             and mail.due.shape[0] <= tally.leak_pairs.shape[0]
             and week < tally.record.shape[0]
             and week + par.lead_max + 1 < tally.disrupted_by_deadline.shape[0])
+
+
+# ---------------------------------------------------------------- the compiled boundary
+#
+# A container is a NamedTuple in Python; compiled code receives it as a ``Table``, a
+# numba StructRef holding the same arrays (the same memory: what the phases write, the
+# NamedTuple's arrays show). Passing a NamedTuple to a compiled helper counts a reference
+# to each of its arrays, at every call; a Table is one reference. The phases read a
+# Table's fields as they would the NamedTuple's (``plots.foot[k, b]``).
+
+from numba import config as _numba_config  # noqa: E402
+from numba.core import cgutils as _cgutils  # noqa: E402
+from numba.core import types as _types  # noqa: E402
+from numba.experimental import structref as _structref  # noqa: E402
+from numba.extending import intrinsic as _intrinsic  # noqa: E402
+
+
+@_structref.register
+class Table(_types.StructRef):
+    """The numba type of a container passed to compiled code: its fields, as the
+    NamedTuple's."""
+
+    def preprocess_fields(self, fields):
+        return tuple((name, _types.unliteral(t)) for name, t in fields)
+
+
+class TableProxy(_structref.StructRefProxy):
+    """A Table as Python sees it (only passed back into compiled code)."""
+
+
+_structref.define_boxing(Table, TableProxy)
+
+
+@_intrinsic
+def _table_of(typingctx, tup):
+    """A Table with the fields and values of the NamedTuple ``tup``."""
+    from numba.experimental.jitclass.base import imp_dtor
+
+    if not isinstance(tup, _types.BaseNamedTuple):
+        return None
+    inst_type = Table(list(zip(tup.fields, tup.types, strict=True)))
+
+    def codegen(context, builder, signature, args):
+        model = context.data_model_manager[inst_type.get_data_type()]
+        alloc_type = model.get_value_type()
+        meminfo = context.nrt.meminfo_alloc_dtor(
+            builder, context.get_constant(_types.uintp, context.get_abi_sizeof(alloc_type)),
+            imp_dtor(context, builder.module, inst_type))
+        data_pointer = builder.bitcast(context.nrt.meminfo_data(builder, meminfo),
+                                       alloc_type.as_pointer())
+        builder.store(_cgutils.get_null_value(alloc_type), data_pointer)
+        inst = context.make_helper(builder, inst_type)
+        inst.meminfo = meminfo
+        data = context.make_data_helper(builder, inst_type.get_data_type(), ref=data_pointer)
+        for k, (name, ty) in enumerate(zip(tup.fields, tup.types, strict=True)):
+            value = builder.extract_value(args[0], k)
+            context.nrt.incref(builder, ty, value)
+            setattr(data, name, value)
+        return inst._getvalue()
+
+    return inst_type(tup), codegen
+
+
+@njit(cache=True)
+def _to_table(tup):
+    return _table_of(tup)
+
+
+def compiled_view(container):
+    """``container`` as compiled code receives it: a Table of the same arrays (the
+    NamedTuple itself with ``NUMBA_DISABLE_JIT``, whose plain Python reads it alike)."""
+    if _numba_config.DISABLE_JIT:
+        return container
+    return _to_table(container)
