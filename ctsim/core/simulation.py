@@ -198,7 +198,7 @@ _announced = False
 
 def _announce_compilation() -> None:
     """Say so, once per process, when the weekly phases must be compiled (no cache yet):
-    the first use takes a few minutes, and later processes load the compiled code."""
+    the first use takes about a minute, and later processes load the compiled code."""
     global _announced
     if _announced or os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"):
         return
@@ -208,8 +208,8 @@ def _announce_compilation() -> None:
     except AttributeError:  # another numba: no notice rather than a failure
         return
     if not os.path.exists(index):
-        print("ctsim: compiling the model's weekly phases; this happens once (a few minutes), "
-              "later runs load them from the cache", file=sys.stderr, flush=True)
+        print("ctsim: compiling the model's weekly phases; this happens once (about a "
+              "minute), later runs load them from the cache", file=sys.stderr, flush=True)
 
 
 def _pairs(table: np.ndarray, n: int) -> list[tuple[int, int]]:

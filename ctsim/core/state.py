@@ -1,7 +1,8 @@
 """The state the weekly phases work on, in a few named containers of preallocated arrays.
 
-Each container is a ``NamedTuple`` of numpy arrays, which numba passes to compiled code
-as it is (the loops read and write the arrays in place). Tables that grow during a run
+Each container is a ``NamedTuple`` of numpy arrays; compiled code receives it as a
+:class:`Table` of the same arrays (:func:`compiled_view`), and the loops read and write
+the arrays in place. Tables that grow during a run
 (plots, fragments, deliveries, receipts) are allocated with room for a few weeks and
 doubled between weeks when the next week might not fit (:func:`grow`); a count in a
 one-element array says how many rows are in use.
