@@ -418,6 +418,7 @@ def write_grid(work: Path, quick: bool, large: bool = False) -> dict[str, Any]:
         "replications": size["replications"],
         "runs": runs,
         "experiment": experiment,
+        "efficiency_goal": GOAL_EFFICIENCY_LARGE if large else GOAL_EFFICIENCY,
     }
 
 
@@ -477,7 +478,7 @@ def report(
         "parallel_efficiency": (
             p2.rate / (2 * p1.rate),
             p2.steady_rate / (2 * p1.steady_rate),
-            GOAL_EFFICIENCY_LARGE if grid["runs"] > 5000 else GOAL_EFFICIENCY,
+            grid["efficiency_goal"],
         ),
         "dask_vs_process": (d2.rate / p2.rate, d2.steady_rate / p2.steady_rate, GOAL_DASK),
     }

@@ -915,8 +915,8 @@ def _stability_lines(spec: Calibration, stability: list[dict]) -> list[str]:
         moved = rows[-1]["moved"]
         moves.append(moved)
         lines.append(f"| `{k}` | " + " | ".join(cells)
-                     + (f" | {100 * moved:.0f}% |" if moved == moved else " | |"))
-    known = [m for m in moves if m == m]
+                     + (" | |" if math.isnan(moved) else f" | {100 * moved:.0f}% |"))
+    known = [m for m in moves if not math.isnan(m)]
     if known:
         lines += ["", f"From population {ts[-2]} to {ts[-1]} no median or interval bound "
                   f"moved by more than {100 * max(known):.0f}% of its prior's range."]

@@ -7,12 +7,13 @@ time they are used (``cache=True`` keeps the result on disk, so later processes 
 with the environment variable ``NUMBA_DISABLE_JIT=1`` the same functions run as ordinary
 Python, for reading them in a debugger.
 
-The phases and their helpers are compiled into :func:`week` (``inline="always"``): a call
-between compiled functions counts a reference to every array of its container arguments
-(about 130), which a phase's helpers, called per plot or per fragment, would pay at every
-call. :func:`week` itself is not inlined into :func:`run_weeks`: its call costs that once
-a week, and inlining it would make numba copy the whole week's code again, which took
-about a third of the first compilation.
+The phases and their helpers are compiled into :func:`week` (``inline="always"``): a
+phase's helpers are called per plot or per fragment, and a call between compiled
+functions would cost more than their work. The containers arrive as StructRefs of their
+arrays (:func:`ctsim.core.state.compiled_view`), one reference each, so binding them to a
+helper's arguments is cheap. :func:`week` itself is not inlined into :func:`run_weeks`:
+its call happens once a week, and inlining it made numba copy the whole week's code
+again, about a third of the first compilation.
 
 Every phase that draws random numbers has its own numpy Generator (``rngs[SPAWN]`` ...,
 see :data:`ctsim.core.state.STREAMS`), so a change in one phase leaves the draws of the

@@ -25,7 +25,11 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from numba import config as numba_config
 from numba import njit
+from numba.core import cgutils, types
+from numba.experimental import structref
+from numba.extending import intrinsic
 
 import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
 
@@ -509,47 +513,43 @@ def has_room(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail
 # to each of its arrays, at every call; a Table is one reference. The phases read a
 # Table's fields as they would the NamedTuple's (``plots.foot[k, b]``).
 
-from numba import config as _numba_config  # noqa: E402
-from numba.core import cgutils as _cgutils  # noqa: E402
-from numba.core import types as _types  # noqa: E402
-from numba.experimental import structref as _structref  # noqa: E402
-from numba.extending import intrinsic as _intrinsic  # noqa: E402
 
-
-@_structref.register
-class Table(_types.StructRef):
+@structref.register
+class Table(types.StructRef):
     """The numba type of a container passed to compiled code: its fields, as the
     NamedTuple's."""
 
     def preprocess_fields(self, fields):
-        return tuple((name, _types.unliteral(t)) for name, t in fields)
+        return tuple((name, types.unliteral(t)) for name, t in fields)
 
 
-class TableProxy(_structref.StructRefProxy):
+class TableProxy(structref.StructRefProxy):
     """A Table as Python sees it (only passed back into compiled code)."""
 
 
-_structref.define_boxing(Table, TableProxy)
+structref.define_boxing(Table, TableProxy)
 
 
-@_intrinsic
+@intrinsic
 def _table_of(typingctx, tup):
     """A Table with the fields and values of the NamedTuple ``tup``."""
     from numba.experimental.jitclass.base import imp_dtor
 
-    if not isinstance(tup, _types.BaseNamedTuple):
+    if not isinstance(tup, types.BaseNamedTuple):
         return None
     inst_type = Table(list(zip(tup.fields, tup.types, strict=True)))
 
     def codegen(context, builder, signature, args):
+        # allocated as numba's own structref.new allocates an empty StructRef, then each
+        # field set to the tuple's value (one more reference to it)
         model = context.data_model_manager[inst_type.get_data_type()]
         alloc_type = model.get_value_type()
         meminfo = context.nrt.meminfo_alloc_dtor(
-            builder, context.get_constant(_types.uintp, context.get_abi_sizeof(alloc_type)),
+            builder, context.get_constant(types.uintp, context.get_abi_sizeof(alloc_type)),
             imp_dtor(context, builder.module, inst_type))
         data_pointer = builder.bitcast(context.nrt.meminfo_data(builder, meminfo),
                                        alloc_type.as_pointer())
-        builder.store(_cgutils.get_null_value(alloc_type), data_pointer)
+        builder.store(cgutils.get_null_value(alloc_type), data_pointer)
         inst = context.make_helper(builder, inst_type)
         inst.meminfo = meminfo
         data = context.make_data_helper(builder, inst_type.get_data_type(), ref=data_pointer)
@@ -570,6 +570,6 @@ def _to_table(tup):
 def compiled_view(container):
     """``container`` as compiled code receives it: a Table of the same arrays (the
     NamedTuple itself with ``NUMBA_DISABLE_JIT``, whose plain Python reads it alike)."""
-    if _numba_config.DISABLE_JIT:
+    if numba_config.DISABLE_JIT:
         return container
     return _to_table(container)
