@@ -16,6 +16,7 @@ import numpy as np
 from ctsim.core import Scenario
 from ctsim.core.metrics import recorded_columns, target_outcomes
 from ctsim.core.outcomes import METRICS
+from ctsim.core.scenario import OverrideBase
 from ctsim.core.simulation import Simulation
 from ctsim.core.world import World
 from ctsim.errors import CtsimError
@@ -179,22 +180,23 @@ class Payload:
     nations: bool = False  # keep each run's per-nation counts (nations.parquet)
 
 
+_BASES: dict[tuple[str, int], OverrideBase] = {}
 _SCENARIO_CACHE: dict[tuple[str, int, str], Scenario] = {}
 
 
 def _scenario_for(payload: Payload, index: int, overrides: dict) -> Scenario:
-    """The validated scenario of a run (base scenarios cached per process)."""
-    from ctsim.core.scenario import apply_overrides, scenario_from_dict
-
+    """The validated scenario of a run (base scenarios prepared once per process)."""
     # Without a fingerprint (a payload built by hand), the scenario itself tells it apart.
     which = payload.fingerprint or repr(payload.scenario_dicts[index])
     key = (which, index, repr(sorted(overrides.items())))
     cached = _SCENARIO_CACHE.get(key)
     if cached is None:
-        import copy
-
-        raw = apply_overrides(copy.deepcopy(payload.scenario_dicts[index]), overrides)
-        cached = scenario_from_dict(raw)
+        base = _BASES.get(key[:2])
+        if base is None:
+            if len(_BASES) > 64:
+                _BASES.clear()
+            base = _BASES[key[:2]] = OverrideBase(payload.scenario_dicts[index])
+        cached = base.scenario(overrides)
         if len(_SCENARIO_CACHE) > 4096:
             _SCENARIO_CACHE.clear()
         _SCENARIO_CACHE[key] = cached

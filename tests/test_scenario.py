@@ -8,6 +8,7 @@ wrong and the YAML line where known.
 
 from __future__ import annotations
 
+import copy
 import textwrap
 from pathlib import Path
 
@@ -16,9 +17,12 @@ import yaml
 
 from ctsim.core.scenario import (
     Dist,
+    OverrideBase,
     Range,
     Scenario,
     ScenarioError,
+    apply_overrides,
+    load_raw,
     load_scenario,
     parse_assignment,
     scenario_from_dict,
@@ -893,3 +897,47 @@ def test_every_error_message_is_one_line(tmp_path):
         path = tmp_path / f"e{i}.yaml"
         path.write_text(text)
         assert "\n" not in str(error_of(path))
+
+
+# ---------------------------------------------------------------- many override sets
+
+
+def _slow(raw: dict, overrides: dict):
+    return scenario_from_dict(apply_overrides(copy.deepcopy(raw), overrides))
+
+
+def test_an_override_base_gives_the_scenario_a_fresh_copy_would():
+    """A sweep's runs validate from one prepared mapping; each must be the scenario the
+    slow path (deep copy, set, fill defaults, validate) gives, and leave the base intact."""
+    raw, _ = load_raw(SCENARIOS / "baseline.yaml")
+    base = OverrideBase(raw)
+    before = copy.deepcopy(base.filled)
+    cases = [
+        {},
+        {"threat.evidence_threshold": 5, "legal.mlat_delay": 0},
+        {"cooperation.institutions.1.latency": 7, "cooperation.institutions.1.trust": 0.3,
+         "cooperation.institutions.0.harmonization": 1.0},
+        {"threat.lead_time.min": 5, "threat.lead_time.max": 30},
+        {"threat.lead_time": 9},  # a number where the section default is a mapping
+        {"threat.footprint": {"max": 5}},  # a partial mapping merges into the defaults
+        {"world.capacity.mean": 0.2, "relations.tension": 0.7},
+    ]
+    for overrides in cases:
+        fast = base.scenario(overrides)
+        assert fast == _slow(raw, overrides), overrides
+        assert base.filled == before, f"{overrides} changed the base"
+    assert base.scenario({"threat.lead_time": 9}).threat.lead_time != \
+        base.scenario({}).threat.lead_time
+
+
+def test_an_override_base_rejects_what_a_fresh_copy_rejects():
+    raw, _ = load_raw(SCENARIOS / "baseline.yaml")
+    base = OverrideBase(raw)
+    for overrides in ({"threat.evidence_threshold": -1}, {"threat.nonsense": 1},
+                      {"cooperation.institutions.9.latency": 1},
+                      {"threat.detection_rate.x": 1}):
+        with pytest.raises(ScenarioError) as slow:
+            _slow(raw, overrides)
+        with pytest.raises(ScenarioError) as fast:
+            base.scenario(overrides)
+        assert str(fast.value) == str(slow.value)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -1178,13 +1178,64 @@ def scenario_from_dict(
     data: Mapping[str, Any], source: str = "<scenario>", origins: Origins | None = None
 ) -> Scenario:
     """Validate a mapping into a :class:`Scenario`, raising :class:`ScenarioError` on mistakes."""
-    origins = origins or Origins(source)
+    return _validated(_with_section_defaults(dict(data), Scenario), origins or Origins(source))
+
+
+def _validated(filled: dict[str, Any], origins: Origins) -> Scenario:
+    """Validate a mapping whose sections hold their defaults (:func:`_with_section_defaults`)."""
     try:
-        scenario = Scenario.model_validate(_with_section_defaults(dict(data), Scenario))
+        scenario = Scenario.model_validate(filled)
     except ValidationError as exc:
         raise first_error(exc, origins) from None
     check_references(scenario, origins)
     return scenario
+
+
+class OverrideBase:
+    """A scenario mapping prepared once for many sets of overrides (a sweep's design points).
+
+    ``OverrideBase(data).scenario(overrides)`` is ``scenario_from_dict(apply_overrides(
+    copy.deepcopy(data), overrides))``, field for field, at a fraction of the cost: the
+    sections' defaults are filled in once, and each call copies only the containers its
+    key paths pass through (the rest is shared; validation does not change its input).
+    """
+
+    def __init__(self, data: Mapping[str, Any], source: str = "<scenario>"):
+        self.source = source
+        self.filled = _with_section_defaults(copy.deepcopy(dict(data)), Scenario)
+
+    def scenario(self, overrides: Mapping[str, Any]) -> Scenario:
+        """The validated scenario with ``overrides`` (dotted key paths) applied."""
+        data = _copied_along(self.filled, overrides)
+        apply_overrides(data, overrides)
+        return _validated(data, Origins(self.source))
+
+
+def _copied_along(data: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """A copy of ``data`` that shares every container none of the dotted ``keys`` passes
+    through; those it passes through are copied, so setting the keys leaves ``data`` as is."""
+    out = dict(data)
+    fresh = {id(out)}
+    for key in keys:
+        node: Any = out
+        for part in key.split(".")[:-1]:
+            if isinstance(node, dict):
+                child = node.get(part)
+            elif isinstance(node, list) and _NUMBERISH.match(part) and int(part) < len(node):
+                child = node[int(part)]
+            else:
+                break
+            if not isinstance(child, dict | list):
+                break
+            if id(child) not in fresh:
+                child = dict(child) if isinstance(child, dict) else list(child)
+                fresh.add(id(child))
+                if isinstance(node, dict):
+                    node[part] = child
+                else:
+                    node[int(part)] = child
+            node = child
+    return out
 
 
 def _with_section_defaults(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
