@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,12 @@ class Progress:
     """Progress on stderr: a bar on a terminal; otherwise a line every tenth of the runs
     (or every 10 s), so that a long run written to a log does not look hung."""
 
-    def __init__(self, label: str, total: int, quiet: bool, done: int = 0):
-        self.label, self.total, self.quiet = label, total, quiet
+    def __init__(self, label: str, total: int | Callable[[], int], quiet: bool,
+                 done: int = 0):
+        # ``total`` may be a function, asked when the runs start: a sweep's plan is made
+        # while its workers start, not before.
+        self.label, self.count, self.quiet = label, total, quiet
+        self.total = 0
         self.done, self.failed = done, 0
         self.bar: Any = None
         self.started = False
@@ -53,6 +57,7 @@ class Progress:
     def start(self) -> None:
         """Show the progress: called when the runs start (after every check passed)."""
         self.started = True
+        self.total = self.count() if callable(self.count) else self.count
         if self.quiet:
             return
         if sys.stderr.isatty():
@@ -421,17 +426,16 @@ def sweep(experiment: str, replications: int | None, steps: int | None, workers:
     """
     global _interrupted_hint
     from ctsim import pipeline, resources
-    from ctsim.experiment import load_experiment, plan_runs
+    from ctsim.experiment import load_experiment
     from ctsim.store import SweepStore
 
     loaded = load_experiment(resources.resolve(experiment, "experiments"),
                              replications=replications, steps=steps)
     target = out or Path("results") / loaded.spec.name
-    total = len(plan_runs(loaded))
     stored = len(SweepStore(target).done_ids()) if resume and target.is_dir() else 0
     _interrupted_hint = (f"; the runs stored so far are kept: continue with the same "
                          f"command and --resume (--out {target})")
-    progress = Progress(loaded.spec.name, total, quiet, done=stored)
+    progress = Progress(loaded.spec.name, lambda: len(loaded.runs()), quiet, done=stored)
     try:
         result = pipeline.sweep(loaded, out=target, workers=workers,
                                 executor=executor or "process", scheduler=scheduler,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -76,6 +76,10 @@ class Factor(_Strict):
 
     def _cast(self, v: float) -> Any:
         return int(np.rint(v)) if self.integer else float(v)
+
+    def cast_all(self, v: np.ndarray) -> list[Any]:
+        """:meth:`_cast` of every value of ``v``, as Python numbers."""
+        return np.rint(v).astype(np.int64).tolist() if self.integer else v.astype(float).tolist()
 
 
 class Experiment(_Strict):
@@ -158,6 +162,14 @@ class LoadedExperiment:
     #: The posterior folder replications draw their parameters from (``uncertainty``,
     #: resolved), or None.
     posterior: Path | None = None
+    _plan: list = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def runs(self) -> list[RunSpec]:
+        """Every run of the experiment (:func:`plan_runs`), planned once: a large design
+        (hundreds of thousands of runs) takes seconds to plan."""
+        if not self._plan:
+            self._plan.extend(plan_runs(self))
+        return self._plan
 
     @property
     def steps(self) -> list[int]:
@@ -333,8 +345,8 @@ def _points(factors: dict[str, Factor], design: str, samples: int, spec: Experim
                 for i in range(n)]
     problem = salib_problem(spec)
     x = _salib_sample(spec, problem)
-    return [{k: factors[k]._cast(float(x[i, j])) for j, k in enumerate(names)}
-            for i in range(len(x))]
+    columns = [factors[k].cast_all(x[:, j]) for j, k in enumerate(names)]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def salib_problem(spec: Experiment) -> dict[str, Any]:
@@ -399,9 +411,11 @@ def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:
         for point in points:
             sweep = point.get("sweep", "")
             policy = point.get("policy", -1)
-            overrides = {k: v for k, v in point.items() if k not in ("sweep", "policy")}
+            overrides = ({k: v for k, v in point.items() if k not in ("sweep", "policy")}
+                         if "sweep" in point or "policy" in point else point)
             for r, seed in enumerate(seeds):
-                runs.append(RunSpec(run_id, point_id, r, seed, s, draws[r] | overrides, sweep,
+                runs.append(RunSpec(run_id, point_id, r, seed, s,
+                                    draws[r] | overrides if draws[r] else overrides, sweep,
                                     policy))
                 run_id += 1
             point_id += 1

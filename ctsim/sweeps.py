@@ -23,7 +23,7 @@ import pandas as pd
 from ctsim import __version__
 from ctsim.core.scenario import scenario_from_dict
 from ctsim.errors import ExperimentError
-from ctsim.experiment import LoadedExperiment, RunSpec, plan_runs, salib_problem
+from ctsim.experiment import LoadedExperiment, RunSpec, salib_problem
 from ctsim.runner import Payload, batch_size, execute, make_executor
 from ctsim.store import SweepStore, atomic_write
 
@@ -76,6 +76,9 @@ def run_rows(loaded: LoadedExperiment, runs: list[RunSpec]) -> dict[int, dict[st
     factors = list(loaded.spec.varied)
     if loaded.posterior is not None:  # the drawn parameters, one column each
         factors += [k for k in runs[0].overrides if k not in factors] if runs else []
+    # A run's overrides name only factors (and drawn parameters, added above), so a row is
+    # its scenario's value of every factor, then the run's own values over them.
+    defaults = [{k: _dotted(base, k) for k in factors} for base in bases]
     rows: dict[int, dict[str, Any]] = {}
     for r in runs:
         row = {"run_id": r.run_id, "scenario": loaded.scenario_names[r.scenario],
@@ -84,13 +87,13 @@ def run_rows(loaded: LoadedExperiment, runs: list[RunSpec]) -> dict[int, dict[st
             row["sweep"] = r.sweep
         if loaded.spec.levers:
             row["policy"] = r.policy
-        for k in factors:
-            row[k] = r.overrides[k] if k in r.overrides else _dotted(bases[r.scenario], k)
+        row.update(defaults[r.scenario])
+        row.update(r.overrides)
         rows[r.run_id] = row
     for k in factors:  # one column type per factor: numbers, booleans, or else text
-        values = [row[k] for row in rows.values()]
-        if not (all(isinstance(v, bool) for v in values)
-                or all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)):
+        kinds = {type(row[k]) for row in rows.values()}
+        if not (all(issubclass(t, bool) for t in kinds)
+                or all(issubclass(t, int | float) and not issubclass(t, bool) for t in kinds)):
             for row in rows.values():
                 row[k] = None if row[k] is None else str(row[k])
     return rows
@@ -150,7 +153,7 @@ def run_sweep(
     # while the runs are planned. A resumed one plans first and starts them if runs remain.
     ex = start_workers() if not done else None
     try:
-        runs = plan_runs(loaded)
+        runs = loaded.runs()
         meta = run_rows(loaded, runs)
     except BaseException:
         if ex is not None:

@@ -1,0 +1,7 @@
+"""``python -m ctsim``: the ``ctsim`` command."""
+
+import sys
+
+from ctsim.cli import main
+
+sys.exit(main())
