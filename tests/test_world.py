@@ -1050,3 +1050,30 @@ def test_disruption_among_all_nations_is_the_runs_disruption_rate(world_runs):
     rates = disruption_among(results, eu)
     assert len(rates) == len(results)
     assert all(np.isnan(x) or 0.0 <= x <= 1.0 for x in rates)
+
+
+def test_an_attribute_drawn_again_from_the_same_uniforms_is_the_same_and_its_own_copy():
+    """The Beta quantiles of repeated uniforms are kept (sweeps' common random numbers): a
+    second draw equals the quantiles computed afresh, and changing one draw's array leaves
+    the next draw as it was."""
+    from ctsim.core.scenario import Dist
+    from ctsim.core.special import beta_quantiles
+    from ctsim.core.world import draw_attribute
+
+    dist = Dist(mean=0.37, spread=0.21)
+    first = draw_attribute(dist, 12, np.random.default_rng(5))
+    first[:] = -1.0  # a caller changing its values
+    second = draw_attribute(dist, 12, np.random.default_rng(5))
+    u = np.random.default_rng(5).random(12)
+    a, b = rules_beta(0.37, 0.21)
+    assert second.flags.writeable
+    np.testing.assert_array_equal(second, np.clip(beta_quantiles(u, a, b), 0.0, 1.0))
+    assert 0.0 < second.min() < second.max() < 1.0
+
+
+def rules_beta(mean: float, spread: float) -> tuple[float, float]:
+    """The Beta parameters of a mean and spread (rules.beta_parameters), as floats."""
+    from ctsim.core import rules
+
+    a, b = rules.beta_parameters(mean, spread)
+    return float(a), float(b)

@@ -9,6 +9,7 @@ sovereignty still draw the same capacities from the same seed (common random num
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -122,7 +123,21 @@ def draw_attribute(dist: Dist, size: int, rng: np.random.Generator) -> NDArray[n
     if params is None:
         return np.full(size, dist.mean)
     # Inverse-CDF keeps one uniform per nation (common random numbers across scenarios).
-    return np.clip(beta_quantiles(u, float(params[0]), float(params[1])), 0.0, 1.0)
+    return _beta_values(u.tobytes(), float(params[0]), float(params[1])).copy()
+
+
+@lru_cache(maxsize=1024)
+def _beta_values(u: bytes, a: float, b: float) -> NDArray[np.float64]:
+    """The Beta(a, b) quantiles of the uniforms ``u`` (float64 bytes), in [0, 1].
+
+    A pure function, kept for the runs to come: a sweep's runs of one replication draw
+    the same uniforms at every design point (common random numbers), and the quantiles
+    cost more than the rest of a small world's set-up. The array is read-only (callers
+    copy it).
+    """
+    out = np.clip(beta_quantiles(np.frombuffer(u), a, b), 0.0, 1.0)
+    out.flags.writeable = False
+    return out
 
 
 def family_matrix(families: NDArray[np.int64], cross_family: float) -> NDArray[np.float64]:
