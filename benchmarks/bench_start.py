@@ -18,6 +18,12 @@ load the compiled code).
 Goals (issue: fast start): help <= 0.2 s, validate <= 0.5 s, run <= 0.8 s,
 run+figures <= 2 s, medians on this 2-core machine.
 
+Two floors are timed in the same rounds, so that the goals can be read against what the
+machine allows: ``python`` (a process that starts the interpreter and exits) and ``numba``
+(a process that imports numba and calls one function compiled with ``cache=True``, loaded
+from its cache: what any command that runs the compiled core must spend before its first
+week).
+
 Run: ``.venv/bin/python benchmarks/bench_start.py [--repeats N] [--against REV] [--json PATH]``
 """
 
@@ -47,6 +53,21 @@ def commands(out: Path) -> dict[str, list[str]]:
             "run+figures": [*run, "--out", str(out / "fig")]}
 
 
+#: The floors' programs (``python FILE``): the interpreter alone; numba's import and the
+#: first call of a cached compiled function.
+FLOORS = {"python": "pass\n",
+          "numba": "from numba import njit\n\n\n@njit(cache=True)\ndef one(x):\n"
+                   "    return x + 1\n\n\none(1)\n"}
+
+
+def floor_timed(program: Path) -> float:
+    """Seconds one ``python PROGRAM`` process takes (a floor: no ctsim)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(program)], cwd=program.parent, check=True,
+                   capture_output=True)
+    return time.perf_counter() - start
+
+
 def timed(source: Path, args: list[str], cwd: Path) -> float | None:
     """Seconds one ``python -m ctsim.cli ARGS`` process takes with ``source`` on the path
     (None when the command fails, e.g. an option this implementation lacks)."""
@@ -73,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
             previous.mkdir()
             sources[f"previous ({args.against})"] = bench_model.export(args.against, previous)
         times: dict[str, dict[str, list[float]]] = {s: {} for s in sources}
+        floors: dict[str, list[float]] = {name: [] for name in FLOORS}
+        programs = {}
+        for name, text in FLOORS.items():
+            programs[name] = tmp_path / f"floor_{name}.py"
+            programs[name].write_text(text)
+            floor_timed(programs[name])  # compiles `one` into its cache the first time
         print("warming up each implementation (a first run may compile the model)",
               flush=True)
         for label, source in sources.items():
@@ -90,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                 if seconds is not None:
                     times[label].setdefault(name, []).append(seconds)
                     cells.append(f"{label[:8]}:{name}={seconds:.2f}s")
+            for name, program in programs.items():
+                floors[name].append(floor_timed(program))
             print(f"  round {r + 1:2d}  " + "  ".join(cells), flush=True)
 
     env = bench_model.environment(("ctsim", "numpy", "numba", "mesa", "pandas"))
@@ -108,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
             met = "met" if med <= goal else "NOT met"
             print(f"    {name:12s} median {med:5.2f} s (fastest {min(values):.2f})  "
                   f"goal <= {goal}: {met}")
+    print("  floors (no ctsim), in the same rounds")
+    figures["floor_median_s"] = {}
+    for name, values in floors.items():
+        med = figures["floor_median_s"][name] = statistics.median(values)
+        print(f"    {name:12s} median {med:5.2f} s (fastest {min(values):.2f})")
     if args.against:
         prev = figures["median_s"][f"previous ({args.against})"]
         cur = figures["median_s"]["current"]
