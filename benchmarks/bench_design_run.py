@@ -5,7 +5,8 @@ For the first ``--runs`` runs of the experiment (in run-id order, as a worker me
 it times, per run: validating the run's scenario from the prepared base (``scenario``),
 building its world (``world``), spawning the phases' streams (``streams``), the rest of the
 model's set-up (``set-up``: ``Simulation(...)`` less the world and the streams, which it
-draws again), the compiled weeks (``weeks``) and the run's metrics (``metrics``). Medians
+draws again), the compiled weeks (``weeks``) and the metrics the experiment keeps
+(``metrics``). Medians
 of per-step totals over ``--repeats`` passes, in milliseconds a run. The model is warmed
 up first (compiled code loaded). A pass's first run of each step is not special: the
 scenarios are validated again each pass (the worker's cache is cleared).
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             t4 = time.perf_counter()
             sim.run(payload.steps[s.scenario])
             t5 = time.perf_counter()
-            sim.metrics()
+            sim.metrics(payload.metrics)
             t6 = time.perf_counter()
             for k, dt in zip(steps, (t1 - t0, t2 - t1, t3 - t2, (t4 - t3) - (t3 - t1),
                                      t5 - t4, t6 - t5), strict=True):

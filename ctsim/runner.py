@@ -7,6 +7,7 @@ results do not depend on the order in which runs finish.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from ctsim.core import Scenario
 from ctsim.core.metrics import recorded_columns, target_outcomes
 from ctsim.core.outcomes import METRICS
 from ctsim.core.scenario import OverrideBase
-from ctsim.core.simulation import Simulation
+from ctsim.core.simulation import Simulation, Streams
 from ctsim.core.world import World
 from ctsim.errors import CtsimError
 from ctsim.stats import mean_ci
@@ -42,22 +43,30 @@ class RunResult:
 
 def run_one(
     scenario: Scenario, seed: int, steps: int | None = None, *, timeseries: bool = True,
-    keep_model: bool = False,
+    keep_model: bool = False, metrics: Iterable[str] | None = None, nations: bool = True,
+    streams: Streams | None = None,
 ) -> RunResult:
     """Run ``scenario`` once from ``seed`` for ``steps`` weeks (default: the scenario's).
 
     The run is a :class:`~ctsim.core.simulation.Simulation`: the CooperationModel's run
     without Mesa (the same weeks, bit for bit, at less cost). ``keep_model`` keeps it for
-    figures of its world and trust.
+    figures of its world and trust. ``metrics``: only these outcomes (default: all);
+    ``nations``: also count each nation's plots and their fates (``plots_by_base`` and
+    ``targets``; None without). ``streams``: Generators to start at ``seed`` and reuse
+    (:class:`~ctsim.core.simulation.Streams`; the same draws), not with ``keep_model``.
     """
-    sim = Simulation(scenario, np.random.default_rng(int(seed)))
+    if streams is not None and keep_model:
+        raise ValueError("a kept model needs streams of its own")
+    rng = streams.start(int(seed)) if streams is not None else np.random.default_rng(int(seed))
+    sim = Simulation(scenario, rng)
     sim.run(steps or scenario.steps)  # every week in one compiled call
     ts = None
     if timeseries:
         ts = {"step": np.arange(sim.steps + 1),
               **{k: np.asarray(v) for k, v in recorded_columns(sim.tally, 0, sim.steps).items()}}
-    return RunResult(int(seed), sim.metrics(), ts, sim if keep_model else None,
-                     sim.counts.plots_by_base.copy(), target_outcomes(sim))
+    return RunResult(int(seed), sim.metrics(metrics), ts, sim if keep_model else None,
+                     sim.counts.plots_by_base.copy() if nations else None,
+                     target_outcomes(sim) if nations else None)
 
 
 def run_replications(
@@ -203,6 +212,18 @@ def _scenario_for(payload: Payload, index: int, overrides: dict) -> Scenario:
     return cached
 
 
+_THIS_THREAD = threading.local()
+
+
+def _streams() -> Streams:
+    """This thread's Streams for sweep runs, made at its first run: a thread runs one run
+    at a time (a Dask worker may run batches in several threads at once)."""
+    streams = getattr(_THIS_THREAD, "streams", None)
+    if streams is None:
+        streams = _THIS_THREAD.streams = Streams()
+    return streams
+
+
 def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict[str, dict]]]:
     """Run a batch of sweep runs; a run that raises is returned as failed, not raised.
 
@@ -218,7 +239,8 @@ def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict[str, dict]
         try:
             scenario = _scenario_for(payload, spec.scenario, spec.overrides)
             result = run_one(scenario, spec.seed, payload.steps[spec.scenario],
-                             timeseries=payload.timeseries)
+                             timeseries=payload.timeseries, metrics=payload.metrics,
+                             nations=payload.nations, streams=_streams())
             row.update({m: float(result.metrics[m]) for m in payload.metrics})
             if result.timeseries is not None:
                 weeks = len(result.timeseries["step"])
@@ -288,7 +310,6 @@ class ProcessExecutor(Executor):
     def __init__(self, payload: Payload, workers: int):
         import concurrent.futures as cf
         import multiprocessing as mp
-        import threading
 
         from ctsim import worker
 

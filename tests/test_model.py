@@ -529,3 +529,64 @@ def test_a_changed_compiled_source_clears_the_compiled_cache(tmp_path, monkeypat
     assert _fresh.clear_stale_cache() and not compiled.exists()
     (cache / "other.pyc").write_text("kept")
     assert (cache / "other.pyc").exists()
+
+
+@pytest.mark.parametrize("names", [
+    ["foreign_share", "disruption_rate", "attacks"],  # the Sobol screening's, reordered
+    ["disruption_rate_q1", "mean_trust"],
+    ["attacks_domestic", "treaties_in_force", "haven_concentration"],
+])
+def test_metrics_asked_by_name_are_the_full_computation_s_in_the_order_asked(names):
+    """run_metrics(names) skips the parts only other metrics need: the values asked for
+    are those of the full computation, bit for bit, and come in the order asked."""
+    from ctsim.core.metrics import run_metrics
+    from ctsim.core.simulation import Simulation
+
+    sim = Simulation(scenario_from_dict({**SMALL, "steps": 104}), np.random.default_rng(8))
+    sim.run(104)
+    every = run_metrics(sim)
+    some = run_metrics(sim, names)
+    assert list(some) == names
+    assert all(np.isnan(some[n]) if np.isnan(every[n]) else some[n] == every[n]
+               for n in names)
+    assert every["attacks"] > 0 and every["disruption_rate"] > 0  # a run with outcomes
+
+
+def test_a_sweep_run_without_per_nation_tables_has_the_same_metrics():
+    """run_one(nations=False) leaves out the per-nation counts and nothing else."""
+    from ctsim.runner import run_one
+
+    scenario = scenario_from_dict({**SMALL, "steps": 52})
+    full = run_one(scenario, 3, timeseries=False)
+    lean = run_one(scenario, 3, timeseries=False, nations=False,
+                   metrics=["disruption_rate", "plots"])
+    assert lean.plots_by_base is None and lean.targets is None
+    assert full.targets.shape == (2, len(full.plots_by_base))
+    assert lean.metrics == {k: full.metrics[k] for k in ("disruption_rate", "plots")}
+
+
+def test_streams_reused_run_after_run_give_each_run_the_draws_of_a_fresh_generator():
+    """Streams started at a seed give the run default_rng(seed) gives, bit for bit, after
+    runs from other seeds used them (a sweep worker's runs, one after another)."""
+    from ctsim.core.simulation import Simulation, Streams
+
+    scenario = scenario_from_dict({**SMALL, "steps": 78})
+    streams = Streams()
+    for seed in (3, 4, 3, 11):
+        fresh = Simulation(scenario, np.random.default_rng(seed))
+        fresh.run(78)
+        reused = Simulation(scenario, streams.start(seed))
+        reused.run(78)
+        np.testing.assert_array_equal(reused.tally.record, fresh.tally.record)
+        np.testing.assert_array_equal(reused.world.capacity, fresh.world.capacity)
+        assert reused.metrics()["plots"] == fresh.metrics()["plots"] > 0
+    # the streams end where the last run left them, not at a start
+    assert streams.phases[0].random() != np.random.default_rng(11).spawn(14)[1].random()
+
+
+def test_a_kept_model_refuses_shared_streams():
+    from ctsim.core.simulation import Streams
+    from ctsim.runner import run_one
+
+    with pytest.raises(ValueError, match="streams of its own"):
+        run_one(scenario_from_dict(SMALL), 1, keep_model=True, streams=Streams())

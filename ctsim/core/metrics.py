@@ -8,6 +8,7 @@ outcomes. Rates are NaN where nothing was resolved.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -96,19 +97,46 @@ def target_outcomes(model: CooperationModel) -> np.ndarray:
     return np.stack([aimed, hit]).astype(float)
 
 
-def run_metrics(model: CooperationModel) -> dict[str, float]:
+#: The metrics each optional part of :func:`run_metrics` gives; the part is skipped when
+#: none of its metrics is asked for. Every other metric comes from the settled plots and
+#: the run's totals, which every call reads.
+QUARTER_METRICS = tuple(f"disruption_rate_q{k + 1}" for k in range(4))
+KIND_METRICS = tuple(f"{m}_{kind}" for kind in ("transnational", "domestic")
+                     for m in ("disruption_rate", "disrupted", "attacks"))
+#: MODEL.md section B's counts of the run (read from its totals).
+CHANNEL_COUNTS = (
+    "fragments_financial", "asset_freezes", "fragments_border", "fragments_online",
+    "shared_direct", "mlat_requests", "treaties_formed", "treaties_lapsed", "accessions",
+    "wrongful_interdictions")
+CHANNEL_METRICS = (*CHANNEL_COUNTS, "mean_funds", "disruption_rate_online",
+                   "weeks_to_disruption_online", "mean_capacity", "mean_compatibility",
+                   "treaties_in_force")
+
+
+def run_metrics(model: CooperationModel, names: Iterable[str] | None = None
+                ) -> dict[str, float]:
     """The run's outcomes (see :data:`METRICS`) from the model's state now.
 
     Counts of plots, disruptions and attacks, and every rate or mean over plots, cover the
     settled plots (:func:`settled`); the sharing, leak and extradition counts cover every
     event of the run.
+
+    Args:
+        names: only these metrics, in this order (default: all of :data:`METRICS`, in
+            its order); the parts that only other metrics need are not computed.
     """
+    wanted = None if names is None else list(names)
+    ask = None if wanted is None else set(wanted)
+
+    def needed(group: tuple[str, ...]) -> bool:
+        return ask is None or not ask.isdisjoint(group)
+
     t = model.counts.total
     p = model.plots
     ids = settled(model)
     hit = ids[p.status[ids] == DISRUPTED]
-    attacks = int((p.status[ids] == ATTACKED).sum())
-    q = quartile_rates(model, ids)
+    attacked = p.status[ids] == ATTACKED
+    attacks = int(attacked.sum())
     out = {
         "disruption_rate": _ratio(len(hit), len(hit) + attacks),
         "plots": float(t["plots"]),
@@ -121,20 +149,25 @@ def run_metrics(model: CooperationModel) -> dict[str, float]:
         "leaks": float(t["leaks"]),
         "extraditions_granted": float(t["extraditions_granted"]),
         "extraditions_refused": float(t["extraditions_refused"]),
-        "mean_trust": mean_trust(model),
-        "haven_concentration": haven_concentration(model),
+        "mean_trust": mean_trust(model) if needed(("mean_trust",)) else float("nan"),
+        "haven_concentration": (haven_concentration(model)
+                                if needed(("haven_concentration",)) else float("nan")),
     }
-    out.update({f"disruption_rate_q{k + 1}": q[k] for k in range(4)})
-    failed = int(p.failed[ids[p.status[ids] == ATTACKED]].sum())
+    if needed(QUARTER_METRICS):
+        q = quartile_rates(model, ids)
+        out.update({name: q[k] for k, name in enumerate(QUARTER_METRICS)})
+    failed = int(p.failed[ids[attacked]].sum())
     out.update({"attacks_completed": float(attacks - failed), "attacks_failed": float(failed)})
-    domestic = p.size[ids] == 1  # a footprint of one nation: the base is the target
-    for kind, mask in (("transnational", ~domestic), ("domestic", domestic)):
-        hit_k = int((p.status[ids][mask] == DISRUPTED).sum())
-        att_k = int((p.status[ids][mask] == ATTACKED).sum())
-        out.update({f"disruption_rate_{kind}": _ratio(hit_k, hit_k + att_k),
-                    f"disrupted_{kind}": float(hit_k), f"attacks_{kind}": float(att_k)})
-    out.update(channel_metrics(model, ids))
-    return out
+    if needed(KIND_METRICS):
+        domestic = p.size[ids] == 1  # a footprint of one nation: the base is the target
+        for kind, mask in (("transnational", ~domestic), ("domestic", domestic)):
+            hit_k = int((p.status[ids][mask] == DISRUPTED).sum())
+            att_k = int((p.status[ids][mask] == ATTACKED).sum())
+            out.update({f"disruption_rate_{kind}": _ratio(hit_k, hit_k + att_k),
+                        f"disrupted_{kind}": float(hit_k), f"attacks_{kind}": float(att_k)})
+    if needed(CHANNEL_METRICS):
+        out.update(channel_metrics(model, ids))
+    return out if wanted is None else {name: out[name] for name in wanted}
 
 
 def channel_metrics(model: CooperationModel, ids: np.ndarray) -> dict[str, float]:
@@ -150,10 +183,7 @@ def channel_metrics(model: CooperationModel, ids: np.ndarray) -> dict[str, float
               else float("nan"))
     funds = model.groups.funds
     return {
-        **{name: float(t[name]) for name in (
-            "fragments_financial", "asset_freezes", "fragments_border", "fragments_online",
-            "shared_direct", "mlat_requests", "treaties_formed", "treaties_lapsed",
-            "accessions", "wrongful_interdictions")},
+        **{name: float(t[name]) for name in CHANNEL_COUNTS},
         "mean_funds": float(funds.mean()) if len(funds) else float("nan"),
         "disruption_rate_online": _ratio(len(hit), len(hit) + attacked),
         "weeks_to_disruption_online": float(p.age[hit].mean()) if len(hit) else float("nan"),
