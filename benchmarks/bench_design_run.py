@@ -1,84 +1,160 @@
-"""Where a sweep run's time goes: each step of the runs of an experiment's design, timed in
-one process.
+"""What a sweep run costs: the runs of an experiment's design as a worker runs them, and
+where their time goes.
 
-For the first ``--runs`` runs of the experiment (in run-id order, as a worker meets them)
-it times, per run: validating the run's scenario from the prepared base (``scenario``),
-building its world (``world``), spawning the phases' streams (``streams``), the rest of the
-model's set-up (``set-up``: ``Simulation(...)`` less the world and the streams, which it
-draws again), the compiled weeks (``weeks``) and the metrics the experiment keeps
-(``metrics``). Medians
-of per-step totals over ``--repeats`` passes, in milliseconds a run. The model is warmed
-up first (compiled code loaded). A pass's first run of each step is not special: the
-scenarios are validated again each pass (the worker's cache is cleared).
+By default it times, for the first ``--runs`` runs of the experiment (in run-id order, as
+a worker meets them), each step of a run: validating its scenario from the prepared base
+(``scenario``), starting the reused streams at its seed (``streams``), building its world
+(``world``), the rest of the model's set-up (``set-up``: ``Simulation(...)`` less the
+world), the compiled weeks (``weeks``) and the metrics the experiment keeps
+(``metrics``); medians over ``--repeats`` passes, in milliseconds a run. The scenarios
+are validated again in each pass (the worker's cache is cleared).
 
-Run: ``.venv/bin/python benchmarks/bench_design_run.py [--experiment PATH] [--runs N]
-[--repeats K]`` (default: experiments/sobol_all.yaml, 1,500 runs, 3 passes).
+With ``--against REV`` it instead times whole batches (``ctsim.runner.run_batch``, what a
+worker does with its runs) of the current code and of commit REV's (exported with ``git
+archive``), each in its own process, the two alternated for ``--repeats`` rounds; it
+prints the medians, their ratio, and whether both gave the same rows.
+
+Run: ``.venv/bin/python benchmarks/bench_design_run.py [--experiment NAME] [--runs N]
+[--repeats K] [--against REV]`` (default: sobol_all, 1,500 runs, 3 passes).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--experiment", type=Path,
-                        default=ROOT / "experiments" / "sobol_all.yaml")
-    parser.add_argument("--runs", type=int, default=1500)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args(argv)
-
+def _prepared(experiment: str, runs: int):
+    """The experiment's first ``runs`` runs and the workers' payload, the model warmed up
+    (from the ctsim the interpreter finds)."""
+    import ctsim
     from ctsim import runner, worker
-    from ctsim.core import state
-    from ctsim.core.simulation import Simulation
-    from ctsim.core.world import build_world
     from ctsim.experiment import load_experiment
     from ctsim.sweeps import fingerprint
 
-    loaded = load_experiment(args.experiment)
-    specs = loaded.runs()[: args.runs]
+    path = Path(ctsim.__file__).parent / "experiments" / f"{experiment}.yaml"
+    loaded = load_experiment(path)
     spec = loaded.spec
     payload = runner.Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
                              tuple(spec.metric_names), spec.timeseries, fingerprint(loaded))
     worker.warm_up()
-    steps = ("scenario", "world", "streams", "set-up", "weeks", "metrics")
-    passes: dict[str, list[float]] = {k: [] for k in (*steps, "total")}
-    for _ in range(args.repeats):
+    return loaded.runs()[:runs], payload
+
+
+def batches(experiment: str, runs: int, repeats: int) -> None:
+    """Print one line of JSON: ms a run of ``run_batch`` over the runs (median of
+    ``repeats``) and a digest of the rows it returned."""
+    from ctsim import runner
+
+    specs, payload = _prepared(experiment, runs)
+    runner.run_batch(payload, specs[:20])
+    times = []
+    for _ in range(repeats):
         runner._SCENARIO_CACHE.clear()
-        totals = dict.fromkeys(steps, 0.0)
+        start = time.perf_counter()
+        rows = runner.run_batch(payload, specs)
+        times.append((time.perf_counter() - start) / len(specs) * 1e3)
+    digest = hashlib.sha256(json.dumps([r for r, _ in rows], sort_keys=True,
+                                       default=str).encode()).hexdigest()
+    print(json.dumps({"ms": statistics.median(times), "rows": digest}))
+
+
+def steps(experiment: str, runs: int, repeats: int) -> None:
+    """Print the per-step breakdown (the default mode)."""
+    import numpy as np
+
+    from ctsim import runner
+    from ctsim.core.simulation import Simulation, Streams
+    from ctsim.core.world import build_world
+
+    specs, payload = _prepared(experiment, runs)
+    streams = Streams()
+    names = ("scenario", "streams", "world", "set-up", "weeks", "metrics")
+    passes: dict[str, list[float]] = {k: [] for k in (*names, "total")}
+    for _ in range(repeats):
+        runner._SCENARIO_CACHE.clear()
+        totals = dict.fromkeys(names, 0.0)
         for s in specs:
             t0 = time.perf_counter()
             sc = runner._scenario_for(payload, s.scenario, s.overrides)
             t1 = time.perf_counter()
-            rng = np.random.default_rng(int(s.seed))
-            build_world(sc, rng.spawn(1)[0])
+            streams.start(s.seed)
             t2 = time.perf_counter()
-            rng.spawn(len(state.STREAMS))
+            build_world(sc, np.random.default_rng(int(s.seed)).spawn(1)[0])  # timed alone
             t3 = time.perf_counter()
-            sim = Simulation(sc, np.random.default_rng(int(s.seed)))
+            streams.start(s.seed)
             t4 = time.perf_counter()
-            sim.run(payload.steps[s.scenario])
+            sim = Simulation(sc, streams)
             t5 = time.perf_counter()
-            sim.metrics(payload.metrics)
+            sim.run(payload.steps[s.scenario])
             t6 = time.perf_counter()
-            for k, dt in zip(steps, (t1 - t0, t2 - t1, t3 - t2, (t4 - t3) - (t3 - t1),
-                                     t5 - t4, t6 - t5), strict=True):
+            sim.metrics(payload.metrics)
+            t7 = time.perf_counter()
+            for k, dt in zip(names, (t1 - t0, t2 - t1, t3 - t2, (t5 - t4) - (t3 - t2),
+                                     t6 - t5, t7 - t6), strict=True):
                 totals[k] += dt
-        for k in steps:
+        for k in names:
             passes[k].append(totals[k] / len(specs) * 1e3)
         passes["total"].append(sum(totals.values()) / len(specs) * 1e3)
-    print(f"{args.experiment.name}: {len(specs)} runs, {args.repeats} passes "
-          "(ms a run, median over passes)")
+    print(f"{experiment}: {len(specs)} runs, {repeats} passes (ms a run, median over passes)")
     for k, values in passes.items():
         print(f"  {k:9s} {statistics.median(values):6.3f}")
+
+
+def against(rev: str, experiment: str, runs: int, repeats: int) -> None:
+    """Alternate whole-batch timings of the current code and of commit ``rev``."""
+    import bench_model
+
+    with tempfile.TemporaryDirectory(prefix="bench-design-") as tmp:
+        sources = {"current": ROOT, rev: bench_model.export(rev, Path(tmp))}
+        times: dict[str, list[float]] = {label: [] for label in sources}
+        digests: dict[str, set[str]] = {label: set() for label in sources}
+        for r in range(repeats):
+            order = list(sources) if r % 2 == 0 else list(sources)[::-1]
+            for label in order:
+                env = {**os.environ, "PYTHONPATH": str(sources[label])}
+                done = subprocess.run(
+                    [sys.executable, __file__, "--batches", "--experiment", experiment,
+                     "--runs", str(runs)], env=env, cwd=sources[label], check=True,
+                    capture_output=True, text=True)
+                figures = json.loads(done.stdout.strip().splitlines()[-1])
+                times[label].append(figures["ms"])
+                digests[label].add(figures["rows"])
+            print(f"  round {r + 1}: " + "  ".join(f"{k}={v[-1]:.3f} ms"
+                                                   for k, v in times.items()), flush=True)
+    now, then = (statistics.median(times[k]) for k in sources)
+    print(f"{experiment}: {runs} runs a batch, {repeats} rounds (ms a run, medians)")
+    print(f"  current {now:.3f}   {rev} {then:.3f}   {rev} / current = {then / now:.2f}x")
+    same = len(digests["current"] | digests[rev]) == 1
+    print(f"  rows: {'the same' if same else 'DIFFERENT'} in every round")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--experiment", default="sobol_all", help="a shipped experiment")
+    parser.add_argument("--runs", type=int, default=1500)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--against", metavar="REV")
+    parser.add_argument("--batches", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.batches:
+        batches(args.experiment, args.runs, 3)
+    elif args.against:
+        against(args.against, args.experiment, args.runs, args.repeats)
+    else:
+        steps(args.experiment, args.runs, args.repeats)
     return 0
 
 
