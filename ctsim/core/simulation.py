@@ -31,10 +31,18 @@ from ctsim.core.world import bloc_shares, build_world
 from ctsim.errors import ScenarioError
 
 
+def spawn_streams(rng: np.random.Generator
+                  ) -> tuple[np.random.Generator, tuple[np.random.Generator, ...]]:
+    """A run's streams from its Generator: the world's (the first child), then one per
+    phase that draws (``state.STREAMS``, in that order). Each consumes its own draws, so
+    the weeks' draws do not depend on the world's, nor one phase's on another's."""
+    return rng.spawn(1)[0], tuple(rng.spawn(len(state.STREAMS)))
+
+
 class Streams:
     """A run's Generators, made once and started again at each run's seed: the world's
-    stream and the phases' (``state.STREAMS``), exactly as :class:`Simulation` spawns them
-    from ``numpy.random.default_rng(seed)``, and the list compiled code reads them from.
+    stream and the phases' (``state.STREAMS``), in the states :func:`spawn_streams` gives
+    them from ``numpy.random.default_rng(seed)``, and the list compiled code reads them from.
 
     A sweep's worker runs one run after another; handing each the same Generators, set to
     the run's initial states, saves making and handing over fourteen new ones a run (about
@@ -53,9 +61,8 @@ class Streams:
         """Set every stream to its initial state for a run from ``seed``; returns self."""
         states = self._states.get(seed)
         if states is None:
-            rng = np.random.default_rng(int(seed))
-            fresh = [rng.spawn(1)[0], *rng.spawn(len(state.STREAMS))]  # Simulation's order
-            states = [g.bit_generator.state for g in fresh]
+            world, phase = spawn_streams(np.random.default_rng(int(seed)))
+            states = [g.bit_generator.state for g in (world, *phase)]
             if len(self._states) >= 1024:
                 self._states.clear()
             self._states[seed] = states
@@ -85,10 +92,8 @@ class Simulation:
         # The world is drawn from a child stream, so the weeks' draws do not depend on it;
         # then one stream per phase that draws (state.STREAMS), so that a change inside one
         # phase leaves the draws of the others unchanged (common random numbers).
-        if isinstance(rng, Streams):
-            world_rng, streams = rng.world, rng.phases
-        else:
-            world_rng, streams = rng.spawn(1)[0], tuple(rng.spawn(len(state.STREAMS)))
+        world_rng, streams = ((rng.world, rng.phases) if isinstance(rng, Streams)
+                              else spawn_streams(rng))
         self.world = build_world(config, world_rng)
         self.streams: dict[str, np.random.Generator] = dict(
             zip(state.STREAMS, streams, strict=True))
@@ -196,7 +201,7 @@ class Simulation:
 def world_of(config: Scenario, seed: int):
     """The world a run of ``config`` from ``seed`` has (``Simulation(config,
     numpy.random.default_rng(seed)).world``), drawn without the rest of the run."""
-    return build_world(config, np.random.default_rng(int(seed)).spawn(1)[0])
+    return build_world(config, spawn_streams(np.random.default_rng(int(seed)))[0])
 
 
 def memory_allowed() -> int:
