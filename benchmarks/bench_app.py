@@ -1,6 +1,6 @@
 """A class at once: 30 sessions playing the teaching page against one ``ctsim app``.
 
-Starts ``ctsim app`` on 127.0.0.1 (tests/page_driver.py, the page driver the browser tests
+Starts ``ctsim app`` on 127.0.0.1 (tests/teaching/page_driver.py, the page driver the browser tests
 use) and opens ``--sessions`` sessions of the page (the free scenario: 30 nations, 260
 weeks), each playing at ``--speed`` weeks a second as a tab does: a clock shows one week
 per tick when one has arrived, and when at most a second's worth is left the session
@@ -49,7 +49,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests import page_driver
+from tests.teaching import page_driver
 
 #: Chromium must not slow the tabs it does not show: every tab is a student's screen.
 NO_THROTTLING = ["--disable-background-timer-throttling", "--disable-renderer-backgrounding",

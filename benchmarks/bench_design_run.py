@@ -9,7 +9,7 @@ world), the compiled weeks (``weeks``) and the metrics the experiment keeps
 (``metrics``); medians over ``--repeats`` passes, in milliseconds a run. The scenarios
 are validated again in each pass (the worker's cache is cleared).
 
-With ``--against REV`` it instead times whole batches (``ctsim.runner.run_batch``, what a
+With ``--against REV`` it instead times whole batches (``ctsim.runs.worker.run_batch``, what a
 worker does with its runs) of the current code and of commit REV's (exported with ``git
 archive``), each in its own process, the two alternated for ``--repeats`` rounds; it
 prints the medians, their ratio, and whether both gave the same rows.
@@ -40,14 +40,14 @@ def _prepared(experiment: str, runs: int):
     """The experiment's first ``runs`` runs and the workers' payload, the model warmed up
     (from the ctsim the interpreter finds)."""
     import ctsim
-    from ctsim import runner, worker
-    from ctsim.experiment import load_experiment
-    from ctsim.sweeps import fingerprint
+    from ctsim.runs import worker
+    from ctsim.runs.experiment import load_experiment
+    from ctsim.runs.sweeps import fingerprint
 
     path = Path(ctsim.__file__).parent / "experiments" / f"{experiment}.yaml"
     loaded = load_experiment(path)
     spec = loaded.spec
-    payload = runner.Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
+    payload = worker.Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
                              tuple(spec.metric_names), spec.timeseries, fingerprint(loaded))
     worker.warm_up()
     return loaded.runs()[:runs], payload
@@ -56,15 +56,15 @@ def _prepared(experiment: str, runs: int):
 def batches(experiment: str, runs: int, repeats: int) -> None:
     """Print one line of JSON: ms a run of ``run_batch`` over the runs (median of
     ``repeats``) and a digest of the rows it returned."""
-    from ctsim import runner
+    from ctsim.runs import worker
 
     specs, payload = _prepared(experiment, runs)
-    runner.run_batch(payload, specs[:20])
+    worker.run_batch(payload, specs[:20])
     times = []
     for _ in range(repeats):
-        runner._SCENARIO_CACHE.clear()
+        worker._SCENARIO_CACHE.clear()
         start = time.perf_counter()
-        rows = runner.run_batch(payload, specs)
+        rows = worker.run_batch(payload, specs)
         times.append((time.perf_counter() - start) / len(specs) * 1e3)
     digest = hashlib.sha256(json.dumps([r for r, _ in rows], sort_keys=True,
                                        default=str).encode()).hexdigest()
@@ -75,21 +75,21 @@ def steps(experiment: str, runs: int, repeats: int) -> None:
     """Print the per-step breakdown (the default mode)."""
     import numpy as np
 
-    from ctsim import runner
     from ctsim.core.simulation import Simulation, Streams, spawn_streams
     from ctsim.core.world import build_world
+    from ctsim.runs import worker
 
     specs, payload = _prepared(experiment, runs)
     streams = Streams()
     names = ("scenario", "streams", "world", "set-up", "weeks", "metrics")
     passes: dict[str, list[float]] = {k: [] for k in (*names, "total")}
     for _ in range(repeats):
-        runner._SCENARIO_CACHE.clear()
+        worker._SCENARIO_CACHE.clear()
         totals = dict.fromkeys(names, 0.0)
         for s in specs:
             world_rng = spawn_streams(np.random.default_rng(int(s.seed)))[0]
             t0 = time.perf_counter()
-            sc = runner._scenario_for(payload, s.scenario, s.overrides)
+            sc = worker._scenario_for(payload, s.scenario, s.overrides)
             t1 = time.perf_counter()
             streams.start(s.seed)
             t2 = time.perf_counter()

@@ -4,7 +4,7 @@ Every measurement runs the same grid of CooperationModel runs: ``scenarios/basel
 two factors with three values each, eight replications, 104 weeks per run (72 runs; with
 ``--quick`` two values each, three replications and 52 weeks: 12 runs; with ``--large``
 1,112 replications of 260 weeks, 10,008 runs, and no batch_run). The replications use
-the seeds ``ctsim.runner.replication_seeds(SEED, replications)``, so every configuration does
+the seeds ``ctsim.runs.runner.replication_seeds(SEED, replications)``, so every configuration does
 exactly the same runs, and the benchmark checks that they all return the same results.
 
 Configurations:
@@ -12,7 +12,7 @@ Configurations:
 * ``batch_run``: ``mesa.batch_run(CooperationModel, parameters={"scenario": [path],
   <factor>: [values]}, rng=seeds, max_steps=STEPS, number_processes=2,
   display_progress=False)``;
-* ``process-2`` / ``process-1``: ``ctsim.sweeps.run_sweep(load_experiment(file), out,
+* ``process-2`` / ``process-1``: ``ctsim.runs.sweeps.run_sweep(load_experiment(file), out,
   executor="process", workers=2 or 1)`` on an experiment file written for the grid;
 * ``dask-2``: the same with ``executor="dask"``, a LocalCluster of two single-threaded
   worker processes.
@@ -146,7 +146,6 @@ def _child(spec_path: str) -> None:
         import mesa.batchrunner
 
         from ctsim import CooperationModel
-
         class _Marks:
             """Stands in for batch_run's tqdm bar: stamps each result as it arrives."""
 
@@ -178,8 +177,8 @@ def _child(spec_path: str) -> None:
             row = {k: r[k] for k in spec["factors"]} | {"seed": r["rng"], "steps": r["Step"]}
             rows.append(row | {m: float(r[m]) for m in CHECKED})
     else:
-        from ctsim.experiment import load_experiment
-        from ctsim.sweeps import run_sweep
+        from ctsim.runs.experiment import load_experiment
+        from ctsim.runs.sweeps import run_sweep
 
         loaded = load_experiment(spec["experiment"])
         out = Path(spec["out"])
@@ -389,7 +388,7 @@ def environment() -> dict[str, Any]:
 
 def write_grid(work: Path, quick: bool, large: bool = False) -> dict[str, Any]:
     """The grid's factors, seeds and steps, and the experiment file that declares it."""
-    from ctsim.seeds import replication_seeds
+    from ctsim.runs.seeds import replication_seeds
 
     size = QUICK if quick else LARGE if large else FULL
     factors = {k: (v[:2] if quick else v) for k, v in FACTORS.items()}

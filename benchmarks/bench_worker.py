@@ -31,7 +31,6 @@ STEP_WEEKS = 260
 def main() -> None:
     import ctsim
     from ctsim import CooperationModel
-
     baseline = ctsim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
     world = ctsim.load_scenario(ROOT / "scenarios" / "world" / "world.yaml", {"steps": 520})
     fast = callable(getattr(CooperationModel, "run", None))

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ctsim.core.model import CooperationModel
     from ctsim.core.scenario import Scenario, load_scenario
     from ctsim.errors import CtsimError, ScenarioError
-    from ctsim.pipeline import compare, run, sweep
+    from ctsim.runs.pipeline import compare, run, sweep
 
 __all__ = ["CooperationModel", "CtsimError", "Scenario", "ScenarioError", "__version__",
            "compare", "load_scenario", "run", "sweep"]
@@ -29,9 +29,9 @@ _WHERE = {
     "load_scenario": "ctsim.core.scenario",
     "CtsimError": "ctsim.errors",
     "ScenarioError": "ctsim.errors",
-    "run": "ctsim.pipeline",
-    "compare": "ctsim.pipeline",
-    "sweep": "ctsim.pipeline",
+    "run": "ctsim.runs.pipeline",
+    "compare": "ctsim.runs.pipeline",
+    "sweep": "ctsim.runs.pipeline",
 }
 
 

@@ -1,4 +1,4 @@
-"""The ``ctsim`` command: parses arguments, calls the library (:mod:`ctsim.pipeline`),
+"""The ``ctsim`` command: parses arguments, calls the library (:mod:`ctsim.runs.pipeline`),
 prints.
 
 Mistakes a user can make (a bad scenario, a missing file, a wrong option, an output place
@@ -206,8 +206,7 @@ def run(scenario: str, replications: int | None, seed: int | None, steps: int | 
     follow in figures/.
     """
     global _interrupted_hint
-    from ctsim import pipeline
-
+    from ctsim.runs import pipeline
     sc = pipeline.as_scenario(scenario, _sets(sets))
     reps = replications or sc.replications
     target = out if out is not None else Path("results") / sc.name
@@ -312,8 +311,7 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
     CSV and Markdown, the runs' tables and a figure of each metric's mean and interval.
     """
     global _interrupted_hint
-    from ctsim import pipeline
-
+    from ctsim.runs import pipeline
     overrides = _sets(sets)
     loaded = [pipeline.as_scenario(a, overrides) for a in scenarios]
     if out is not None:
@@ -384,7 +382,7 @@ def app(scenario: Path | None, port: int, host: str, sessions: int) -> None:
     env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "2m")
     env["SOLARA_KERNEL_MAX_COUNT"] = str(sessions)
     click.echo(f"ctsim app on http://{host}:{port} (Ctrl-C to stop)", err=True)
-    cmd = [sys.executable, "-m", "solara", "run", "ctsim.app:Page", "--host", host,
+    cmd = [sys.executable, "-m", "solara", "run", "ctsim.teaching.page:Page", "--host", host,
            "--port", str(port), "--production", "--no-open", "--no-check-version"]
     try:
         code = subprocess.call(cmd, env=env)
@@ -400,7 +398,7 @@ def app(scenario: Path | None, port: int, host: str, sessions: int) -> None:
 @fmt_option
 def report(results: Path, out: Path | None, fmt: str) -> None:
     """Write REPORT.md and the figures that fit a sweep's design, from its stored results."""
-    from ctsim.report import build_report
+    from ctsim.analysis.report import build_report
 
     path = build_report(results, out, fmt)
     click.echo(f"wrote {path} and {path.parent / 'figures'}/")
@@ -425,9 +423,10 @@ def sweep(experiment: str, replications: int | None, steps: int | None, workers:
     their error), 2 for a mistake in the experiment or options.
     """
     global _interrupted_hint
-    from ctsim import pipeline, resources
-    from ctsim.experiment import load_experiment
-    from ctsim.store import SweepStore
+    from ctsim import resources
+    from ctsim.runs import pipeline
+    from ctsim.runs.experiment import load_experiment
+    from ctsim.runs.store import SweepStore
 
     loaded = load_experiment(resources.resolve(experiment, "experiments"),
                              replications=replications, steps=steps)
@@ -472,9 +471,8 @@ def calibrate(calibration: str, workers: int, scheduler: str | None, resume: boo
     """Estimate CALIBRATION's parameters by ABC-SMC against its targets, then check every
     target (fitted and held out) against the posterior; see docs/calibration.md."""
     global _interrupted_hint
-    from ctsim import calibrate as cal
+    import ctsim.calibration as cal
     from ctsim import resources
-
     loaded = cal.load_calibration(resources.resolve(calibration, "experiments"))
     target = out or Path("results") / loaded.spec.name
     _interrupted_hint = (f"; the populations stored so far are kept: continue with the same "

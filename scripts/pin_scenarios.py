@@ -40,7 +40,7 @@ def column_digest(values: np.ndarray) -> str:
 def pinned(path: Path) -> dict:
     """One run of the scenario at ``path``: its metrics and its record's column digests."""
     from ctsim.core.scenario import load_scenario
-    from ctsim.runner import run_one
+    from ctsim.runs.runner import run_one
 
     result = run_one(load_scenario(path), SEED, WEEKS)
     assert result.timeseries is not None

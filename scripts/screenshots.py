@@ -1,7 +1,7 @@
 """Screenshots of the teaching page, one per lesson, for docs/lessons.md.
 
 Starts ``ctsim app`` and drives Chromium with the browser tests' page driver
-(tests/page_driver.py): each lesson is opened at 1280x800 from its link, played for
+(tests/teaching/page_driver.py): each lesson is opened at 1280x800 from its link, played for
 ``--weeks`` weeks, and the page's first screen is written to
 ``docs/images/app_LESSON.png``; free exploration in side-by-side mode is written to
 ``docs/images/app_compare.png``.
@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ctsim.lessons import LESSONS  # noqa: E402
-from tests import page_driver  # noqa: E402
+from ctsim.teaching.lessons import LESSONS  # noqa: E402
+from tests.teaching import page_driver  # noqa: E402
 
 SIZE = (1280, 800)
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ctsim.analysis.stats import mean_ci
 from ctsim.core.scenario import load_scenario
 from ctsim.data import by_iso3
-from ctsim.runner import disruption_among, run_one
-from ctsim.seeds import replication_seeds
-from ctsim.stats import mean_ci
+from ctsim.runs.runner import disruption_among, run_one
+from ctsim.runs.seeds import replication_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ["world", "world_bilateral_only", "world_no_interpol", "world_asean_harmonized",

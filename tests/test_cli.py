@@ -23,8 +23,8 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from ctsim import registry
 from ctsim.cli import cli
+from ctsim.core import registry
 from ctsim.core import scenario as scenario_module
 from tests.conftest import SCENARIOS, SMALL
 

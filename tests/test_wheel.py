@@ -106,7 +106,7 @@ def test_the_wheel_has_the_app_and_the_lessons(installed):
     assert out.returncode == 0, out.stderr
     assert "--port" in out.stdout
     lessons = _run([str(bin_dir / "python"), "-c",
-                    "from ctsim.lessons import LESSONS; print(len(LESSONS), "
+                    "from ctsim.teaching.lessons import LESSONS; print(len(LESSONS), "
                     "all(x.path.is_file() for x in LESSONS))"], empty, env)
     assert lessons.stdout.split() == ["8", "True"], lessons.stderr
 

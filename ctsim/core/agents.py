@@ -8,14 +8,24 @@ stays vectorized while a reader can still write ``nation.capacity`` or
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import mesa
 
 from ctsim.core.scenario import LEGAL_FAMILIES
 
-if TYPE_CHECKING:
-    from ctsim.core.model import CooperationModel
+
+class NationArrays(Protocol):
+    """What a :class:`Nation` reads of its model (a :class:`~ctsim.core.model.CooperationModel`,
+    a ``mesa.Model``): the world's static arrays and the run's state."""
+
+    world: Any
+    relations: Any
+    setting: Any
+    @property
+    def trust(self) -> Any: ...
+    @property
+    def salience(self) -> Any: ...
 
 
 class Nation(mesa.Agent):
@@ -26,9 +36,9 @@ class Nation(mesa.Agent):
         index: its row in the model's arrays (0..N-1).
     """
 
-    model: CooperationModel
+    model: NationArrays  # type: ignore[assignment]  # a CooperationModel
 
-    def __init__(self, model: CooperationModel, index: int):
+    def __init__(self, model: mesa.Model, index: int):
         super().__init__(model)
         self.index = index
 

@@ -9,18 +9,14 @@ reporter, the value of one column in the current week.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
 import mesa
 
 from ctsim.core import state
-from ctsim.core.metrics import IS_COUNT, recorded_columns
-
-if TYPE_CHECKING:
-    from ctsim.core.model import CooperationModel
+from ctsim.core.metrics import IS_COUNT, RunState, recorded_columns
 
 
-def recorded(model: CooperationModel, column: int) -> float | int:
+def recorded(model: RunState, column: int) -> float | int:
     """The DataCollector's reporter: column ``column`` of the record of the current week
     (``state.RECORDED``; phase 9 of :func:`ctsim.core.phases.week` writes it); ints for
     counts."""
@@ -44,14 +40,14 @@ class RecordCollector(mesa.DataCollector):
         return (not self.agent_reporters and not self.agenttype_reporters
                 and self.model_reporters == self._own)
 
-    def collect(self, model: CooperationModel) -> None:
+    def collect(self, model: RunState) -> None:
         """Record the current week (Mesa's DataCollector interface)."""
         if self.reads_record_only:
             self.collect_weeks(model, model.steps, model.steps)
         else:
             super().collect(model)
 
-    def collect_weeks(self, model: CooperationModel, first: int, last: int) -> None:
+    def collect_weeks(self, model: RunState, first: int, last: int) -> None:
         """Record weeks ``first`` to ``last`` from the model's record, as collecting at the
         end of each of them would (Mesa's clock reads the week number then)."""
         for name, values in recorded_columns(model.tally, first, last).items():

@@ -9,7 +9,7 @@ outcomes. Rates are NaN where nothing was resolved.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,8 +19,25 @@ from ctsim.core.state import ATTACKED, COUNTED, DISRUPTED, Tally
 
 __all__ = ["METRICS", "Counts", "Metric", "bounds_of", "recorded_columns", "run_metrics"]
 
-if TYPE_CHECKING:
-    from ctsim.core.model import CooperationModel
+
+
+class RunState(Protocol):
+    """What the outcome measures read of a run: a :class:`~ctsim.core.simulation.Simulation`
+    or the Mesa :class:`~ctsim.core.model.CooperationModel` around one (which forwards
+    these attributes to it)."""
+
+    @property
+    def steps(self) -> int: ...
+    @property
+    def trust(self) -> np.ndarray: ...
+    @property
+    def counts(self) -> Counts: ...
+    plots: Any
+    world: Any
+    tally: Tally
+    relations: Any
+    groups: Any
+
 
 class Counts:
     """A view of the run's event counts (:data:`ctsim.core.state.COUNTED`) by name:
@@ -52,17 +69,17 @@ def recorded_columns(tally: Tally, first: int, last: int) -> dict[str, list[floa
             for c, name in enumerate(state.RECORDED)}
 
 
-def mean_trust(model: CooperationModel) -> float:
+def mean_trust(model: RunState) -> float:
     """Mean directed trust between distinct nations, in [0, 1]."""
     return float(phases.mean_trust(model.trust))
 
 
-def haven_concentration(model: CooperationModel) -> float:
+def haven_concentration(model: RunState) -> float:
     """Herfindahl index of the plots spawned so far over their base nations."""
     return float(rules.herfindahl(model.tally.plots_by_base))
 
 
-def settled(model: CooperationModel) -> np.ndarray:
+def settled(model: RunState) -> np.ndarray:
     """Ids of the plots whose would-be attack week has passed (their fate is settled).
 
     Every rate and mean over plots in :func:`run_metrics` uses these plots only
@@ -73,7 +90,7 @@ def settled(model: CooperationModel) -> np.ndarray:
     return ids[p.spawned[ids] + p.lead[ids] - 1 <= model.steps]
 
 
-def quartile_rates(model: CooperationModel, ids: np.ndarray) -> list[float]:
+def quartile_rates(model: RunState, ids: np.ndarray) -> list[float]:
     """Disruption rate of the plots ``ids`` by their target's capacity quarter (by rank)."""
     p = model.plots
     n = model.world.n
@@ -85,7 +102,7 @@ def quartile_rates(model: CooperationModel, ids: np.ndarray) -> list[float]:
     return [_ratio(hit[q == k].sum(), (q == k).sum()) for k in range(4)]
 
 
-def target_outcomes(model: CooperationModel) -> np.ndarray:
+def target_outcomes(model: RunState) -> np.ndarray:
     """(2, N): per target nation, its settled plots and how many of them were disrupted.
 
     The per-nation breakdown of the disruption rate (same right-censoring).
@@ -113,7 +130,7 @@ CHANNEL_METRICS = (*CHANNEL_COUNTS, "mean_funds", "disruption_rate_online",
                    "treaties_in_force")
 
 
-def run_metrics(model: CooperationModel, names: Iterable[str] | None = None
+def run_metrics(model: RunState, names: Iterable[str] | None = None
                 ) -> dict[str, float]:
     """The run's outcomes (see :data:`METRICS`) from the model's state now.
 
@@ -170,7 +187,7 @@ def run_metrics(model: CooperationModel, names: Iterable[str] | None = None
     return out if wanted is None else {name: out[name] for name in wanted}
 
 
-def channel_metrics(model: CooperationModel, ids: np.ndarray) -> dict[str, float]:
+def channel_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:
     """The outcomes of MODEL.md section B's channels, over the settled plots ``ids`` where
     they are rates or means over plots (otherwise over the whole run, or at its end)."""
     t = model.counts.total

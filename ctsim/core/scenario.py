@@ -13,8 +13,8 @@ Anything a user can get wrong raises :class:`ScenarioError`, whose ``str`` is th
 ``<file>: <key.path>: <what is wrong> (line N)`` that the CLI prints after ``error:``.
 
 Each key's meaning, label, unit and (for the teaching app) control are written once, on its
-field (:func:`_key`); :mod:`ctsim.registry` reads them for docs/scenarios.md's key tables,
-figure labels and the app's controls. A new key needs them too (tests/test_registry.py).
+field (:func:`_key`); :mod:`ctsim.core.registry` reads them for docs/scenarios.md's key tables,
+figure labels and the app's controls. A new key needs them too (tests/core/test_registry.py).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ LegalFamily = Literal["common", "civil", "islamic", "customary", "mixed"]
 
 def _key(default: Any = PydanticUndefined, *, meaning: str, label: str, unit: str | None = None,
          default_factory: Callable[[], Any] | None = None, **more: Any) -> Any:
-    """A field's default with what :mod:`ctsim.registry` publishes about its key.
+    """A field's default with what :mod:`ctsim.core.registry` publishes about its key.
 
     Each key's documentation is written here once; the registry turns it into the key
     tables of docs/scenarios.md, figure labels and the teaching app's controls.
@@ -730,7 +730,7 @@ class Threat(_Strict):
 
 
 #: Keys a file may hold that are read while loading, before validation, so that the schema
-#: has no field for them; described with the same entries as a field's (for ctsim.registry).
+#: has no field for them; described with the same entries as a field's (for ctsim.core.registry).
 FILE_KEYS: dict[str, dict[str, str]] = {
     "extends": {"label": "parent file", "description": "parent file (see above)",
                 "default_text": "none", "allowed": "path, relative to this file",

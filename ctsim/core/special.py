@@ -2,7 +2,7 @@
 
 The world draws each nation's attributes from Beta distributions by inverse CDF (one
 uniform per nation: :func:`ctsim.core.world.draw_attribute`), and the Student-t intervals
-of :mod:`ctsim.stats` need the t distribution, which is an incomplete beta. Both use these
+of :mod:`ctsim.analysis.stats` need the t distribution, which is an incomplete beta. Both use these
 two functions, so neither needs SciPy.
 """
 

@@ -14,10 +14,10 @@ from functools import cache
 import numpy as np
 import pytest
 
+from ctsim.analysis.stats import paired_difference
 from ctsim.core.scenario import load_scenario
-from ctsim.runner import run_one
-from ctsim.seeds import replication_seeds
-from ctsim.stats import paired_difference
+from ctsim.runs.runner import run_one
+from ctsim.runs.seeds import replication_seeds
 from tests.conftest import SCENARIOS
 
 RUNS = 12

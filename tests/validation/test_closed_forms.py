@@ -20,7 +20,7 @@ from scipy.stats import binom
 
 from ctsim import CooperationModel
 from ctsim.core.scenario import scenario_from_dict
-from ctsim.seeds import replication_seeds
+from ctsim.runs.seeds import replication_seeds
 
 NAMES = ["Avalon", "Borduria", "Carpania", "Dravonia"]
 Z_TOLERANCE = 4.0

@@ -13,10 +13,10 @@ from functools import cache
 import numpy as np
 import pytest
 
+from ctsim.analysis.stats import mean_ci, paired_difference
 from ctsim.core.scenario import load_scenario, scenario_from_dict
-from ctsim.runner import run_one
-from ctsim.seeds import replication_seeds
-from ctsim.stats import mean_ci, paired_difference
+from ctsim.runs.runner import run_one
+from ctsim.runs.seeds import replication_seeds
 from tests.conftest import SCENARIOS
 
 RUNS = 12
@@ -211,8 +211,8 @@ def test_the_committed_results_are_what_the_code_gives_bit_for_bit(name, picks):
     their strong level (border screening, joint training, financial intelligence)."""
     import pandas as pd
 
-    from ctsim.experiment import load_experiment, plan_runs
-    from ctsim.runner import Payload, run_batch
+    from ctsim.runs.experiment import load_experiment, plan_runs
+    from ctsim.runs.worker import Payload, run_batch
     from tests.conftest import ROOT
 
     loaded = load_experiment(ROOT / "experiments" / f"{name}.yaml")

@@ -12,10 +12,10 @@ from functools import cache
 
 import pytest
 
+from ctsim.analysis.stats import mean_ci
 from ctsim.core.scenario import load_scenario
-from ctsim.runner import run_one
-from ctsim.seeds import replication_seeds
-from ctsim.stats import mean_ci
+from ctsim.runs.runner import run_one
+from ctsim.runs.seeds import replication_seeds
 from tests.conftest import SCENARIOS
 
 RUNS = 12

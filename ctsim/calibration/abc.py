@@ -1,0 +1,189 @@
+"""Approximate Bayesian computation by sequential Monte Carlo (ABC-SMC; Toni et al. 2009,
+Beaumont et al. 2009) with pyabc. The SQLite history of pyabc is the store: a killed
+calibration resumes from its last complete population."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ctsim._version import __version__
+from ctsim.calibration.files import Calibration, LoadedCalibration
+from ctsim.calibration.particle import ParticleModel, standardized_distance
+from ctsim.calibration.predictive import posterior_predictive
+from ctsim.calibration.report import (
+    populations_table,
+    posterior_table,
+    stability_table,
+    write_outputs,
+)
+from ctsim.errors import CtsimError, ExperimentError, OutputError
+
+# ---------------------------------------------------------------- ABC-SMC
+
+
+@dataclass
+class CalibrationResult:
+    """What a calibration wrote and found."""
+
+    out: Path
+    populations: Any  # pandas.DataFrame: t, epsilon, particles, samples, acceptance_rate
+    posterior: Any  # pandas.DataFrame: the parameters and weight of each particle
+    predictive: Any  # pandas.DataFrame, one row a target (None when not run)
+    resumed_from: int  # populations already stored when this call started
+    seconds: float
+
+
+def _prior(loaded: LoadedCalibration):
+    import pyabc
+
+    return pyabc.Distribution(**{
+        k: pyabc.RV("uniform", p.range[0], p.width) for k, p in loaded.spec.parameters.items()})
+
+
+def _sampler(workers: int, scheduler: str | None, seed: int):
+    import pyabc
+
+    if scheduler:
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise CtsimError("the dask executor needs: pip install 'ctsim[dist]'") from None
+        try:
+            client = Client(scheduler, timeout="30s")
+        except Exception as exc:
+            text = f"--scheduler {scheduler}: cannot use the cluster ({type(exc).__name__}: {exc})"
+            raise CtsimError(text.splitlines()[0]) from None
+        return pyabc.sampler.DaskDistributedSampler(dask_client=client), client
+    if workers <= 1:
+        np.random.seed(np.random.SeedSequence([seed, 0xABC]).generate_state(1)[0])
+        return pyabc.sampler.SingleCoreSampler(), None
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers), None
+
+
+def _stored_fingerprint(out: Path) -> str | None:
+    try:
+        return json.loads((out / "calibration.json").read_text(encoding="utf-8"))["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
+              scheduler: str | None = None, resume: bool = False, predictive: bool = True,
+              on_population=None) -> CalibrationResult:
+    """Run (or resume) ABC-SMC for ``loaded`` into ``out``, then its predictive checks.
+
+    Args:
+        loaded: the checked calibration.
+        out: the results folder; holds ``history.db`` (pyabc's SQLite store) and, at the
+            end, the tables, figures and REPORT.md.
+        workers: sampler processes (1: pyabc's single-core sampler, seeded from the
+            calibration's seed, so the whole calibration repeats exactly).
+        scheduler: a Dask scheduler address: pyabc's Dask sampler on that cluster.
+        resume: continue the populations stored in ``out`` (a killed calibration loses
+            only the population it was sampling).
+        predictive: run the posterior predictive checks and write every output.
+        on_population: called with (population index, epsilon, acceptance rate) after
+            each population.
+
+    The sampling stops after ``populations`` populations, or when epsilon falls to
+    ``min_epsilon``, or by less than ``min_eps_diff`` from one population to the next
+    (converged), or when the acceptance rate falls below ``min_acceptance``.
+
+    Raises:
+        OutputError: ``out`` holds a calibration and no ``resume``.
+        ExperimentError: ``resume`` over another calibration's results.
+    """
+    import time
+
+    import pyabc
+
+    start = time.perf_counter()
+    spec = loaded.spec
+    db = out / "history.db"
+    key = loaded.fingerprint()
+    if db.exists() and not resume:
+        raise OutputError(f"{out} already holds a calibration; add --resume to continue it "
+                          "or choose another --out")
+    if resume and db.exists() and _stored_fingerprint(out) != key:
+        raise ExperimentError(str(out), "", "holds another calibration, other settings or "
+                              "another ctsim version; cannot resume it there")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("ABC", "ABC.Epsilon", "ABC.Population", "ABC.Sampler", "ABC.Distance",
+                 "ABC.Acceptor", "ABC.History", "ABC.Transition", "ABC.Predictor"):
+        logging.getLogger(name).setLevel(logging.INFO if name == "ABC" else logging.WARNING)
+    logging.getLogger("ABC").propagate = False
+
+    sampler, client = _sampler(workers, scheduler, spec.seed)
+    try:
+        abc = pyabc.ABCSMC(ParticleModel(loaded), _prior(loaded),
+                           lambda x, _x0: standardized_distance(loaded, x),
+                           population_size=spec.population, sampler=sampler)
+        observed = {n: float(loaded.targets[n].observed) for n in spec.fit}
+        if resume and db.exists():
+            history = abc.load(f"sqlite:///{db}", 1)
+            done = history.max_t + 1
+        else:
+            (out / "calibration.json").write_text(json.dumps(
+                {"calibration": spec.name, "file": loaded.path.name, "fingerprint": key,
+                 "ctsim_version": __version__}, indent=2) + "\n", encoding="utf-8")
+            history = abc.new(f"sqlite:///{db}", observed)
+            done = 0
+        if not (done and _stopped(history, spec)) and done < spec.populations:
+            abc_log = logging.getLogger("ABC")
+            own = abc_log.handlers[:]  # pyabc's own handler prints every line: set aside
+            abc_log.handlers = [_PopulationLog(on_population)]
+            try:
+                history = abc.run(max_nr_populations=spec.populations - done,
+                                  minimum_epsilon=spec.min_epsilon,
+                                  min_acceptance_rate=spec.min_acceptance,
+                                  min_eps_diff=spec.min_eps_diff)
+            finally:
+                abc_log.handlers = own
+    finally:
+        if client is not None:
+            client.close()
+    pops = populations_table(history)
+    post = posterior_table(loaded, history)
+    pred = None
+    if predictive:
+        pred = posterior_predictive(loaded, post, workers=workers, scheduler=scheduler)
+        write_outputs(loaded, out, pops, post, pred, stability_table(loaded, history))
+    return CalibrationResult(out, pops, post, pred, done, time.perf_counter() - start)
+
+
+class _PopulationLog(logging.Handler):
+    """Turns pyabc's log lines of each population (``t: t, eps: e.`` at its start,
+    ``Accepted: n / m = r, ...`` at its end) into ``on_population(t, epsilon, rate)``."""
+
+    def __init__(self, on_population):
+        super().__init__(logging.INFO)
+        self.on_population = on_population
+        self.t, self.eps = -1, math.nan
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        started = re.match(r"t: (\d+), eps: ([0-9.eE+-]+?|inf)\.?$", text)
+        if started:
+            self.t, self.eps = int(started.group(1)), float(started.group(2))
+        done = re.match(r"Accepted: (\d+) / (\d+)", text)
+        if done and self.on_population:
+            self.on_population(self.t, self.eps, int(done.group(1)) / int(done.group(2)))
+
+
+def _stopped(history, spec: Calibration) -> bool:
+    """Whether the last stored population met a stopping rule (epsilon or acceptance)."""
+    pops = populations_table(history)
+    if not len(pops):
+        return False
+    last = pops.iloc[-1]
+    converged = len(pops) > 1 and abs(pops.iloc[-2].epsilon - last.epsilon) < spec.min_eps_diff
+    return bool(last.epsilon <= spec.min_epsilon or last.acceptance_rate < spec.min_acceptance
+                or converged)

@@ -1,0 +1,422 @@
+"""Experiment files: factors, designs and the runs they expand to.
+
+An experiment (``experiments/*.yaml``, SCENARIO_FORMAT.md) declares what to vary, not how
+to run it: one base scenario or several to compare, ``factors`` (dotted scenario keys with
+``values`` or a ``range``), a ``design`` (grid, oat, lhs, random, morris, sobol), the
+replications, steps, seed and metrics to keep. :func:`load_experiment` validates it with
+the same one-line error contract as scenarios; :func:`design_points` expands the design;
+:func:`plan_runs` gives every run its id and seed.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
+from ctsim.core.outcomes import METRICS
+from ctsim.core.scenario import (
+    Origins,
+    ScenarioError,
+    _Strict,
+    apply_overrides,
+    first_error,
+    load_raw,
+    read_yaml,
+    scenario_from_dict,
+)
+from ctsim.errors import ExperimentError
+from ctsim.runs.seeds import replication_seeds
+
+DESIGNS = ("grid", "oat", "lhs", "random", "morris", "sobol")
+
+
+class Factor(_Strict):
+    """One varied scenario key: a list of ``values``, or a numeric ``range: [lo, hi]``.
+
+    ``cross: true`` (oat design) crosses this factor with every one-at-a-time sweep
+    instead of sweeping it alone (the regime, typically). ``integer: true`` rounds
+    sampled values to whole numbers.
+    """
+
+    values: list[Any] | None = None
+    range: tuple[float, float] | None = None
+    cross: bool = False
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Factor:
+        if (self.values is None) == (self.range is None):
+            raise ValueError("give either values: [...] or range: [lo, hi]")
+        if self.values is not None and not self.values:
+            raise ValueError("values is empty")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError("range must be [lo, hi] with lo < hi")
+        return self
+
+    def levels(self, n: int) -> list[Any]:
+        """The values a grid or oat design uses (a range is split into ``n`` even steps)."""
+        if self.values is not None:
+            return list(self.values)
+        lo, hi = self.range  # type: ignore[misc]
+        return [self._cast(v) for v in np.linspace(lo, hi, n)]
+
+    def at(self, u: float) -> Any:
+        """The value at quantile ``u`` in [0, 1) (values: picked by index)."""
+        if self.values is not None:
+            return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
+        lo, hi = self.range  # type: ignore[misc]
+        return self._cast(lo + u * (hi - lo))
+
+    def _cast(self, v: float) -> Any:
+        return int(np.rint(v)) if self.integer else float(v)
+
+    def cast_all(self, v: np.ndarray) -> list[Any]:
+        """:meth:`_cast` of every value of ``v``, as Python numbers."""
+        return np.rint(v).astype(np.int64).tolist() if self.integer else v.astype(float).tolist()
+
+
+class Experiment(_Strict):
+    """A declared sweep. See SCENARIO_FORMAT.md, "Experiment", and docs/sweeps.md."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=80)]
+    description: str = ""
+    scenario: str | None = None
+    scenarios: list[str] | None = None
+    design: Literal["grid", "oat", "lhs", "random", "morris", "sobol"] = "grid"
+    samples: Annotated[int, Field(ge=1, le=1_000_000)] = 64
+    trajectories: Annotated[int, Field(ge=1, le=100_000)] = 10
+    levels: Annotated[int, Field(ge=2, le=100)] = 5
+    factors: dict[str, Factor] = Field(default_factory=dict)
+    #: EMA Workbench's split: what the world may be (barriers, the world's make-up), sampled
+    #: by ``design``, and what policy can choose (levers), sampled by ``lever_design``;
+    #: every lever point is run at every uncertainty point. Instead of ``factors``.
+    uncertainties: dict[str, Factor] = Field(default_factory=dict)
+    levers: dict[str, Factor] = Field(default_factory=dict)
+    lever_design: Literal["grid", "lhs", "random"] = "grid"
+    policies: Annotated[int, Field(ge=1, le=100_000)] = 8
+    replications: Annotated[int, Field(ge=1, le=REPLICATIONS_MAX)] = 10
+    steps: Annotated[int, Field(ge=1, le=STEPS_MAX)] | None = None
+    seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 7
+    metrics: list[str] | None = None
+    timeseries: bool = False
+    #: A calibration's results folder (``ctsim calibrate``), relative to this file: each
+    #: replication draws its parameters from the posterior stored there (by weight, from
+    #: the experiment's seed), so every result carries the parameters' uncertainty.
+    uncertainty: str | None = None
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or []:
+            if name not in METRICS:
+                raise ValueError(f"unknown metric '{name}' (one of {', '.join(METRICS)})")
+        return value
+
+    @model_validator(mode="after")
+    def _design_fits(self) -> Experiment:
+        if (self.scenario is None) == (self.scenarios is None):
+            raise ValueError("give either scenario: FILE or scenarios: [FILE, ...]")
+        if self.scenarios is not None and not self.scenarios:
+            raise ValueError("scenarios is empty")
+        if self.uncertainties or self.levers:
+            if self.factors:
+                raise ValueError("give either factors or uncertainties and levers, not both")
+            both = sorted(set(self.uncertainties) & set(self.levers))
+            if both:
+                raise ValueError(f"'{both[0]}' is both an uncertainty and a lever")
+            if self.design not in ("grid", "lhs", "random"):
+                raise ValueError(f"uncertainties are sampled by grid, lhs or random, not by "
+                                 f"{self.design}")
+            if any(f.cross for f in (*self.uncertainties.values(), *self.levers.values())):
+                raise ValueError("cross: true belongs to an oat design's factors")
+        if self.design in ("morris", "sobol") and not self.factors:
+            raise ValueError(f"a {self.design} design needs factors")
+        return self
+
+    @property
+    def varied(self) -> dict[str, Factor]:
+        """Every key the experiment varies: its factors, or its uncertainties and levers."""
+        return self.factors or {**self.uncertainties, **self.levers}
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The metrics kept (all of them by default)."""
+        return list(self.metrics or METRICS)
+
+
+@dataclass(frozen=True)
+class LoadedExperiment:
+    """An experiment with its file and the raw scenario mappings it varies."""
+
+    spec: Experiment
+    path: Path
+    scenario_names: list[str]
+    scenario_dicts: list[dict[str, Any]]
+    #: The posterior folder replications draw their parameters from (``uncertainty``,
+    #: resolved), or None.
+    posterior: Path | None = None
+    _plan: list = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def runs(self) -> list[RunSpec]:
+        """Every run of the experiment (:func:`plan_runs`), planned once: a large design
+        (hundreds of thousands of runs) takes seconds to plan."""
+        if not self._plan:
+            self._plan.extend(plan_runs(self))
+        return self._plan
+
+    @property
+    def steps(self) -> list[int]:
+        """Weeks per run for each scenario (the experiment's steps, else the scenario's)."""
+        return [self.spec.steps or d.get("steps", 260) for d in self.scenario_dicts]
+
+
+def load_experiment(path: str | Path, *, replications: int | None = None,
+                    steps: int | None = None) -> LoadedExperiment:
+    """Read and check an experiment file, its scenarios and every factor's values.
+
+    ``replications`` and ``steps`` replace the file's (``ctsim sweep --replications``),
+    checked against the same ranges.
+
+    Raises:
+        ExperimentError: one line naming the file and key, as for scenarios.
+    """
+    path = Path(path)
+    data, lines = read_yaml(path)
+    origins = Origins(str(path))
+    origins.add(str(path), lines)
+    if "targets" in data or "fit" in data:
+        raise ExperimentError(str(path), "", "a calibration or targets file, not a sweep: "
+                              "run a calibration with ctsim calibrate")
+    given = {"replications": replications, "steps": steps}
+    data = data | {k: v for k, v in given.items() if v is not None}
+    try:
+        spec = Experiment.model_validate(data)
+    except ValidationError as exc:
+        error = first_error(exc, origins, Experiment)
+        raise ExperimentError(error.source, error.key, error.message, error.line) from None
+
+    if spec.design in ("morris", "sobol"):
+        for name, factor in spec.factors.items():
+            if factor.range is None:
+                where = f"factors.{name}"
+                source, line = origins.locate(where)
+                raise ExperimentError(source, where, f"a {spec.design} design needs a range: "
+                                    "[lo, hi] here, not values", line)
+
+    files = [spec.scenario] if spec.scenario is not None else list(spec.scenarios or [])
+    key = "scenario" if spec.scenario is not None else "scenarios"
+    names, dicts = [], []
+    for i, file in enumerate(files):
+        where = key if spec.scenario is not None else f"{key}.{i}"
+        target = path.parent / file
+        if not target.is_file():
+            source, line = origins.locate(where)
+            raise ExperimentError(source, where, f"scenario file not found: {file}", line)
+        raw, _ = load_raw(target)
+        sc = scenario_from_dict(copy.deepcopy(raw), source=str(target))
+        names.append(sc.name)
+        dicts.append(raw)
+    if len(set(names)) != len(names):
+        raise ExperimentError(str(path), key, "two scenarios share a name", lines.get(key))
+
+    for name, factor in spec.varied.items():
+        probes = factor.values if factor.values is not None else list(factor.range or ())
+        for raw in dicts:
+            for value in probes:
+                try:
+                    scenario_from_dict(apply_overrides(copy.deepcopy(raw), {name: value}))
+                except ScenarioError as exc:
+                    section = ("factors" if name in spec.factors else
+                               "uncertainties" if name in spec.uncertainties else "levers")
+                    where = f"{section}.{name}"
+                    source, line = origins.locate(where)
+                    detail = f"{exc.key}: {exc.message}" if exc.key else exc.message
+                    raise ExperimentError(source, where, f"value {value!r}: {detail}",
+                                        line) from None
+    posterior = None
+    if spec.uncertainty is not None:
+        posterior = path.parent / spec.uncertainty
+        check_posterior(posterior, dicts, set(spec.varied), origins, "uncertainty")
+    return LoadedExperiment(spec, path, names, dicts, posterior)
+
+
+def check_posterior(folder: Path, dicts: list[dict[str, Any]], varied: set[str],
+                    origins: Origins | None, where: str) -> None:
+    """Check that ``folder`` holds a posterior whose every parameter is a key of each
+    scenario (with the posterior's values) and not also varied by the design.
+
+    Raises:
+        ExperimentError: naming ``where`` (the file's key, or an option).
+    """
+    from ctsim.errors import ResultsError
+    from ctsim.runs.posterior import read_posterior
+
+    source, line = origins.locate(where) if origins else (where, None)
+    try:
+        post = read_posterior(folder)
+    except ResultsError as exc:
+        raise ExperimentError(source, where if origins else "", str(exc), line) from None
+    keys = [c for c in post.columns if c != "weight"]
+    both = sorted(set(keys) & varied)
+    if both:
+        raise ExperimentError(source, where if origins else "", f"'{both[0]}' is drawn from "
+                              "the posterior and also varied; vary it or draw it, not both",
+                              line)
+    for k in keys:
+        for value in (post[k].min(), post[k].max()):
+            v = value.item() if hasattr(value, "item") else value
+            for raw in dicts:
+                try:
+                    scenario_from_dict(apply_overrides(copy.deepcopy(raw), {k: v}))
+                except ScenarioError as exc:
+                    detail = f"{exc.key}: {exc.message}" if exc.key else exc.message
+                    raise ExperimentError(source, where if origins else "",
+                                          f"posterior value {k}={v!r}: {detail}", line) from None
+
+
+# ---------------------------------------------------------------- designs
+
+
+def design_points(spec: Experiment) -> list[dict[str, Any]]:
+    """The design's points: one mapping of factor values each (empty for no factors).
+
+    - grid: every combination of every factor's levels (full factorial);
+    - oat: each factor swept alone while the others stay at the base scenario's value,
+      crossed with every combination of the ``cross: true`` factors; each point names
+      the factor it sweeps under the key ``"sweep"``;
+    - lhs / random: ``samples`` Latin hypercube or independent uniform points;
+    - morris: ``trajectories`` Morris trajectories on ``levels`` levels (SALib);
+    - sobol: Saltelli/Sobol' samples with ``samples`` base points (SALib).
+
+    With uncertainties and levers, the uncertainties are sampled by ``design`` (``samples``
+    points) and the levers by ``lever_design`` (``policies`` points, or a grid), each from
+    its own stream, and crossed: every policy at every uncertainty point, the policy's
+    index under the key ``"policy"``.
+    """
+    if spec.uncertainties or spec.levers:
+        worlds = _points(spec.uncertainties, spec.design, spec.samples, spec, 0)
+        policies = _points(spec.levers, spec.lever_design, spec.policies, spec, 1)
+        return [world | policy | {"policy": p} for p, policy in enumerate(policies)
+                for world in worlds]
+    return _points(spec.factors, spec.design, spec.samples, spec, 0)
+
+
+def _points(factors: dict[str, Factor], design: str, samples: int, spec: Experiment,
+            stream: int) -> list[dict[str, Any]]:
+    """The points of ``design`` over ``factors`` (see :func:`design_points`); ``stream``
+    tells the sampled designs' random streams apart."""
+    if not factors:
+        return [{}]
+    salt = [spec.seed, 0x5EED] if stream == 0 else [spec.seed, 0x5EED, stream]
+    rng = np.random.default_rng(np.random.SeedSequence(salt))
+    names = list(factors)
+    if design == "grid":
+        levels = [factors[k].levels(spec.levels) for k in names]
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*levels)]
+    if design == "oat":
+        crossed = [k for k in names if factors[k].cross]
+        swept = [k for k in names if not factors[k].cross]
+        cross_combos = [dict(zip(crossed, c, strict=True)) for c in
+                        itertools.product(*(factors[k].levels(spec.levels) for k in crossed))]
+        points = []
+        for k in swept or [None]:
+            for combo in cross_combos:
+                values = factors[k].levels(spec.levels) if k else [None]
+                for v in values:
+                    point = {"sweep": k or ""} | combo
+                    if k:
+                        point[k] = v
+                    points.append(point)
+        return points
+    if design in ("lhs", "random"):
+        n, d = samples, len(names)
+        if design == "lhs":
+            u = (rng.permuted(np.tile(np.arange(n), (d, 1)), axis=1).T + rng.random((n, d))) / n
+        else:
+            u = rng.random((n, d))
+        return [{k: factors[k].at(float(u[i, j])) for j, k in enumerate(names)}
+                for i in range(n)]
+    problem = salib_problem(spec)
+    x = _salib_sample(spec, problem)
+    columns = [factors[k].cast_all(x[:, j]) for j, k in enumerate(names)]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def salib_problem(spec: Experiment) -> dict[str, Any]:
+    """The SALib problem dictionary of a morris or sobol design's range factors."""
+    names = list(spec.factors)
+    return {"num_vars": len(names), "names": names,
+            "bounds": [list(spec.factors[k].range or (0, 1)) for k in names]}
+
+
+def _salib_sample(spec: Experiment, problem: dict[str, Any]) -> np.ndarray:
+    try:
+        from SALib.sample import morris as morris_sample
+        from SALib.sample import sobol as sobol_sample
+    except ImportError:
+        raise ExperimentError("<experiment>", "design",
+                            f"{spec.design} needs SALib: pip install 'ctsim[sa]'") from None
+    if spec.design == "morris":
+        return morris_sample.sample(problem, N=spec.trajectories, num_levels=spec.levels,
+                                    seed=spec.seed % 2**32)
+    return sobol_sample.sample(problem, N=spec.samples, calc_second_order=False,
+                               seed=spec.seed % 2**32)
+
+
+# ---------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep: its id, design point, replication, seed and overrides."""
+
+    run_id: int
+    point: int
+    replication: int
+    seed: int
+    scenario: int
+    overrides: dict[str, Any]
+    sweep: str = ""
+    policy: int = -1  # the lever point (experiments with levers), else -1
+
+
+def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:
+    """Every run of the experiment, in run-id order: scenarios x points x replications.
+
+    Replication ``r`` uses the same seed at every point and in every scenario (common
+    random numbers), the seed ``ctsim run --seed <experiment seed>`` gives replication
+    ``r``: any run of a sweep can be repeated on its own.
+
+    With ``uncertainty`` (a stored posterior), replication ``r`` also takes the ``r``-th
+    parameter set drawn from the posterior (:func:`ctsim.runs.posterior.posterior_draws` from
+    the experiment's seed), the same at every point and in every scenario.
+    """
+    spec = loaded.spec
+    seeds = replication_seeds(spec.seed, spec.replications)
+    points = design_points(spec)
+    draws: list[dict[str, Any]] = [{} for _ in seeds]
+    if loaded.posterior is not None:
+        from ctsim.runs.posterior import posterior_draws
+
+        draws = posterior_draws(loaded.posterior, spec.replications, spec.seed)
+    runs, run_id, point_id = [], 0, 0
+    for s in range(len(loaded.scenario_dicts)):
+        for point in points:
+            sweep = point.get("sweep", "")
+            policy = point.get("policy", -1)
+            overrides = ({k: v for k, v in point.items() if k not in ("sweep", "policy")}
+                         if "sweep" in point or "policy" in point else point)
+            for r, seed in enumerate(seeds):
+                runs.append(RunSpec(run_id, point_id, r, seed, s,
+                                    draws[r] | overrides if draws[r] else overrides, sweep,
+                                    policy))
+                run_id += 1
+            point_id += 1
+    return runs
