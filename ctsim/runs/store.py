@@ -6,12 +6,17 @@ half-written file; they get the permissions the user's umask gives new files.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ctsim.errors import OutputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +47,62 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# ---------------------------------------------------------------- one writer a folder
+
+
+def lock_path(out: Path) -> Path:
+    """The lock file of results folder ``out``: beside it, so that it survives the folder
+    being replaced by its finished copy."""
+    return out.parent / f".{out.name}.lock"
+
+
+@contextlib.contextmanager
+def folder_lock(out: Path) -> Iterator[None]:
+    """Hold the exclusive right to write results folder ``out`` for the ``with`` block.
+
+    Every command that writes a folder takes it before it checks or touches the folder. A
+    second writer (another process, or this one) gets :class:`~ctsim.errors.OutputError`
+    at once and the first goes on untouched. The lock is an advisory ``flock`` on a file
+    beside the folder, so the system releases it when its holder dies, even by SIGKILL;
+    the file is removed when the block ends.
+
+    Raises:
+        OutputError: another writer holds the folder, or the lock cannot be made there.
+    """
+    path = lock_path(out)
+    while True:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot write there ({exc.strerror or exc})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise OutputError(f"{out}: another ctsim command (process {holder}) is writing "
+                              "these results; wait for it to end or choose another --out"
+                              ) from None
+        # The holder before us may have removed the file after we opened it: then the
+        # lock we hold is on a file nobody else sees, and we start again.
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(fd)  # closing releases the lock, after the file is gone
 
 
 # ---------------------------------------------------------------- sweeps
