@@ -1,4 +1,5 @@
-# The README's two commands: `make demo` (the main job) and `make test` (the whole suite).
+# The README's two commands: `make demo` (the main job) and `make test` (the whole suite);
+# `make test-fast` leaves out the tests marked slow.
 # Both create .venv with Python 3.12+ when it is missing and install ctsim into it.
 
 VENV    := .venv
@@ -6,7 +7,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 EXTRAS  ?= dev
 
-.PHONY: demo examples test lint bench contract clean
+.PHONY: demo examples test test-fast lint bench contract clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { base=$$(scripts/find-python) && echo "creating $(VENV) with $$base" && "$$base" -m venv $(VENV); }
@@ -30,6 +31,11 @@ examples: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check ctsim tests benchmarks scripts
 	$(PY) -m pytest -n 2 --durations=10
+
+## test-fast: lint, then the suite without the tests marked slow (pytest -m slow), on two workers
+test-fast: $(STAMP)
+	$(VENV)/bin/ruff check ctsim tests benchmarks scripts
+	$(PY) -m pytest -n 2 -m "not slow" --durations=10
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check ctsim tests benchmarks scripts

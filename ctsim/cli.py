@@ -4,15 +4,19 @@ prints.
 Mistakes a user can make (a bad scenario, a missing file, a wrong option, an output place
 that cannot be written) end with one line ``error: ...`` on stderr and exit status 2, in
 one place (:func:`main`), and nothing is written; Ctrl-C ends with one line and exit
-status 130. A traceback means a bug. Modules are imported by the command that needs them,
+status 130, SIGTERM the same way with 143 (a sweep's workers stopped with it). A
+traceback means a bug. Modules are imported by the command that needs them,
 so ``ctsim --help`` starts at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +24,22 @@ import click
 
 from ctsim._version import __version__
 from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
+from ctsim.core.outputs import METRICS, shown_on
 
-#: The main metrics shown in the end-of-run tables.
-HEADLINE = ("disruption_rate", "plots", "disrupted", "attacks", "weeks_to_disruption",
-            "foreign_share", "leaks", "mean_trust", "haven_concentration")
+#: The main metrics shown in the end-of-run tables (declared with the ``headline`` surface).
+HEADLINE = tuple(o.name for o in shown_on("headline", METRICS))
 
 #: What to tell a user who interrupts a command (set by the command that is running).
 _interrupted_hint = ""
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on (escape sequences, other
+    control characters, bidirectional overrides, line breaks) written as its Python escape
+    (``\\x1b``): a line built from a file's keys or values is shown, never obeyed, and stays
+    one line. Every line :func:`main` prints goes through here."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
 class UserError(click.ClickException):
@@ -35,7 +48,7 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.message}", err=True)
+        click.echo(printable(f"error: {self.message}"), err=True)
 
 
 class Progress:
@@ -112,7 +125,7 @@ def _fmt(x: float | None) -> str:
 
 
 def _sets(sets: Sequence[str]) -> dict[str, Any]:
-    from ctsim.core.scenario import parse_assignment
+    from ctsim.files import parse_assignment
 
     return dict(parse_assignment(s) for s in sets)
 
@@ -201,22 +214,25 @@ def run(scenario: str, replications: int | None, seed: int | None, steps: int | 
         resume: bool, quiet: bool) -> None:
     """Run SCENARIO (a file or a shipped name) and write its results folder.
 
-    summary.json, timeseries.csv, havens.csv, scenario.yaml and the tables (runs.parquet,
-    timeseries.parquet, nations.parquet, manifest.json) are written first; the figures
-    follow in figures/.
+    summary.json, timeseries.csv, havens.csv, scenario.yaml, the tables (runs.parquet,
+    timeseries.parquet, nations.parquet, manifest.json), the first replication's
+    snapshot.npz and the figures in figures/ appear together, once all are written.
     """
     global _interrupted_hint
     from ctsim.runs import pipeline
+    from ctsim.runs.store import writing
     sc = pipeline.as_scenario(scenario, _sets(sets))
     reps = replications or sc.replications
     target = out if out is not None else Path("results") / sc.name
     _interrupted_hint = (f"; continue with: ctsim run {scenario} ... --out {target} --resume")
     progress = Progress(sc.name, reps, quiet)
     try:
-        outcome = pipeline.run(sc, replications=replications, seed=seed, steps=steps,
-                               out=target, workers=workers, executor=executor,
-                               scheduler=scheduler, resume=resume, overwrite=overwrite,
-                               on_progress=progress, uncertainty=uncertainty)
+        with writing(target):  # a full disk, in the tables or the figures: one line
+            outcome = pipeline.run(sc, replications=replications, seed=seed, steps=steps,
+                                   out=target, workers=workers, executor=executor,
+                                   scheduler=scheduler, resume=resume, overwrite=overwrite,
+                                   on_progress=progress, uncertainty=uncertainty,
+                                   figures=None if no_figures else fmt)
     finally:
         progress.close()
     doc = outcome.summary
@@ -229,12 +245,8 @@ def run(scenario: str, replications: int | None, seed: int | None, steps: int | 
         _print_table(f"{sc.name}: {doc['replications']} runs of {doc['steps']} weeks, seed "
                      f"{doc['seed']}", ("metric", "mean", "95% interval"), rows)
         click.echo(f"wrote {target}/summary.json, timeseries.csv, havens.csv, runs.parquet")
-    if not no_figures:
-        if not quiet:
-            click.echo("drawing the figures ...", err=True)
-        folder = pipeline.run_figures(outcome, fmt)
-        if not quiet:
-            click.echo(f"wrote {folder}/")
+        if not no_figures:
+            click.echo(f"wrote {target / 'figures'}/")
 
 
 @cli.command()
@@ -268,10 +280,8 @@ def list_scenarios(folder: Path | None, copy_to: Path | None) -> None:
                    f"ctsim run {copy_to}/baseline.yaml)")
         return
     folder = folder or resources.shipped("scenarios")
-    if not folder.is_dir():
-        raise UserError(f"{folder}: no scenarios folder here")
-    rows = [(str(p.relative_to(folder).with_suffix("")), load_scenario(p).description)
-            for p in sorted(folder.rglob("*.yaml"))]
+    rows = [(str(p.relative_to(folder).with_suffix("")), printable(load_scenario(p).description))
+            for p in resources.scenario_files(folder)]
     from rich.console import Console
     from rich.table import Table
 
@@ -311,18 +321,23 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
     CSV and Markdown, the runs' tables and a figure of each metric's mean and interval.
     """
     global _interrupted_hint
+    import tempfile
+
     from ctsim.runs import pipeline
+    from ctsim.runs.store import writing
     overrides = _sets(sets)
     loaded = [pipeline.as_scenario(a, overrides) for a in scenarios]
     if out is not None:
         _interrupted_hint = f"; continue with the same command and --resume (--out {out})"
     progress = Progress("scenarios", len(loaded) * replications, quiet)
     try:
-        result = pipeline.compare(loaded, replications=replications, seed=seed, steps=steps,
-                                  metrics=metrics, out=out, workers=workers,
-                                  executor=executor, scheduler=scheduler, resume=resume,
-                                  overwrite=overwrite, on_progress=progress,
-                                  uncertainty=uncertainty)
+        # a full disk: one line (without --out, the tables go to a temporary folder)
+        with writing(out or Path(tempfile.gettempdir())):
+            result = pipeline.compare(loaded, replications=replications, seed=seed,
+                                      steps=steps, metrics=metrics, out=out, workers=workers,
+                                      executor=executor, scheduler=scheduler, resume=resume,
+                                      overwrite=overwrite, on_progress=progress,
+                                      uncertainty=uncertainty, figure=fmt)
     finally:
         progress.close()
     first = result.baseline
@@ -338,7 +353,6 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
                      ("scenario", "mean", "95% interval", f"difference vs {first}",
                       "95% interval"), rows, width=110)
     if out is not None:
-        pipeline.comparison_figure(result, fmt)
         click.echo(f"wrote {out}/comparison.csv, comparison.md, comparison.{fmt}, runs.parquet")
 
 
@@ -358,6 +372,9 @@ def app(scenario: Path | None, port: int, host: str, sessions: int) -> None:
     import socket
     import subprocess
 
+    if not host.strip():
+        raise UserError("--host: give the interface to listen on: 127.0.0.1 for this "
+                        "machine alone, 0.0.0.0 for every interface")
     if importlib.util.find_spec("solara") is None:
         raise UserError("the app needs its extra: pip install 'ctsim[viz]'")
     env = dict(os.environ)
@@ -397,10 +414,18 @@ def app(scenario: Path | None, port: int, host: str, sessions: int) -> None:
               help="Where to write REPORT.md and figures/ (default: RESULTS itself).")
 @fmt_option
 def report(results: Path, out: Path | None, fmt: str) -> None:
-    """Write REPORT.md and the figures that fit a sweep's design, from its stored results."""
-    from ctsim.analysis.report import build_report
+    """Write REPORT.md and the figures that fit a sweep's design, from its stored results
+    (for a run's folder: the run's own figures, drawn again from its snapshot)."""
+    import os
 
-    path = build_report(results, out, fmt)
+    from ctsim.analysis.report import build_report
+    from ctsim.runs.store import check_place, folder_lock, writing
+
+    if out is not None:
+        check_place(out)  # before anything: a name the system refuses, a place not writable
+    written = Path(os.path.abspath(out or results))  # one lock whatever the spelling
+    with folder_lock(written), writing(written):  # a second writer is refused at once
+        path = build_report(results, out, fmt)
     click.echo(f"wrote {path} and {path.parent / 'figures'}/")
 
 
@@ -499,30 +524,85 @@ def calibrate(calibration: str, workers: int, scheduler: str | None, resume: boo
         click.echo(f"wrote {target}/REPORT.md, posterior.csv, predictive.csv, figures/")
 
 
+#: The signal that is stopping the command (SIGINT or SIGTERM), once one came.
+_stopped_by: int | None = None
+
+
+def _stop(signum: int, _frame: Any) -> None:
+    """SIGINT (Ctrl-C) and SIGTERM stop the command the same way, as KeyboardInterrupt: a
+    sweep terminates its workers (:mod:`ctsim.runs.executors`), a folder's lock is
+    released, the runs stored so far are kept. The first signal names the exit status."""
+    global _stopped_by
+    if _stopped_by is None:
+        _stopped_by = signum
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _stopping_on_signals() -> Iterator[None]:
+    """Handle SIGINT and SIGTERM with :func:`_stop` for the block (in the main thread;
+    a signal the process was started to ignore stays ignored)."""
+    global _stopped_by
+    _stopped_by = None
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kept = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            kept[signum] = signal.signal(signum, _stop)
+    try:
+        yield
+    finally:
+        for signum, handler in kept.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Warnings as the command shows them: none from drawing the figures (a panel of a
+    metric no run could measure is drawn empty, and matplotlib and numpy say so from
+    ctsim.analysis.figures), and any other as one line ``warning: ...``, without the
+    source path of the library that raised it."""
+    import warnings
+
+    def one_line(message, category, filename, lineno, file=None, line=None) -> None:
+        text = str(message).strip().splitlines()[0] if str(message).strip() else ""
+        click.echo(printable(f"warning: {text} ({category.__name__})"), err=True)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"ctsim\.analysis\.figures")
+        warnings.showwarning = one_line
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``ctsim`` command: every user error is one ``error:`` line, exit 2;
-    Ctrl-C is one line, exit 130."""
+    Ctrl-C is one line, exit 130; SIGTERM stops it the same way, exit 143."""
     from ctsim.errors import CtsimError
 
     try:
-        code = cli.main(args=list(argv) if argv is not None else None, prog_name="ctsim",
-                        standalone_mode=False)
+        with _stopping_on_signals(), _warnings_as_lines():
+            code = cli.main(args=list(argv) if argv is not None else None, prog_name="ctsim",
+                            standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
         sys.exit(2)
     except click.UsageError as exc:
         hint = f" (see: ctsim {exc.ctx.info_name} --help)" if exc.ctx and exc.ctx.parent else ""
-        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        click.echo(printable(f"error: {exc.format_message()}{hint}"), err=True)
         sys.exit(2)
     except click.ClickException as exc:  # UserError: every CtsimError, made one line
         exc.show()
         sys.exit(exc.exit_code)
     except CtsimError as exc:  # raised while click parsed (an option's callback)
-        click.echo(f"error: {exc}", err=True)
+        click.echo(printable(f"error: {exc}"), err=True)
         sys.exit(2)
     except (click.Abort, KeyboardInterrupt):
-        click.echo(f"interrupted{_interrupted_hint}", err=True)
-        sys.exit(130)
+        by = _stopped_by or signal.SIGINT
+        said = "terminated" if by == signal.SIGTERM else "interrupted"
+        click.echo(printable(f"{said}{_interrupted_hint}"), err=True)
+        sys.exit(128 + by)
     sys.exit(code if isinstance(code, int) else 0)
 
 

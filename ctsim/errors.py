@@ -47,3 +47,8 @@ class OutputError(CtsimError):
 
 class ResultsError(CtsimError):
     """Stored results that are missing, incomplete or unreadable."""
+
+
+class ArgumentError(CtsimError, ValueError):
+    """A wrong argument of a call of the Python API, told in one line
+    (``ctsim.run: replications: ...``)."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,13 @@ SMALL = {
 }
 
 
+def dataset_world(**world) -> dict:
+    """A scenario mapping of real nations (``world.dataset: world``, 194 states) with a
+    small threat, ten weeks, and ``world`` keys added (``include=...``, ``countries=...``)."""
+    return {"name": "ds", "steps": 10, "world": {"dataset": "world", **world},
+            "threat": {"groups": 4, "plots_per_year": 20}}
+
+
 @pytest.fixture
 def root() -> Path:
     """The repository root."""
@@ -36,3 +46,44 @@ def root() -> Path:
 def small() -> dict:
     """A fresh copy of the SMALL scenario mapping."""
     return copy.deepcopy(SMALL)
+
+
+@pytest.fixture(scope="session")
+def world_runs():
+    """Three 20-week runs of scenarios/world/world.yaml (194 nations), with the world."""
+    from ctsim.core.scenario import load_scenario
+    from ctsim.runs.runner import run_replications
+    from ctsim.runs.seeds import replication_seeds
+
+    scenario = load_scenario(SCENARIOS / "world" / "world.yaml")
+    results = run_replications(scenario, replication_seeds(3, 3), 20)
+    return results[0].model.world, results
+
+
+@dataclass
+class CliResult:
+    """What the ``ctsim`` command did when run in this process (:func:`invoke_cli`)."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """Everything it printed, stdout then stderr."""
+        return self.stdout + self.stderr
+
+
+def invoke_cli(*args: object) -> CliResult:
+    """Run the ``ctsim`` command's entry point (``ctsim.cli.main``) in this process with
+    ``args``, catching its exit status and what it prints."""
+    from ctsim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return CliResult(code, out.getvalue(), err.getvalue())

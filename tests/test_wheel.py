@@ -83,6 +83,7 @@ def test_the_wheel_lists_the_shipped_scenarios(installed):
     assert "baseline" in out.stdout and "lessons/legal_friction" in out.stdout
 
 
+@pytest.mark.slow
 def test_the_wheel_runs_a_shipped_scenario_by_name(installed):
     bin_dir, empty, env = installed
     out = _run([str(bin_dir / "ctsim"), "run", "baseline", "--replications", "2",

@@ -14,23 +14,31 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ctsim.core import registry
+from ctsim.analysis.layout import (
+    BLOC_COLOURS,
+    LARGE_WORLD,
+    REGION_COLOURS,
+    _region_radii,
+    colour_for,
+    distinct_labels,
+    factor_label,
+    metric_label,
+    network_layout,
+    region_layout,
+)
+from ctsim.analysis.stats import t_halfwidth
+from ctsim.core import outputs
 
 if TYPE_CHECKING:
-    from ctsim.core import CooperationModel
+    from ctsim.analysis.snapshot import HasWorld, RunSnapshot
 
-BLOC_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 DPI = 150
-#: Above this many nations a trust network is laid out by region and shows only the ties
-#: whose trust moved (every tie above a threshold would hide the nations).
-LARGE_WORLD = 60
 
 
 def save(fig: Figure, path: Path, fmt: str = "png") -> Path:
@@ -45,13 +53,14 @@ def save(fig: Figure, path: Path, fmt: str = "png") -> Path:
 
 def _band(ax, x, frame: pd.DataFrame, colour: str, label: str,
           bounds: tuple[float, float] | None = None) -> None:
-    """Mean line with a 95% band (normal approximation) over the columns of ``frame``.
+    """Mean line with a 95% band over the columns of ``frame``: the Student-t interval of
+    each row's mean (:func:`ctsim.analysis.stats.t_halfwidth`, the intervals of every table
+    and report), zero wide where a row has a single value.
 
     ``bounds`` clips the band to the quantity's range (a share cannot leave [0, 1]).
     """
     mean = frame.mean(axis=1)
-    n = frame.notna().sum(axis=1).clip(lower=1)
-    half = 1.96 * frame.std(axis=1, ddof=1).fillna(0) / np.sqrt(n)
+    half = t_halfwidth(frame.std(axis=1, ddof=1).to_numpy(), frame.notna().sum(axis=1))
     low, high = mean - half, mean + half
     if bounds is not None:
         low, high = low.clip(*bounds), high.clip(*bounds)
@@ -91,17 +100,10 @@ def outcomes_over_time(timeseries: pd.DataFrame, scenario: str) -> Figure:
 
 
 #: The weekly record's columns of MODEL.md section B's channels, in the order
-#: :func:`channels_over_time` draws them, with their panel titles.
-CHANNEL_COLUMNS = {
-    "fragments_financial": "financial fragments found (B1)",
-    "asset_freezes": "asset freezes (B1)",
-    "fragments_border": "fragments found at borders (B2)",
-    "fragments_online": "company records of online traces (B3)",
-    "treaties_in_force": "treaty pairs in force (B6)",
-    "treaties_formed": "treaties signed (B6)",
-    "accessions": "nations joining open hubs (B6)",
-    "wrongful_interdictions": "wrongful interdictions from AI false alarms (B7)",
-}
+#: :func:`channels_over_time` draws them, with their panel titles (declared in
+#: :mod:`ctsim.core.outputs` with the ``channels`` surface).
+CHANNEL_COLUMNS = {o.name: o.title for o in outputs.shown_on("channels", outputs.EVENTS)
+                   + outputs.shown_on("channels", outputs.STATE)}
 
 
 def active_channels(timeseries: pd.DataFrame) -> list[str]:
@@ -133,7 +135,7 @@ def channels_over_time(timeseries: pd.DataFrame, scenario: str,
         series = timeseries.pivot(index="step", columns="replication", values=col)
         _band(ax, series.index, series, "#1f5fa8", "mean of runs, 95% band", (0.0, np.inf))
         ax.set_title(CHANNEL_COLUMNS[col], fontsize=9)
-        ax.set_ylabel("count" if col == "treaties_in_force" else "count to date")
+        ax.set_ylabel("count" if col in outputs.STATE else "count to date")
         ax.set_ylim(bottom=0)
     for ax in axes.flat[len(columns):]:
         ax.set_visible(False)
@@ -144,19 +146,11 @@ def channels_over_time(timeseries: pd.DataFrame, scenario: str,
     return fig
 
 
-def network_positions(model: CooperationModel) -> dict[int, np.ndarray]:
-    """Node positions for a live trust network: by region above :data:`LARGE_WORLD`
-    nations (:func:`region_layout`), else the spring layout (:func:`network_layout`)."""
-    if model.world.n > LARGE_WORLD:
-        return region_layout(model)[0]
-    return network_layout(model)
-
-
-def label_regions(ax, model: CooperationModel, fontsize: float = 8) -> None:
+def label_regions(ax, snap: HasWorld, fontsize: float = 8) -> None:
     """Write each region's name beside its disc of a :func:`region_layout`, and frame the
     axes so that every name shows."""
-    w = model.world
-    _, centres = region_layout(model)
+    w = snap.world
+    _, centres = region_layout(snap)
     radii = _region_radii(w.region, len(w.region_names))
     sizes = np.bincount(w.region, minlength=len(w.region_names))
     for r, name in enumerate(w.region_names):
@@ -167,29 +161,13 @@ def label_regions(ax, model: CooperationModel, fontsize: float = 8) -> None:
     ax.set_aspect("equal")
 
 
-def network_layout(model: CooperationModel) -> dict[int, np.ndarray]:
-    """Node positions for the trust network: a spring layout on initial trust (seeded).
-
-    Nations that trust each other from the start sit close together, so blocs form
-    visible clusters; the layout stays fixed while trust changes.
-    """
-    w = model.world
-    n = w.n
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    t0 = (w.trust0 + w.trust0.T) / 2
-    graph.add_weighted_edges_from((i, j, float(t0[i, j]) ** 2)
-                                  for i in range(n) for j in range(i + 1, n))
-    return nx.spring_layout(graph, seed=1, weight="weight", k=1.6 / np.sqrt(max(n, 1)))
-
-
 GAINED, LOST, STEADY = "#1a9850", "#d73027", "#555555"
 
 
-def trust_edges(model: CooperationModel, pos: dict, matrix: np.ndarray, min_trust: float = 0.5,
+def trust_edges(snap: HasWorld, pos: dict, matrix: np.ndarray, min_trust: float = 0.5,
                 compare_with: np.ndarray | None = None) -> tuple[list, list, list]:
     """Segments, colours and widths of the trust network's edges (see draw_trust_network)."""
-    n = model.world.n
+    n = snap.world.n
     mutual = (matrix + matrix.T) / 2
     change = mutual - (compare_with + compare_with.T) / 2 if compare_with is not None else None
     segments, colours, widths = [], [], []
@@ -214,11 +192,11 @@ class NetworkArtists:
     leaks: LineCollection
     joint: LineCollection
 
-    def update(self, model: CooperationModel, pos: dict, matrix: np.ndarray, leaks=(),
+    def update(self, snap: HasWorld, pos: dict, matrix: np.ndarray, leaks=(),
                joint=(), min_trust: float = 0.5,
                compare_with: np.ndarray | None = None) -> None:
         """Redraw edges for ``matrix`` and this week's leaks and joint disruptions."""
-        segments, colours, widths = trust_edges(model, pos, matrix, min_trust, compare_with)
+        segments, colours, widths = trust_edges(snap, pos, matrix, min_trust, compare_with)
         self.edges.set_segments(segments)
         self.edges.set_color(colours)
         self.edges.set_linewidths(widths)
@@ -226,14 +204,15 @@ class NetworkArtists:
         self.joint.set_segments([(pos[a], pos[b]) for a, b in joint])
 
 
-def draw_trust_network(ax, model: CooperationModel, pos: dict, matrix: np.ndarray,
+def draw_trust_network(ax, snap: HasWorld, pos: dict, matrix: np.ndarray,
                        min_trust: float = 0.5, leaks=(), joint=(), labels: bool = True,
                        compare_with: np.ndarray | None = None) -> NetworkArtists:
     """Draw one trust network on ``ax``; return the artists that change week to week.
 
     Args:
         ax: the axes.
-        model: the model (nations, blocs, capacities, institutions).
+        snap: what holds the world (nations, blocs, capacities, institutions): a
+            :class:`~ctsim.analysis.snapshot.RunSnapshot` or a live model.
         pos: node positions (:func:`network_layout`).
         matrix: the directed trust matrix to draw; an edge joins two nations whose mutual
             trust (mean of both directions) is at least ``min_trust``, thicker when higher.
@@ -243,9 +222,9 @@ def draw_trust_network(ax, model: CooperationModel, pos: dict, matrix: np.ndarra
         compare_with: an earlier trust matrix: edges that gained more than 0.02 are
             green, those that lost are red.
     """
-    w = model.world
+    w = snap.world
     n = w.n
-    segments, colours, widths = trust_edges(model, pos, matrix, min_trust, compare_with)
+    segments, colours, widths = trust_edges(snap, pos, matrix, min_trust, compare_with)
     edges = LineCollection(segments, colors=colours, linewidths=widths, alpha=0.35, zorder=1)
     ax.add_collection(edges)
     marked = []
@@ -276,9 +255,9 @@ def draw_trust_network(ax, model: CooperationModel, pos: dict, matrix: np.ndarra
     return NetworkArtists(edges, *marked)
 
 
-def network_legend(model: CooperationModel, extra: list[tuple[str, str]]) -> list:
+def network_legend(snap: HasWorld, extra: list[tuple[str, str]]) -> list:
     """Legend handles: blocs, institutions and the coloured edge kinds in ``extra``."""
-    w = model.world
+    w = snap.world
     handles = [plt.Line2D([], [], marker="o", ls="", color=BLOC_COLOURS[b % len(BLOC_COLOURS)],
                           label=f"bloc {name}") for b, name in enumerate(w.bloc_names)]
     handles.append(plt.Line2D([], [], marker="s", ls="", color="black", label="institution"))
@@ -286,22 +265,22 @@ def network_legend(model: CooperationModel, extra: list[tuple[str, str]]) -> lis
     return handles
 
 
-def trust_network(model: CooperationModel, scenario: str, min_trust: float = 0.5) -> Figure:
-    """The trust network at the start and at the end of one run, side by side.
+def trust_network(snap: RunSnapshot, scenario: str, min_trust: float = 0.5) -> Figure:
+    """The trust network at the start and at the end of one run (``snap``), side by side.
 
     Nodes are nations sized by capacity and coloured by bloc; an edge joins two nations
     whose mutual trust (the mean of both directions) is at least ``min_trust``, drawn
     thicker the higher it is. On the right, edges whose trust rose by more than 0.02 are
     green and those that fell are red. Squares mark institutions at their members' centre.
     """
-    w = model.world
-    pos = network_layout(model)
+    w = snap.world
+    pos = network_layout(snap)
     fig, axes = plt.subplots(1, 2, figsize=(12, 6))
-    draw_trust_network(axes[0], model, pos, w.trust0, min_trust)
+    draw_trust_network(axes[0], snap, pos, w.trust0, min_trust)
     axes[0].set_title(f"trust at the start (mean trust {_mean_offdiag(w.trust0):.2f})")
-    draw_trust_network(axes[1], model, pos, model.trust, min_trust, compare_with=w.trust0)
-    axes[1].set_title(f"trust at the end (mean trust {_mean_offdiag(model.trust):.2f})")
-    handles = network_legend(model, [(GAINED, "trust gained"), (LOST, "trust lost")])
+    draw_trust_network(axes[1], snap, pos, snap.trust, min_trust, compare_with=w.trust0)
+    axes[1].set_title(f"trust at the end (mean trust {_mean_offdiag(snap.trust):.2f})")
+    handles = network_legend(snap, [(GAINED, "trust gained"), (LOST, "trust lost")])
     fig.legend(handles=handles, loc="lower center", ncols=len(handles), frameon=False)
     fig.suptitle(f"{scenario}: trust network (grey edges: mutual trust >= {min_trust}; "
                  "node size: capacity)")
@@ -314,14 +293,14 @@ def _mean_offdiag(matrix: np.ndarray) -> float:
     return float((matrix.sum() - np.trace(matrix)) / max(n * (n - 1), 1))
 
 
-def safe_havens(model: CooperationModel, scenario: str) -> Figure:
-    """Where plots were based against each nation's capacity, for one run.
+def safe_havens(snap: RunSnapshot, scenario: str) -> Figure:
+    """Where plots were based against each nation's capacity, for one run (``snap``).
 
     Each point is a nation: its intelligence capacity (x) and the share of all plots
     spawned from its territory (y); the ten largest shares are named.
     """
-    w = model.world
-    counts = model.counts.plots_by_base
+    w = snap.world
+    counts = snap.plots_by_base
     share = counts / counts.sum() if counts.sum() > 0 else counts
     fig, ax = plt.subplots(figsize=(7.5, 5))
     colours = [BLOC_COLOURS[b % len(BLOC_COLOURS)] for b in w.bloc]
@@ -335,7 +314,7 @@ def safe_havens(model: CooperationModel, scenario: str) -> Figure:
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(bottom=0)
     ax.set_title(f"{scenario}: safe havens (Herfindahl index "
-                 f"{model.metrics()['haven_concentration']:.2f})")
+                 f"{snap.haven_concentration:.2f})")
     handles = [plt.Line2D([], [], marker="o", ls="", color=BLOC_COLOURS[b % len(BLOC_COLOURS)],
                           label=f"bloc {name}") for b, name in enumerate(w.bloc_names)]
     ax.legend(handles=handles, loc="upper right", frameon=False)
@@ -345,54 +324,9 @@ def safe_havens(model: CooperationModel, scenario: str) -> Figure:
 
 # ---------------------------------------------------------------- the real world
 
-#: One colour per region of a world (by index), for the world figures.
-REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-
-
-def region_layout(model: CooperationModel) -> tuple[dict[int, np.ndarray], np.ndarray]:
-    """Node positions grouped by region, and each region's centre.
-
-    Regions sit on a circle of radius 1, each taking an arc in proportion to the square
-    root of its size; a region's nations fill a disc around its centre (a sunflower
-    pattern), its highest-capacity nations in the middle.
-    """
-    w = model.world
-    n_regions = len(w.region_names)
-    radii = _region_radii(w.region, n_regions)
-    # Neighbouring centres sit far enough apart that each disc stays on its own side of
-    # the halfway line (chord >= 2 * larger radius + margin); spare angle is shared out.
-    bigger = np.maximum(radii, np.roll(radii, -1))
-    steps = 2 * np.arcsin(np.minimum(bigger + 0.02, 0.999)) if n_regions > 1 else np.zeros(1)
-    steps += max(2 * np.pi - steps.sum(), 0.0) / n_regions
-    angles = np.pi / 2 - np.concatenate([[0.0], np.cumsum(steps)[:-1]])
-    centres = np.column_stack([np.cos(angles), np.sin(angles)])
-    golden = np.pi * (3 - np.sqrt(5))
-    pos: dict[int, np.ndarray] = {}
-    for r in range(n_regions):
-        members = np.flatnonzero(w.region == r)
-        order = members[np.argsort(-w.capacity[members], kind="stable")]
-        for k, i in enumerate(order):
-            rho = radii[r] * np.sqrt((k + 0.5) / max(len(order), 1))
-            pos[int(i)] = centres[r] + rho * np.array([np.cos(k * golden), np.sin(k * golden)])
-    return pos, centres
-
-
-def _region_radii(region: np.ndarray, n_regions: int) -> np.ndarray:
-    """Disc radius per region: proportional to sqrt(size), at most 0.12 * sqrt(size), and
-    small enough that neighbouring discs fit around the unit circle the centres sit on."""
-    root = np.sqrt(np.maximum(np.bincount(region, minlength=n_regions), 1))
-    scale = 0.12
-    # Shrink until neighbouring discs fit around the circle (see region_layout).
-    while n_regions > 1 and (2 * np.arcsin(np.minimum(
-            np.maximum(root, np.roll(root, -1)) * scale + 0.02, 0.999))).sum() > 2 * np.pi:
-        scale *= 0.95
-    return root * scale
-
-
-def region_trust(model: CooperationModel, matrix: np.ndarray) -> np.ndarray:
+def region_trust(snap: HasWorld, matrix: np.ndarray) -> np.ndarray:
     """(R, R) mean mutual trust between the nations of two regions (within, on the diagonal)."""
-    w = model.world
+    w = snap.world
     mutual = (matrix + matrix.T) / 2
     onehot = np.eye(len(w.region_names))[w.region]  # (N, R)
     total = onehot.T @ mutual @ onehot
@@ -402,8 +336,8 @@ def region_trust(model: CooperationModel, matrix: np.ndarray) -> np.ndarray:
     return np.divide(total - self_pairs, pairs, out=np.full_like(total, np.nan), where=pairs > 0)
 
 
-def world_trust_network(model: CooperationModel, scenario: str, changed: float = 0.02) -> Figure:
-    """The trust network of a large (real-world) run, laid out by region, at the end of a run.
+def world_trust_network(snap: RunSnapshot, scenario: str, changed: float = 0.02) -> Figure:
+    """The trust network of a large (real-world) run (``snap``), laid out by region, at its end.
 
     Left: region to region, a chord's colour and width give the mean mutual trust between
     the two regions' nations, and a ring around each region its mean trust inside. Right:
@@ -412,11 +346,11 @@ def world_trust_network(model: CooperationModel, scenario: str, changed: float =
     with its members' mean trust in it at the start and at the end. Nations
     are dots sized by capacity and coloured by bloc in both panels.
     """
-    w = model.world
-    pos, centres = region_layout(model)
+    w = snap.world
+    pos, centres = region_layout(snap)
     fig, axes = plt.subplots(1, 2, figsize=(15, 7.6))
     cmap = plt.get_cmap("viridis")
-    end = region_trust(model, model.trust)
+    end = region_trust(snap, snap.trust)
     finite = end[np.isfinite(end)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     high = max(high, low + 1e-6)
@@ -434,13 +368,13 @@ def world_trust_network(model: CooperationModel, scenario: str, changed: float =
         inside = end[r, r]
         ring = cmap((inside - low) / (high - low)) if np.isfinite(inside) else "#cccccc"
         ax.add_patch(plt.Circle(centres[r], radius, fill=False, lw=4, color=ring, zorder=1.5))
-    _world_nodes(ax, model, pos)
+    _world_nodes(ax, snap, pos)
     mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(low, high))
     fig.colorbar(mappable, ax=ax, shrink=0.6, pad=0.01, label="mean mutual trust (0..1)")
     ax.set_title("mean trust between regions (chords) and within them (rings)")
 
     ax = axes[1]
-    mutual, start = (model.trust + model.trust.T) / 2, (w.trust0 + w.trust0.T) / 2
+    mutual, start = (snap.trust + snap.trust.T) / 2, (w.trust0 + w.trust0.T) / 2
     moved = np.triu(np.abs(mutual - start) > changed, k=1)
     gained, lost = moved & (mutual > start), moved & (mutual < start)
     for mask, colour in ((lost, LOST), (gained, GAINED)):
@@ -452,13 +386,13 @@ def world_trust_network(model: CooperationModel, scenario: str, changed: float =
         if len(members):
             centre = np.mean([pos[i] for i in members], axis=0)
             ax.scatter(*centre, marker="s", s=110, color="black", zorder=3)
-            t0, t1 = w.inst_trust0[members, h].mean(), model.inst_trust[members, h].mean()
+            t0, t1 = w.inst_trust0[members, h].mean(), snap.inst_trust[members, h].mean()
             ax.annotate(f"{name} {t0:.2f}→{t1:.2f}", centre, xytext=(0, -12),
                         textcoords="offset points",
                         ha="center", fontsize=7, zorder=4,
                         bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                               "alpha": 0.7})
-    _world_nodes(ax, model, pos)
+    _world_nodes(ax, snap, pos)
     ax.set_title(f"ties that moved by more than {changed}: {int(gained.sum())} gained, "
                  f"{int(lost.sum())} lost\n(institutions: members' mean trust, start→end)")
     handles = [plt.Line2D([], [], marker="o", ls="", color=BLOC_COLOURS[b % len(BLOC_COLOURS)],
@@ -467,20 +401,20 @@ def world_trust_network(model: CooperationModel, scenario: str, changed: float =
                 plt.Line2D([], [], color=GAINED, lw=2, label="trust gained"),
                 plt.Line2D([], [], color=LOST, lw=2, label="trust lost")]
     fig.legend(handles=handles, loc="lower center", ncols=len(handles), frameon=False)
-    fig.suptitle(f"{scenario}: trust among {w.n} nations after {model.steps} weeks, by "
+    fig.suptitle(f"{scenario}: trust among {w.n} nations after {snap.steps} weeks, by "
                  "region (one run; node size: capacity)")
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     return fig
 
 
-def _world_nodes(ax, model: CooperationModel, pos: dict) -> None:
+def _world_nodes(ax, snap: HasWorld, pos: dict) -> None:
     """Nation dots (bloc colour, capacity size) and region names outside the ring."""
-    w = model.world
+    w = snap.world
     xy = np.array([pos[i] for i in range(w.n)])
     ax.scatter(xy[:, 0], xy[:, 1], s=6 + 60 * w.capacity ** 2,
                c=[BLOC_COLOURS[b % len(BLOC_COLOURS)] for b in w.bloc],
                edgecolors="white", linewidths=0.3, zorder=2.5)
-    label_regions(ax, model)
+    label_regions(ax, snap)
     ax.set_axis_off()
 
 
@@ -523,60 +457,11 @@ def haven_ranking(table: pd.DataFrame, scenario: str, runs: int, top: int = 20) 
 
 # ---------------------------------------------------------------- comparisons and sweeps
 
-#: One colour per cooperation regime, the same in every figure.
-REGIME_COLOURS = {"none": "#7f7f7f", "bilateral": "#e66101", "multilateral": "#5e3c99",
-                  "hybrid": "#1f78b4", "regional": "#4dac26"}
-#: Shipped scenario names that stand for a regime.
-SCENARIO_REGIMES = {"no_cooperation": "none", "bilateral_only": "bilateral",
-                    "multilateral_hub": "multilateral", "baseline": "hybrid",
-                    "regional_blocs": "regional"}
-_OTHER_COLOURS = ("#1b9e77", "#d95f02", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
-                  "#666666", "#a6cee3", "#b2df8a", "#fb9a99")
-
-
-def factor_label(key: str) -> str:
-    """A factor's plain name from the key registry (its dotted key when it names no key)."""
-    return registry.label(key)
-
-
-def distinct_labels(keys: list[str]) -> list[str]:
-    """Each factor's plain name; keys whose names coincide (the same key of different list
-    items, e.g. each hub's latency) add their item, ``hub latency, institution 2``."""
-    labels = [factor_label(k) for k in keys]
-    out = []
-    for key, text in zip(keys, labels, strict=True):
-        parts = key.split(".")
-        items = [i for i, p in enumerate(parts) if p.isdigit()]
-        if labels.count(text) > 1 and items:
-            owner = parts[items[0] - 1].removesuffix("s")
-            text = f"{text}, {owner} {int(parts[items[0]]) + 1}"
-        out.append(text)
-    return out
-
-
-def metric_label(name: str) -> str:
-    """A metric's axis label with its unit (ctsim.core.metrics.METRICS)."""
-    from ctsim.core.outcomes import METRICS
-
-    metric = METRICS.get(name)
-    return metric.label if metric else name.replace("_", " ")
-
-
-def colour_for(label: str, index: int = 0) -> str:
-    """The colour of a regime (or of a scenario standing for one), else a stable palette."""
-    regime = SCENARIO_REGIMES.get(label, label)
-    if regime in REGIME_COLOURS:
-        return REGIME_COLOURS[regime]
-    return _OTHER_COLOURS[index % len(_OTHER_COLOURS)]
-
-
 def summarize_groups(runs: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
     """Mean, 95% interval (Student t) and count of ``metric`` per group of ``keys``.
 
     Failed runs and NaN values are left out.
     """
-    from ctsim.analysis.stats import t_halfwidth
-
     ok = runs[(runs.get("status", "ok") == "ok") & runs[metric].notna()]
     g = ok.groupby(keys, sort=True)[metric]
     out = g.agg(["mean", "std", "count"]).reset_index()

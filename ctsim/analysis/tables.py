@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ctsim.analysis.stats import mean_ci
-from ctsim.core.outcomes import METRICS
+from ctsim.core.outputs import METRICS
 from ctsim.core.world import World
 
 if TYPE_CHECKING:

@@ -4,10 +4,14 @@ calibration resumes from its last complete population."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import os
 import re
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ctsim._version import __version__
-from ctsim.calibration.files import Calibration, LoadedCalibration
+from ctsim.calibration.files import Calibration, LoadedCalibration, check_history
 from ctsim.calibration.particle import ParticleModel, standardized_distance
 from ctsim.calibration.predictive import posterior_predictive
 from ctsim.calibration.report import (
@@ -25,6 +29,7 @@ from ctsim.calibration.report import (
     write_outputs,
 )
 from ctsim.errors import CtsimError, ExperimentError, OutputError
+from ctsim.runs.store import atomic_write, cannot_write
 
 # ---------------------------------------------------------------- ABC-SMC
 
@@ -75,6 +80,39 @@ def _stored_fingerprint(out: Path) -> str | None:
         return None
 
 
+#: What SQLite says when the place of its database takes no more writes.
+_CANNOT_STORE = ("disk is full", "disk i/o error", "readonly database",
+                 "unable to open database file")
+
+
+@contextlib.contextmanager
+def _history_written(out: Path) -> Iterator[None]:
+    """Turn SQLite's failure to write ``out/history.db`` (a full disk, a read-only place:
+    pyabc reports it as SQLAlchemy's OperationalError) into OutputError naming ``out``."""
+    try:
+        yield
+    except Exception as exc:
+        text = str(getattr(exc, "orig", None) or exc).lower()
+        if type(exc).__name__ != "OperationalError" or not any(
+                s in text for s in _CANNOT_STORE):
+            raise
+        raise OutputError(f"{out}: cannot write the calibration's history there "
+                          f"({text.splitlines()[0]})") from None
+
+
+def _forget_working_folder(db: Path, history_id: int) -> None:
+    """Store this ctsim's version where pyabc stores the git commit of the working folder
+    (or, outside a git repository, the working folder's absolute path): a calibration's
+    folder says which ctsim made it, not where on the machine it was started."""
+    try:
+        with contextlib.closing(sqlite3.connect(db)) as con, con:
+            con.execute("UPDATE abc_smc SET git_hash = ? WHERE id = ?",
+                        (f"ctsim {__version__}", int(history_id)))
+    except sqlite3.Error as exc:
+        raise OutputError(f"{db.parent}: cannot write the calibration's history there "
+                          f"({exc})") from None
+
+
 def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
               scheduler: str | None = None, resume: bool = False, predictive: bool = True,
               on_population=None) -> CalibrationResult:
@@ -97,10 +135,35 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
     ``min_epsilon``, or by less than ``min_eps_diff`` from one population to the next
     (converged), or when the acceptance rate falls below ``min_acceptance``.
 
+    ``out`` is checked before any work, as every results folder is
+    (:func:`ctsim.runs.pipeline.check_output`: a new or empty folder, or a calibration's),
+    and locked for the whole calibration (:func:`ctsim.runs.store.folder_lock`): a second
+    command writing it is refused at once.
+
     Raises:
-        OutputError: ``out`` holds a calibration and no ``resume``.
+        OutputError: ``out`` cannot be used (a file, another command's results, a place
+            that cannot be written, a full disk), is being written by another command, or
+            holds a calibration and no ``resume``.
         ExperimentError: ``resume`` over another calibration's results.
     """
+    from ctsim.runs.pipeline import check_output
+    from ctsim.runs.store import check_place, folder_lock, writing
+
+    out = Path(out)
+    check_place(out)
+    with folder_lock(Path(os.path.abspath(out))), writing(out):
+        check_output(out, resume=True, marker=CALIBRATION_FILE)  # resume: decided below
+        return _calibrate(loaded, out, workers=workers, scheduler=scheduler, resume=resume,
+                          predictive=predictive, on_population=on_population)
+
+
+#: The file that says which calibration a results folder holds (its fingerprint).
+CALIBRATION_FILE = "calibration.json"
+
+
+def _calibrate(loaded: LoadedCalibration, out: Path, *, workers: int, scheduler: str | None,
+               resume: bool, predictive: bool, on_population) -> CalibrationResult:
+    """:func:`calibrate` once ``out`` is checked and locked."""
     import time
 
     import pyabc
@@ -115,7 +178,10 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
     if resume and db.exists() and _stored_fingerprint(out) != key:
         raise ExperimentError(str(out), "", "holds another calibration, other settings or "
                               "another ctsim version; cannot resume it there")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(out, exc) from None
     for name in ("ABC", "ABC.Epsilon", "ABC.Population", "ABC.Sampler", "ABC.Distance",
                  "ABC.Acceptor", "ABC.History", "ABC.Transition", "ABC.Predictor"):
         logging.getLogger(name).setLevel(logging.INFO if name == "ABC" else logging.WARNING)
@@ -127,26 +193,29 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
                            lambda x, _x0: standardized_distance(loaded, x),
                            population_size=spec.population, sampler=sampler)
         observed = {n: float(loaded.targets[n].observed) for n in spec.fit}
-        if resume and db.exists():
-            history = abc.load(f"sqlite:///{db}", 1)
-            done = history.max_t + 1
-        else:
-            (out / "calibration.json").write_text(json.dumps(
-                {"calibration": spec.name, "file": loaded.path.name, "fingerprint": key,
-                 "ctsim_version": __version__}, indent=2) + "\n", encoding="utf-8")
-            history = abc.new(f"sqlite:///{db}", observed)
-            done = 0
-        if not (done and _stopped(history, spec)) and done < spec.populations:
-            abc_log = logging.getLogger("ABC")
-            own = abc_log.handlers[:]  # pyabc's own handler prints every line: set aside
-            abc_log.handlers = [_PopulationLog(on_population)]
-            try:
-                history = abc.run(max_nr_populations=spec.populations - done,
-                                  minimum_epsilon=spec.min_epsilon,
-                                  min_acceptance_rate=spec.min_acceptance,
-                                  min_eps_diff=spec.min_eps_diff)
-            finally:
-                abc_log.handlers = own
+        with _history_written(out):
+            if resume and db.exists():
+                check_history(db)
+                history = abc.load(f"sqlite:///{db}", 1)
+                done = history.max_t + 1
+            else:
+                atomic_write(out / CALIBRATION_FILE, (json.dumps(
+                    {"calibration": spec.name, "file": loaded.path.name, "fingerprint": key,
+                     "ctsim_version": __version__}, indent=2) + "\n").encode())
+                history = abc.new(f"sqlite:///{db}", observed)
+                _forget_working_folder(db, history.id)
+                done = 0
+            if not (done and _stopped(history, spec)) and done < spec.populations:
+                abc_log = logging.getLogger("ABC")
+                own = abc_log.handlers[:]  # pyabc's own handler prints every line: set aside
+                abc_log.handlers = [_PopulationLog(on_population)]
+                try:
+                    history = abc.run(max_nr_populations=spec.populations - done,
+                                      minimum_epsilon=spec.min_epsilon,
+                                      min_acceptance_rate=spec.min_acceptance,
+                                      min_eps_diff=spec.min_eps_diff)
+                finally:
+                    abc_log.handlers = own
     finally:
         if client is not None:
             client.close()

@@ -5,6 +5,7 @@ both with the one-line errors of every ctsim file (docs/calibration.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -18,24 +19,23 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ctsim._version import __version__
 from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
-from ctsim.core.outcomes import METRICS
-from ctsim.core.scenario import (
-    MemberRule,
-    Origins,
-    ScenarioError,
-    _Strict,
-    apply_overrides,
-    first_error,
-    load_raw,
-    read_yaml,
-    scenario_from_dict,
-)
-from ctsim.errors import ExperimentError
+from ctsim.core.outputs import METRICS
+from ctsim.core.scenario import SCENARIO_KEYS, MemberRule, _Strict, scenario_from_dict
+from ctsim.errors import ExperimentError, ScenarioError
+from ctsim.files import Origins, first_error, follow, load_raw, read_yaml
+from ctsim.runs.experiment import INSIDE, check_largest_run, probe, varied_key_problem
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=80)]
 
 #: The fields of a target that decide a calibration's particles and distances.
 DECIDING = {"metric", "among", "contrast", "observed", "sd"}
+
+#: The smallest sd a target may have, as a share of its observed value's size
+#: (max(1, |observed|)). A distance divides by sd and squares the quotient
+#: (:func:`ctsim.calibration.particle.standardized_distance`): below this, any difference a
+#: model can produce (up to about 1e6 on a metric's scale) squares past 1e36, and for sd
+#: near 1e-300 past the largest float, so no particle could ever be accepted.
+SD_MIN_RELATIVE = 1e-12
 
 
 # ---------------------------------------------------------------- files
@@ -95,6 +95,9 @@ class Target(_Strict):
         elif self.observed is None or self.sd is None:
             raise ValueError("give observed and sd (or verified: unread if the figure could "
                              "not be read)")
+        elif self.sd < SD_MIN_RELATIVE * max(1.0, abs(self.observed)):
+            raise ValueError(f"sd {self.sd:g} is too small to measure a distance with: at "
+                             f"least {SD_MIN_RELATIVE:g} x max(1, |observed|)")
         return self
 
 
@@ -220,6 +223,36 @@ class LoadedCalibration:
                               ).hexdigest()
 
 
+#: The tables of pyabc's SQLite store that a calibration resumes from.
+HISTORY_TABLES = {"abc_smc", "populations", "particles", "parameters"}
+
+
+def check_history(db: Path) -> None:
+    """Check, before a calibration resumes from it, that ``db`` (a results folder's
+    ``history.db``) is pyabc's SQLite store and not a file damaged or put there by
+    something else; it is opened read-only.
+
+    Raises:
+        ResultsError: one line naming the file.
+    """
+    import sqlite3
+
+    from ctsim.errors import ResultsError
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro",
+                                                uri=True)) as con:
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        raise ResultsError(f"{db}: not a calibration's history ({type(exc).__name__}); "
+                           "choose another --out, or remove the folder to start again"
+                           ) from None
+    if not tables >= HISTORY_TABLES:
+        raise ResultsError(f"{db}: not a calibration's history (tables missing); choose "
+                           "another --out, or remove the folder to start again")
+
+
 def _validated(model: type, data: dict, origins: Origins, error: type[ScenarioError]):
     try:
         return model.model_validate(data)
@@ -235,7 +268,7 @@ def load_targets(path: str | Path) -> TargetsFile:
         ExperimentError: one line naming the file, the key and what is wrong.
     """
     path = Path(path)
-    data, lines = read_yaml(path)
+    data, lines = read_yaml(path, TargetsFile.model_fields, "targets")
     origins = Origins(str(path))
     origins.add(str(path), lines)
     return _validated(TargetsFile, data, origins, ExperimentError)
@@ -249,7 +282,7 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
         ExperimentError: one line naming the file and key, as for scenarios.
     """
     path = Path(path)
-    data, lines = read_yaml(path)
+    data, lines = read_yaml(path, Calibration.model_fields, "calibration")
     origins = Origins(str(path))
     origins.add(str(path), lines)
     if "fit" not in data and ({"design", "factors", "scenarios", "targets"} & set(data)):
@@ -261,9 +294,11 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
         source, line = origins.locate(key)
         return ExperimentError(source, key, message, line)
 
-    targets_path = path.parent / spec.targets_file
-    if not targets_path.is_file():
-        raise fail("targets_file", f"targets file not found: {spec.targets_file}")
+    problem = varied_key_problem(list(spec.parameters))
+    if problem:
+        raise fail(f"parameters.{problem[0]}", problem[1])
+    targets_path = follow(path, spec.targets_file, "targets_file",
+                          origins.locate("targets_file")[1], ExperimentError, "targets file")
     targets = {t.name: t for t in load_targets(targets_path).targets}
     for key in ("fit", "held_out"):
         for i, name in enumerate(getattr(spec, key)):
@@ -273,33 +308,33 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
                 raise fail(f"{key}.{i}", f"target '{name}' has no observed value (its "
                            "figure could not be read: verified: unread)")
 
-    scenario_file = path.parent / spec.scenario
-    if not scenario_file.is_file():
-        raise fail("scenario", f"scenario file not found: {spec.scenario}")
-    base, _ = load_raw(scenario_file)
+    scenario_file = follow(path, spec.scenario, "scenario", origins.locate("scenario")[1],
+                           ExperimentError, "scenario file")
+    base, _ = load_raw(scenario_file, SCENARIO_KEYS)
     scenario = scenario_from_dict(copy.deepcopy(base), source=str(scenario_file))
     dicts, contrasts = [base], []
     for name in [*spec.fit, *spec.held_out]:
         file = targets[name].contrast
         if file is None or file in contrasts:
             continue
-        target_file = targets_path.parent / file
-        if not target_file.is_file():
-            raise ExperimentError(str(targets_path), f"{name}.contrast",
-                                  f"scenario file not found: {file}")
-        raw, _ = load_raw(target_file)
+        target_file = follow(targets_path, file, f"{name}.contrast", None, ExperimentError,
+                             "scenario file")
+        raw, _ = load_raw(target_file, SCENARIO_KEYS)
         scenario_from_dict(copy.deepcopy(raw), source=str(target_file))
         dicts.append(raw)
         contrasts.append(file)
 
     for key, prior in spec.parameters.items():
-        for value in {prior.value(v) for v in prior.range}:
+        lo, hi = prior.range
+        inside = prior.value(lo + INSIDE * (hi - lo))  # a fraction, as most draws are
+        for value in dict.fromkeys([prior.value(lo), inside, prior.value(hi)]):
             for raw in dicts:
-                try:
-                    scenario_from_dict(apply_overrides(copy.deepcopy(raw), {key: value}))
-                except ScenarioError as exc:
-                    detail = f"{exc.key}: {exc.message}" if exc.key else exc.message
-                    raise fail(f"parameters.{key}", f"value {value!r}: {detail}") from None
+                message = probe(raw, key, value, prior.integer)
+                if message:
+                    raise fail(f"parameters.{key}", message)
+    corner = {key: prior.value(prior.range[1]) for key, prior in spec.parameters.items()}
+    for raw in dicts:
+        check_largest_run(raw, corner, spec.steps, str(path), "calibration")
 
     masks = {}
     roster = scenario.roster()

@@ -36,23 +36,28 @@ def sources_digest() -> str:
     return digest.hexdigest()
 
 
-def clear_stale_cache() -> bool:
-    """Clear the compiled core's cache files if the sources changed since they were
-    written; True if it cleared them."""
-    digest = sources_digest()
+def clear_cache(stamp: Path, value: str) -> bool:
+    """Clear the core's cache files unless ``stamp`` holds ``value`` (then write it there);
+    True if it cleared them. A read-only package is left alone (numba then caches in the
+    user's folder, and the installed sources cannot change)."""
     try:
-        if STAMP.read_text() == digest:
+        if stamp.read_text() == value:
             return False
     except OSError:
         pass
     try:
-        STAMP.parent.mkdir(exist_ok=True)
-        for path in STAMP.parent.glob("*.nb[ic]"):
+        stamp.parent.mkdir(exist_ok=True)
+        for path in stamp.parent.glob("*.nb[ic]"):
             path.unlink(missing_ok=True)
-        STAMP.write_text(digest)
-    except OSError:  # read-only: numba caches in the user's folder instead
+        stamp.write_text(value)
+    except OSError:
         return False
     return True
 
+
+def clear_stale_cache() -> bool:
+    """Clear the compiled core's cache files if the sources changed since they were
+    written; True if it cleared them."""
+    return clear_cache(STAMP, sources_digest())
 
 clear_stale_cache()

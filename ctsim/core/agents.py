@@ -1,9 +1,11 @@
 """Nation agents: the per-nation view of the model's arrays.
 
 A :class:`Nation` is a ``mesa.Agent`` whose attributes are read from the model's arrays
-(``model.world`` for static attributes, ``model.trust`` for the dynamic ones), so the step
-stays vectorized while a reader can still write ``nation.capacity`` or
-``nation.trust_in(other)``.
+(``model.world`` for static attributes, ``model.relations`` and ``model.trust`` for the
+dynamic ones), so the step stays vectorized while a reader can still write
+``nation.capacity`` or ``nation.trust_in(other)``. Each numeric attribute of
+:data:`ctsim.core.attributes.ATTRIBUTES` is a property of the same name, read from the
+world (static) or from the run's relations (dynamic: its value now).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, Protocol
 
 import mesa
 
+from ctsim.core.attributes import ATTRIBUTES, Attribute
 from ctsim.core.scenario import LEGAL_FAMILIES
 
 
@@ -46,33 +49,6 @@ class Nation(mesa.Agent):
     def name(self) -> str:
         """The nation's name."""
         return self.model.world.names[self.index]
-
-    @property
-    def capacity(self) -> float:
-        """Intelligence capacity (resources, technical means) now, in [0, 1] (joint training,
-        MODEL.md B4, raises it during a run)."""
-        return float(self.model.relations.capacity[self.index])
-
-    @property
-    def sovereignty(self) -> float:
-        """Sovereignty sensitivity: reluctance to share sensitive intelligence, in [0, 1]."""
-        return float(self.model.world.sovereignty[self.index])
-
-    @property
-    def security(self) -> float:
-        """Confidentiality protocols, in [0, 1]: 1 means nothing it receives leaks."""
-        return float(self.model.world.security[self.index])
-
-    @property
-    def tech(self) -> float:
-        """Adoption of AI and data analysis for threat detection, in [0, 1]."""
-        return float(self.model.world.tech[self.index])
-
-    @property
-    def definition(self) -> float:
-        """Where its legal definition of terrorism sits on a 0..1 axis now (norms, MODEL.md B5,
-        move it during a run)."""
-        return float(self.model.relations.definition[self.index])
 
     @property
     def legal_family(self) -> str:
@@ -117,3 +93,18 @@ class Nation(mesa.Agent):
 
     def __repr__(self) -> str:
         return f"Nation({self.name!r}, capacity={self.capacity:.2f}, bloc={self.bloc!r})"
+
+
+def _attribute(a: Attribute) -> property:
+    """The property of nation attribute ``a``: the world's value, or for a dynamic one the
+    run's value now (``model.relations``)."""
+    where, name = ("relations" if a.dynamic else "world"), a.name
+
+    def value(self: Nation) -> float:
+        return float(getattr(getattr(self.model, where), name)[self.index])
+
+    return property(value, doc=a.doc)
+
+
+for _a in ATTRIBUTES:
+    setattr(Nation, _a.name, _attribute(_a))

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ctsim.core import phases, rules, state
-from ctsim.core.outcomes import METRICS, Metric, bounds_of
+from ctsim.core.outputs import CHANNEL_EVENT_METRICS, METRICS, Metric, bounds_of
 from ctsim.core.state import ATTACKED, COUNTED, DISRUPTED, Tally
 
 __all__ = ["METRICS", "Counts", "Metric", "bounds_of", "recorded_columns", "run_metrics"]
@@ -120,11 +120,9 @@ def target_outcomes(model: RunState) -> np.ndarray:
 QUARTER_METRICS = tuple(f"disruption_rate_q{k + 1}" for k in range(4))
 KIND_METRICS = tuple(f"{m}_{kind}" for kind in ("transnational", "domestic")
                      for m in ("disruption_rate", "disrupted", "attacks"))
-#: MODEL.md section B's counts of the run (read from its totals).
-CHANNEL_COUNTS = (
-    "fragments_financial", "asset_freezes", "fragments_border", "fragments_online",
-    "shared_direct", "mlat_requests", "treaties_formed", "treaties_lapsed", "accessions",
-    "wrongful_interdictions")
+#: MODEL.md section B's counts of the run (read from its totals; declared in
+#: :mod:`ctsim.core.outputs`).
+CHANNEL_COUNTS = CHANNEL_EVENT_METRICS
 CHANNEL_METRICS = (*CHANNEL_COUNTS, "mean_funds", "disruption_rate_online",
                    "weeks_to_disruption_online", "mean_capacity", "mean_compatibility",
                    "treaties_in_force")
@@ -184,7 +182,7 @@ def run_metrics(model: RunState, names: Iterable[str] | None = None
                         f"disrupted_{kind}": float(hit_k), f"attacks_{kind}": float(att_k)})
     if needed(CHANNEL_METRICS):
         out.update(channel_metrics(model, ids))
-    return out if wanted is None else {name: out[name] for name in wanted}
+    return {name: out[name] for name in (METRICS if wanted is None else wanted)}
 
 
 def channel_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:

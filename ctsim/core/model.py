@@ -9,6 +9,8 @@ same seed, bit for bit.
 
 from __future__ import annotations
 
+import numbers
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,24 @@ from ctsim.core.agents import Nation
 from ctsim.core.collector import RecordCollector
 from ctsim.core.scenario import Scenario, load_scenario
 from ctsim.core.simulation import Simulation
+from ctsim.errors import ScenarioError
+
+
+def _check_arguments(scenario: Any, rng: Any) -> None:
+    """Refuse, with a :class:`ScenarioError` (one line), a ``scenario`` or ``rng`` that
+    :class:`CooperationModel` cannot use, before anything is built."""
+    if not (scenario is None or isinstance(scenario, Scenario | str | os.PathLike)):
+        raise ScenarioError("CooperationModel", "scenario", "expected a Scenario, a scenario "
+                            f"file's path or None, got {type(scenario).__name__}")
+    seed = isinstance(rng, numbers.Integral) and not isinstance(rng, bool)
+    if not (rng is None or isinstance(rng, np.random.Generator) or (seed and rng >= 0)):
+        raise ScenarioError("CooperationModel", "rng", "expected a seed (a whole number >= 0), "
+                            f"a numpy Generator or None, got {_shown(rng)}")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({type(value).__name__})"
 
 
 class CooperationModel(mesa.Model):
@@ -46,7 +66,8 @@ class CooperationModel(mesa.Model):
         rng: int | np.random.Generator | None = None,
         **overrides: Any,
     ):
-        if isinstance(scenario, str | Path):
+        _check_arguments(scenario, rng)
+        if isinstance(scenario, str | os.PathLike):
             config = load_scenario(scenario, overrides or None)
         else:
             config = (scenario or Scenario()).with_overrides(overrides) if overrides else (
@@ -133,6 +154,7 @@ for _name, _doc in (
     ("inst_trust", "(N, H) each member's trust in each hub now (the live array)."),
     ("salience", "(N,) the salience of recent attacks on each nation (MODEL.md A4)."),
     ("counts", "The run's event counts so far: total and this week's week, by name."),
+    ("week_log", "This week's events, in the order they happened (outputs.LOGGED)."),
     ("week_leaks", "This week's bilateral leaks: (sender, leaker) pairs."),
     ("week_hub_leaks", "This week's leaked hub posts: (sender, hub) pairs."),
     ("week_joint", "This week's joint disruptions: (disrupter, partner whose fragment it used)."),

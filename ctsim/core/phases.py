@@ -30,57 +30,64 @@ from numba.typed import List
 import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
 from ctsim.core import rules
 from ctsim.core.state import (
-    ACCESSIONS,
     ACT,
     ACTIVE,
     ALARM,
-    ASSET_FREEZES,
     ATTACK,
     ATTACKED,
-    ATTACKS,
-    ATTACKS_FAILED,
     BILATERAL,
     BORDER,
     COLLECT,
     DIRECT,
     DISRUPTED,
-    DISRUPTED_DUE,
-    DISRUPTED_N,
     DRIFT,
     EVOLVE,
-    EXTRADITIONS_GRANTED,
-    EXTRADITIONS_REFUSED,
     FINANCE,
     FINANCIAL,
-    FRAGMENTS,
-    FRAGMENTS_BORDER,
-    FRAGMENTS_FINANCIAL,
-    FRAGMENTS_ONLINE,
     HUB_FIU,
     HUB_POLICE,
     LEAK,
-    LEAKS,
-    MLAT_REQUESTS,
+    LOG_ATTACK,
+    LOG_HUB_LEAK,
+    LOG_JOINT,
+    LOG_LEAK,
+    LOG_MOVE,
+    LOG_REFUSAL,
+    LOG_SHOCK,
+    N_ACCESSIONS,
+    N_ASSET_FREEZES,
+    N_ATTACKS,
+    N_ATTACKS_FAILED,
+    N_DISRUPTED,
+    N_DISRUPTIONS,
+    N_EXTRADITIONS_GRANTED,
+    N_EXTRADITIONS_REFUSED,
+    N_FRAGMENTS,
+    N_FRAGMENTS_BORDER,
+    N_FRAGMENTS_FINANCIAL,
+    N_FRAGMENTS_ONLINE,
+    N_LEAKS,
+    N_MLAT_REQUESTS,
+    N_PLOTS,
+    N_PLOTS_ALERTED,
+    N_RELOCATIONS,
+    N_SHARED_BILATERAL,
+    N_SHARED_DIRECT,
+    N_SHARED_INSTITUTIONAL,
+    N_SHOCKS,
+    N_SOURCES_BURNED,
+    N_TREATIES_FORMED,
+    N_TREATIES_LAPSED,
+    N_WRONGFUL_INTERDICTIONS,
     ONLINE,
     ONLINE_TRACE,
-    PLOTS,
-    PLOTS_ALERTED,
     POLICE,
     PROSECUTE,
-    RELOCATIONS,
     SHARE,
-    SHARED_BILATERAL,
-    SHARED_DIRECT,
-    SHARED_INSTITUTIONAL,
-    SHOCKS,
-    SOURCES_BURNED,
     SPAWN,
     STATE_COLUMN,
     TOTAL_SOURCES,
-    TREATIES_FORMED,
-    TREATIES_LAPSED,
     WEEK_SOURCES,
-    WRONGFUL_INTERDICTIONS,
     has_room,
 )
 
@@ -120,9 +127,9 @@ def week(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
 
 @njit(cache=True, inline="always")
 def start_week(tally):
-    """Clear this week's counts and events."""
+    """Clear this week's counts and event log."""
     tally.week[:] = 0
-    tally.n_events[:] = 0
+    tally.n_logged[0] = 0
 
 
 # ---------------------------------------------------------------- 1. spawn
@@ -148,7 +155,8 @@ def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
                 raise RuntimeError("a week spawned more plots than its bound (state.spawn_bound)")
             plots.count[0] += 1
             base = groups.base[g]
-            if par.transnational < 1.0 and rng.random() >= par.transnational:
+            if par.transnational < 1.0 and rng.random() >= rules.transnational_probability(
+                    par.transnational):
                 size = 1  # a domestic plot
                 plots.foot[k, 0] = world.fixed_foot[0] if len(world.fixed_foot) > 0 else base
             elif len(world.fixed_foot) > 0:
@@ -172,12 +180,13 @@ def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
             if par.border_screening > 0.0:
                 for b in range(1, size):
                     plots.crossing[k, b] = t + border.integers(0, plots.lead[k])
-            if par.online_share > 0.0 and online.random() < par.online_share:
+            if par.online_share > 0.0 and online.random() < rules.online_trace_probability(
+                    par.online_share):
                 plots.provider[k] = draw_by_weight(world.provider_cum, online)
             plots.active[plots.n_active[0]] = k
             plots.n_active[0] += 1
             tally.plots_by_base[plots.base[k]] += 1
-            tally.week[PLOTS] += 1
+            tally.week[N_PLOTS] += 1
 
 
 @njit(cache=True, inline="always")
@@ -302,12 +311,12 @@ def collect_fragments(t, par, world, rel, plots, frags, tally, rngs):
                 p = rules.detection_with_burnt_sources(p, par.source_loss)
             if rng.random() < p:
                 new_fragment(k, b, i, POLICE, par, plots, frags, rng)
-                tally.week[FRAGMENTS] += 1
+                tally.week[N_FRAGMENTS] += 1
             if par.financing_detection > 0.0 and finance.random() < (
                     rules.financial_detection_probability(par.financing_detection,
                                                           world.cft[i])):
                 new_fragment(k, b, i, FINANCIAL, par, plots, frags, finance)
-                tally.week[FRAGMENTS_FINANCIAL] += 1
+                tally.week[N_FRAGMENTS_FINANCIAL] += 1
             if (par.border_screening > 0.0 and b > 0 and plots.crossing[k, b] == t
                     and not open_border(world.open_border, plots.foot[k, b - 1], i)
                     and border.random() < rules.screening_probability(
@@ -315,12 +324,13 @@ def collect_fragments(t, par, world, rel, plots, frags, tally, rngs):
                         par.institutional and in_databases(i, world, rel),
                         par.database_gap)):
                 new_fragment(k, b, i, POLICE, par, plots, frags, border)
-                tally.week[FRAGMENTS_BORDER] += 1
+                tally.week[N_FRAGMENTS_BORDER] += 1
         p = plots.provider[k]
-        if p >= 0 and online.random() < par.provider_detection:
+        if p >= 0 and online.random() < rules.provider_record_probability(
+                par.provider_detection):
             new_fragment(k, slot_of(p, plots.foot[k], plots.size[k]), p, ONLINE_TRACE, par,
                          plots, frags, online)
-            tally.week[FRAGMENTS_ONLINE] += 1
+            tally.week[N_FRAGMENTS_ONLINE] += 1
 
 
 @njit(cache=True, inline="always")
@@ -412,14 +422,14 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                 if channel[i, j] and rng.random() < rules.willingness(trust[i, j], sov, s):
                     delay = rules.mlat_delay(par.mlat_delay, compat[i, j])
                     send(mail, t + delay, f, BILATERAL, b, i)
-                    tally.week[SHARED_BILATERAL] += 1
+                    tally.week[N_SHARED_BILATERAL] += 1
         if par.institutional:
             wanted = HUB_FIU if frags.kind[f] == FINANCIAL else HUB_POLICE
             for h in range(len(latency)):
                 if (hub_kind[h] == wanted and members[h, i]
                         and rng.random() < rules.willingness(hub_trust[i, h], sov, s)):
                     send(mail, t + latency[h], f, h, -1, i)
-                    tally.week[SHARED_INSTITUTIONAL] += 1
+                    tally.week[N_SHARED_INSTITUTIONAL] += 1
     deliver(t, par, world, rel, plots, frags, mail, rng)
 
 
@@ -433,13 +443,13 @@ def request_records(t, f, k, p, par, world, rel, plots, mail, tally):
         j = plots.foot[k, b]
         if j == p:
             continue
-        if par.cooperates and world.direct[j, p]:
+        if rules.direct_access(par.cooperates, world.direct[j, p]):
             send(mail, t, f, DIRECT, b, p)
-            tally.week[SHARED_DIRECT] += 1
+            tally.week[N_SHARED_DIRECT] += 1
         elif rel.treaty[j, p]:
             send(mail, t + rules.mlat_delay(par.mlat_delay, rel.compat[j, p]), f, BILATERAL,
                  b, p)
-            tally.week[MLAT_REQUESTS] += 1
+            tally.week[N_MLAT_REQUESTS] += 1
 
 
 @njit(cache=True, inline="always")
@@ -576,36 +586,40 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                             par.hub_exposure,
                             rules.leak_probability(par.leak_rate, world.security[m])))
         if rng.random() < p:
-            tally.week[LEAKS] += 1
+            tally.week[N_LEAKS] += 1
             if par.source_loss > 0.0:
                 if rel.source_until[i] < t:
-                    tally.week[SOURCES_BURNED] += 1
+                    tally.week[N_SOURCES_BURNED] += 1
                 rel.source_until[i] = t + par.source_weeks  # a second leak restarts it
             if via < 0:
                 j = plots.foot[k, mail.arrived_to[a]]
+                log_event(tally, LOG_LEAK, i, j, k, rel.trust[i, j])
                 rel.trust[i, j] = rules.trust_after_leak(rel.trust[i, j], par.leak_penalty)
-                note_event(tally, 0, i, j)
             else:
+                log_event(tally, LOG_HUB_LEAK, i, via, k, rel.hub_trust[i, via])
                 rel.hub_trust[i, via] = rules.trust_after_leak(rel.hub_trust[i, via],
                                                                par.leak_penalty)
-                note_event(tally, 1, i, via)
             if plots.epoch[k] == frags.epoch[f]:  # not yet alerted by another leak this week
                 plots.evidence[k, :] = 0
                 plots.financial[k, :] = 0
                 plots.epoch[k] += 1
-                tally.week[PLOTS_ALERTED] += 1
+                tally.week[N_PLOTS_ALERTED] += 1
 
 
 @njit(cache=True, inline="always")
-def note_event(tally, kind, a, b):
-    """Keep this week's leak (kind 0: sender, leaker; 1: sender, hub) or joint disruption
-    (kind 2: disrupter, partner) for the teaching app."""
-    pairs = tally.leak_pairs if kind == 0 else (tally.hub_leak_pairs if kind == 1
-                                                else tally.joint_pairs)
-    e = tally.n_events[kind]
-    tally.n_events[kind] += 1
-    pairs[e, 0] = a
-    pairs[e, 1] = b
+def log_event(tally, kind, a, b, c=-1, value=np.nan):
+    """Write an event of ``kind`` (``LOG_*``, declared in :data:`ctsim.core.outputs.LOGGED`
+    with what ``a``, ``b``, ``c`` and ``value`` are) to this week's event log. The log has
+    room for every event a week can hold (:func:`ctsim.core.state.log_rows`); one that
+    would not fit is counted, not written."""
+    e = tally.n_logged[0]
+    if e < tally.log.shape[0]:
+        tally.log[e, 0] = kind
+        tally.log[e, 1] = a
+        tally.log[e, 2] = b
+        tally.log[e, 3] = c
+        tally.log_value[e] = value
+    tally.n_logged[0] = e + 1
 
 
 # ---------------------------------------------------------------- 5. act
@@ -628,7 +642,7 @@ def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs):
         k = plots.active[a]
         n = 0
         for b in range(plots.size[k]):
-            if plots.evidence[k, b] >= par.threshold:
+            if plots.evidence[k, b] >= par.evidence_threshold:
                 j = plots.foot[k, b]
                 p = rules.interdiction_probability(par.interdiction, rel.capacity[j])
                 if par.ai_false_alarm > 0.0:
@@ -653,7 +667,7 @@ def raise_false_alarms(par, world, rel, tally, rng):
     acts on each: every one is a wrongful interdiction (B7)."""
     for i in range(len(rel.alarms)):
         rel.alarms[i] = rng.poisson(par.ai_false_alarm * world.tech[i])
-        tally.week[WRONGFUL_INTERDICTIONS] += rel.alarms[i]
+        tally.week[N_WRONGFUL_INTERDICTIONS] += rel.alarms[i]
 
 
 @njit(cache=True, inline="always")
@@ -664,7 +678,7 @@ def disrupt(t, k, b, plots, tally):
     plots.disrupter[k] = plots.foot[k, b]
     plots.disrupted_now[plots.n_disrupted_now[0]] = k
     plots.n_disrupted_now[0] += 1
-    tally.week[DISRUPTED_N] += 1
+    tally.week[N_DISRUPTIONS] += 1
     # Rates count a disruption once its would-be attack week has passed (right-censoring).
     tally.disrupted_by_deadline[plots.spawned[k] + plots.lead[k] - 1] += 1
     tally.resolved_at[plots.base[k]] += 1
@@ -692,7 +706,7 @@ def learn_from(k, b, par, rel, plots, mail, tally):
             rel.hub_trust[j, via] = rules.trust_after_success(rel.hub_trust[j, via],
                                                               par.learning_rate)
         if not (earlier_sender == i).any():
-            note_event(tally, 2, j, i)
+            log_event(tally, LOG_JOINT, j, i, k)
 
 
 @njit(cache=True, inline="always")
@@ -740,7 +754,7 @@ def prosecute(par, rel, plots, groups, tally, rng):
         if par.asset_freeze > 0.0 and plots.financial[
                 k, slot_of(j, plots.foot[k], plots.size[k])] > 0:
             groups.funds[g] = rules.funds_after_freeze(groups.funds[g], par.asset_freeze)
-            tally.week[ASSET_FREEZES] += 1
+            tally.week[N_ASSET_FREEZES] += 1
         if base == j:
             groups.strength[g] = rules.strength_after_disruption(groups.strength[g],
                                                                  par.attrition)
@@ -748,10 +762,11 @@ def prosecute(par, rel, plots, groups, tally, rng):
                                                           rel.treaty[base, j]):
             groups.strength[g] = rules.strength_after_disruption(groups.strength[g],
                                                                  par.attrition)
-            tally.week[EXTRADITIONS_GRANTED] += 1
+            tally.week[N_EXTRADITIONS_GRANTED] += 1
         else:
             tally.undisrupted_at[base] += 1
-            tally.week[EXTRADITIONS_REFUSED] += 1
+            tally.week[N_EXTRADITIONS_REFUSED] += 1
+            log_event(tally, LOG_REFUSAL, base, j, k)
 
 
 # ---------------------------------------------------------------- 7. attack
@@ -774,13 +789,14 @@ def attack(t, par, world, rel, plots, tally, rng):
             j = plots.target[k]
             plots.status[k] = ATTACKED
             plots.resolved[k] = t
-            tally.week[ATTACKS] += 1
+            tally.week[N_ATTACKS] += 1
             tally.resolved_at[plots.base[k]] += 1
             tally.undisrupted_at[plots.base[k]] += 1
             if par.protection > 0.0 and rng.random() < rules.attack_failure_probability(
                     par.protection, rel.capacity[j]):
                 plots.failed[k] = 1
-                tally.week[ATTACKS_FAILED] += 1
+                tally.week[N_ATTACKS_FAILED] += 1
+            log_event(tally, LOG_ATTACK, j, plots.base[k], k)
             if salient:
                 rel.salience[j] += 1.0  # this week's attacks on j (A4)
             if par.target_adaptation > 0.0:
@@ -822,7 +838,8 @@ def drift(t, par, world, rel, plots, groups, tally, rngs):
         if b >= a:
             b += 1
         shock_blocs(a, b, par, world, rel, tally, rngs[EVOLVE])
-        tally.week[SHOCKS] += 1
+        tally.week[N_SHOCKS] += 1
+        log_event(tally, LOG_SHOCK, a, b)
     for g in range(par.groups):
         groups.strength[g] = rules.strength_regrowth(groups.strength[g], par.regrowth)
         if groups.funds[g] < 1.0:
@@ -853,7 +870,7 @@ def shock_blocs(a, b, par, world, rel, tally, rng):
                 if (par.treaty_lapse > 0.0 and i < j and rel.treaty[i, j]
                         and rng.random() < par.treaty_lapse):
                     set_treaty(i, j, False, par, world, rel, tally)
-                    tally.week[TREATIES_LAPSED] += 1
+                    tally.week[N_TREATIES_LAPSED] += 1
         if world.bloc[i] == a or world.bloc[i] == b:
             other = b if world.bloc[i] == a else a
             for h in range(hubs):
@@ -867,7 +884,8 @@ def set_treaty(i, j, signed, par, world, rel, tally):
     bilateral channel opens or closes with it (unless any pair may share ad hoc) and their
     legal compatibility is recomputed with or without the treaty's floor."""
     rel.treaty[i, j] = rel.treaty[j, i] = signed
-    rel.channel[i, j] = rel.channel[j, i] = par.bilateral and (signed or par.ad_hoc)
+    rel.channel[i, j] = rel.channel[j, i] = rules.bilateral_channel(
+        par.bilateral, signed, par.ad_hoc_sharing)
     rel.compat[i, j] = rel.compat[j, i] = compatibility(i, j, par, world, rel)
     tally.n_treaties[0] += 1 if signed else -1
 
@@ -936,7 +954,7 @@ def form_treaties(t, par, world, rel, plots, tally, rng):
                         par.treaty_formation, rel.trust[i, j], rel.trust[j, i],
                         par.surge_boost, rel.salience[i], rel.salience[j]):
                     set_treaty(i, j, True, par, world, rel, tally)
-                    tally.week[TREATIES_FORMED] += 1
+                    tally.week[N_TREATIES_FORMED] += 1
 
 
 @njit(cache=True)
@@ -962,7 +980,7 @@ def join_open_hubs(par, world, rel, tally, rng):
             p = rules.accession_probability(par.accession, inside, partners)
             if p > 0.0 and rng.random() < p:
                 admit(h, i, par, world, rel)
-                tally.week[ACCESSIONS] += 1
+                tally.week[N_ACCESSIONS] += 1
 
 
 @njit(cache=True)
@@ -1002,8 +1020,10 @@ def relocate_groups(par, world, rel, groups, tally, rng):
                                                 tally.resolved_at[i])
                     weights[i] = rules.relocation_weight(safety, par.haven_pull)
                 running = np.cumsum(weights)
+            old = groups.base[g]
             groups.base[g] = draw_nation(weights, running, groups.base, 0, rng)
-            tally.week[RELOCATIONS] += 1
+            tally.week[N_RELOCATIONS] += 1
+            log_event(tally, LOG_MOVE, g, old, groups.base[g])
 
 
 # ---------------------------------------------------------------- 9. record
@@ -1019,11 +1039,11 @@ def record_week(t, rel, plots, tally):
     plot's attack was due (``disrupted_by_deadline``), as an attack would, so that plots
     still in flight do not bias the rate toward disruption (disruptions come earlier).
     """
-    tally.week[DISRUPTED_DUE] += tally.disrupted_by_deadline[t]
+    tally.week[N_DISRUPTED] += tally.disrupted_by_deadline[t]
     tally.total[:] += tally.week
     total, row = tally.total, tally.record[t]
-    settled = total[DISRUPTED_DUE] + total[ATTACKS]
-    row[0] = total[DISRUPTED_DUE] / settled if settled > 0 else np.nan
+    settled = total[N_DISRUPTED] + total[N_ATTACKS]
+    row[0] = total[N_DISRUPTED] / settled if settled > 0 else np.nan
     for c in range(len(TOTAL_SOURCES)):
         row[1 + c] = total[TOTAL_SOURCES[c]]
     for c in range(len(WEEK_SOURCES)):

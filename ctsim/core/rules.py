@@ -81,7 +81,8 @@ def effective_sovereignty(sovereignty: float, surge: float, salience: float) -> 
     MODEL.md A4 (a surge that builds and fades; the surge of cooperation after
     11 September 2001): ``sovereignty * (1 - surge * S / (1 + S))``, where ``S`` counts the
     attacks on the nation, each weighing less as it ages (:func:`salience_next_week`).
-    One fresh attack halves the full surge; many approach it.
+    One fresh attack halves the full surge; many approach it. Source: MODEL.md A4 itself
+    (docs/ODD.md 7.17), which cites no study for the form.
 
     Args:
         sovereignty: the nation's sovereignty sensitivity, in [0, 1].
@@ -120,6 +121,18 @@ def legal_compatibility(family_compat: float, definition_i: float, definition_j:
     if has_treaty:
         c = max(c, treaty_floor)
     return c + harmonization * (1.0 - c)
+
+
+@njit(cache=True)
+def bilateral_channel(bilateral: bool, treaty: bool, ad_hoc_sharing: bool) -> bool:
+    """Whether two nations can send each other intelligence directly: the regime has a
+    bilateral channel (``bilateral`` or ``hybrid``) and the pair has a treaty in force, or
+    any pair may share ad hoc (``relations.ad_hoc_sharing``).
+
+    MODEL.md step 3 (bilateral sharing along treaties) and ODD 7.4: without ad hoc sharing a
+    treaty is the only bilateral channel. Works on bools or on boolean arrays alike.
+    """
+    return bilateral & (treaty | ad_hoc_sharing)
 
 
 @njit(cache=True)
@@ -173,7 +186,9 @@ def exposure_leak_probability(hub_exposure: float, leak_probability: float) -> f
     MODEL.md A6 (who reads a hub post): every member of the hub other than the footprint's
     reads a post with probability ``hub_exposure`` and then leaks it as any reader would:
     ``hub_exposure * leak_probability``. Folded with the footprint readers' chances by
-    :func:`either_leaks` (the post leaks if any reader leaks it).
+    :func:`either_leaks` (the post leaks if any reader leaks it). A large hub then carries
+    the exposure that makes states keep their most sensitive intelligence bilateral
+    (Aldrich 2004; Walsh 2010).
 
     Args:
         hub_exposure: chance that a member outside the footprint reads the post, in [0, 1].
@@ -345,6 +360,23 @@ def relocation_weight(safety: float, pull: float) -> float:
 
 
 @njit(cache=True)
+def transnational_probability(transnational: float) -> float:
+    """Chance that a spawned plot is transnational, in [0, 1]: ``transnational``.
+
+    MODEL.md A1 (domestic and transnational plots): a transnational plot draws its
+    footprint as in step 1; otherwise, with ``1 - transnational``, it is domestic, its
+    base alone and its own target. Domestic incidents outnumber transnational ones several
+    times over in the event data (Enders, Sandler & Gaibulloev 2011); the share is for
+    calibration. The spawn phase draws only when the chance is below 1 (the default, v1:
+    no domestic plots), and a plot is domestic when its uniform draw is at or above it.
+
+    Args:
+        transnational: the share of spawned plots that are transnational, in [0, 1].
+    """
+    return transnational
+
+
+@njit(cache=True)
 def footprint_weight(same_region: bool, region_size: int, nations: int,
                      locality: float) -> float:
     """Weight of a nation as one of a plot's other footprint nations (target or transit).
@@ -395,7 +427,9 @@ def financial_detection_probability(financing_detection: float, cft: float) -> f
     fragment about a plot this week.
 
     MODEL.md B1 (terrorist financing; FATF, financial intelligence units):
-    ``financing_detection * cft_i``.
+    ``financing_detection * cft_i``. Sources: FATF (2012, the Recommendations, updated
+    since) on financial intelligence units; the Egmont Group's principles for information
+    exchange between units.
 
     Args:
         financing_detection: the weekly chance at full counter-financing capacity, in [0, 1].
@@ -407,7 +441,9 @@ def financial_detection_probability(financing_detection: float, cft: float) -> f
 @njit(cache=True)
 def funds_after_freeze(funds: float, asset_freeze: float) -> float:
     """A group's funds after a disruption that used financial intelligence: they lose
-    ``asset_freeze`` of their value (MODEL.md B1: assets frozen), in [0, 1]."""
+    ``asset_freeze`` of their value (MODEL.md B1: assets frozen), in [0, 1]. Sources: UN
+    Security Council resolution 1373 (2001) on freezing terrorist funds; FATF (2012) on
+    targeted financial sanctions."""
     return funds * (1.0 - asset_freeze)
 
 
@@ -419,7 +455,10 @@ def screening_probability(border_screening: float, capacity: float, in_databases
 
     MODEL.md B2 (INTERPOL's databases, passenger data): ``border_screening * capacity_j *
     db_j``, with ``db_j = 1`` for a member of a hub that shares its databases and
-    ``1 - database_gap`` otherwise.
+    ``1 - database_gap`` otherwise. Sources: INTERPOL's Stolen and Lost Travel Documents
+    and nominal databases, checked at borders (INTERPOL annual reports), whose screening
+    Gardeazabal & Sandler (2015) find to cut transnational terrorism in the adopting
+    states; the Schengen Borders Code on the absence of internal border checks.
 
     Args:
         border_screening: the chance at full capacity with the databases, in [0, 1].
@@ -431,6 +470,59 @@ def screening_probability(border_screening: float, capacity: float, in_databases
 
 
 @njit(cache=True)
+def online_trace_probability(online_share: float) -> float:
+    """Chance that a spawned plot leaves an online trace held by a company, in [0, 1]:
+    ``online_share``.
+
+    MODEL.md B3 (data held by companies): the trace is held by a provider in a nation
+    drawn by provider weight (``threat.providers``); at 0 (the default) no plot leaves one
+    and the spawn phase draws nothing for it.
+
+    Args:
+        online_share: the share of plots with an online trace, in [0, 1].
+    """
+    return online_share
+
+
+@njit(cache=True)
+def provider_record_probability(provider_detection: float) -> float:
+    """Chance that the provider's records of a plot's online trace yield the provider's
+    nation a fragment this week, in [0, 1]: ``provider_detection``.
+
+    MODEL.md B3 (data held by companies): the record is the provider's nation's, whether
+    or not that nation is in the plot's footprint; the footprint's other nations obtain it
+    by :func:`direct_access` or a mutual legal assistance request.
+
+    Args:
+        provider_detection: the weekly chance, in [0, 1].
+    """
+    return provider_detection
+
+
+@njit(cache=True)
+def direct_access(cooperates: bool, agreement: bool) -> bool:
+    """Whether a footprint nation obtains a company's record straight from the provider's
+    nation: the regime cooperates (it is not ``none``) and a direct-access agreement
+    (``relations.direct_access``, ``direct_access_within``) covers the pair.
+
+    MODEL.md B3 (data held by companies): a record obtained directly arrives the same week
+    and is admissible (the agreement's purpose is lawful production); without one the
+    nation can only send a mutual legal assistance request, where a treaty is in force,
+    which takes ``round(mlat_delay * (1 - c))`` weeks (:func:`mlat_delay`) and is admissible
+    with ``c``. Sources: Swire & Hemmings (2017) on the delays of mutual legal assistance
+    for communications data; the US CLOUD Act (2018) and its executive agreements, and the
+    EU's e-evidence regulation (2023), for direct access.
+
+    Args:
+        cooperates: whether the regime cooperates at all (``cooperation.regime`` not
+            ``none``).
+        agreement: whether a direct-access agreement covers the requesting nation and the
+            provider's nation.
+    """
+    return cooperates and agreement
+
+
+@njit(cache=True)
 def privacy_admissibility(p_admissible: float, privacy_gap: float, privacy_receiver: float,
                           privacy_sender: float) -> float:
     """Admissibility of a fragment once the receiver's data-protection regime is weighed.
@@ -438,7 +530,8 @@ def privacy_admissibility(p_admissible: float, privacy_gap: float, privacy_recei
     MODEL.md B7 (AI with its costs; privacy and civil liberties): ``p * (1 - privacy_gap *
     max(0, privacy_j - privacy_i))``: a court under a stricter regime than the sender's
     rejects more of what the sender collected. ``p`` is ``c[i, j]`` (through a hub, after
-    the hub's floor).
+    the hub's floor). Source: the EU's data-protection law (the GDPR and the
+    law-enforcement directive, 2016) against laxer regimes.
 
     Args:
         p_admissible: the admissibility before privacy, in [0, 1].
@@ -452,7 +545,8 @@ def privacy_admissibility(p_admissible: float, privacy_gap: float, privacy_recei
 def tie_up_factor(ai_tie_up: float, false_alarms: int) -> float:
     """The share of a nation's interdiction capacity left for real plots in a week it
     handles ``false_alarms`` AI false alarms: ``max(0, 1 - ai_tie_up * false_alarms)``
-    (MODEL.md B7)."""
+    (MODEL.md B7; source: Jonas & Harper 2006 on the false positives of predictive data
+    mining)."""
     return max(0.0, 1.0 - ai_tie_up * false_alarms)
 
 
@@ -462,6 +556,8 @@ def capacity_after_training(capacity: float, rate: float, standard: float) -> fl
 
     MODEL.md B4 (joint training): a member below the programme's standard moves toward
     it, ``capacity += rate * (standard - capacity)``; a member at or above it keeps its own.
+    Sources: the Global Counterterrorism Forum's capacity-building work and UN
+    counter-terrorism technical assistance (Romaniuk 2010).
     """
     if capacity >= standard:
         return capacity
@@ -472,8 +568,10 @@ def capacity_after_training(capacity: float, rate: float, standard: float) -> fl
 def toward(value: float, rate: float, target: float) -> float:
     """``value + rate * (target - value)``: one week of a pull toward ``target``.
 
-    MODEL.md B4 (members' trust in one another, toward 1, at ``training_trust``) and B5
-    (norms: a member's legal definition toward the forum's, at ``norms``).
+    MODEL.md B4 (members' trust in one another, toward 1, at ``training_trust``;
+    Romaniuk 2010) and B5 (norms: a member's legal definition toward the forum's, at
+    ``norms``; Rosand 2003 on the Security Council's Counter-Terrorism Committee, Saul 2006
+    on the diverging legal definitions of terrorism).
     """
     return value + rate * (target - value)
 
@@ -487,7 +585,8 @@ def treaty_formation_probability(treaty_formation: float, trust_ij: float, trust
     MODEL.md B6 (cooperation that evolves, from isolated efforts to a network):
     ``treaty_formation * T[i, j] * T[j, i] * (1 + surge_boost * (S_i + S_j))``, capped at 1:
     partners who trust each other formalize it, faster after attacks on either (``S``, the
-    salience of A4).
+    salience of A4). Sources: the growth of counter-terrorism treaties and bodies after
+    2001 (Romaniuk 2010); the EU's European Arrest Warrant (2002).
     """
     return min(1.0, treaty_formation * trust_ij * trust_ji
                * (1.0 + surge_boost * (salience_i + salience_j)))
@@ -495,7 +594,8 @@ def treaty_formation_probability(treaty_formation: float, trust_ij: float, trust
 
 @njit(cache=True)
 def accession_probability(accession: float, partners_inside: int, partners: int) -> float:
-    """Chance that a non-member joins an open institution this week (MODEL.md B6):
+    """Chance that a non-member joins an open institution this week (MODEL.md B6; from
+    isolated efforts to a network, Romaniuk 2010):
     ``accession * (share of its treaty partners that are members)``; 0 without partners."""
     if partners == 0:
         return 0.0

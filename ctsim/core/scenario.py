@@ -1,10 +1,12 @@
-"""Scenario files: the schema, YAML loading, ``extends``, dotted overrides and user errors.
+"""Scenario files: the schema, its validation and the cross references between its keys.
 
 A scenario is a YAML file (SCENARIO_FORMAT.md) validated by the pydantic model
 :class:`Scenario`. Every key has a default, so a file states only what it changes.
 Loading follows three steps:
 
-1. read the file and, recursively, the files it ``extends`` (deep merge: the child wins);
+1. read the file and, recursively, the files it ``extends`` (deep merge: the child wins),
+   with the reader every ctsim file shares (:mod:`ctsim.files`: limits, origins, overrides,
+   one-line errors and suggestions);
 2. validate, then check cross references (nation names, institution members);
 3. apply dotted overrides (``threat.detection_rate=0.2``), from ``--set`` or model keywords,
    to the validated scenario and validate again (errors name ``<file> --set``).
@@ -15,25 +17,52 @@ Anything a user can get wrong raises :class:`ScenarioError`, whose ``str`` is th
 Each key's meaning, label, unit and (for the teaching app) control are written once, on its
 field (:func:`_key`); :mod:`ctsim.core.registry` reads them for docs/scenarios.md's key tables,
 figure labels and the app's controls. A new key needs them too (tests/core/test_registry.py).
+
+What the phases read comes from here as well. Every plain key (its type exactly ``bool``,
+``int`` or ``float``) of the ``relations``, ``legal``, ``cooperation``, ``trust_dynamics``
+and ``threat`` sections is compiled under its own name (``par.evidence_threshold``;
+:class:`ctsim.core.state.Setting`, whose few derived values are listed in
+``state.DERIVED``): a new scalar key is this field, the rule that uses it and the phase line
+that calls the rule. The nations' numeric attributes are declared once in
+:mod:`ctsim.core.attributes`; their keys here (``world.<name>``, a listed nation's value, a
+dataset state's value) are made from that declaration (:func:`_with_attributes`). See
+docs/ODD.md, "Extending the model".
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
-import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticUndefined
 
+from ctsim.core.attributes import ATTRIBUTES, UNIT, Attribute
 from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
 from ctsim.data import load_dataset
 from ctsim.errors import ScenarioError
+from ctsim.files import (
+    Origins,
+    apply_overrides,
+    copied_along,
+    deep_merge,
+    did_you_mean,
+    first_error,
+    load_raw,
+)
 
 LEGAL_FAMILIES = ("common", "civil", "islamic", "customary", "mixed")
 REGIMES = ("none", "bilateral", "multilateral", "hybrid")
@@ -72,6 +101,11 @@ def _key(default: Any = PydanticUndefined, *, meaning: str, label: str, unit: st
     return Field(default, description=meaning, json_schema_extra=extra)
 
 
+def repeated(names: Iterable[str]) -> list[str]:
+    """The names given more than once, sorted (in one pass: lists of 2,000 nations)."""
+    return sorted(name for name, n in Counter(names).items() if n > 1)
+
+
 def _accepts_bool(annotation: Any) -> bool:
     """Whether a field's type admits a boolean (``bool``, ``Any`` or a union with them)."""
     if annotation is bool or annotation is Any:
@@ -83,10 +117,12 @@ class _Strict(BaseModel):
     """Base for every section: unknown keys are errors, values are frozen after loading.
 
     A YAML ``true``/``false`` is accepted only where a boolean is meant: pydantic would
-    otherwise read ``steps: true`` as 1.
+    otherwise read ``steps: true`` as 1. A number is finite wherever one is read (``.inf``
+    and ``.nan`` are refused): no rule of the model has a meaning for them. Experiment and
+    calibration files share this base, and so the same rules.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -113,41 +149,52 @@ class Dist(_Strict):
         label="spread")
 
 
+def _attribute_field(a: Attribute, form: Literal["world", "own", "set"]) -> tuple[Any, Any]:
+    """The schema field of nation attribute ``a`` (:mod:`ctsim.core.attributes`) in one of
+    its three forms: ``world`` the distribution generated nations draw from
+    (``world.<name>``), ``own`` a listed nation's value (``world.nations[].<name>``), ``set``
+    a dataset state's value set by hand (``world.shared[]``, ``world.countries``)."""
+    if form == "world":
+        mean, spread = a.default
+        return Dist, _key(Dist(mean=mean, spread=spread), meaning=a.meaning, label=a.label,
+                          unit=UNIT, **({"parts": dict(a.parts)} if a.parts else {}))
+    if form == "own":
+        return Share | None, _key(
+            None, meaning=f"its {a.what} (as `world.{a.name}`)", label=f"nation's {a.label}",
+            unit=UNIT, default_text=f"mean of `world.{a.name}`")
+    instead = "the dataset's" if a.column else "a draw"
+    source = f" (MODEL.md {a.source})" if a.source else ""
+    return Share | None, _key(
+        None, meaning=f"{a.what}, instead of {instead}{source}", label=f"{a.label} set",
+        unit=UNIT, default_text="the dataset's" if a.column else "drawn")
+
+
+def _with_attributes(form: Literal["world", "own", "set"]) -> Callable[[type], type]:
+    """A class decorator: the model with one more field per nation attribute, in
+    :data:`ctsim.core.attributes.ATTRIBUTES`'s order, after the model's own fields (see
+    :func:`_attribute_field`). The model keeps its name, docstring and validators."""
+
+    def decorate(model: type) -> type:
+        fields = {a.name: _attribute_field(a, form) for a in ATTRIBUTES}
+        return create_model(model.__name__, __base__=model, __module__=model.__module__,
+                            __doc__=model.__doc__, **fields)
+
+    return decorate
+
+
+@_with_attributes("own")
 class NationSpec(_Strict):
-    """One explicit nation. Attributes left out take their distribution's mean."""
+    """One explicit nation. Attributes left out take their distribution's mean; one optional
+    value per nation attribute (:mod:`ctsim.core.attributes`) follows the fields below."""
 
     name: Annotated[str, Field(min_length=1, max_length=60)] = _key(
         meaning="the nation's name, used by footprints, treaties and hub member lists",
         label="nation", note="distinct")
-    capacity: Share | None = _key(
-        None, meaning="its intelligence capacity (as `world.capacity`)",
-        label="nation's capacity", unit="share", default_text="mean of `world.capacity`")
-    sovereignty: Share | None = _key(
-        None, meaning="its sovereignty sensitivity (as `world.sovereignty`)",
-        label="nation's sovereignty sensitivity", unit="share",
-        default_text="mean of `world.sovereignty`")
-    security: Share | None = _key(
-        None, meaning="its confidentiality protocols (as `world.security`)",
-        label="nation's security", unit="share", default_text="mean of `world.security`")
-    tech: Share | None = _key(
-        None, meaning="its adoption of AI and data analysis (as `world.tech`)",
-        label="nation's AI adoption", unit="share", default_text="mean of `world.tech`")
     legal_family: LegalFamily | None = _key(
         None, meaning="its legal system (as `world.legal_families`); a nation without one "
         "counts as that default family for `members: {legal_family: ...}`",
         label="nation's legal family",
         default_text="the family with the largest weight in `world.legal_families`")
-    definition: Share | None = _key(
-        None, meaning="its legal definition of terrorism (as `world.definition`)",
-        label="nation's legal definition", unit="share",
-        default_text="mean of `world.definition`")
-    cft: Share | None = _key(
-        None, meaning="its counter-financing capacity (as `world.cft`)",
-        label="nation's counter-financing capacity", unit="share",
-        default_text="mean of `world.cft`")
-    privacy: Share | None = _key(
-        None, meaning="how strict its data-protection regime is (as `world.privacy`)",
-        label="nation's privacy regime", unit="share", default_text="mean of `world.privacy`")
     bloc: str = _key("unaligned", meaning="geopolitical bloc", label="bloc")
     region: str = _key("world", meaning="geographic region", label="region")
     target_weight: Annotated[float, Field(ge=0.0)] = _key(
@@ -163,33 +210,15 @@ RuleKey = Literal["region", "bloc", "legal_family", "membership"]
 MemberRule = Literal["all"] | list[str] | dict[RuleKey, str]
 
 
+@_with_attributes("set")
 class CountryOverride(_Strict):
-    """Per-country values for a dataset world; anything left out keeps the data or the draw."""
+    """Per-country values for a dataset world; anything left out keeps the data or the draw.
+    One optional value per nation attribute (:mod:`ctsim.core.attributes`) follows the
+    fields below."""
 
-    capacity: Share | None = _key(
-        None, meaning="intelligence capacity, instead of the dataset's",
-        label="capacity set", unit="share", default_text="the dataset's")
-    sovereignty: Share | None = _key(
-        None, meaning="sovereignty sensitivity, instead of a draw",
-        label="sovereignty sensitivity set", unit="share", default_text="drawn")
-    security: Share | None = _key(
-        None, meaning="confidentiality protocols, instead of a draw",
-        label="security set", unit="share", default_text="drawn")
-    tech: Share | None = _key(
-        None, meaning="adoption of AI and data analysis, instead of a draw",
-        label="AI adoption set", unit="share", default_text="drawn")
-    definition: Share | None = _key(
-        None, meaning="position of the legal definition of terrorism, instead of a draw",
-        label="legal definition set", unit="share", default_text="drawn")
     legal_family: LegalFamily | None = _key(
         None, meaning="legal system, instead of the dataset's", label="legal family set",
         default_text="the dataset's")
-    cft: Share | None = _key(
-        None, meaning="counter-financing capacity, instead of a draw (MODEL.md B1)",
-        label="counter-financing capacity set", unit="share", default_text="drawn")
-    privacy: Share | None = _key(
-        None, meaning="strictness of the data-protection regime, instead of a draw "
-        "(MODEL.md B7)", label="privacy regime set", unit="share", default_text="drawn")
     bloc: str | None = _key(
         None, meaning="bloc, instead of the one the bloc rules give", label="bloc set",
         default_text="from `world.blocs`")
@@ -205,7 +234,8 @@ class SharedValues(CountryOverride):
                                label="states sharing values")
 
 
-class World(_Strict):
+@_with_attributes("world")
+class WorldSpec(_Strict):
     """The nations: generated (``nations: 30``), listed by name, or a dataset's real states.
 
     With ``dataset: world`` the nations, their regions, legal families, memberships and
@@ -213,7 +243,8 @@ class World(_Strict):
     may give bloc rules, ``shared`` sets values for groups of states (e.g. one definition
     for the EU), ``countries`` overrides single states (keyed by name or ISO3 code; it wins
     over ``shared``), and sovereignty, security, tech and definition are otherwise drawn
-    from their distributions.
+    from their distributions. One distribution per nation attribute
+    (:mod:`ctsim.core.attributes`), ``world.<name>``, follows the fields below.
     """
 
     dataset: Literal["world"] | None = _key(
@@ -249,49 +280,6 @@ class World(_Strict):
         "`{atlantic: {membership: NATO}, eurasian: {membership: SCO}}`", label="blocs",
         unit="blocs", form=["a list of distinct labels", "with a dataset, a mapping from bloc "
                             "names to [member rules](#member-rules) (not by bloc)"])
-    capacity: Dist = _key(
-        Dist(mean=0.5, spread=0.2), meaning="intelligence capacity; detection (7.2), "
-        "interdiction (7.10), groups' haven prior (7.21), quartiles of `disruption_rate_q*`",
-        label="capacity", unit="share",
-        parts={"mean": {"label": "mean capacity"},
-               "spread": {"label": "capacity spread",
-                          "control": {"name": "capacity_spread",
-                                      "hint": "how unequal states' capacity is (sd)",
-                                      "order": 5, "max": 0.45,
-                                      "step": 0.05}}})
-    sovereignty: Dist = _key(
-        Dist(mean=0.5, spread=0.2), meaning="sovereignty sensitivity; willingness to share "
-        "(7.4, 7.17)", label="sovereignty", unit="share",
-        parts={"mean": {"label": "sovereignty sensitivity",
-                        "control": {"name": "sovereignty",
-                                    "hint": "mean caution about sharing",
-                                    "order": 1, "step": 0.05}}})
-    security: Dist = _key(
-        Dist(mean=0.8, spread=0.1), meaning="confidentiality protocols; leak probability "
-        "(7.8, 7.9)", label="security", unit="share",
-        parts={"mean": {"label": "confidentiality (security)"}})
-    tech: Dist = _key(
-        Dist(mean=0.2, spread=0.1), meaning="adoption of AI and data analysis; detection "
-        "(7.2)", label="AI adoption", unit="share")
-    definition: Dist = _key(
-        Dist(mean=0.5, spread=0.15), meaning="position of the legal definition of terrorism; "
-        "legal compatibility (7.5)", label="legal definition", unit="share",
-        parts={"spread": {"label": "spread of legal definitions",
-                          "control": {"name": "definition_spread",
-                                      "hint": "how far definitions of terrorism differ (sd)",
-                                      "order": 3, "max": 0.45,
-                                      "step": 0.05}}})
-    cft: Dist = _key(
-        Dist(mean=0.0, spread=0.0), meaning="counter-financing capacity: how well a "
-        "nation's financial intelligence unit finds a plot's money trail (MODEL.md B1: "
-        "`financing_detection * cft`); dataset worlds set it by FATF membership in "
-        "`world.shared`. Drawn after every other attribute, so worlds without it are "
-        "unchanged", label="counter-financing capacity", unit="share")
-    privacy: Dist = _key(
-        Dist(mean=0.0, spread=0.0), meaning="strictness of the data-protection regime "
-        "(MODEL.md B7): a court under a stricter regime than the sender's admits less of "
-        "what it receives (`legal.privacy_gap`). Drawn after every other attribute",
-        label="privacy regime", unit="share")
     legal_families: dict[LegalFamily, Annotated[float, Field(ge=0.0)]] = _key(
         meaning="chance of each legal system for generated nations (weights are normalised); "
         "with a list of nations, the most weighted family is the default family; enters "
@@ -306,8 +294,7 @@ class World(_Strict):
         if isinstance(value, list):
             if not value:
                 raise ValueError("the list of nations is empty")
-            names = [n.name for n in value]
-            dupes = sorted({n for n in names if names.count(n) > 1})
+            dupes = repeated(n.name for n in value)
             if dupes:
                 raise ValueError(f"nation names repeat: {', '.join(dupes)}")
         return value
@@ -333,7 +320,7 @@ class World(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _dataset_keys(self) -> World:
+    def _dataset_keys(self) -> WorldSpec:
         if self.dataset is None:
             for key, used in (("countries", bool(self.countries)),
                               ("include", self.include != "all"),
@@ -348,7 +335,7 @@ class World(_Strict):
 
 
 
-class Relations(_Strict):
+class RelationsSpec(_Strict):
     """Initial trust and the bilateral agreements between nations."""
 
     trust: Share = _key(0.6, meaning="initial trust between nations of the same bloc (7.15)",
@@ -503,8 +490,7 @@ class Cooperation(_Strict):
     @field_validator("institutions")
     @classmethod
     def _unique_institutions(cls, value: list[InstitutionSpec]) -> list[InstitutionSpec]:
-        names = [i.name for i in value]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = repeated(i.name for i in value)
         if dupes:
             raise ValueError(f"institution names repeat: {', '.join(dupes)}")
         return value
@@ -762,8 +748,8 @@ class Scenario(_Strict):
     replications: Annotated[int, Field(ge=1, le=REPLICATIONS_MAX)] = _key(
         10, meaning="runs made by `ctsim run` when `--replications` is not given",
         label="replications", unit="runs")
-    world: World = World()
-    relations: Relations = Relations()
+    world: WorldSpec = WorldSpec()
+    relations: RelationsSpec = RelationsSpec()
     legal: Legal = Legal()
     cooperation: Cooperation = Cooperation()
     trust_dynamics: TrustDynamics = TrustDynamics()
@@ -824,10 +810,18 @@ class Roster:
 
     def index(self, name: str) -> int | None:
         """Index of the nation called ``name`` or with ISO3 code ``name`` (None if none)."""
+        return self._indices.get(name)
+
+    @cached_property
+    def _indices(self) -> dict[str, int]:
+        """Each name and ISO3 code -> the first nation it names, built once: validation
+        looks up every treaty pair's two names (a scan each made it quadratic)."""
+        found: dict[str, int] = {}
         for i, (n, c) in enumerate(zip(self.names, self.codes, strict=True)):
-            if name == n or (c and name == c):
-                return i
-        return None
+            found.setdefault(n, i)
+            if c:
+                found.setdefault(c, i)
+        return found
 
     def values(self, attr: RuleKey) -> set[str]:
         """Every value of ``attr`` some nation has."""
@@ -859,7 +853,7 @@ def rule_mask(rule: MemberRule, names: Sequence[str], codes: Sequence[str],
     return [v == value for v in labels_of[attr]]
 
 
-def dataset_roster(w: World) -> Roster:
+def dataset_roster(w: WorldSpec) -> Roster:
     """The states of ``w.dataset`` that ``w.include`` keeps, with bloc rules and overrides.
 
     In order: legal families from the data, then ``shared`` and ``countries`` values; blocs
@@ -937,223 +931,9 @@ def labels(kind: Literal["regions", "blocs"], spec: int | list[str]) -> list[str
 
 # ---------------------------------------------------------------- loading
 
-
-#: What one YAML file may hold: its size, how deeply it nests, and how many values it
-#: expands to once aliases are followed. A scenario listing every state of the world is a
-#: few hundred kilobytes, a few levels deep and some thousands of values; the bounds stop
-#: alias bombs, runaway nesting and huge files before anything is built from them.
-MAX_FILE_BYTES = 8 * 1024 * 1024
-MAX_DEPTH = 64
-MAX_NODES = 1_000_000
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where it is installed
-
-
-def parse_yaml(text: str, shown: str) -> tuple[Any, dict[str, int]]:
-    """Parse one YAML document within the bounds above, rejecting duplicate keys.
-
-    Returns the value and the 1-based line of every dotted key path. Raises ScenarioError
-    (naming ``shown``) for invalid YAML, a duplicate key, an alias that refers to itself,
-    or a document too large, too deep or expanding to too many values.
-    """
-    if len(text) > MAX_FILE_BYTES:
-        raise ScenarioError(shown, "", f"file too large ({len(text):,} characters; at most "
-                            f"{MAX_FILE_BYTES:,})")
-    loader = _Loader(text)
-    try:
-        try:
-            root = loader.get_single_node()
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or "invalid YAML"
-            line = mark.line + 1 if mark is not None else None
-            raise ScenarioError(shown, "", f"not valid YAML: {problem}", line) from None
-        if root is None:
-            return None, {}
-        lines = _check_nodes(root, shown)
-        try:
-            return loader.construct_document(root), lines
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            problem = getattr(exc, "problem", None) or "invalid YAML"
-            raise ScenarioError(shown, "", f"not valid YAML: {problem}", line) from None
-    finally:
-        loader.dispose()
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
-def _named_children(node: yaml.Node, where: str) -> list[tuple[yaml.Node, str]]:
-    """A node's children with the dotted path of the values (keys keep the parent's)."""
-    if isinstance(node, yaml.MappingNode):
-        out = []
-        for k, v in node.value:
-            out += [(k, where), (v, f"{where}.{k.value}".lstrip("."))]
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [(v, f"{where}.{i}".lstrip(".")) for i, v in enumerate(node.value)]
-    return []
-
-
-def _check_nodes(root: yaml.Node, shown: str) -> dict[str, int]:
-    """Check a composed document's graph of nodes (aliases are shared nodes) without
-    expanding it, and map each dotted key path to its line (each node read once)."""
-    # 1. duplicate keys, recursion, depth and expanded size: one depth-first pass
-    size: dict[int, int] = {}
-    on_path: set[int] = set()
-    stack: list[tuple[yaml.Node, int, bool, str]] = [(root, 0, False, "")]
-    while stack:
-        node, depth, finished, where = stack.pop()
-        key = id(node)
-        if finished:
-            on_path.discard(key)
-            size[key] = 1 + sum(size[id(c)] for c in _children(node))
-            if size[key] > MAX_NODES:
-                raise ScenarioError(shown, "", f"expands to more than {MAX_NODES:,} values "
-                                    "(aliases repeated inside aliases?)")
-            continue
-        if key in size:
-            continue
-        if key in on_path:
-            raise ScenarioError(shown, "", "a YAML alias refers to itself (a recursive "
-                                "structure)", node.start_mark.line + 1)
-        if depth > MAX_DEPTH:
-            raise ScenarioError(shown, "", f"nested more than {MAX_DEPTH} levels deep",
-                                node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for key_node, _ in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
-                    if key_node.value in seen:
-                        raise ScenarioError(
-                            shown, f"{where}.{key_node.value}".lstrip("."),
-                            "duplicate key (first on line "
-                            f"{seen[key_node.value]})", key_node.start_mark.line + 1)
-                    seen[key_node.value] = key_node.start_mark.line + 1
-        on_path.add(key)
-        stack.append((node, depth, True, where))
-        for child, path in reversed(_named_children(node, where)):
-            if id(child) in on_path:
-                raise ScenarioError(shown, "", "a YAML alias refers to itself (a recursive "
-                                    "structure)", child.start_mark.line + 1)
-            if id(child) not in size:
-                stack.append((child, depth + 1, False, path))
-    # 2. the line of each key path, following each node once
-    lines: dict[str, int] = {}
-    walked: set[int] = set()
-    todo: list[tuple[yaml.Node, str]] = [(root, "")]
-    while todo:
-        node, prefix = todo.pop()
-        if id(node) in walked:
-            continue
-        walked.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-                lines.setdefault(path, key_node.start_mark.line + 1)
-                todo.append((value_node, path))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                path = f"{prefix}.{i}"
-                lines.setdefault(path, item.start_mark.line + 1)
-                todo.append((item, path))
-    return lines
-
-
-def read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    """Read one YAML mapping and its key lines; raise ScenarioError on any problem."""
-    shown = str(path)
-    if not path.is_file():
-        raise ScenarioError(shown, "", "file not found" if not path.exists() else "not a file")
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ScenarioError(shown, "", f"file too large ({path.stat().st_size:,} bytes; "
-                                f"at most {MAX_FILE_BYTES:,})")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(shown, "", f"cannot read: {exc.__class__.__name__}") from None
-    data, lines = parse_yaml(text, shown)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(shown, "", f"expected a mapping of keys, found {_kind(data)}")
-    bad = [k for k in data if not isinstance(k, str)]
-    if bad:
-        raise ScenarioError(shown, str(bad[0]), "keys must be names")
-    return data, lines
-
-
-def _kind(value: Any) -> str:
-    return {list: "a list", str: "a string", int: "a number", float: "a number"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``top`` into a copy of ``base``: mappings merge key by key, others are replaced."""
-    out = copy.deepcopy(base)
-    for key, value in top.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-class Origins:
-    """Which file (and line) each dotted key path came from, for error messages."""
-
-    def __init__(self, default: str):
-        self.default = default
-        self.where: dict[str, tuple[str, int]] = {}
-
-    def add(self, source: str, lines: dict[str, int]) -> None:
-        for path, line in lines.items():
-            self.where[path] = (source, line)
-
-    def locate(self, key: str) -> tuple[str, int | None]:
-        probe = key
-        while probe:
-            if probe in self.where:
-                return self.where[probe]
-            probe = probe.rpartition(".")[0]
-        return self.default, None
-
-
-def _load_raw(path: Path, chain: tuple[Path, ...], origins: Origins) -> dict[str, Any]:
-    """Read ``path`` and the files it extends, merged (child wins)."""
-    resolved = path.resolve()
-    if resolved in chain:
-        loop = " -> ".join(p.name for p in (*chain, resolved))
-        raise ScenarioError(str(path), "extends", f"extends loop: {loop}")
-    data, lines = read_yaml(path)
-    parent = data.pop("extends", None)
-    merged: dict[str, Any] = {}
-    if parent is not None:
-        if not isinstance(parent, str) or not parent:
-            raise ScenarioError(str(path), "extends", "must be a file path", lines.get("extends"))
-        parent_path = path.parent / parent
-        if not parent_path.is_file():
-            raise ScenarioError(
-                str(path), "extends", f"file not found: {parent}", lines.get("extends")
-            )
-        merged = _load_raw(parent_path, (*chain, resolved), origins)
-    origins.add(str(path), lines)
-    return deep_merge(merged, data)
-
-
-def load_raw(path: str | Path) -> tuple[dict[str, Any], Origins]:
-    """The merged mapping of a scenario file and its ``extends`` chain, before validation."""
-    path = Path(path)
-    origins = Origins(str(path))
-    return _load_raw(path, (), origins), origins
+#: The top-level keys a scenario file may hold (the reader refuses a file with none of them,
+#: without quoting it: :func:`ctsim.files.read_yaml`).
+SCENARIO_KEYS = frozenset(Scenario.model_fields) | frozenset(FILE_KEYS)
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -1167,7 +947,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     Raises:
         ScenarioError: on any mistake in the file(s) or overrides, with a one-line message.
     """
-    data, origins = load_raw(path)
+    data, origins = load_raw(path, SCENARIO_KEYS)
     if "name" not in data:
         raise ScenarioError(str(path), "name", "required: a name such as 'my_scenario'")
     scenario = scenario_from_dict(data, source=str(path), origins=origins)
@@ -1186,7 +966,7 @@ def _validated(filled: dict[str, Any], origins: Origins) -> Scenario:
     try:
         scenario = Scenario.model_validate(filled)
     except ValidationError as exc:
-        raise first_error(exc, origins) from None
+        raise first_error(exc, origins, Scenario) from None
     check_references(scenario, origins)
     return scenario
 
@@ -1206,36 +986,9 @@ class OverrideBase:
 
     def scenario(self, overrides: Mapping[str, Any]) -> Scenario:
         """The validated scenario with ``overrides`` (dotted key paths) applied."""
-        data = _copied_along(self.filled, overrides)
+        data = copied_along(self.filled, overrides)
         apply_overrides(data, overrides)
         return _validated(data, Origins(self.source))
-
-
-def _copied_along(data: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
-    """A copy of ``data`` that shares every container none of the dotted ``keys`` passes
-    through; those it passes through are copied, so setting the keys leaves ``data`` as is."""
-    out = dict(data)
-    fresh = {id(out)}
-    for key in keys:
-        node: Any = out
-        for part in key.split(".")[:-1]:
-            if isinstance(node, dict):
-                child = node.get(part)
-            elif isinstance(node, list) and _NUMBERISH.match(part) and int(part) < len(node):
-                child = node[int(part)]
-            else:
-                break
-            if not isinstance(child, dict | list):
-                break
-            if id(child) not in fresh:
-                child = dict(child) if isinstance(child, dict) else list(child)
-                fresh.add(id(child))
-                if isinstance(node, dict):
-                    node[part] = child
-                else:
-                    node[int(part)] = child
-            node = child
-    return out
 
 
 def _with_section_defaults(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
@@ -1254,91 +1007,6 @@ def _with_section_defaults(data: dict[str, Any], model: type[BaseModel]) -> dict
     return out
 
 
-def first_error(exc: ValidationError, origins: Origins,
-                root: type[BaseModel] | None = None) -> ScenarioError:
-    """Turn pydantic's first error into a one-line ScenarioError with a suggestion.
-
-    ``root`` is the schema validated (default :class:`Scenario`), walked for suggestions.
-    """
-    errors = exc.errors(include_url=False)
-    # Prefer an unknown key, then an error about the value over one about its shape, then
-    # the deepest: within a union, the branch that matched the input's shape (a mapping for
-    # ``lead_time: {min: 30}``, a number for ``lead_time: 600``) reports the real problem.
-    shape_errors = {"model_type", "dict_type", "list_type", "model_attributes_type"}
-    errors.sort(key=lambda e: (e["type"] != "extra_forbidden", e["type"] in shape_errors,
-                               -len(e["loc"])))
-    err = errors[0]
-    loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
-    key = ".".join(loc)
-    source, line = origins.locate(key)
-    if err["type"] == "extra_forbidden":
-        msg = f"unknown key '{loc[-1]}'"
-        hint = _suggest(loc, root or Scenario)
-        if hint:
-            msg += f"; did you mean '{hint}'?"
-    elif err["type"] == "missing":
-        msg = "required"
-    elif err["type"] == "value_error":
-        msg = str(err.get("ctx", {}).get("error", err["msg"]))
-    else:
-        msg = _plain(err["msg"])
-        if "input" in err and not isinstance(err["input"], dict | list):
-            msg += f", got {err['input']!r}"
-    return ScenarioError(source, key, msg, line)
-
-
-def _is_union_tag(part: Any) -> bool:
-    """Pydantic inserts the union member's type name into locations; drop those."""
-    text = str(part)
-    return (
-        text.startswith(("function-", "literal[", "list[", "dict[", "tuple["))
-        or text in {"int", "float", "str", "bool", "constrained-int", "constrained-float"}
-        or text in {"Range", "Dist", "NationSpec", "InstitutionSpec", "SharedValues",
-                    "CountryOverride"}
-        or text.startswith("constrained")
-    )
-
-
-def _plain(message: str) -> str:
-    return message[0].lower() + message[1:] if message else message
-
-
-def _section_fields(loc: list[str], root: type[BaseModel]) -> list[str]:
-    """Known key names at the level of ``loc[-1]``, walking the schema from ``root``."""
-    model: Any = root
-    skip_key = False
-    for part in loc[:-1]:
-        if part.isdigit() or skip_key:  # a list index, or the key of a dict of sections
-            skip_key = False
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        skip_key = getattr(field.annotation, "__origin__", None) is dict
-        model = _model_in(field.annotation)
-        if model is None:
-            return []
-    return list(getattr(model, "model_fields", {}))
-
-
-def _model_in(annotation: Any) -> Any:
-    """The pydantic model inside an annotation (``X``, ``X | None``, ``list[X]``, unions)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _suggest(loc: list[str], root: type[BaseModel]) -> str | None:
-    close = difflib.get_close_matches(loc[-1], _section_fields(loc, root), n=1, cutoff=0.6)
-    if not close:
-        return None
-    return ".".join([*loc[:-1], close[0]])
-
-
 def check_references(scenario: Scenario, origins: Origins | None = None) -> None:
     """Check names that point elsewhere: footprints, treaties, institution members, bloc
     rules and per-country overrides. Names may be ISO3 codes in a dataset world."""
@@ -1351,10 +1019,6 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
     def fail(key: str, message: str) -> None:
         source, line = origins.locate(key)
         raise ScenarioError(source, key, message, line)
-
-    def did_you_mean(name: str, choices: list[str]) -> str:
-        hint = difflib.get_close_matches(name, choices, n=1)
-        return f"; did you mean '{hint[0]}'?" if hint else ""
 
     def unknown(key: str, name: str) -> None:
         fail(key, f"unknown nation '{name}'{did_you_mean(name, names)}")
@@ -1429,10 +1093,12 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
             if name not in known:
                 unknown(f"threat.footprint.{i}", name)
         if roster is not None:
-            at = [roster.index(name) for name in fp]
-            for i, k in enumerate(at):
-                if k in at[:i]:
+            seen_at: set[int | None] = set()
+            for i, name in enumerate(fp):
+                k = roster.index(name)
+                if k in seen_at:
                     fail(f"threat.footprint.{i}", f"'{fp[i]}' is '{names[k]}', listed already")
+                seen_at.add(k)
     def check_pairs(field: str, what: str) -> None:
         pairs = getattr(scenario.relations, field)
         if not isinstance(pairs, list):
@@ -1459,63 +1125,3 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
         for name in providers:
             if name not in known:
                 unknown(f"threat.providers.{name}", name)
-
-
-# ---------------------------------------------------------------- overrides
-
-_NUMBERISH = re.compile(r"^\d+$")
-
-
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """Parse one ``key.path=value`` (the value read as YAML: numbers, booleans, lists)."""
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise ScenarioError("<overrides>", text, "expected key.path=value")
-    try:
-        value = parse_yaml(raw, f"--set {key}")[0] if raw.strip() else ""
-    except ScenarioError as exc:
-        if "not valid YAML" not in exc.message:
-            raise
-        value = raw
-    return key, value
-
-
-def apply_overrides(
-    data: dict[str, Any], overrides: Mapping[str, Any], source: str = "<overrides>"
-) -> dict[str, Any]:
-    """Set each dotted key path in ``data`` (in place), creating sections as needed.
-
-    A path through a list uses the item's index (``cooperation.institutions.0.latency``).
-    Unknown keys are caught later by validation, with a suggestion.
-    """
-    for key, value in overrides.items():
-        parts = key.split(".")
-        node: Any = data
-        for depth, part in enumerate(parts[:-1]):
-            where = ".".join(parts[: depth + 1])
-            if isinstance(node, list):
-                if not _NUMBERISH.match(part) or int(part) >= len(node):
-                    raise ScenarioError(source, where, "no such list item")
-                node = node[int(part)]
-                continue
-            if not isinstance(node, dict):
-                raise ScenarioError(source, where, "cannot set a key inside a value")
-            child = node.get(part)
-            if child is None:
-                child = {}
-                node[part] = child
-            node = child
-        last = parts[-1]
-        if isinstance(node, list):
-            if not _NUMBERISH.match(last) or int(last) >= len(node):
-                raise ScenarioError(source, key, "no such list item")
-            node[int(last)] = value
-        elif isinstance(node, dict):
-            if isinstance(node.get(last), dict) and isinstance(value, Mapping):
-                node[last] = deep_merge(node[last], value)
-            else:
-                node[last] = value
-        else:
-            raise ScenarioError(source, key, "cannot set a key inside a value")
-    return data

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterable
+from types import SimpleNamespace
 
 import numpy as np
 
 from ctsim.core import metrics, phases, rules, state
-from ctsim.core.scenario import Dist, Range, Scenario
+from ctsim.core.attributes import DYNAMIC, STATIC
+from ctsim.core.scenario import Scenario, labels
 from ctsim.core.state import (
     Groups,
     Nations,
@@ -100,7 +103,7 @@ class Simulation:
         self._rngs = (rng.compiled if isinstance(rng, Streams) else
                       phases.compiled_for(phases.stream_list, (streams,))(streams))
 
-        self.setting = _setting(config, self.world)
+        self.setting = state.setting_of(config, self.world)
         self.static = _nations(config, self.world)
         self.relations = _relations(config, self.world, self.setting)
         w = self.world
@@ -117,7 +120,8 @@ class Simulation:
         self.plots = new_plots(rows_plots, par.width)
         self.fragments = new_fragments(rows_frags, par.width)
         self.mail = new_mail(rows_mail)
-        self.tally = new_tally(w.n, config.steps, par.lead_max, self.mail.due.shape[0])
+        self.tally = new_tally(w.n, config.steps, par.lead_max,
+                               state.log_rows(par, self.plots, self.mail))
         self.tally.n_treaties[0] = int(np.triu(self.relations.treaty, 1).sum())
         self._weeks = None  # phases.run_weeks, compiled for this run's argument types
         self._views: dict = {}  # name -> (container, the same as compiled code receives it)
@@ -140,20 +144,48 @@ class Simulation:
             self._weeks = None
         return kept[1]
 
+    #: Seconds one compiled call of the weeks should last at most, about: Python sees a
+    #: signal (Ctrl-C) only between calls, so this bounds how long an interrupt waits.
+    CALL_SECONDS = 0.2
+    #: Weeks in the first call of :meth:`run`, before any week has been timed.
+    FIRST_WEEKS = 8
+    #: How many times longer (in weeks) a call may be than the one before it, so that a run
+    #: whose weeks grow dearer (more plots afoot) is not misjudged from its first weeks.
+    GROWTH = 64
+
     def run(self, until: int) -> None:
-        """Run the compiled weeks up to week ``until``, making room in the tables as needed."""
-        while True:
+        """Run the compiled weeks up to week ``until``, making room in the tables as needed.
+
+        The weeks run in calls of compiled code that return to Python about every
+        :attr:`CALL_SECONDS` (the first :attr:`FIRST_WEEKS` weeks, then as many as the last
+        call's time per week allows, at most :attr:`GROWTH` times the last call's), so that
+        Ctrl-C stops a run of any size within a fraction of a second. Where the calls end
+        changes nothing: each week is the same compiled week, in the same order.
+        """
+        now = self.tally.week_no.item(0)  # a Python int (cheaper to compare than numpy's)
+        weeks = self.FIRST_WEEKS
+        while now < until:
+            end = until if until - now <= weeks else now + weeks
             v = self._view
-            args = (until, self.setting, v("static"), v("relations"), v("plots"),
+            args = (end, self.setting, v("static"), v("relations"), v("plots"),
                     v("fragments"), v("mail"), v("groups"), v("tally"), self._rngs)
             if self._weeks is None:  # bound once for these types (again after growing)
                 self._weeks = phases.compiled_for(phases.run_weeks, args)
-            self._weeks(*args)
-            if self.tally.week_no[0] >= until:
-                return
-            self.plots, self.fragments, self.mail, self.tally = state.grow(
-                self.setting, len(self.static.latency), self.plots, self.fragments, self.mail,
-                self.tally)
+            if end < until:  # more calls follow: time this one to size the next
+                began = time.perf_counter()
+                done = self._weeks(*args)
+                spent = time.perf_counter() - began
+                most = weeks * self.GROWTH
+                if done:
+                    weeks = max(1, min(most, int(self.CALL_SECONDS * done / spent)
+                                       if spent > 0 else most))
+            else:
+                done = self._weeks(*args)
+            now += done
+            if now < end:  # stopped before a week the tables cannot hold
+                self.plots, self.fragments, self.mail, self.tally = state.grow(
+                    self.setting, len(self.static.latency), self.plots, self.fragments,
+                    self.mail, self.tally)
 
     # ------------------------------------------------------------------ reading
 
@@ -178,19 +210,28 @@ class Simulation:
         return metrics.Counts(self.tally)
 
     @property
+    def week_log(self) -> list[state.LogEntry]:
+        """This week's events in the order they happened (the event log the phases write;
+        each kind and its fields declared in :data:`ctsim.core.outputs.LOGGED`)."""
+        return state.week_log(self.tally)
+
+    def _logged(self, kind: str) -> list[tuple[int, int]]:
+        return [(e.a, e.b) for e in self.week_log if e.kind == kind]
+
+    @property
     def week_leaks(self) -> list[tuple[int, int]]:
         """This week's bilateral leaks: (sender, leaker) pairs."""
-        return _pairs(self.tally.leak_pairs, self.tally.n_events[0])
+        return self._logged("leak")
 
     @property
     def week_hub_leaks(self) -> list[tuple[int, int]]:
         """This week's leaked hub posts: (sender, hub) pairs."""
-        return _pairs(self.tally.hub_leak_pairs, self.tally.n_events[1])
+        return self._logged("hub_leak")
 
     @property
     def week_joint(self) -> list[tuple[int, int]]:
         """This week's joint disruptions: (disrupter, partner whose fragment it used)."""
-        return _pairs(self.tally.joint_pairs, self.tally.n_events[2])
+        return self._logged("joint")
 
     def metrics(self, names: Iterable[str] | None = None) -> dict[str, float]:
         """The run's outcome measures so far (MODEL.md, Outputs): every one, or only
@@ -232,10 +273,17 @@ def refuse_if_too_large(config: Scenario, par: Setting, nations: int, hubs: int)
 
 def check_size(config: Scenario) -> None:
     """Refuse, before running, a scenario whose run would not fit in memory
-    (:func:`refuse_if_too_large` on its first replication's world)."""
-    world = world_of(config, config.seed)
-    hubs = len(world.inst_names)
-    refuse_if_too_large(config, _setting(config, world), world.n, hubs)
+    (:func:`refuse_if_too_large`). The size follows from the scenario alone (the nations,
+    blocs and hubs every world of it has, as :func:`build_world` names them), so no world
+    is drawn for the check: each replication draws its own once."""
+    roster = config.roster()
+    shape = SimpleNamespace(
+        n=len(config.nation_names()),
+        bloc_names=(list(dict.fromkeys(roster.bloc)) if roster is not None
+                    else labels("blocs", config.world.blocs)),
+        inst_names=[i.name for i in config.cooperation.institutions])
+    refuse_if_too_large(config, state.setting_of(config, shape), shape.n,
+                        len(shape.inst_names))
 
 
 _announced = False
@@ -255,62 +303,6 @@ def _announce_compilation() -> None:
     if not os.path.exists(index):
         print("ctsim: compiling the model's weekly phases; this happens once (about a "
               "minute), later runs load them from the cache", file=sys.stderr, flush=True)
-
-
-def _pairs(table: np.ndarray, n: int) -> list[tuple[int, int]]:
-    return [(int(a), int(b)) for a, b in table[:n]]
-
-
-def _setting(config: Scenario, w) -> Setting:
-    """The scalar parameters the phases read, from the scenario (all plain Python types)."""
-    th, td, rel = config.threat, config.trust_dynamics, config.relations
-    regime = config.cooperation.regime
-    insts = config.cooperation.institutions
-    fixed = isinstance(th.footprint, list)
-    width = len(th.footprint) if fixed else min(th.footprint.max, w.n)
-    lead = th.lead_time if isinstance(th.lead_time, Range) else Range(min=th.lead_time,
-                                                                      max=th.lead_time)
-    sens = th.sensitivity
-    beta = rules.beta_parameters(sens.mean, sens.spread) if isinstance(sens, Dist) else None
-    weekly = th.groups * th.plots_per_year / 52.0
-    return Setting(
-        width=int(width), groups=int(th.groups), plot_rate=float(th.plots_per_year / 52.0),
-        spawn_bound=state.spawn_bound(weekly),
-        foot_min=int(th.footprint.min) if not fixed else int(width),
-        foot_max=int(th.footprint.max) if not fixed else int(width),
-        lead_min=int(lead.min), lead_max=int(lead.max),
-        detection_rate=float(th.detection_rate), ai_boost=float(th.ai_boost),
-        sensitivity=float(sens.mean if isinstance(sens, Dist) else sens),
-        sens_a=float(beta[0]) if beta else 0.0, sens_b=float(beta[1]) if beta else 0.0,
-        threshold=int(th.evidence_threshold), interdiction=float(th.interdiction),
-        leak_rate=float(th.leak_rate), surge=float(th.surge),
-        surge_decay=float(2.0 ** (-1.0 / th.surge_half_life)),
-        mlat_delay=int(config.legal.mlat_delay), learning_rate=float(td.learning_rate),
-        leak_penalty=float(td.leak_penalty), reversion=float(td.reversion),
-        shock_rate=float(td.shock_rate), shock=float(td.shock), n_blocs=len(w.bloc_names),
-        relocate=bool(th.adaptive and not fixed and th.groups > 0),
-        relocation_rate=float(th.relocation_rate), haven_pull=float(th.haven_pull),
-        attrition=float(th.attrition), regrowth=float(th.regrowth),
-        bilateral=regime in ("bilateral", "hybrid"),
-        institutional=regime in ("multilateral", "hybrid") and len(w.inst_names) > 0,
-        transnational=float(th.transnational), target_adaptation=float(th.target_adaptation),
-        memory=float(th.memory), protection=float(th.protection),
-        source_loss=float(th.source_loss), source_weeks=int(th.source_weeks),
-        hub_exposure=float(config.cooperation.hub_exposure),
-        financing_detection=float(th.financing_detection),
-        asset_freeze=float(th.asset_freeze), fund_regrowth=float(th.fund_regrowth),
-        border_screening=float(th.border_screening),
-        database_gap=float(config.cooperation.database_gap),
-        online_share=float(th.online_share), provider_detection=float(th.provider_detection),
-        training=any(i.training > 0 or i.training_trust > 0 for i in insts),
-        norms=any(i.norms > 0 for i in insts),
-        treaty_formation=float(rel.treaty_formation), surge_boost=float(rel.surge_boost),
-        treaty_lapse=float(rel.treaty_lapse), accession=float(config.cooperation.accession),
-        ai_false_alarm=float(th.ai_false_alarm), ai_tie_up=float(th.ai_tie_up),
-        privacy_gap=float(config.legal.privacy_gap), cooperates=regime != "none",
-        ad_hoc=bool(rel.ad_hoc_sharing), treaty_floor=float(config.legal.treaty_floor),
-        harmonization=float(config.legal.harmonization), tension=float(rel.tension),
-    )
 
 
 #: What each ``cooperation.institutions[].kind`` carries (state.HUB_*).
@@ -338,11 +330,10 @@ def _nations(config: Scenario, w) -> Nations:
     near = phases.footprint_weights(_i8(w.region), float(th.locality))
     hub = lambda key: _f8([getattr(i, key) for i in insts])  # noqa: E731
     return Nations(
-        sovereignty=_f8(w.sovereignty), security=_f8(w.security),
-        tech=_f8(w.tech), bloc=_i8(w.bloc), **state.footprint_arrays(near, w.target_weight),
+        **{a.name: _f8(getattr(w, a.name)) for a in STATIC},
+        bloc=_i8(w.bloc), **state.footprint_arrays(near, w.target_weight),
         latency=_i8(w.latency), hub_floor=_f8(w.inst_harmonization),
-        trust0=_f8(w.trust0), fixed_foot=fixed,
-        cft=_f8(w.cft), privacy=_f8(w.privacy), family=_f8(w.family),
+        trust0=_f8(w.trust0), fixed_foot=fixed, family=_f8(w.family),
         hub_kind=_i8([HUB_KINDS[i.kind] for i in insts]),
         hub_databases=_b1([i.databases for i in insts]),
         hub_open=_b1([i.open for i in insts]), hub_join_trust=hub("trust"),
@@ -355,16 +346,15 @@ def _nations(config: Scenario, w) -> Nations:
 
 def _relations(config: Scenario, w, par: Setting) -> Relations:
     """The relations at the start of a run: the world's, copied (the weeks change them)."""
-    regime = config.cooperation.regime
-    open_ = regime in ("bilateral", "hybrid")
-    channel = np.array((w.treaty | config.relations.ad_hoc_sharing) & open_, np.bool_)
+    channel = np.array(rules.bilateral_channel(par.bilateral, w.treaty,
+                                               par.ad_hoc_sharing), np.bool_)
     np.fill_diagonal(channel, False)
     n = w.n
     return Relations(
         trust=_f8(w.trust0).copy(), hub_trust=_f8(w.inst_trust0).reshape(n, -1).copy(),
         salience=np.zeros(n), source_until=np.full(n, -1, np.int64), defence=np.zeros(n),
-        capacity=_f8(w.capacity).copy(), definition=_f8(w.definition).copy(),
-        compat=_f8(w.compat).copy(), treaty=np.array(w.treaty & (regime != "none"), np.bool_),
+        **{a.name: _f8(getattr(w, a.name)).copy() for a in DYNAMIC},
+        compat=_f8(w.compat).copy(), treaty=np.array(w.treaty & par.cooperates, np.bool_),
         channel=channel, members=_b1(w.members).reshape(-1, n).copy(),
         hub_trust0=_f8(w.inst_trust0).reshape(n, -1).copy(),
         hub_bloc_share=_f8(bloc_shares(w.members, w.bloc, len(w.bloc_names))),

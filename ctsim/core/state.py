@@ -7,9 +7,13 @@ the arrays in place. Tables that grow during a run
 doubled between weeks when the next week might not fit (:func:`grow`); a count in a
 one-element array says how many rows are in use.
 
-- :class:`Setting`: the run's scalar parameters (read only).
-- :class:`Nations`: the static world (attributes, legal compatibility, channels, hubs).
-- :class:`Relations`: trust between nations, members' trust in hubs, post-attack surges.
+- :class:`Setting`: the run's scalar parameters (read only), made from the schema: every
+  plain key (``bool``, ``int`` or ``float``) of the sections in :data:`COMPILED_SECTIONS`
+  under its own name, then the few values of :data:`DERIVED`, each with its reason.
+- :class:`Nations`: the static world (the static nation attributes of
+  :mod:`ctsim.core.attributes`, legal compatibility, channels, hubs).
+- :class:`Relations`: trust between nations, members' trust in hubs, post-attack surges,
+  and what section B changes (the dynamic nation attributes among it).
 - :class:`Plots`: every plot of the run, indexed by plot id (ids are never reused).
 - :class:`Fragments`: every fragment of intelligence, and who counts it as evidence.
 - :class:`Mail`: deliveries in flight, this week's arrivals, and the receipts of fragments
@@ -22,7 +26,9 @@ one-element array says how many rows are in use.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import config as numba_config
@@ -31,45 +37,34 @@ from numba.core import cgutils, types
 from numba.experimental import structref
 from numba.extending import intrinsic
 
-import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
+import ctsim.core._fresh  # (a stale compiled cache is cleared before use)
+from ctsim.core import outputs
+from ctsim.core.attributes import DYNAMIC, STATIC
+from ctsim.core.rules import beta_parameters
+from ctsim.core.scenario import Dist, Scenario
 
 ACTIVE, DISRUPTED, ATTACKED = 0, 1, 2  # a plot's status
 BILATERAL = -1  # the ``via`` of a bilateral delivery or receipt; hubs are 0..H-1
 
-#: Event counts kept as run totals and per week (columns of ``Tally.total``/``Tally.week``).
-COUNTED = (
-    "plots", "fragments", "disrupted", "attacks", "shared_bilateral", "shared_institutional",
-    "leaks", "plots_alerted", "extraditions_granted", "extraditions_refused", "shocks",
-    "relocations", "disrupted_due", "attacks_failed", "sources_burned",
-    # MODEL.md B1-B7
-    "fragments_financial", "fragments_border", "fragments_online", "shared_direct",
-    "mlat_requests", "asset_freezes", "treaties_formed", "treaties_lapsed", "accessions",
-    "wrongful_interdictions",
-)
-(PLOTS, FRAGMENTS, DISRUPTED_N, ATTACKS, SHARED_BILATERAL, SHARED_INSTITUTIONAL, LEAKS,
- PLOTS_ALERTED, EXTRADITIONS_GRANTED, EXTRADITIONS_REFUSED, SHOCKS, RELOCATIONS,
- DISRUPTED_DUE, ATTACKS_FAILED, SOURCES_BURNED, FRAGMENTS_FINANCIAL, FRAGMENTS_BORDER,
- FRAGMENTS_ONLINE, SHARED_DIRECT, MLAT_REQUESTS, ASSET_FREEZES, TREATIES_FORMED,
- TREATIES_LAPSED, ACCESSIONS, WRONGFUL_INTERDICTIONS) = range(len(COUNTED))
+#: The counted events (columns of ``Tally.total``/``Tally.week``), in the order
+#: :data:`ctsim.core.outputs.EVENTS` declares them; each has an index constant ``N_<NAME>``
+#: (``N_LEAKS`` for ``leaks``), made here from that declaration.
+COUNTED: tuple[str, ...] = tuple(outputs.EVENTS)
+globals().update({f"N_{name.upper()}": k for k, name in enumerate(COUNTED)})
 
-#: The per-week record (``Tally.record``, phase 9; row 0 is the start): the disruption rate
-#: to date, the running totals and this week's counts named here with the event each reads,
+#: The kinds of the week's event log (:data:`ctsim.core.outputs.LOGGED`), each with an
+#: index constant ``LOG_<NAME>`` (``LOG_LEAK`` for ``leak``), made here from that declaration.
+LOGGED: tuple[str, ...] = tuple(outputs.LOGGED)
+globals().update({f"LOG_{name.upper()}": k for k, name in enumerate(LOGGED)})
+
+#: The per-week record (``Tally.record``, phase 9; row 0 is the start), laid out as
+#: :mod:`ctsim.core.outputs` declares it: the disruption rate to date, the running totals
+#: (``RECORDED_TOTALS``: column name, event index), this week's counts (``RECORDED_WEEK``),
 #: then the state. Its columns, in this order, are the DataCollector's table.
-RECORDED_TOTALS = (
-    ("plots", PLOTS), ("attacks", ATTACKS), ("shared_bilateral", SHARED_BILATERAL),
-    ("shared_institutional", SHARED_INSTITUTIONAL), ("leaks", LEAKS),
-    ("extraditions_granted", EXTRADITIONS_GRANTED),
-    ("extraditions_refused", EXTRADITIONS_REFUSED), ("disrupted", DISRUPTED_DUE),
-    ("attacks_failed", ATTACKS_FAILED), ("wrongful_interdictions", WRONGFUL_INTERDICTIONS),
-    ("asset_freezes", ASSET_FREEZES), ("treaties_formed", TREATIES_FORMED),
-    ("accessions", ACCESSIONS), ("fragments_financial", FRAGMENTS_FINANCIAL),
-    ("fragments_border", FRAGMENTS_BORDER), ("fragments_online", FRAGMENTS_ONLINE),
-)
-RECORDED_WEEK = (
-    ("plots_week", PLOTS), ("disrupted_week", DISRUPTED_N), ("attacks_week", ATTACKS),
-    ("leaks_week", LEAKS),
-)
-RECORDED_STATE = ("active_plots", "mean_trust", "haven_concentration", "treaties_in_force")
+RECORDED_TOTALS = tuple((name, COUNTED.index(name)) for name in outputs.RECORD_TOTALS)
+RECORDED_WEEK = tuple((outputs.week_column(name), COUNTED.index(name))
+                      for name in outputs.RECORD_WEEK)
+RECORDED_STATE = tuple(outputs.STATE)
 RECORDED = ("disruption_rate", *(name for name, _ in RECORDED_TOTALS),
             *(name for name, _ in RECORDED_WEEK), *RECORDED_STATE)
 #: Where the counted columns read from (indices of COUNTED), for the compiled record.
@@ -100,70 +95,179 @@ DIRECT = -2
 HUB_POLICE, HUB_FIU, HUB_FORUM = 0, 1, 2
 
 
-class Setting(NamedTuple):
-    """The scalar parameters of a run, as the phases read them (units per week)."""
+# ---------------------------------------------------------------- the run's parameters
+#
+# ``Setting`` is made from the schema, not written out: every plain key (a field whose
+# type is exactly bool, int or float) of the sections in COMPILED_SECTIONS is a field of
+# the same name and type, so a phase reads ``par.evidence_threshold`` for the key
+# ``threat.evidence_threshold``; then the values of DERIVED, each computed from the
+# scenario and its world, with its reason. A new key of those sections is a new field with
+# no edit here. Fields come in a fixed order (the schema's, then DERIVED's), so the type
+# numba compiles for is the same from one process to the next (and a change of it clears
+# the compiled cache: clear_cache_if_layout_changed).
 
-    width: int  # footprint slots F (the largest footprint)
-    groups: int
-    plot_rate: float  # plots a week of a group at full strength: plots_per_year / 52
-    spawn_bound: int  # plots a week can surely hold (room is kept for this many)
-    foot_min: int
-    foot_max: int
-    lead_min: int
-    lead_max: int
-    detection_rate: float
-    ai_boost: float
-    sensitivity: float  # the fixed sensitivity, or the Beta's mean
-    sens_a: float  # Beta(a, b) of per-fragment sensitivity; a = 0: fixed
-    sens_b: float
-    threshold: int
-    interdiction: float
-    leak_rate: float
-    surge: float
-    surge_decay: float  # salience kept from one week to the next: 2 ** (-1 / half-life), A4
-    mlat_delay: int
-    learning_rate: float
-    leak_penalty: float
-    reversion: float
-    shock_rate: float
-    shock: float
-    n_blocs: int
-    relocate: bool  # adaptive groups with a footprint that is not fixed
-    relocation_rate: float
-    haven_pull: float
-    attrition: float
-    regrowth: float
-    bilateral: bool  # the regime opens bilateral channels
-    institutional: bool  # the regime opens hubs (and at least one exists)
-    transnational: float  # chance a plot is transnational (else its base alone), A1
-    target_adaptation: float  # a: targets drawn by w (1 - r) ** a, A2
-    memory: float  # lambda: how fast the groups' view r of a defence moves, A2
-    protection: float  # an attack fails with protection * capacity of its target, A3
-    source_loss: float  # a leak cuts the sender's detection by this share, A5
-    source_weeks: int  # ... for this many weeks, A5
-    hub_exposure: float  # chance another hub member reads a post, A6
-    # MODEL.md section B (each 0 or False: the mechanism is off)
-    financing_detection: float  # weekly chance of a financial fragment at cft 1, B1
-    asset_freeze: float  # share of a group's funds frozen by a disruption using one, B1
-    fund_regrowth: float  # weekly regrowth of funds toward 1, B1
-    border_screening: float  # chance a border check finds a fragment at capacity 1, B2
-    database_gap: float  # share of a check's worth lost outside the database hubs, B2
-    online_share: float  # chance a plot leaves an online trace with a provider, B3
-    provider_detection: float  # weekly chance the provider's records yield a fragment, B3
-    training: bool  # some hub runs a training programme, B4
-    norms: bool  # some hub moves its members' legal definitions, B5
-    treaty_formation: float  # weekly chance scale of a new treaty between partners, B6
-    surge_boost: float  # how much recent attacks speed treaty formation, B6
-    treaty_lapse: float  # chance a treaty lapses when a shock hits its pair, B6
-    accession: float  # weekly chance scale of joining an open hub, B6
-    ai_false_alarm: float  # false alarms a week at tech 1, B7
-    ai_tie_up: float  # share of interdiction capacity one false alarm ties up, B7
-    privacy_gap: float  # admissibility lost per unit of stricter privacy regime, B7
-    cooperates: bool  # the regime is not ``none`` (treaties are in force)
-    ad_hoc: bool  # any pair may share bilaterally, treaty or not
-    treaty_floor: float  # legal compatibility a treaty guarantees (recomputing c, B5/B6)
-    harmonization: float  # harmonization raising every pair's compatibility
-    tension: float  # share of trust lost across blocs (a joiner's hub trust, B6)
+#: The scenario's sections whose plain keys the phases read by their own names.
+COMPILED_SECTIONS = ("relations", "legal", "cooperation", "trust_dynamics", "threat")
+#: The Python type of a compiled key, and the numba type it is compiled as.
+SCALAR_TYPES = {bool: types.boolean, int: types.int64, float: types.float64}
+
+
+def compiled_keys(root: type[Scenario] = Scenario) -> tuple[tuple[str, str, type], ...]:
+    """(section, key, type) of every plain key of :data:`COMPILED_SECTIONS` in the schema
+    ``root``, in the schema's order. Ranges, distributions, lists, names and choices are
+    not plain: what the phases need of them is in :data:`DERIVED`."""
+    return tuple((section, name, info.annotation)
+                 for section in COMPILED_SECTIONS
+                 for name, info in root.model_fields[section].annotation.model_fields.items()
+                 if info.annotation in SCALAR_TYPES)
+
+
+class Derived(NamedTuple):
+    """A compiled value that is not a key's own: name, type, how it is computed from the
+    scenario and its world (:class:`ctsim.core.world.World`), and why."""
+
+    name: str
+    type: type
+    value: Callable[[Scenario, Any], Any]
+    reason: str
+
+
+def _footprint(s: Scenario, w: Any) -> tuple[int, int, int]:
+    """(smallest, largest, slots) of a plot's footprint: a fixed footprint's length each
+    time, else the range, its largest capped at the number of nations for the slots."""
+    foot = s.threat.footprint
+    if isinstance(foot, list):
+        return len(foot), len(foot), len(foot)
+    return foot.min, foot.max, min(foot.max, w.n)
+
+
+def _lead(s: Scenario) -> tuple[int, int]:
+    """(shortest, longest) lead time: the range, or a fixed lead time twice."""
+    lead = s.threat.lead_time
+    return (lead, lead) if isinstance(lead, int) else (lead.min, lead.max)
+
+
+def _beta(s: Scenario) -> tuple[float, float]:
+    """Beta(a, b) of each fragment's sensitivity (rules.beta_parameters); (0, 0): fixed."""
+    sens = s.threat.sensitivity
+    ab = beta_parameters(sens.mean, sens.spread) if isinstance(sens, Dist) else None
+    return (ab[0], ab[1]) if ab else (0.0, 0.0)
+
+
+def _regime(s: Scenario, *regimes: str) -> bool:
+    return s.cooperation.regime in regimes
+
+
+#: The compiled values that are not a key's own, each with why (units per week).
+DERIVED: tuple[Derived, ...] = (
+    Derived("width", int, lambda s, w: _footprint(s, w)[2],
+            "footprint slots F: the largest footprint a plot of this world can have"),
+    Derived("foot_min", int, lambda s, w: _footprint(s, w)[0],
+            "`threat.footprint` is a range or a list of nations: its smallest size"),
+    Derived("foot_max", int, lambda s, w: _footprint(s, w)[1],
+            "`threat.footprint` is a range or a list of nations: its largest size"),
+    Derived("lead_min", int, lambda s, w: _lead(s)[0],
+            "`threat.lead_time` is a range or one number: its shortest"),
+    Derived("lead_max", int, lambda s, w: _lead(s)[1],
+            "`threat.lead_time` is a range or one number: its longest"),
+    Derived("plot_rate", float, lambda s, w: s.threat.plots_per_year / 52.0,
+            "weekly plots of a group at full strength: the key is per year"),
+    Derived("spawn_bound", int,
+            lambda s, w: spawn_bound(s.threat.groups * s.threat.plots_per_year / 52.0),
+            "plots a week surely holds: the tables keep room for this many"),
+    Derived("sensitivity", float,
+            lambda s, w: s.threat.sensitivity.mean if isinstance(s.threat.sensitivity, Dist)
+            else s.threat.sensitivity,
+            "`threat.sensitivity` is a number or a distribution: the number, or its mean"),
+    Derived("sens_a", float, lambda s, w: _beta(s)[0],
+            "the distribution as Beta(a, b), from its mean and spread; a = 0: fixed"),
+    Derived("sens_b", float, lambda s, w: _beta(s)[1],
+            "the distribution as Beta(a, b), from its mean and spread: its b"),
+    Derived("surge_decay", float, lambda s, w: 2.0 ** (-1.0 / s.threat.surge_half_life),
+            "salience kept from one week to the next: the key is a half-life (A4)"),
+    Derived("relocate", bool, lambda s, w: (s.threat.adaptive and s.threat.groups > 0
+                                            and not isinstance(s.threat.footprint, list)),
+            "groups relocate: adaptive ones, unless a fixed footprint pins their base"),
+    Derived("n_blocs", int, lambda s, w: len(w.bloc_names),
+            "blocs of the world: labels, a count or rules (`world.blocs`)"),
+    Derived("cooperates", bool, lambda s, w: not _regime(s, "none"),
+            "the regime is not `none`: treaties are in force"),
+    Derived("bilateral", bool, lambda s, w: _regime(s, "bilateral", "hybrid"),
+            "the regime opens bilateral channels"),
+    Derived("institutional", bool,
+            lambda s, w: _regime(s, "multilateral", "hybrid") and len(w.inst_names) > 0,
+            "the regime opens hubs, and at least one exists"),
+    Derived("training", bool, lambda s, w: any(i.training > 0 or i.training_trust > 0
+                                               for i in s.cooperation.institutions),
+            "some hub runs a training programme (B4): hubs are a list"),
+    Derived("norms", bool, lambda s, w: any(i.norms > 0 for i in s.cooperation.institutions),
+            "some hub moves its members' legal definitions (B5): hubs are a list"),
+)
+
+
+def setting_fields(root: type[Scenario] = Scenario) -> list[tuple[str, type]]:
+    """The fields of :class:`Setting` made from the schema ``root``: its plain keys
+    (:func:`compiled_keys`), then :data:`DERIVED`'s values.
+
+    Raises:
+        TypeError: two fields would have one name (a key in two sections, or a key and a
+            derived value): a phase could not tell them apart.
+    """
+    fields = [(key, tp) for _, key, tp in compiled_keys(root)]
+    fields += [(d.name, d.type) for d in DERIVED]
+    names = [name for name, _ in fields]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise TypeError(f"compiled parameters named twice: {', '.join(twice)}")
+    return fields
+
+
+Setting = NamedTuple("Setting", setting_fields())
+Setting.__doc__ = """The scalar parameters of a run, as the phases read them (read only).
+
+Every plain key of the sections in :data:`COMPILED_SECTIONS`, by its own name (its meaning,
+unit and range: the schema, docs/scenarios.md), then the values of :data:`DERIVED`. Made by
+:func:`setting_of`; compiled code receives it as it is (a tuple of numbers).
+"""
+
+_KEYS = compiled_keys()
+
+
+def setting_of(config: Scenario, world: Any) -> Setting:
+    """The :class:`Setting` of a run of ``config`` in ``world`` (each value of its field's
+    Python type, so that numba compiles one type for every run)."""
+    sections = {name: getattr(config, name) for name in COMPILED_SECTIONS}
+    return Setting._make([*(tp(getattr(sections[section], key)) for section, key, tp in _KEYS),
+                          *(d.type(d.value(config, world)) for d in DERIVED)])
+
+
+def setting_layout() -> str:
+    """Setting's fields and types, one ``name:type`` each, in order."""
+    return ",".join(f"{name}:{tp.__name__}" for name, tp in Setting.__annotations__.items())
+
+
+#: Where the layout the cached compiled code was made for is kept: in the core's cache
+#: folder, beside :data:`ctsim.core._fresh.STAMP`.
+LAYOUT_STAMP = Path(__file__).resolve().parent / "__pycache__" / "ctsim-core-setting.txt"
+
+
+def clear_cache_if_layout_changed(stamp: Path = LAYOUT_STAMP) -> bool:
+    """Clear the compiled core's cache when Setting's fields changed since it was written;
+    True if it cleared it.
+
+    numba finds a cached function by its arguments' types, and a NamedTuple's type is its
+    class and its fields' types, not their names: two layouts with the same types in
+    another order would share cached code that reads each field at the other's place.
+    Setting's fields come from the schema, which has no compiled code and so is not among
+    the sources :mod:`ctsim.core._fresh` compares; its layout is compared here instead.
+    """
+    return ctsim.core._fresh.clear_cache(stamp, setting_layout())
+
+
+clear_cache_if_layout_changed()
+
+
+# ---------------------------------------------------------------- the world and relations
 
 
 def footprint_arrays(near: np.ndarray, target_weight: np.ndarray) -> dict[str, np.ndarray]:
@@ -174,63 +278,67 @@ def footprint_arrays(near: np.ndarray, target_weight: np.ndarray) -> dict[str, n
             "target_cum": np.cumsum(target_near, axis=1)}
 
 
-class Nations(NamedTuple):
-    """The static world of a run: N nations, H hubs, B blocs, O open-border groups.
+def _arrays(name: str, doc: str, columns: tuple[tuple[str, str], ...]) -> Any:
+    """A NamedTuple class ``name`` of numpy arrays, one per (column, meaning) of
+    ``columns``; its docstring is ``doc`` followed by the columns and their meanings."""
+    cls = NamedTuple(name, [(column, np.ndarray) for column, _ in columns])
+    cls.__doc__ = doc + "\n\nColumns:\n\n" + "\n".join(f"- ``{c}``: {m}" for c, m in columns)
+    cls.__module__ = __name__
+    return cls
 
-    What MODEL.md section B lets change during a run (capacity, legal definitions and
-    compatibility, treaties, memberships) is in :class:`Relations`.
-    """
 
-    sovereignty: np.ndarray  # (N,)
-    security: np.ndarray  # (N,)
-    tech: np.ndarray  # (N,)
-    bloc: np.ndarray  # (N,) int
-    near: np.ndarray  # (N, N) footprint weight of nation j for a plot based at i
-    target_near: np.ndarray  # (N, N) weight of j as the target: near times target weight
-    near_cum: np.ndarray  # (N, N) running sums of each row of near (drawing by weight)
-    target_cum: np.ndarray  # (N, N) running sums of each row of target_near
-    latency: np.ndarray  # (H,) weeks
-    hub_floor: np.ndarray  # (H,) admissibility floor (harmonization)
-    trust0: np.ndarray  # (N, N) initial trust
-    fixed_foot: np.ndarray  # (F,) a fixed footprint, or empty
+Nations = _arrays("Nations", """The static world of a run: N nations, H hubs, B blocs, O
+open-border groups.
+
+Its first columns are the static nation attributes (:data:`ctsim.core.attributes.STATIC`).
+What MODEL.md section B lets change during a run (capacity, legal definitions and
+compatibility, treaties, memberships) is in :class:`Relations`.""", (
+    *((a.name, f"(N,) {a.doc}") for a in STATIC),
+    ("bloc", "(N,) int"),
+    ("near", "(N, N) footprint weight of nation j for a plot based at i"),
+    ("target_near", "(N, N) weight of j as the target: near times target weight"),
+    ("near_cum", "(N, N) running sums of each row of near (drawing by weight)"),
+    ("target_cum", "(N, N) running sums of each row of target_near"),
+    ("latency", "(H,) weeks"),
+    ("hub_floor", "(H,) admissibility floor (harmonization)"),
+    ("trust0", "(N, N) initial trust"),
+    ("fixed_foot", "(F,) a fixed footprint, or empty"),
     # MODEL.md section B
-    cft: np.ndarray  # (N,) counter-financing capacity in [0, 1], B1
-    privacy: np.ndarray  # (N,) strictness of the data-protection regime in [0, 1], B7
-    family: np.ndarray  # (N, N) compatibility of the legal families (recomputing c)
-    hub_kind: np.ndarray  # (H,) HUB_POLICE, HUB_FIU or HUB_FORUM
-    hub_databases: np.ndarray  # (H,) bool: members screen borders against its records, B2
-    hub_open: np.ndarray  # (H,) bool: non-members may join, B6
-    hub_join_trust: np.ndarray  # (H,) a joiner's trust in it, before tension, B6
-    hub_training: np.ndarray  # (H,) weekly rate of its training programme (0: none), B4
-    hub_standard: np.ndarray  # (H,) the capacity its programme trains toward, B4
-    hub_training_trust: np.ndarray  # (H,) weekly pull of members' mutual trust to 1, B4
-    hub_norms: np.ndarray  # (H,) weekly pull of members' definitions (0: none), B5
-    hub_definition: np.ndarray  # (H,) the definition its norms pull toward, B5
-    open_border: np.ndarray  # (O, N) bool: the members of each open-border group, B2
-    provider_cum: np.ndarray  # (N,) running sums of the providers' weights, B3
-    direct: np.ndarray  # (N, N) bool: i reaches j's providers directly, B3
+    ("family", "(N, N) compatibility of the legal families (recomputing c)"),
+    ("hub_kind", "(H,) HUB_POLICE, HUB_FIU or HUB_FORUM"),
+    ("hub_databases", "(H,) bool: members screen borders against its records, B2"),
+    ("hub_open", "(H,) bool: non-members may join, B6"),
+    ("hub_join_trust", "(H,) a joiner's trust in it, before tension, B6"),
+    ("hub_training", "(H,) weekly rate of its training programme (0: none), B4"),
+    ("hub_standard", "(H,) the capacity its programme trains toward, B4"),
+    ("hub_training_trust", "(H,) weekly pull of members' mutual trust to 1, B4"),
+    ("hub_norms", "(H,) weekly pull of members' definitions (0: none), B5"),
+    ("hub_definition", "(H,) the definition its norms pull toward, B5"),
+    ("open_border", "(O, N) bool: the members of each open-border group, B2"),
+    ("provider_cum", "(N,) running sums of the providers' weights, B3"),
+    ("direct", "(N, N) bool: i reaches j's providers directly, B3"),
+))
 
 
-class Relations(NamedTuple):
-    """The dynamic relations: trust ``T``, trust in hubs ``TI``, the salience of attacks,
-    and what MODEL.md section B lets change (capacity, definitions, compatibility,
-    treaties, memberships); without section B these keep their starting values."""
-
-    trust: np.ndarray  # (N, N) in [0, 1], directed
-    hub_trust: np.ndarray  # (N, H) in [0, 1]
-    salience: np.ndarray  # (N,) recent attacks on the nation, decaying (A4), >= 0
-    source_until: np.ndarray  # (N,) last week its sources are burnt by a leak (-1: none)
-    defence: np.ndarray  # (N,) the groups' view r of each target's defence, in [0, 1]
-    capacity: np.ndarray  # (N,) in [0, 1]; trained by B4
-    definition: np.ndarray  # (N,) legal definition of terrorism on 0..1; moved by B5
-    compat: np.ndarray  # (N, N) legal compatibility, diagonal 1 (B5, B6 recompute it)
-    treaty: np.ndarray  # (N, N) bool: a treaty in force under this regime (B6)
-    channel: np.ndarray  # (N, N) bool: i may send to j bilaterally under this regime
-    members: np.ndarray  # (H, N) bool (B6: accession)
-    hub_trust0: np.ndarray  # (N, H) the trust in hubs that reversion pulls toward
-    hub_bloc_share: np.ndarray  # (H, B) share of a hub's members in each bloc
-    pair_week: np.ndarray  # (N, N) last week the pair was offered a treaty, B6 ((0, 0): off)
-    alarms: np.ndarray  # (N,) this week's AI false alarms per nation, B7
+Relations = _arrays("Relations", """The dynamic relations: trust ``T``, trust in hubs ``TI``,
+the salience of attacks, and what MODEL.md section B lets change (the dynamic nation attributes,
+:data:`ctsim.core.attributes.DYNAMIC`: capacity and definitions; compatibility, treaties,
+memberships); without section B these keep their starting values.""", (
+    ("trust", "(N, N) in [0, 1], directed"),
+    ("hub_trust", "(N, H) in [0, 1]"),
+    ("salience", "(N,) recent attacks on the nation, decaying (A4), >= 0"),
+    ("source_until", "(N,) last week its sources are burnt by a leak (-1: none)"),
+    ("defence", "(N,) the groups' view r of each target's defence, in [0, 1]"),
+    *((a.name, f"(N,) {a.doc}") for a in DYNAMIC),
+    ("compat", "(N, N) legal compatibility, diagonal 1 (B5, B6 recompute it)"),
+    ("treaty", "(N, N) bool: a treaty in force under this regime (B6)"),
+    ("channel", "(N, N) bool: i may send to j bilaterally under this regime"),
+    ("members", "(H, N) bool (B6: accession)"),
+    ("hub_trust0", "(N, H) the trust in hubs that reversion pulls toward"),
+    ("hub_bloc_share", "(H, B) share of a hub's members in each bloc"),
+    ("pair_week", "(N, N) last week the pair was offered a treaty, B6 ((0, 0): off)"),
+    ("alarms", "(N,) this week's AI false alarms per nation, B7"),
+))
 
 
 class Plots(NamedTuple):
@@ -326,10 +434,9 @@ class Tally(NamedTuple):
     resolved_at: np.ndarray  # (N,) plots based there that were resolved
     undisrupted_at: np.ndarray  # (N,) ... that attacked or whose plotters walked free
     disrupted_by_deadline: np.ndarray  # disruptions by the week their attack was due
-    n_events: np.ndarray  # (3,) this week's leaks, hub leaks, joint disruptions
-    leak_pairs: np.ndarray  # (E, 2) sender, leaker
-    hub_leak_pairs: np.ndarray  # (E, 2) sender, hub
-    joint_pairs: np.ndarray  # (E, 2) disrupter, partner whose fragment helped
+    n_logged: np.ndarray  # (1,) this week's events (rows of log written, if they fit)
+    log: np.ndarray  # (E, 4) this week's events: kind (LOG_*), a, b, c (outputs.LOGGED)
+    log_value: np.ndarray  # (E,) each event's number (outputs.LOGGED), NaN where unused
     record: np.ndarray  # (weeks + 1, len(RECORDED))
     n_treaties: np.ndarray  # (1,) treaty pairs in force now
 
@@ -389,16 +496,15 @@ def new_mail(rows: int) -> Mail:
 
 
 def new_tally(n: int, weeks: int, lead_max: int, events: int) -> Tally:
-    """Zero counts for ``n`` nations and a record with room for ``weeks`` weeks."""
+    """Zero counts for ``n`` nations, a record with room for ``weeks`` weeks and an event
+    log with room for ``events`` events a week (:func:`log_rows`)."""
     return Tally(week_no=np.zeros(1, np.int64), total=np.zeros(len(COUNTED), np.int64),
                  week=np.zeros(len(COUNTED), np.int64), plots_by_base=np.zeros(n),
                  resolved_at=np.zeros(n), undisrupted_at=np.zeros(n),
                  disrupted_by_deadline=np.zeros(weeks + lead_max + 2, np.int64),
-                 n_events=np.zeros(3, np.int64),
-                 # the week's events: rows are written before they are read (n_events)
-                 leak_pairs=np.empty((events, 2), np.int64),
-                 hub_leak_pairs=np.empty((events, 2), np.int64),
-                 joint_pairs=np.empty((events, 2), np.int64),
+                 n_logged=np.zeros(1, np.int64),
+                 # the week's events: rows are written before they are read (n_logged)
+                 log=np.empty((events, 4), np.int64), log_value=np.empty(events),
                  record=np.full((weeks + 1, len(RECORDED)), np.nan),
                  n_treaties=np.zeros(1, np.int64))
 
@@ -468,6 +574,34 @@ def run_bytes(par: Setting, nations: int, hubs: int, steps: int) -> int:
             + 14 * nations * nations * 8 + (steps + 1) * len(RECORDED) * 8)
 
 
+class LogEntry(NamedTuple):
+    """One event of the week's event log: its ``kind`` (a name of
+    :data:`ctsim.core.outputs.LOGGED`, which says what ``a``, ``b``, ``c`` and ``value``
+    are)."""
+
+    kind: str
+    a: int
+    b: int
+    c: int
+    value: float
+
+
+def week_log(tally: Tally) -> list[LogEntry]:
+    """This week's events, in the order the phases wrote them."""
+    n = min(int(tally.n_logged[0]), tally.log.shape[0])
+    rows, values = tally.log[:n].tolist(), tally.log_value[:n].tolist()
+    return [LogEntry(LOGGED[k], a, b, c, v) for (k, a, b, c), v in zip(rows, values,
+                                                                        strict=True)]
+
+
+@njit(cache=True)
+def log_rows(par: Setting, plots: Plots, mail: Mail) -> int:
+    """Events a week surely holds: at most one leak per delivery and one hub leak per post
+    (both rows of the mail), one attack, refusal or joint disruption per plot of the table,
+    one move per group and one shock."""
+    return 2 * mail.due.shape[0] + plots.group.shape[0] + par.groups + 1
+
+
 def grow(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail, tally: Tally
          ) -> tuple[Plots, Fragments, Mail, Tally]:
     """The tables, each doubled (or more) where one more week might not fit."""
@@ -479,10 +613,10 @@ def grow(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail, ta
     rows = mail.due.shape[0]
     if need_d > rows or need_r > rows:
         mail = _resized(mail, max(need_d, need_r, 2 * rows))
-    if mail.due.shape[0] > tally.leak_pairs.shape[0]:
-        size = mail.due.shape[0]
-        tally = tally._replace(**{k: _grown(getattr(tally, k), size) for k in
-                                  ("leak_pairs", "hub_leak_pairs", "joint_pairs")})
+    events = log_rows(par, plots, mail)
+    if events > tally.log.shape[0]:
+        tally = tally._replace(log=_grown(tally.log, events),
+                               log_value=_grown(tally.log_value, events))
     week = int(tally.week_no[0]) + 1
     if week >= tally.record.shape[0]:
         tally = tally._replace(record=_grown(tally.record, 2 * week, np.nan))
@@ -500,7 +634,7 @@ def has_room(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail
     week = int(tally.week_no[0]) + 1
     return (need_p <= plots.group.shape[0] and need_f <= frags.plot.shape[0]
             and max(need_d, need_r) <= mail.due.shape[0]
-            and mail.due.shape[0] <= tally.leak_pairs.shape[0]
+            and log_rows(par, plots, mail) <= tally.log.shape[0]
             and week < tally.record.shape[0]
             and week + par.lead_max + 1 < tally.disrupted_by_deadline.shape[0])
 

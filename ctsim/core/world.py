@@ -4,11 +4,14 @@
 into a :class:`World` of plain arrays indexed by nation (and institution). Draws happen in
 a fixed order, one attribute after another, so two scenarios that differ only in, say,
 sovereignty still draw the same capacities from the same seed (common random numbers).
+The nations' numeric attributes are those of :data:`ctsim.core.attributes.ATTRIBUTES`,
+drawn in its order: those of MODEL.md's entities first, the later ones after everything
+else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +21,7 @@ from numpy.typing import NDArray
 
 import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
 from ctsim.core import rules
+from ctsim.core.attributes import ATTRIBUTES, BY_NAME
 from ctsim.core.scenario import (
     LEGAL_FAMILIES,
     CountryOverride,
@@ -25,16 +29,17 @@ from ctsim.core.scenario import (
     MemberRule,
     Roster,
     Scenario,
+    WorldSpec,
     labels,
 )
-from ctsim.core.scenario import World as WorldSpec
 from ctsim.core.special import beta_quantiles
 from ctsim.data import by_iso3
 
-ATTRIBUTES = ("capacity", "sovereignty", "security", "tech", "definition")
-#: Attributes of MODEL.md section B, drawn after everything else, so that a world that does
-#: not use them draws exactly what it drew before they existed.
-LATER_ATTRIBUTES = ("cft", "privacy")
+#: The attributes of MODEL.md's entities, drawn first (ctsim.core.attributes).
+FIRST_ATTRIBUTES = tuple(a.name for a in ATTRIBUTES if a.drawn_first)
+#: The attributes added later (MODEL.md section B), drawn after everything else, so that a
+#: world that does not use them draws exactly what it drew before they existed.
+LATER_ATTRIBUTES = tuple(a.name for a in ATTRIBUTES if not a.drawn_first)
 #: Where the companies holding plots' online traces sit in a dataset world
 #: (``threat.providers: dataset``, MODEL.md B3). An assumption, not a measurement: most of
 #: the large platforms and cloud providers are incorporated in the United States, a few
@@ -43,13 +48,14 @@ LATER_ATTRIBUTES = ("cft", "privacy")
 DATASET_PROVIDERS = {"USA": 0.75, "CHN": 0.1, "IRL": 0.07, "RUS": 0.04, "KOR": 0.04}
 
 
-@dataclass
 class World:
     """The static structure of one run, as arrays (N nations, H institutions).
 
     Attributes:
         names: nation names, length N.
-        capacity, sovereignty, security, tech, definition: per-nation values in [0, 1].
+        capacity, sovereignty, ...: one (N,) array in [0, 1] per nation attribute, named
+            as :data:`ctsim.core.attributes.ATTRIBUTES` declares it (keyword-only fields,
+            after the others).
         legal_family: index into ``LEGAL_FAMILIES`` per nation.
         bloc, region: integer label per nation; ``bloc_names``/``region_names`` spell them.
         target_weight: relative chance of being a plot's target, >= 0.
@@ -64,7 +70,6 @@ class World:
             non-members), lowered by tension toward the rival blocs among its members.
         group_bases: initial base nation of each group.
         codes: ISO3 code per nation in a dataset world ("" otherwise).
-        cft, privacy: per-nation counter-financing capacity and privacy regime (B1, B7).
         family: (N, N) compatibility of the nations' legal families (``family_compat``).
         open_border: (O, N) bool members of each open-border group (B2).
         provider_weight: (N,) weight of each nation as the seat of a provider (B3).
@@ -72,11 +77,6 @@ class World:
     """
 
     names: list[str]
-    capacity: NDArray[np.float64]
-    sovereignty: NDArray[np.float64]
-    security: NDArray[np.float64]
-    tech: NDArray[np.float64]
-    definition: NDArray[np.float64]
     legal_family: NDArray[np.int64]
     bloc: NDArray[np.int64]
     region: NDArray[np.int64]
@@ -93,12 +93,11 @@ class World:
     inst_trust0: NDArray[np.float64]
     group_bases: NDArray[np.int64]
     codes: list[str] = field(default_factory=list)
-    cft: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    privacy: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     family: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     open_border: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
     provider_weight: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     direct: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
+    _: KW_ONLY  # then the nation attributes' arrays (added below)
 
     @property
     def n(self) -> int:
@@ -110,6 +109,12 @@ class World:
         if name in self.names:
             return self.names.index(name)
         return self.codes.index(name)
+
+
+# One (N,) array per nation attribute, as keyword-only fields after the others; then World
+# is made a dataclass with them.
+World.__annotations__.update({a.name: "NDArray[np.float64]" for a in ATTRIBUTES})
+World = dataclass(World)
 
 
 def draw_attribute(dist: Dist, size: int, rng: np.random.Generator) -> NDArray[np.float64]:
@@ -166,7 +171,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     n = len(names)
 
     # Attributes: a full draw each, then explicit values where the scenario gives them.
-    values = {attr: draw_attribute(getattr(w, attr), n, rng) for attr in ATTRIBUTES}
+    values = {attr: draw_attribute(getattr(w, attr), n, rng) for attr in FIRST_ATTRIBUTES}
     fam_names = list(w.legal_families)
     fam_weights = np.array([w.legal_families[f] for f in fam_names], float)
     fam_draw = rng.choice(len(fam_names), size=n, p=fam_weights / fam_weights.sum())
@@ -186,13 +191,16 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
                           memberships=[frozenset()] * n)
     else:
         if isinstance(w.nations, list):
-            _set_given(scenario, roster, values, ATTRIBUTES)
+            _set_given(scenario, roster, values, FIRST_ATTRIBUTES)
             target_weight = np.array([s.target_weight for s in w.nations], float)
         else:
             if scenario.threat.targets != "uniform":  # A2: weights from the data
                 target_weight = dataset_target_weights(w.dataset, roster.codes,
                                                        scenario.threat.targets)
-            _apply_dataset(scenario, roster, values, target_weight)
+            _apply_dataset(scenario, roster, values, FIRST_ATTRIBUTES)
+            for rows, spec in _dataset_targets(w, roster):  # shared groups, then countries
+                if spec.target_weight is not None:
+                    target_weight[rows] = spec.target_weight
         legal_family = np.array([LEGAL_FAMILIES.index(f) for f in roster.legal_family], np.int64)
         bloc_names = list(dict.fromkeys(roster.bloc))
         region_names = list(dict.fromkeys(roster.region))
@@ -213,15 +221,14 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
 
     # MODEL.md section B: drawn last, so that everything above is drawn as before.
     later = {attr: draw_attribute(getattr(w, attr), n, rng) for attr in LATER_ATTRIBUTES}
-    _set_given(scenario, roster, later, LATER_ATTRIBUTES)
+    if roster is not None and w.dataset is not None:
+        _apply_dataset(scenario, roster, later, LATER_ATTRIBUTES)
+    else:
+        _set_given(scenario, roster, later, LATER_ATTRIBUTES)
 
     return World(
         names=names,
-        capacity=values["capacity"],
-        sovereignty=values["sovereignty"],
-        security=values["security"],
-        tech=values["tech"],
-        definition=defs,
+        **values, **later,
         legal_family=legal_family,
         bloc=bloc,
         region=region,
@@ -239,8 +246,6 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
                                rel.tension),
         group_bases=bases.astype(np.int64),
         codes=list(labelled.codes),
-        cft=later["cft"],
-        privacy=later["privacy"],
         family=fam,
         open_border=np.array([labelled.select(r) for r in rel.open_borders],
                              bool).reshape(-1, n),
@@ -368,17 +373,17 @@ def dataset_target_weights(dataset: str, codes: list[str], basis: str) -> NDArra
 
 
 def _apply_dataset(scenario: Scenario, roster: Roster,
-                   values: dict[str, NDArray[np.float64]],
-                   target_weight: NDArray[np.float64]) -> None:
-    """Dataset capacities, then ``world.shared`` and ``world.countries`` values, in place."""
+                   values: dict[str, NDArray[np.float64]], attrs: tuple[str, ...]) -> None:
+    """The dataset's column of each of ``attrs`` that has one (capacity), then the
+    ``world.shared`` and ``world.countries`` values, in place."""
     w = scenario.world
     assert w.dataset is not None
     rows = by_iso3(w.dataset)
-    values["capacity"] = np.array([rows[code].capacity for code in roster.codes])
-    _set_given(scenario, roster, values, ATTRIBUTES)
-    for rows, spec in _dataset_targets(w, roster):  # shared groups, then single countries
-        if spec.target_weight is not None:
-            target_weight[rows] = spec.target_weight
+    for attr in attrs:
+        column = BY_NAME[attr].column
+        if column is not None:
+            values[attr] = np.array([getattr(rows[code], column) for code in roster.codes])
+    _set_given(scenario, roster, values, attrs)
 
 
 def _set_given(scenario: Scenario, roster: Roster | None,

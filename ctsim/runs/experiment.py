@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,19 +20,11 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
-from ctsim.core.outcomes import METRICS
-from ctsim.core.scenario import (
-    Origins,
-    ScenarioError,
-    _Strict,
-    apply_overrides,
-    first_error,
-    load_raw,
-    read_yaml,
-    scenario_from_dict,
-)
-from ctsim.errors import ExperimentError
+from ctsim.core.limits import REPLICATIONS_MAX, RUNS_MAX, SEED_MAX, STEPS_MAX
+from ctsim.core.outputs import METRICS
+from ctsim.core.scenario import SCENARIO_KEYS, _Strict, scenario_from_dict
+from ctsim.errors import ExperimentError, ScenarioError
+from ctsim.files import Origins, apply_overrides, first_error, follow, load_raw, read_yaml
 from ctsim.runs.seeds import replication_seeds
 
 DESIGNS = ("grid", "oat", "lhs", "random", "morris", "sobol")
@@ -177,18 +170,36 @@ class LoadedExperiment:
         return [self.spec.steps or d.get("steps", 260) for d in self.scenario_dicts]
 
 
+#: Keys that every run of an experiment shares, set by the experiment itself: a factor
+#: (or a calibrated parameter) naming one would be ignored, or overwrite the record.
+RESERVED_KEYS = {
+    "seed": "each replication's seed comes from the experiment's seed (seed: N), the same "
+            "at every point; vary replications instead",
+    "steps": "every run of an experiment lasts its steps: (or the scenario's); set it there",
+    "replications": "replications is the experiment's own key (replications: N)",
+}
+
+#: Where a sampled factor's value is probed inside its range (an irrational share of the
+#: width, so that a key that takes whole numbers meets a fraction, as the samples will).
+INSIDE = 0.3819660112501051
+
+
 def load_experiment(path: str | Path, *, replications: int | None = None,
                     steps: int | None = None) -> LoadedExperiment:
     """Read and check an experiment file, its scenarios and every factor's values.
 
     ``replications`` and ``steps`` replace the file's (``ctsim sweep --replications``),
-    checked against the same ranges.
+    checked against the same ranges. Everything a run could trip over is checked here,
+    before any run: the design's size (at most :data:`~ctsim.core.limits.RUNS_MAX` runs),
+    keys that overlap or that the experiment sets itself, each factor's values (ends,
+    levels and a value inside a sampled range) in every scenario, and the memory of the
+    design's largest run.
 
     Raises:
         ExperimentError: one line naming the file and key, as for scenarios.
     """
     path = Path(path)
-    data, lines = read_yaml(path)
+    data, lines = read_yaml(path, Experiment.model_fields, "experiment")
     origins = Origins(str(path))
     origins.add(str(path), lines)
     if "targets" in data or "fit" in data:
@@ -202,24 +213,34 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
         error = first_error(exc, origins, Experiment)
         raise ExperimentError(error.source, error.key, error.message, error.line) from None
 
+    def fail(where: str, message: str) -> ExperimentError:
+        source, line = origins.locate(where)
+        return ExperimentError(source, where, message, line)
+
     if spec.design in ("morris", "sobol"):
         for name, factor in spec.factors.items():
             if factor.range is None:
-                where = f"factors.{name}"
-                source, line = origins.locate(where)
-                raise ExperimentError(source, where, f"a {spec.design} design needs a range: "
-                                    "[lo, hi] here, not values", line)
+                raise fail(f"factors.{name}", f"a {spec.design} design needs a range: "
+                           "[lo, hi] here, not values")
+    sections = {name: section for section in ("factors", "uncertainties", "levers")
+                for name in getattr(spec, section)}
+    problem = varied_key_problem(list(spec.varied))
+    if problem:
+        name, message = problem
+        raise fail(f"{sections[name]}.{name}", message)
 
     files = [spec.scenario] if spec.scenario is not None else list(spec.scenarios or [])
     key = "scenario" if spec.scenario is not None else "scenarios"
+    total = count_runs(spec, len(files))
+    if total > RUNS_MAX:
+        where = "replications" if spec.replications > 1 else "design"
+        raise fail(where, too_many_runs(spec, len(files), total))
     names, dicts = [], []
     for i, file in enumerate(files):
         where = key if spec.scenario is not None else f"{key}.{i}"
-        target = path.parent / file
-        if not target.is_file():
-            source, line = origins.locate(where)
-            raise ExperimentError(source, where, f"scenario file not found: {file}", line)
-        raw, _ = load_raw(target)
+        target = follow(path, file, where, origins.locate(where)[1], ExperimentError,
+                        "scenario file")
+        raw, _ = load_raw(target, SCENARIO_KEYS)
         sc = scenario_from_dict(copy.deepcopy(raw), source=str(target))
         names.append(sc.name)
         dicts.append(raw)
@@ -227,30 +248,164 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
         raise ExperimentError(str(path), key, "two scenarios share a name", lines.get(key))
 
     for name, factor in spec.varied.items():
-        probes = factor.values if factor.values is not None else list(factor.range or ())
+        design = spec.lever_design if name in spec.levers else spec.design
         for raw in dicts:
-            for value in probes:
-                try:
-                    scenario_from_dict(apply_overrides(copy.deepcopy(raw), {name: value}))
-                except ScenarioError as exc:
-                    section = ("factors" if name in spec.factors else
-                               "uncertainties" if name in spec.uncertainties else "levers")
-                    where = f"{section}.{name}"
-                    source, line = origins.locate(where)
-                    detail = f"{exc.key}: {exc.message}" if exc.key else exc.message
-                    raise ExperimentError(source, where, f"value {value!r}: {detail}",
-                                        line) from None
+            for value in probe_values(factor, design, spec.levels):
+                message = probe(raw, name, value, factor.integer)
+                if message:
+                    raise fail(f"{sections[name]}.{name}", message)
     posterior = None
     if spec.uncertainty is not None:
         posterior = path.parent / spec.uncertainty
         check_posterior(posterior, dicts, set(spec.varied), origins, "uncertainty")
+    corner = largest_values(spec)
+    for raw in dicts:
+        check_largest_run(raw, corner, spec.steps, str(path))
     return LoadedExperiment(spec, path, names, dicts, posterior)
+
+
+def varied_key_problem(keys: list[str]) -> tuple[str, str] | None:
+    """The first varied key that cannot be varied, and why: one the experiment sets itself
+    (:data:`RESERVED_KEYS`), or one inside another (``threat.lead_time`` and
+    ``threat.lead_time.min``: the run would take one and silently drop the other)."""
+    given = set(keys)
+    for key in keys:
+        head = key.split(".")[0]
+        if head in RESERVED_KEYS:
+            return key, f"cannot be varied: {RESERVED_KEYS[head]}"
+        parts = key.split(".")
+        for n in range(1, len(parts)):
+            outer = ".".join(parts[:n])
+            if outer in given:
+                return key, (f"overlaps '{outer}', which sets it too; vary '{outer}' or "
+                             f"'{key}', not both")
+    return None
+
+
+def probe_values(factor: Factor, design: str, levels: int) -> list[Any]:
+    """The values of ``factor`` that stand for all its runs: its values; the levels of a
+    grid or oat range, or of a morris range; the ends of a sampled range and a value
+    strictly inside it (a whole number only with ``integer: true``)."""
+    if factor.values is not None:
+        return list(factor.values)
+    lo, hi = factor.range  # type: ignore[misc]
+    if design in ("grid", "oat"):
+        return factor.levels(levels)
+    if design == "morris":
+        return [factor._cast(v) for v in np.linspace(lo, hi, levels)]
+    return [factor._cast(lo), factor._cast(lo + INSIDE * (hi - lo)), factor._cast(hi)]
+
+
+def probe(raw: dict[str, Any], key: str, value: Any, integer: bool) -> str | None:
+    """Why scenario ``raw`` with ``key`` set to ``value`` is not a valid scenario, or None.
+
+    A fraction refused where a whole number would do says to add ``integer: true``.
+    """
+    try:
+        scenario_from_dict(apply_overrides(copy.deepcopy(raw), {key: value}))
+        return None
+    except ScenarioError as exc:
+        detail = f"{exc.key}: {exc.message}" if exc.key else exc.message
+        first = f"value {value!r}: {detail}"
+    if (not integer and isinstance(value, float) and not value.is_integer()
+            and "fractional part" in detail):
+        return (f"{first}; the key takes whole numbers and sampled values are fractions: "
+                "add integer: true")
+    return first
+
+
+def largest_values(spec: Experiment) -> dict[str, Any]:
+    """Each numeric factor's largest value in the design (the corner of the largest runs)."""
+    corner: dict[str, Any] = {}
+    for name, factor in spec.varied.items():
+        design = spec.lever_design if name in spec.levers else spec.design
+        numbers = [v for v in probe_values(factor, design, spec.levels)
+                   if isinstance(v, int | float) and not isinstance(v, bool)]
+        if numbers:
+            corner[name] = max(numbers)
+    return corner
+
+
+def check_largest_run(raw: dict[str, Any], corner: dict[str, Any], steps: int | None,
+                      source: str, what: str = "design") -> None:
+    """Refuse, before any run, a ``what`` (a design, a calibration's priors) whose largest
+    run would not fit in memory (:func:`ctsim.core.simulation.check_size`): scenario
+    ``raw`` with every key of ``corner`` at its largest value and ``steps`` weeks; a run's
+    memory grows with each of them. When those values together are not a valid scenario,
+    each is checked alone.
+
+    Raises:
+        ExperimentError: naming ``source`` and the values of the run that would not fit.
+    """
+    from ctsim.core.simulation import check_size
+
+    weeks = {"steps": steps} if steps is not None else {}
+    tries = [corner] + [{k: v} for k, v in corner.items()] if len(corner) > 1 else [corner]
+    for overrides in tries:
+        try:
+            largest = scenario_from_dict(apply_overrides(copy.deepcopy(raw),
+                                                         overrides | weeks))
+        except ScenarioError:  # these largest values together are not a scenario
+            continue
+        try:
+            check_size(largest)
+        except ScenarioError as exc:
+            shown = ", ".join(f"{k}={v!r}" for k, v in (overrides | weeks).items())
+            raise ExperimentError(source, "", f"the {what}'s largest run ({shown or 'the '
+                                  f'scenario {largest.name}'}) would not fit: {exc.message}"
+                                  ) from None
+        if overrides is corner:
+            return
+
+
+def count_runs(spec: Experiment, scenarios: int) -> int:
+    """How many runs the experiment has (:func:`plan_runs`' length), computed from the
+    design alone, without planning it: scenarios x design points x replications."""
+    return scenarios * _count_points(spec) * spec.replications
+
+
+def _count_points(spec: Experiment) -> int:
+    """The number of :func:`design_points` of ``spec``."""
+    if spec.uncertainties or spec.levers:
+        worlds = _count(spec.uncertainties, spec.design, spec.samples, spec)
+        policies = _count(spec.levers, spec.lever_design, spec.policies, spec)
+        return worlds * policies
+    return _count(spec.factors, spec.design, spec.samples, spec)
+
+
+def _count(factors: dict[str, Factor], design: str, samples: int, spec: Experiment) -> int:
+    """The number of points :func:`_points` gives (exact, as Python integers)."""
+    if not factors:
+        return 1
+    sizes = {k: len(f.values) if f.values is not None else spec.levels
+             for k, f in factors.items()}
+    if design == "grid":
+        return math.prod(sizes.values())
+    if design == "oat":
+        crossed = math.prod(n for k, n in sizes.items() if factors[k].cross)
+        swept = sum(n for k, n in sizes.items() if not factors[k].cross)
+        return crossed * (swept or 1)
+    if design in ("lhs", "random"):
+        return samples
+    if design == "morris":
+        return spec.trajectories * (len(factors) + 1)
+    return samples * (len(factors) + 2)  # sobol, first order and total indices
+
+
+def too_many_runs(spec: Experiment, scenarios: int, total: int) -> str:
+    """The message for a design of ``total`` runs, more than RUNS_MAX."""
+    points = _count_points(spec)
+    return (f"the experiment has {total:,} runs ({scenarios} scenario(s) x {points:,} design "
+            f"points x {spec.replications:,} replications), more than the {RUNS_MAX:,} an "
+            "experiment may have (each run is planned before the first starts); use fewer "
+            "levels, samples or replications, or split the experiment")
 
 
 def check_posterior(folder: Path, dicts: list[dict[str, Any]], varied: set[str],
                     origins: Origins | None, where: str) -> None:
     """Check that ``folder`` holds a posterior whose every parameter is a key of each
-    scenario (with the posterior's values) and not also varied by the design.
+    scenario (with the posterior's values) and not also varied by the design, nor inside
+    or around a varied key.
 
     Raises:
         ExperimentError: naming ``where`` (the file's key, or an option).
@@ -259,16 +414,25 @@ def check_posterior(folder: Path, dicts: list[dict[str, Any]], varied: set[str],
     from ctsim.runs.posterior import read_posterior
 
     source, line = origins.locate(where) if origins else (where, None)
+    key = where if origins else ""
     try:
         post = read_posterior(folder)
     except ResultsError as exc:
-        raise ExperimentError(source, where if origins else "", str(exc), line) from None
+        raise ExperimentError(source, key, str(exc), line) from None
     keys = [c for c in post.columns if c != "weight"]
-    both = sorted(set(keys) & varied)
-    if both:
-        raise ExperimentError(source, where if origins else "", f"'{both[0]}' is drawn from "
-                              "the posterior and also varied; vary it or draw it, not both",
-                              line)
+    for k in keys:
+        head = k.split(".")[0]
+        if head in RESERVED_KEYS:
+            raise ExperimentError(source, key, f"the posterior's parameter '{k}' cannot be "
+                                  f"drawn: {RESERVED_KEYS[head]}", line)
+        if k in varied:
+            raise ExperimentError(source, key, f"'{k}' is drawn from the posterior and also "
+                                  "varied; vary it or draw it, not both", line)
+        inside = sorted(v for v in varied if v.startswith(k + ".") or k.startswith(v + "."))
+        if inside:
+            raise ExperimentError(source, key, f"'{k}' is drawn from the posterior and "
+                                  f"'{inside[0]}', which overlaps it, is varied; vary one or "
+                                  "draw it, not both", line)
     for k in keys:
         for value in (post[k].min(), post[k].max()):
             v = value.item() if hasattr(value, "item") else value
@@ -277,8 +441,8 @@ def check_posterior(folder: Path, dicts: list[dict[str, Any]], varied: set[str],
                     scenario_from_dict(apply_overrides(copy.deepcopy(raw), {k: v}))
                 except ScenarioError as exc:
                     detail = f"{exc.key}: {exc.message}" if exc.key else exc.message
-                    raise ExperimentError(source, where if origins else "",
-                                          f"posterior value {k}={v!r}: {detail}", line) from None
+                    raise ExperimentError(source, key, f"posterior value {k}={v!r}: "
+                                          f"{detail}", line) from None
 
 
 # ---------------------------------------------------------------- designs
@@ -399,6 +563,10 @@ def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     the experiment's seed), the same at every point and in every scenario.
     """
     spec = loaded.spec
+    total = count_runs(spec, len(loaded.scenario_dicts))
+    if total > RUNS_MAX:
+        raise ExperimentError(str(loaded.path), "", too_many_runs(
+            spec, len(loaded.scenario_dicts), total))
     seeds = replication_seeds(spec.seed, spec.replications)
     points = design_points(spec)
     draws: list[dict[str, Any]] = [{} for _ in seeds]

@@ -12,6 +12,7 @@ them the same way (``ctsim.run("baseline")``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -22,12 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctsim import resources
-from ctsim.core.outcomes import METRICS
+from ctsim.analysis.snapshot import SNAPSHOT_FILE, RunSnapshot
+from ctsim.core.outputs import METRICS
 from ctsim.core.scenario import Scenario, load_scenario
-from ctsim.errors import ExperimentError, OutputError
-from ctsim.runs.store import atomic_write
+from ctsim.errors import CtsimError, ExperimentError, OutputError, ScenarioError
+from ctsim.runs.arguments import check_arguments
+from ctsim.runs.store import atomic_write, check_place, folder_lock
 
 if TYPE_CHECKING:
+    from ctsim.analysis.report import RunInputs
     from ctsim.runs.experiment import LoadedExperiment
 
 #: A progress callback: (runs done in this batch, of which failed).
@@ -49,8 +53,7 @@ def check_output(out: Path, *, overwrite: bool = False, resume: bool = False,
             earlier results without ``overwrite``/``resume``, or a place that cannot be
             written.
     """
-    if str(out).strip() in ("", "."):
-        raise OutputError("--out: give a folder name (the current folder is not allowed)")
+    _check_name(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
@@ -60,13 +63,20 @@ def check_output(out: Path, *, overwrite: bool = False, resume: bool = False,
         if not (overwrite or resume):
             raise OutputError(f"{out}: holds earlier results; add --overwrite to replace them "
                               "(or --resume to continue them) or choose another --out")
-    parent = out.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.probe-")
-        os.rmdir(probe)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write there ({exc.strerror or exc})") from None
+
+
+def _check_name(out: Path) -> None:
+    """Refuse, creating nothing, an output place that cannot be used: an empty name, the
+    current folder, a name the system refuses, a place that cannot be written
+    (:func:`ctsim.runs.store.check_place`; OutputError)."""
+    check_place(out)
+
+
+def _absolute(out: Path) -> Path:
+    """``out`` made absolute without following links, so that every spelling of a folder
+    takes the same lock (:func:`ctsim.runs.store.folder_lock`); checked for a name first."""
+    _check_name(out)
+    return Path(os.path.abspath(out))
 
 
 def _staging(out: Path) -> Path:
@@ -121,12 +131,74 @@ def as_scenario(scenario: Scenario | str | Path, sets: dict[str, Any] | None = N
     return load_scenario(resources.resolve(str(scenario)), sets or None)
 
 
+#: The scenario keys a command sets for its runs (``--seed``, ``--steps``,
+#: ``--replications``): top-level numbers that no other key's check reads.
+RUN_SETTINGS = ("seed", "steps", "replications")
+
+
+def with_run_settings(sc: Scenario, **given: int | None) -> Scenario:
+    """``sc`` with the run's own ``seed``, ``steps`` and ``replications`` (None: the
+    scenario's), each checked against its key's range as in a file. The rest of the
+    scenario is not validated again: these keys stand alone.
+
+    Raises:
+        ScenarioError: a value outside its key's range, or not a whole number.
+    """
+    from pydantic import ValidationError, create_model
+
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given:
+        return sc
+    unknown = set(given) - set(RUN_SETTINGS)
+    if unknown:
+        raise TypeError(f"not a run setting: {', '.join(sorted(unknown))}")
+    for key, value in given.items():
+        if isinstance(value, bool):
+            raise ScenarioError("<overrides>", key, f"expected a number, not {str(value).lower()}")
+    fields = Scenario.model_fields
+    checked = create_model("RunSettings", **{k: (fields[k].annotation, fields[k])
+                                             for k in given})
+    try:
+        values = checked(**given)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        key = str(err["loc"][0])
+        msg = err["msg"][:1].lower() + err["msg"][1:]
+        raise ScenarioError("<overrides>", key, f"{msg}, got {given[key]!r}") from None
+    return sc.model_copy(update={k: getattr(values, k) for k in given})
+
+
+def _refuse_other_results(out: Path, loaded: LoadedExperiment, what: str) -> None:
+    """Refuse ``--resume`` over the finished results in ``out`` unless they are of this very
+    run or comparison (the same fingerprint): a resume would replace them whole.
+
+    Raises:
+        OutputError: ``out`` holds the results of other scenarios or other settings (or a
+            manifest that cannot tell).
+    """
+    from ctsim.runs.sweeps import fingerprint
+
+    try:
+        stored = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        stored = None
+    if isinstance(stored, dict) and stored.get("fingerprint") == fingerprint(loaded):
+        return
+    names = stored.get("scenarios") if isinstance(stored, dict) else None
+    held = (", ".join(f"'{n}'" for n in names) if isinstance(names, list) and names
+            and all(isinstance(n, str) for n in names) else "other runs")
+    raise OutputError(f"{out}: holds the finished results of {held} with other scenarios or "
+                      f"settings; --resume continues only an interrupted {what}: add "
+                      "--overwrite to replace them or choose another --out")
+
+
 # ---------------------------------------------------------------- run
 
 
 @dataclass
 class RunOutcome:
-    """What :func:`run` wrote: the folder, the summary document and the tables."""
+    """What :func:`run` wrote: the folder, the summary document and the tables, and what
+    its figures are drawn from (the weekly record, the first replication's snapshot)."""
 
     out: Path
     scenario: Scenario
@@ -135,14 +207,16 @@ class RunOutcome:
     havens: Any  # pandas.DataFrame, one row a nation
     ran: int
     resumed: int
+    timeseries: Any = None  # pandas.DataFrame, one row a replication and week
+    snapshot: RunSnapshot | None = None
 
 
 def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         seed: int | None = None, steps: int | None = None, sets: dict[str, Any] | None = None,
         out: str | Path | None = None, workers: int = 1, executor: str | None = None,
         scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
-        on_progress: Progress | None = None, uncertainty: str | Path | None = None
-        ) -> RunOutcome:
+        on_progress: Progress | None = None, uncertainty: str | Path | None = None,
+        figures: str | None = None) -> RunOutcome:
     """Run a scenario's replications and write its results folder.
 
     Args:
@@ -154,100 +228,125 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
         workers: worker processes (1: run in this process).
         executor: "serial", "process" or "dask" (default: serial for 1 worker, else
             process); ``scheduler``: a Dask scheduler address.
-        resume: continue an interrupted run into the same ``out``.
+        resume: continue an interrupted run into the same ``out`` (refused over the
+            finished results of another scenario or other settings).
         overwrite: replace earlier results in ``out``.
         on_progress: called after each batch with (runs done, runs failed).
         uncertainty: a calibration's results folder: replication r runs with the r-th
             parameter set drawn from its posterior (from ``seed``), so the intervals carry
             the parameters' uncertainty as well as the runs' chance.
+        figures: also draw the run's figures in this format ("png", "svg" or "pdf") into
+            ``out/figures``; None (the default) writes the numbers only.
 
     Writes summary.json, timeseries.csv, havens.csv, scenario.yaml, runs.parquet,
-    timeseries.parquet, nations.parquet and manifest.json, first into a hidden folder
-    beside ``out`` that then replaces ``out`` whole. Figures are separate
-    (:func:`run_figures`).
+    timeseries.parquet, nations.parquet, snapshot.npz (the first replication's world and
+    end, which the figures draw: ``ctsim report`` draws them again from the folder) and
+    manifest.json, and the figures when asked, first into a hidden folder beside ``out``
+    that then replaces ``out`` whole. The scenario is validated once; each replication
+    draws its world once, and the tables and the snapshot are kept from the runs, not
+    read back or run again. The folder is locked (:func:`ctsim.runs.store.folder_lock`)
+    from the first check to the last rename: a second writer is refused at once.
+
+    Raises:
+        CtsimError: a mistake in the scenario or options, an output place that cannot be
+            used or is being written by another command (:class:`OutputError`), or a
+            first replication that failed.
     """
-    import pandas as pd
+    check_arguments("run", locals())
     import yaml
 
     from ctsim.analysis.tables import haven_table, metric_table
-    from ctsim.core.simulation import check_size, world_of
+    from ctsim.core.simulation import check_size
     from ctsim.runs.seeds import replication_seeds
     from ctsim.runs.sweeps import run_sweep
 
-    sc = as_scenario(scenario, sets)
-    given = {"seed": seed, "steps": steps, "replications": replications}
-    as_run = sc.with_overrides({k: v for k, v in given.items() if v is not None})
+    as_run = with_run_settings(as_scenario(scenario, sets), seed=seed, steps=steps,
+                               replications=replications)
     check_size(as_run)
     out = Path(out) if out is not None else Path("results") / as_run.name
-    check_output(out, overwrite=overwrite, resume=resume, marker="summary.json")
-    staging = _staging(out)
-    if not resume:
-        shutil.rmtree(staging, ignore_errors=True)
-    loaded = _inline_experiment(as_run.name, [as_run], replications=as_run.replications,
-                                seed=as_run.seed, steps=[as_run.steps], timeseries=True,
-                                metrics=list(METRICS), uncertainty=uncertainty)
-    result = run_sweep(loaded, staging, executor=executor or _default_executor(workers),
-                       workers=workers, scheduler=scheduler,
-                       resume=resume and staging.exists(), on_progress=on_progress,
-                       nations=True)
-    runs = result.runs
-    seeds = replication_seeds(as_run.seed, as_run.replications)
-    nations = pd.read_parquet(staging / "nations.parquet")
-    ts = pd.read_parquet(staging / "timeseries.parquet")
-    world = world_of(as_run, seeds[0])  # the first replication's (names, capacities)
-    doc = {
-        "scenario": as_run.name,
-        "description": as_run.description,
-        "ctsim_version": _version(),
-        "seed": int(as_run.seed),
-        "replications": int(as_run.replications),
-        "steps": int(as_run.steps),
-        "run_seeds": [int(s) for s in seeds],
-        "uncertainty": str(uncertainty) if uncertainty is not None else None,
-        "metrics": metric_table(runs),
-    }
-    atomic_write(staging / "summary.json", (json.dumps(doc, indent=2) + "\n").encode())
-    weekly = ts.merge(runs[["run_id", "replication", "seed"]], on="run_id")
-    first = ["replication", "seed", "step"]
-    weekly = weekly[first + [c for c in ts.columns if c not in ("run_id", "step")]]
-    atomic_write(staging / "timeseries.csv",
-               weekly.to_csv(index=False, float_format="%.6g").encode())
-    havens = haven_table(world, nations)
-    atomic_write(staging / "havens.csv", havens.to_csv(index=False, float_format="%.6g").encode())
-    atomic_write(staging / "scenario.yaml",
-               yaml.safe_dump(as_run.model_dump(mode="json"), sort_keys=False).encode())
-    _swap_into_place(staging, out)
-    return RunOutcome(out, as_run, doc, runs, havens, result.ran, result.skipped)
+    with folder_lock(_absolute(out)):
+        check_output(out, overwrite=overwrite, resume=resume, marker="summary.json")
+        loaded = _inline_experiment(as_run.name, [as_run], replications=as_run.replications,
+                                    seed=as_run.seed, steps=[as_run.steps], timeseries=True,
+                                    metrics=list(METRICS), uncertainty=uncertainty)
+        staging = _staging(out)
+        if resume and (out / "summary.json").exists() and not staging.exists():
+            _refuse_other_results(out, loaded, f"run of '{as_run.name}' with these settings")
+        if not resume:
+            shutil.rmtree(staging, ignore_errors=True)
+        result = run_sweep(loaded, staging, executor=executor or _default_executor(workers),
+                           workers=workers, scheduler=scheduler,
+                           resume=resume and staging.exists(), on_progress=on_progress,
+                           nations=True, snapshot=0, keep_tables=True, scenarios=(as_run,))
+        runs = result.runs
+        first = runs.iloc[0] if len(runs) else None
+        if first is None or first["status"] != "ok":
+            shutil.rmtree(staging, ignore_errors=True)
+            why = first["error"] if first is not None else "no run stored"
+            raise CtsimError(f"{as_run.name}: the first replication failed ({why}); "
+                             "nothing written")
+        # Taken by this call, or by the interrupted one it resumes (stored with its run).
+        snapshot = result.snapshot or RunSnapshot.load(staging / SNAPSHOT_FILE)
+        seeds = replication_seeds(as_run.seed, as_run.replications)
+        doc = {
+            "scenario": as_run.name,
+            "description": as_run.description,
+            "ctsim_version": _version(),
+            "seed": int(as_run.seed),
+            "replications": int(as_run.replications),
+            "steps": int(as_run.steps),
+            "run_seeds": [int(s) for s in seeds],
+            "uncertainty": str(uncertainty) if uncertainty is not None else None,
+            "metrics": metric_table(runs),
+        }
+        atomic_write(staging / "summary.json", (json.dumps(doc, indent=2) + "\n").encode())
+        ts = result.tables["timeseries.parquet"]
+        weekly = ts.merge(runs[["run_id", "replication", "seed"]], on="run_id")
+        lead = ["replication", "seed", "step"]
+        weekly = weekly[lead + [c for c in ts.columns if c not in ("run_id", "step")]]
+        atomic_write(staging / "timeseries.csv",
+                     weekly.to_csv(index=False, float_format="%.6g").encode())
+        havens = haven_table(snapshot.world, result.tables["nations.parquet"])
+        atomic_write(staging / "havens.csv",
+                     havens.to_csv(index=False, float_format="%.6g").encode())
+        atomic_write(staging / "scenario.yaml",
+                     yaml.safe_dump(as_run.model_dump(mode="json"), sort_keys=False).encode())
+        outcome = RunOutcome(out, as_run, doc, runs, havens, result.ran, result.skipped,
+                             weekly, snapshot)
+        if figures is not None:
+            from ctsim.analysis.report import draw_run_figures  # matplotlib: only for these
+
+            draw_run_figures(_run_inputs(outcome), staging / "figures", figures)
+        _swap_into_place(staging, out)
+    return outcome
+
+
+def _run_inputs(outcome: RunOutcome) -> RunInputs:
+    """What a run's figures are drawn from, as :func:`run` holds it."""
+    from ctsim.analysis.report import RunInputs
+
+    ok = int((outcome.runs["status"] == "ok").sum())
+    return RunInputs(outcome.scenario.name, outcome.timeseries, outcome.snapshot,
+                     outcome.havens, ok)
 
 
 def run_figures(outcome: RunOutcome, fmt: str = "png") -> Path:
-    """Draw a run's figures into ``outcome.out / "figures"`` (replacing the folder whole):
-    outcomes over time, the section B channels over time (when the run uses one), the
-    first replication's trust network and havens, the haven ranking. Returns the folder."""
-    import pandas as pd
+    """Draw a run's figures into ``outcome.out / "figures"`` (replacing the folder whole,
+    under the folder's lock): outcomes over time, the section B channels over time (when
+    the run uses one), the first replication's trust network and havens, the haven
+    ranking (:func:`ctsim.analysis.report.draw_run_figures`). Returns the folder.
 
-    from ctsim.analysis import figures
-    from ctsim.runs.runner import run_one
+    ``ctsim run`` draws them before its folder is put in place (``run(figures=...)``);
+    this is for a RunOutcome at hand, drawn from what it holds (nothing is read or run).
+    """
+    from ctsim.analysis.report import draw_run_figures
 
     out = outcome.out
-    sc = outcome.scenario
-    ts = pd.read_csv(out / "timeseries.csv")
-    model = run_one(sc, outcome.summary["run_seeds"][0], timeseries=False,
-                    keep_model=True).model
-    staging = out / ".figures.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    figures.save(figures.outcomes_over_time(ts, sc.name), staging / "outcomes", fmt)
-    channels = figures.active_channels(ts)
-    if channels:  # MODEL.md section B: only for a run that uses a channel
-        figures.save(figures.channels_over_time(ts, sc.name, channels), staging / "channels",
-                     fmt)
-    network = (figures.world_trust_network if model.world.n > figures.LARGE_WORLD
-               else figures.trust_network)
-    figures.save(network(model, sc.name), staging / "trust_network", fmt)
-    figures.save(figures.safe_havens(model, sc.name), staging / "safe_havens", fmt)
-    figures.save(figures.haven_ranking(outcome.havens, sc.name, len(outcome.runs)),
-                 staging / "haven_ranking", fmt)
-    _swap_into_place(staging, out / "figures")
+    with folder_lock(_absolute(out)):
+        staging = out / ".figures.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        draw_run_figures(_run_inputs(outcome), staging, fmt)
+        _swap_into_place(staging, out / "figures")
     return out / "figures"
 
 
@@ -271,8 +370,8 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replications: int = 2
                 "disruption_rate",), sets: dict[str, Any] | None = None,
             out: str | Path | None = None, workers: int = 1, executor: str | None = None,
             scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
-            on_progress: Progress | None = None, uncertainty: str | Path | None = None
-            ) -> Comparison:
+            on_progress: Progress | None = None, uncertainty: str | Path | None = None,
+            figure: str | None = None) -> Comparison:
     """Run ``scenarios`` with the same seeds and compare each metric against the first.
 
     Every scenario runs replications ``replication_seeds(seed, replications)`` (common
@@ -280,37 +379,59 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replications: int = 2
     (ctsim.analysis.stats.paired_difference), its interval clipped to the metric's range; with
     ``uncertainty`` (a calibration's results folder) replication r of every scenario runs
     the r-th parameter set drawn from its posterior. With
-    ``out``, writes comparison.csv and comparison.md beside the tables (into a hidden
-    folder that then replaces ``out``); without, the tables go to a temporary folder.
+    ``out``, writes comparison.csv and comparison.md beside the tables, and with
+    ``figure`` (a format: "png", "svg" or "pdf") the comparison's figure, into a hidden
+    folder that then replaces ``out``, all under the folder's lock; without ``out``, the
+    tables go to a temporary folder. ``resume`` is refused over the finished comparison
+    of other scenarios or settings.
     """
-    from ctsim.analysis.stats import mean_ci, paired_difference
-    from ctsim.core.outcomes import bounds_of
+    check_arguments("compare", locals())
     from ctsim.core.simulation import check_size
-    from ctsim.runs.sweeps import run_sweep
 
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ExperimentError("--metric", "", f"unknown metric '{unknown[0]}' (one of "
                               f"{', '.join(METRICS)})")
-    loaded_sc = [as_scenario(s, sets) for s in scenarios]
+    loaded_sc = [with_run_settings(as_scenario(s, sets), steps=steps) for s in scenarios]
     for sc in loaded_sc:
-        check_size(sc if steps is None else sc.with_overrides({"steps": steps}))
+        check_size(sc)
     target = Path(out) if out is not None else None
+    with folder_lock(_absolute(target)) if target is not None else contextlib.nullcontext():
+        return _compare(loaded_sc, target, replications=replications, seed=seed,
+                        metrics=metrics, workers=workers, executor=executor,
+                        scheduler=scheduler, resume=resume, overwrite=overwrite,
+                        on_progress=on_progress, uncertainty=uncertainty, figure=figure)
+
+
+def _compare(loaded_sc: list[Scenario], target: Path | None, *, replications: int, seed: int,
+             metrics: Sequence[str], workers: int, executor: str | None,
+             scheduler: str | None, resume: bool, overwrite: bool,
+             on_progress: Progress | None, uncertainty: str | Path | None,
+             figure: str | None) -> Comparison:
+    """:func:`compare` once its scenarios are loaded and ``target`` locked."""
+    from ctsim.analysis.stats import mean_ci, paired_difference
+    from ctsim.core.outputs import bounds_of
+    from ctsim.runs.sweeps import run_sweep
+
+    loaded = _inline_experiment("compare", loaded_sc, replications=replications, seed=seed,
+                                steps=[s.steps for s in loaded_sc],
+                                timeseries=False, metrics=list(dict.fromkeys(metrics)),
+                                uncertainty=uncertainty)
     if target is not None:
         check_output(target, overwrite=overwrite, resume=resume, marker="comparison.csv")
         staging = _staging(target)
+        if resume and (target / "comparison.csv").exists() and not staging.exists():
+            _refuse_other_results(target, loaded, "comparison of these scenarios with these "
+                                  "settings")
         if not resume:
             shutil.rmtree(staging, ignore_errors=True)
     else:
         staging = Path(tempfile.mkdtemp(prefix="ctsim-compare-")) / "tables"
-    loaded = _inline_experiment("compare", loaded_sc, replications=replications, seed=seed,
-                                steps=[steps or s.steps for s in loaded_sc],
-                                timeseries=False, metrics=list(dict.fromkeys(metrics)),
-                                uncertainty=uncertainty)
     try:
         result = run_sweep(loaded, staging, executor=executor or _default_executor(workers),
                            workers=workers, scheduler=scheduler,
-                           resume=resume and staging.exists(), on_progress=on_progress)
+                           resume=resume and staging.exists(), on_progress=on_progress,
+                           scenarios=tuple(loaded_sc))
         runs = result.runs.sort_values(["scenario", "replication"], kind="stable")
         values = {sc.name: {m: runs.loc[runs["scenario"] == sc.name, m].tolist()
                             for m in metrics} for sc in loaded_sc}
@@ -324,13 +445,16 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replications: int = 2
                 rows.append({"metric": m, "scenario": sc.name, "mean": mean, "ci95_lo": lo,
                              "ci95_hi": hi, "diff": dm, "diff_ci95_lo": dlo,
                              "diff_ci95_hi": dhi, "replications": replications, "seed": seed})
+        comparison = Comparison(rows, values, first, replications, seed, target)
         if target is not None:
             _write_comparison(staging, rows, first)
+            if figure is not None:
+                _draw_comparison(comparison, staging, figure)
             _swap_into_place(staging, target)
     finally:
         if target is None:
             shutil.rmtree(staging.parent, ignore_errors=True)
-    return Comparison(rows, values, first, replications, seed, target)
+    return comparison
 
 
 def _write_comparison(out: Path, rows: list[dict], baseline: str) -> None:
@@ -354,15 +478,25 @@ def _write_comparison(out: Path, rows: list[dict], baseline: str) -> None:
     atomic_write(out / "comparison.md", "\n".join(lines).encode())
 
 
-def comparison_figure(comparison: Comparison, fmt: str = "png") -> Path:
-    """Draw the comparison's figure (each metric's mean and 95% interval) into its folder."""
+def _draw_comparison(comparison: Comparison, folder: Path, fmt: str) -> Path:
+    """The comparison's figure (each metric's mean and 95% interval) in ``folder``."""
     from ctsim.analysis import figures
-    assert comparison.out is not None
+
     metrics = list(dict.fromkeys(r["metric"] for r in comparison.rows))
     fig = figures.comparison(comparison.values, metrics, comparison.baseline,
                              f"{len(comparison.values)} scenarios, {comparison.replications} "
                              "paired runs each")
-    return figures.save(fig, comparison.out / "comparison", fmt)
+    return figures.save(fig, folder / "comparison", fmt)
+
+
+def comparison_figure(comparison: Comparison, fmt: str = "png") -> Path:
+    """Draw the comparison's figure (each metric's mean and 95% interval) into its folder,
+    under the folder's lock (``ctsim compare`` draws it before the folder is put in place:
+    ``compare(figure=...)``)."""
+    if comparison.out is None:
+        raise OutputError("the comparison was not written to a folder (give compare an out)")
+    with folder_lock(_absolute(comparison.out)):
+        return _draw_comparison(comparison, comparison.out, fmt)
 
 
 # ---------------------------------------------------------------- sweep
@@ -377,8 +511,10 @@ def sweep(experiment: str | Path | LoadedExperiment, *, out: str | Path | None =
 
     ``experiment``: a file, a shipped experiment's name, or one already loaded (then
     ``replications`` and ``steps`` are its own); ``replications`` and ``steps`` replace the
-    file's, to try a shipped experiment small. Returns :class:`ctsim.runs.sweeps.SweepResult`.
+    file's, to try a shipped experiment small. The folder is locked for the whole sweep
+    (:func:`ctsim.runs.store.folder_lock`). Returns :class:`ctsim.runs.sweeps.SweepResult`.
     """
+    check_arguments("sweep", locals())
     from ctsim.runs.experiment import LoadedExperiment, load_experiment
     from ctsim.runs.sweeps import run_sweep
 
@@ -388,10 +524,11 @@ def sweep(experiment: str | Path | LoadedExperiment, *, out: str | Path | None =
         loaded = load_experiment(resources.resolve(str(experiment), "experiments"),
                                  replications=replications, steps=steps)
     target = Path(out) if out is not None else Path("results") / loaded.spec.name
-    check_output(target, resume=resume)
-    return run_sweep(loaded, target, executor="dask" if scheduler else executor,
-                     workers=workers, scheduler=scheduler, resume=resume,
-                     on_progress=on_progress)
+    with folder_lock(_absolute(target)):
+        check_output(target, resume=resume)
+        return run_sweep(loaded, target, executor="dask" if scheduler else executor,
+                         workers=workers, scheduler=scheduler, resume=resume,
+                         on_progress=on_progress)
 
 
 def _default_executor(workers: int) -> str:

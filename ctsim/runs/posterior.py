@@ -43,7 +43,9 @@ def read_posterior(folder: str | Path):
     """A stored posterior (``posterior.csv`` of a calibration's results folder).
 
     Raises:
-        ResultsError: the folder holds no readable posterior.
+        ResultsError: the folder holds no readable posterior: no such file, no weight
+            column, a value that is not a finite number, a negative weight or weights that
+            sum to zero.
     """
     import pandas as pd
 
@@ -56,7 +58,24 @@ def read_posterior(folder: str | Path):
     if "weight" not in post.columns or len(post) == 0 or len(post.columns) < 2:
         raise ResultsError(f"{path}: not a posterior (a weight column and one column per "
                            "parameter)")
+    for column in post.columns:
+        values = pd.to_numeric(post[column], errors="coerce").to_numpy(float)
+        if not np.isfinite(values).all():
+            raise ResultsError(f"{path}: column {_shown(column)} holds a value that is not a "
+                               "finite number; not a posterior ctsim wrote")
+    weights = post["weight"].to_numpy(float)
+    with np.errstate(over="ignore"):  # a sum past the largest float is refused below
+        total = weights.sum()
+    if (weights < 0).any() or not 0 < total < np.inf:
+        raise ResultsError(f"{path}: the weights must be >= 0 with a positive sum; not a "
+                           "posterior ctsim wrote")
     return post
+
+
+def _shown(column: Any) -> str:
+    """A column's name as an error shows it (the name may come from any file)."""
+    text = str(column)
+    return f"'{text[:40]}...'" if len(text) > 40 else f"'{text}'"
 
 
 def posterior_draws(folder: str | Path, count: int, seed: int) -> list[dict[str, Any]]:

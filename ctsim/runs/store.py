@@ -1,12 +1,19 @@
-"""Writing results to disk: files written whole, and a sweep's crash-safe store.
+"""Writing results to disk: output places checked first, one writer a folder, files
+written whole, and a sweep's crash-safe store.
 
+An output place (``--out``, ``--copy``) is checked before any work, creating nothing
+(:func:`check_place`); the folder is locked for its one writer (:func:`folder_lock`).
 Files are written under a temporary name and renamed into place, so a reader never sees a
-half-written file; they get the permissions the user's umask gives new files.
+half-written file; they get the permissions the user's umask gives new files. A place
+that cannot take them (a full disk, a quota, a read-only file system) is one
+:class:`~ctsim.errors.OutputError` naming the folder (:func:`atomic_write`,
+:func:`writing`), not a traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import tempfile
@@ -16,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ctsim.errors import OutputError
+from ctsim.errors import OutputError, ResultsError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,19 +41,157 @@ _PERMISSIONS = _umask_permissions()
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a synced temporary file in the same folder and a
-    rename, so a reader (or a resumed sweep) sees the whole file or none of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    rename, so a reader (or a resumed sweep) sees the whole file or none of it.
+
+    Raises:
+        OutputError: the file cannot be written (a full disk, a quota, a read-only or
+            unwritable folder), naming its folder and the reason; nothing is left of it.
+    """
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, _PERMISSIONS)  # mkstemp's 0600 would ignore the user's umask
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise cannot_write(path.parent, exc) from None
         raise
+
+
+def cannot_write(folder: Path, exc: OSError) -> OutputError:
+    """The one-line error of results that could not be written into ``folder``."""
+    reason = (os.strerror(exc.errno) if exc.errno else exc.strerror or str(exc)) or \
+        type(exc).__name__
+    return OutputError(f"{folder}: cannot write the results there ({reason})")
+
+
+#: The errors of a place that takes no more data: a full disk or quota, a file grown past
+#: the system's limit, a read-only file system. They come from writing, never from a bug.
+FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+@contextlib.contextmanager
+def writing(folder: Path) -> Iterator[None]:
+    """Turn a place that takes no more data (:data:`FULL`), met anywhere in the block
+    (a table, a figure, a database), into :class:`~ctsim.errors.OutputError` naming
+    ``folder``, the results folder being written."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in FULL:
+            raise
+        raise cannot_write(folder, exc) from None
+
+
+# ---------------------------------------------------------------- output places
+
+
+#: The bytes ctsim adds to an output folder's name for what it keeps beside the folder
+#: while writing it: ``.NAME.partial``, ``.NAME.lock``, ``.NAME.probe-XXXXXXXX``.
+BESIDE = 16
+#: Bytes left for the files ctsim writes under an output folder (``parts/``, figures,
+#: temporary names), so that a folder whose own path fits still holds them.
+BELOW = 64
+#: What a system that does not say allows: a name's and a path's bytes (POSIX, Linux).
+NAME_MAX, PATH_MAX = 255, 4096
+
+
+def _installed_package() -> Path:
+    """The folder of the ctsim package itself (its shipped scenarios live there)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def check_place(out: Path, option: str = "--out") -> None:
+    """Check, before any work and creating nothing, that a folder can be made and
+    written at ``out`` (given as ``option``).
+
+    Refused: an empty name or the current folder (also spelt another way, such as
+    ``x/..``); a last component ``..``; a ``..`` after a folder that does not exist (the
+    system cannot follow it); a name longer than the system allows (less the
+    :data:`BESIDE` bytes of what ctsim keeps beside the folder) or a path too long to hold
+    its files; a NUL character; a symbolic link to nowhere, or a file, on the way; a place
+    inside the installed ctsim package (it would show up among the shipped files); a
+    place this user cannot write (tried with a temporary folder, removed at once).
+
+    Raises:
+        OutputError: one line, naming ``option`` and what is wrong.
+    """
+    text = str(out)
+    if text.strip() in ("", "."):
+        raise OutputError(f"{option}: give a folder name (the current folder is not allowed)")
+    if "\0" in text:
+        raise OutputError(f"{option}: a folder name cannot hold a NUL character")
+    shown = _short(text)
+    if len(os.fsencode(os.path.abspath(text))) + BELOW > _limit(Path("/"), "PC_PATH_MAX",
+                                                                 PATH_MAX):
+        raise OutputError(f"{option} {shown}: the path is too long for the files ctsim "
+                          "writes there; choose a shorter one")
+    parts = out.parts
+    if parts[-1] == "..":
+        raise OutputError(f"{option} {shown}: name the folder itself, not '..'")
+    here = Path(parts[0]) if out.is_absolute() else Path(".")
+    existing = here
+    for i, part in enumerate(parts[1:] if out.is_absolute() else parts):
+        last = i == len(parts) - (2 if out.is_absolute() else 1)
+        if part == "..":
+            if not here.is_dir():
+                raise OutputError(f"{option} {shown}: '..' after {_short(str(here))}, "
+                                  "which is not a folder")
+        else:
+            limit = _limit(existing, "PC_NAME_MAX", NAME_MAX) - (BESIDE if last else 0)
+            size = len(os.fsencode(part))
+            if size > limit:
+                raise OutputError(f"{option}: the name '{_short(part)}' is {size} bytes "
+                                  f"long; at most {limit} here" + (
+                                      " (ctsim keeps files named after it beside it)"
+                                      if last else ""))
+        here = here / part
+        if os.path.lexists(here):
+            if not os.path.exists(here):
+                raise OutputError(f"{option} {_short(str(here))}: a link to a place that "
+                                  f"does not exist ({_short(os.readlink(here))})")
+            if not last and not here.is_dir():
+                raise OutputError(f"{option} {shown}: {_short(str(here))} is a file, not a "
+                                  "folder")
+            if here.is_dir():
+                existing = here
+    full = Path(os.path.realpath(out))
+    if full == Path(os.path.realpath(os.getcwd())):
+        raise OutputError(f"{option}: give a folder name (the current folder is not allowed)")
+    package = _installed_package()
+    if full == package or package in full.parents:
+        raise OutputError(f"{option} {shown}: inside the installed ctsim package "
+                          f"({package}); choose a folder outside it")
+    for folder in ([existing.parent, existing] if existing == here and here.is_dir()
+                   else [existing]):
+        try:
+            os.rmdir(tempfile.mkdtemp(dir=folder, prefix=".ctsim-probe-"))
+        except OSError as exc:
+            raise OutputError(f"{option} {shown}: cannot write there "
+                              f"({exc.strerror or exc})") from None
+
+
+def _limit(folder: Path, name: str, default: int) -> int:
+    """The system's ``pathconf`` limit ``name`` in ``folder`` (``default`` if it does not
+    say)."""
+    try:
+        value = os.pathconf(folder, name)
+    except (OSError, ValueError):
+        return default
+    return value if value > 0 else default
+
+
+def _short(text: str, most: int = 60) -> str:
+    """``text`` cut to ``most`` characters for a message."""
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 # ---------------------------------------------------------------- one writer a folder
@@ -66,43 +211,62 @@ def folder_lock(out: Path) -> Iterator[None]:
     second writer (another process, or this one) gets :class:`~ctsim.errors.OutputError`
     at once and the first goes on untouched. The lock is an advisory ``flock`` on a file
     beside the folder, so the system releases it when its holder dies, even by SIGKILL;
-    the file is removed when the block ends.
+    the file is removed when the block ends, and so are the folders made to hold it when
+    the block left nothing in them.
 
     Raises:
         OutputError: another writer holds the folder, or the lock cannot be made there.
     """
     path = lock_path(out)
-    while True:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise OutputError(f"{out}: cannot write there ({exc.strerror or exc})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise OutputError(f"{out}: another ctsim command (process {holder}) is writing "
-                              "these results; wait for it to end or choose another --out"
-                              ) from None
-        # The holder before us may have removed the file after we opened it: then the
-        # lock we hold is on a file nobody else sees, and we start again.
-        try:
-            same = os.path.samestat(os.fstat(fd), os.stat(path))
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        os.close(fd)
+    made = _missing_folders(path.parent)
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
+        while True:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise OutputError(f"{out}: cannot write there ({exc.strerror or exc})"
+                                  ) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                os.close(fd)
+                raise OutputError(f"{out}: another ctsim command (process {holder}) is "
+                                  "writing these results; wait for it to end or choose "
+                                  "another --out") from None
+            # The holder before us may have removed the file after we opened it: then the
+            # lock we hold is on a file nobody else sees, and we start again.
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            os.close(fd)  # closing releases the lock, after the file is gone
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        os.close(fd)  # closing releases the lock, after the file is gone
+        # The folders made for the lock go again when nothing was written into them (a
+        # command refused after its lock was taken leaves no trace).
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and its ancestors that do not exist, deepest first."""
+    missing = []
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 # ---------------------------------------------------------------- sweeps
@@ -127,6 +291,10 @@ class SweepStore:
     def __init__(self, out: Path):
         self.out = Path(out)
         self.parts = self.out / "parts"
+        #: Whether :meth:`prepare` made the folder (it did not exist before).
+        self.made = False
+        #: The merged per-run tables by file name, after :meth:`merge` with ``keep``.
+        self.kept: dict[str, pd.DataFrame] = {}
 
     def has_results(self) -> bool:
         """Whether the folder already holds parts or merged results."""
@@ -136,24 +304,64 @@ class SweepStore:
         return sorted(self.parts.glob("runs-*.parquet"))
 
     def prepare(self) -> None:
-        """Create the folder; drop temporary files and orphaned parts."""
-        self.parts.mkdir(parents=True, exist_ok=True)
-        for tmp in self.parts.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
-        done = {p.name.removeprefix("runs-") for p in self._runs_parts()}
-        for prefix in EXTRA_TABLES:
-            for part in self.parts.glob(f"{prefix}-*.parquet"):
-                if part.name.removeprefix(f"{prefix}-") not in done:
-                    part.unlink()
+        """Create the folder; drop temporary files and orphaned parts.
+
+        Raises:
+            OutputError: the folder cannot be made or changed.
+        """
+        try:
+            self.made = self.made or not os.path.lexists(self.out)
+            self.parts.mkdir(parents=True, exist_ok=True)
+            for tmp in self.parts.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+            done = {p.name.removeprefix("runs-") for p in self._runs_parts()}
+            for prefix in EXTRA_TABLES:
+                for part in self.parts.glob(f"{prefix}-*.parquet"):
+                    if part.name.removeprefix(f"{prefix}-") not in done:
+                        part.unlink()
+        except OSError as exc:
+            raise cannot_write(self.out, exc) from None
+
+    def discard(self) -> None:
+        """Remove the folder :meth:`prepare` made when no run is stored in it yet (a sweep
+        stopped before its first batch, by Ctrl-C or a full disk, leaves nothing)."""
+        if self.made and not self._runs_parts():
+            import shutil
+
+            shutil.rmtree(self.out, ignore_errors=True)
+            self.made = False
 
     def done_ids(self) -> set[int]:
-        """Run ids already stored."""
+        """Run ids already stored.
+
+        Raises:
+            ResultsError: a part that cannot be read (parts are written whole, so it was cut
+                short or changed by something else), naming what to remove to redo its runs.
+        """
         import pyarrow.parquet as pq
 
         ids: set[int] = set()
         for part in self._runs_parts():
-            ids.update(pq.read_table(part, columns=["run_id"]).column(0).to_pylist())
+            try:
+                ids.update(pq.read_table(part, columns=["run_id"]).column(0).to_pylist())
+            except (OSError, ValueError, KeyError) as exc:  # pyarrow's errors are among them
+                raise self._damaged(part, exc) from None
+        for prefix in EXTRA_TABLES:
+            for part in self.parts.glob(f"{prefix}-*.parquet"):
+                try:
+                    pq.read_metadata(part)
+                except (OSError, ValueError) as exc:
+                    raise self._damaged(part, exc) from None
         return ids
+
+    def _damaged(self, part: Path, exc: Exception) -> ResultsError:
+        """The one-line error of a part that cannot be read: remove it and the runs part of
+        its batch, and the resumed sweep runs that batch again."""
+        runs = self.parts / f"runs-{part.name.split('-', 1)[1]}"
+        also = f" and {runs.name}" if runs != part else ""
+        return ResultsError(f"{part}: a damaged part of the stored results "
+                            f"({type(exc).__name__}); remove it{also} and resume again to "
+                            "run those runs again")
 
     def _next_seq(self) -> int:
         seqs = [int(p.stem.split("-")[1]) for p in self._runs_parts()]
@@ -183,15 +391,19 @@ class SweepStore:
         pq.write_table(table, buffer)
         atomic_write(path, buffer.getvalue())
 
-    def merge(self) -> tuple[pd.DataFrame, int]:
+    def merge(self, keep: bool = False) -> tuple[pd.DataFrame, int]:
         """Write runs.parquet (rows by run id) and each kept per-run table.
 
         Returns the merged runs table and the number of time-series rows. Per-run tables
         are streamed part by part (parts hold disjoint, ordered ranges of run ids), so
-        memory holds one part at a time.
+        memory holds one part at a time; with ``keep``, each merged table is also kept in
+        :attr:`kept` (file name -> DataFrame), for a caller that uses it next (``ctsim
+        run``'s few replications) instead of reading the file back.
         """
         import pyarrow as pa
         import pyarrow.parquet as pq
+
+        self.kept = {}
 
         tables = [pq.read_table(p) for p in self._runs_parts()]
         if tables:
@@ -202,11 +414,13 @@ class SweepStore:
         self._atomic_table(merged, self.out / "runs.parquet", pq)
         rows = {}
         for prefix, (filename, within) in EXTRA_TABLES.items():
-            rows[prefix] = self._merge_parts(prefix, filename, within, pq)
+            rows[prefix] = self._merge_parts(prefix, filename, within, pq, keep)
         return merged.to_pandas(), rows["ts"]
 
-    def _merge_parts(self, prefix: str, filename: str, within: str, pq) -> int:
-        """Stream the ``prefix`` parts, in run-id order, into ``filename``; its row count."""
+    def _merge_parts(self, prefix: str, filename: str, within: str, pq,
+                     keep: bool = False) -> int:
+        """Stream the ``prefix`` parts, in run-id order, into ``filename``; its row count
+        (with ``keep``, the merged table also goes to :attr:`kept`)."""
         parts = sorted(self.parts.glob(f"{prefix}-*.parquet"),
                        key=lambda p: pq.read_table(p, columns=["run_id"]).column(0)[0].as_py())
         n = 0
@@ -214,16 +428,30 @@ class SweepStore:
             return n
         tmp = self.out / f".{filename}.tmp"
         writer = None
+        merged = []
         try:
-            for part in parts:
-                table = pq.read_table(part).sort_by([("run_id", "ascending"),
-                                                     (within, "ascending")])
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table.cast(writer.schema))
-                n += table.num_rows
-        finally:
-            if writer is not None:
-                writer.close()
-        os.replace(tmp, self.out / filename)
+            with writing(self.out):  # a full disk: one line naming the folder
+                try:
+                    for part in parts:
+                        table = pq.read_table(part).sort_by([("run_id", "ascending"),
+                                                             (within, "ascending")])
+                        if writer is None:
+                            writer = pq.ParquetWriter(tmp, table.schema)
+                        table = table.cast(writer.schema)
+                        writer.write_table(table)
+                        n += table.num_rows
+                        if keep:
+                            merged.append(table)
+                finally:
+                    if writer is not None:
+                        writer.close()
+                os.replace(tmp, self.out / filename)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
+        if keep:
+            import pyarrow as pa
+
+            self.kept[filename] = pa.concat_tables(merged).to_pandas()
         return n

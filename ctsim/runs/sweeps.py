@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,10 @@ import numpy as np
 import pandas as pd
 
 from ctsim._version import __version__
-from ctsim.core.scenario import scenario_from_dict
+from ctsim.analysis.snapshot import SNAPSHOT_FILE, RunSnapshot
+from ctsim.core.scenario import Scenario, scenario_from_dict
 from ctsim.errors import ExperimentError
+from ctsim.resources import shipped
 from ctsim.runs.executors import batch_size, execute, make_executor
 from ctsim.runs.experiment import LoadedExperiment, RunSpec, salib_problem
 from ctsim.runs.store import SweepStore, atomic_write
@@ -41,6 +43,11 @@ class SweepResult:
     failed: int
     seconds: float
     sensitivity: pd.DataFrame | None = None
+    #: The merged per-run tables by file name (``keep_tables``), as written.
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: The snapshot this call took of run ``snapshot`` (None when not asked, when that run
+    #: was stored by an earlier call, or when it failed).
+    snapshot: RunSnapshot | None = None
 
 
 def _dotted(data: Any, path: str) -> Any:
@@ -73,10 +80,13 @@ def run_rows(loaded: LoadedExperiment, runs: list[RunSpec]) -> dict[int, dict[st
     Factors a point leaves alone (oat) take the base scenario's value, so every column is
     complete.
     """
-    bases = [scenario_from_dict(d).model_dump(mode="json") for d in loaded.scenario_dicts]
     factors = list(loaded.spec.varied)
     if loaded.posterior is not None:  # the drawn parameters, one column each
         factors += [k for k in runs[0].overrides if k not in factors] if runs else []
+    # The scenarios' values of the factors, with every default filled in (none needed, and
+    # no scenario validated again, for an experiment without factors).
+    bases = [scenario_from_dict(d).model_dump(mode="json") if factors else {}
+             for d in loaded.scenario_dicts]
     # A run's overrides name only factors (and drawn parameters, added above), so a row is
     # its scenario's value of every factor, then the run's own values over them.
     defaults = [{k: _dotted(base, k) for k in factors} for base in bases]
@@ -110,6 +120,9 @@ def run_sweep(
     resume: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
     nations: bool = False,
+    snapshot: int = -1,
+    keep_tables: bool = False,
+    scenarios: tuple[Scenario, ...] = (),
 ) -> SweepResult:
     """Run (or resume) an experiment into ``out``.
 
@@ -123,6 +136,12 @@ def run_sweep(
         on_progress: called with (0, 0) once the checks have passed, then with (runs
             done, runs failed) after each batch.
         nations: also keep each run's per-nation counts (nations.parquet).
+        snapshot: a run id whose end to keep for a run folder's figures: written to
+            ``snapshot.npz`` (:data:`~ctsim.analysis.snapshot.SNAPSHOT_FILE`, named in the
+            manifest) before the run is stored, and returned; -1 for none.
+        keep_tables: return the merged per-run tables as well as writing them.
+        scenarios: the experiment's scenarios, already validated by the caller (used for
+            runs without overrides instead of validating them again).
 
     The experiment's fingerprint is written into ``manifest.json`` before the first run
     (``"complete": false`` until the end), so a folder always says whose results it holds.
@@ -145,7 +164,9 @@ def run_sweep(
                               "; cannot resume them there")
     done = store.done_ids() if resume else set()
     payload = Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
-                      tuple(spec.metric_names), spec.timeseries, key, nations)
+                      tuple(spec.metric_names), spec.timeseries, key, nations, snapshot,
+                      tuple(scenarios))
+    taken: list[RunSnapshot] = []
 
     def start_workers():
         return make_executor("dask" if scheduler else executor, payload, workers, scheduler)
@@ -156,23 +177,27 @@ def run_sweep(
     try:
         runs = loaded.runs()
         meta = run_rows(loaded, runs)
-    except BaseException:
+        todo = [r for r in runs if r.run_id not in done]
+        if ex is None and todo:
+            ex = start_workers()
+        store.prepare()
+        manifest = _manifest(loaded, runs, key)
+        if not (resume and manifest_path.exists()):
+            atomic_write(manifest_path, (json.dumps(manifest | {"complete": False}, indent=2)
+                                         + "\n").encode())
+    except BaseException:  # interrupted while the workers start, or a folder not written
         if ex is not None:
-            ex.close()
+            ex.abort()
+        store.discard()  # no run stored yet: the folder this call made goes again
         raise
-    todo = [r for r in runs if r.run_id not in done]
-    if ex is None and todo:
-        ex = start_workers()
-    store.prepare()
-    manifest = _manifest(loaded, runs, key)
-    if not (resume and manifest_path.exists()):
-        atomic_write(manifest_path, (json.dumps(manifest | {"complete": False}, indent=2)
-                                     + "\n").encode())
 
     def on_batch(results: list) -> None:
         rows = [meta[row["run_id"]] | row for row, _ts in results]
         extra: dict[str, list[dict]] = {}
         for _row, tables in results:
+            if "snapshot" in tables:  # stored before its run is (a resume finds it then)
+                taken.append(tables.pop("snapshot"))
+                atomic_write(out / SNAPSHOT_FILE, taken[-1].to_bytes())
             for prefix, table in tables.items():
                 extra.setdefault(prefix, []).append(table)
         store.write(rows, extra)
@@ -188,7 +213,7 @@ def run_sweep(
         finally:
             ex.close()
 
-    merged, n_ts = store.merge()
+    merged, n_ts = store.merge(keep=keep_tables)
     failed_total = int((merged["status"] != "ok").sum()) if len(merged) else 0
     sensitivity = None
     if spec.design in ("morris", "sobol") and len(merged):
@@ -197,9 +222,12 @@ def run_sweep(
                      sensitivity.to_csv(index=False, float_format="%.6g").encode())
     manifest |= {"stored": len(merged), "ok": int(len(merged) - failed_total),
                  "failed": failed_total, "timeseries_rows": n_ts, "complete": True}
+    if snapshot >= 0 and (out / SNAPSHOT_FILE).is_file():
+        manifest["snapshot"] = SNAPSHOT_FILE
     atomic_write(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return SweepResult(out, merged, len(runs), len(todo), len(runs) - len(todo), failed_total,
-                       time.perf_counter() - start, sensitivity)
+                       time.perf_counter() - start, sensitivity, store.kept,
+                       taken[0] if taken else None)
 
 
 def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[str, Any]:
@@ -208,7 +236,7 @@ def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[s
     return {
         "experiment": spec.name,
         "description": spec.description,
-        "file": str(loaded.path),
+        "file": _shown(loaded.path),
         "ctsim_version": __version__,
         "seed": spec.seed,
         "design": spec.design,
@@ -228,13 +256,20 @@ def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[s
 
 
 def _shown(path: Path) -> str:
-    """A folder as a reader should see it: relative to the working folder when inside it
-    (symbolic links resolved), else absolute."""
+    """A file or folder as a results folder records it, without a machine's own path:
+    a shipped file by its place in the package (``experiments/world.yaml``), another
+    relative to the working folder when inside it (symbolic links resolved), else its name
+    alone; a name in angle brackets (an experiment made in memory, ``<baseline>``) as it
+    is."""
+    if str(path).startswith("<"):
+        return str(path)
     full = Path(path).resolve()
-    try:
-        return str(full.relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(full)
+    for root in (shipped("experiments").resolve().parent, Path.cwd().resolve()):
+        try:
+            return str(full.relative_to(root))
+        except ValueError:
+            continue
+    return full.name
 
 
 def _stored_fingerprint(path: Path) -> str | None:
@@ -263,8 +298,15 @@ def sensitivity_indices(loaded: LoadedExperiment, runs: pd.DataFrame) -> pd.Data
     rows = []
     for metric in spec.metric_names:
         y = by_point[metric].mean().to_numpy(float)
-        if not np.isfinite(y).all():
-            y = np.where(np.isfinite(y), y, np.nanmean(y))
+        finite = np.isfinite(y)
+        if not finite.any():  # undefined at every point (no plot settled): so are its indices
+            columns = (("mu_star", "mu_star_conf", "sigma", "mu") if spec.design == "morris"
+                       else ("S1", "S1_conf", "ST", "ST_conf"))
+            rows += [{"metric": metric, "factor": name} | dict.fromkeys(columns, np.nan)
+                     for name in names]
+            continue
+        if not finite.all():
+            y = np.where(finite, y, np.nanmean(y))
         if spec.design == "morris":
             res = morris_analyze.analyze(problem, x, y, num_levels=spec.levels,
                                          seed=spec.seed % 2**32)

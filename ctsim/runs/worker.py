@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ctsim.analysis.snapshot import RunSnapshot
 from ctsim.core import Scenario
 from ctsim.core.scenario import OverrideBase
 from ctsim.core.simulation import Streams
@@ -40,6 +41,12 @@ class Payload:
     timeseries: bool
     fingerprint: str = ""
     nations: bool = False  # keep each run's per-nation counts (nations.parquet)
+    #: The run whose end comes back with its results as ``tables["snapshot"]`` (a
+    #: :class:`ctsim.analysis.snapshot.RunSnapshot`, for a run folder's figures); -1: none.
+    snapshot: int = -1
+    #: The scenarios already validated, when the caller has them: a run without overrides
+    #: uses its scenario as given, not validated again from ``scenario_dicts``.
+    scenarios: tuple[Scenario, ...] = ()
 
 
 _BASES: dict[tuple[str, int], OverrideBase] = {}
@@ -48,6 +55,8 @@ _SCENARIO_CACHE: dict[tuple[str, int, str], Scenario] = {}
 
 def _scenario_for(payload: Payload, index: int, overrides: dict) -> Scenario:
     """The validated scenario of a run (base scenarios prepared once per process)."""
+    if not overrides and payload.scenarios:
+        return payload.scenarios[index]
     # Without a fingerprint (a payload built by hand), the scenario itself tells it apart.
     which = payload.fingerprint or repr(payload.scenario_dicts[index])
     key = (which, index, repr(sorted(overrides.items())))
@@ -77,23 +86,26 @@ def _streams() -> Streams:
     return streams
 
 
-def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict[str, dict]]]:
+def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict[str, Any]]]:
     """Run a batch of sweep runs; a run that raises is returned as failed, not raised.
 
     Returns one ``(row, tables)`` per spec: ``row`` holds ``run_id``, ``status``
     ("ok"/"failed"), ``error`` and the metrics (NaN when failed); ``tables`` maps each kept
     per-run table (``ts``: the weekly record; ``nat``: per nation, the plots based there,
-    the settled plots aimed at it and those disrupted) to its column arrays.
+    the settled plots aimed at it and those disrupted) to its column arrays, and for the
+    run ``payload.snapshot`` names, ``snapshot`` to the RunSnapshot of its end.
     """
     out = []
     for spec in specs:
         row: dict = {"run_id": spec.run_id, "status": "ok", "error": ""}
-        tables: dict[str, dict] = {}
+        tables: dict[str, Any] = {}
         try:
             scenario = _scenario_for(payload, spec.scenario, spec.overrides)
+            keep = spec.run_id == payload.snapshot  # a kept run has streams of its own
             result = runner.run_one(scenario, spec.seed, payload.steps[spec.scenario],
                              timeseries=payload.timeseries, metrics=payload.metrics,
-                             nations=payload.nations, streams=_streams())
+                             nations=payload.nations, keep_model=keep,
+                             streams=None if keep else _streams())
             row.update({m: float(result.metrics[m]) for m in payload.metrics})
             if result.timeseries is not None:
                 weeks = len(result.timeseries["step"])
@@ -106,6 +118,8 @@ def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict[str, dict]
                                  "based": result.plots_by_base.astype(np.int64),
                                  "targeted": result.targets[0].astype(np.int64),
                                  "disrupted": result.targets[1].astype(np.int64)}
+            if keep:
+                tables["snapshot"] = RunSnapshot.of(result.model)
         except Exception as exc:  # a failed run is data, the sweep goes on
             row.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
             row.update(dict.fromkeys(payload.metrics, float("nan")))

@@ -1,26 +1,60 @@
-"""Guided lessons: a question, a scenario, what to notice and try, and a checked claim.
+"""Guided lessons: a question, a scenario, what to notice and try, and checked claims.
 
-Each :class:`Lesson` follows the Info tab of NetLogo's library models (TEACHING.md), with
-one addition: :attr:`Lesson.claim` states what students will see as a comparison that
-tests/teaching/test_lessons.py runs against the model. The app's lesson picker lists
-:data:`LESSONS`; docs/lessons.md is the printed version.
+Each lesson is two files side by side in the lessons' folder (``scenarios/lessons/``,
+:func:`ctsim.resources.lesson_dir`): its scenario ``NAME.yaml`` and its texts
+``NAME.lesson.yml``, which a teacher edits without touching Python (the ``.yml`` keeps the
+texts out of every listing of scenarios, which reads ``*.yaml``). The texts follow the Info
+tab of NetLogo's library models (TEACHING.md), with one addition: ``claims`` state what
+students will see as comparisons that tests/teaching/test_lessons.py runs against the model
+(:mod:`ctsim.teaching.claims` measures them).
+
+This module reads the lesson files for the teaching page (:data:`LESSONS`, :func:`lesson`)
+and imports nothing that runs experiments. It also writes docs/lessons.md's lesson sections
+and its table of lessons from the files: ``python -m ctsim.teaching.lessons --write-docs``
+(``--check-docs`` only checks; the page's other parts are written by hand), and prints a
+lesson as the page will show it: ``python -m ctsim.teaching.lessons NAME``.
 """
 
 from __future__ import annotations
 
+import argparse
+import re
 import sys
+import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
 from ctsim import resources
 from ctsim.core import registry
+from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX
+from ctsim.core.outputs import METRICS
+from ctsim.core.registry import refresh_generated
+from ctsim.errors import ScenarioError
+from ctsim.files import Origins, first_error, read_yaml
 
 #: The app's controls and the scenario keys they set (docs/lessons.md names them so), in
 #: the app's order; each is declared on its field of the schema (ctsim.core.registry).
 CONTROLS: dict[str, str] = registry.control_keys()
 
 LESSON_DIR = resources.lesson_dir()
+#: The end of a lesson file's name: ``NAME.lesson.yml`` holds the texts of lesson NAME.
+SUFFIX = ".lesson.yml"
 
 
 @dataclass(frozen=True)
@@ -63,6 +97,14 @@ class Lesson:
     ``claim`` is the lesson's main checked comparison; ``also`` holds further ones that
     ``shows`` states as well (the second half of a crossover, a second outcome of the same
     change). :attr:`claims` lists them all; tests/teaching/test_lessons.py checks every one.
+
+    ``notice`` and ``try_`` are the plain texts the page shows; ``notice_md`` and
+    ``try_md`` are the same as written, with their Markdown (``**leak rate**``), for
+    docs/lessons.md. ``setup``, ``measured``, ``discussion`` and ``in_short`` appear only
+    there: the scenario in words, the measured tables (as ``python -m
+    ctsim.teaching.claims`` prints the numbers), what they mean, and the row of the table
+    of lessons (the question in short, what students move, what they should see).
+    ``folder`` holds the lesson's two files.
     """
 
     name: str
@@ -76,11 +118,24 @@ class Lesson:
     limits: str
     claim: Claim
     also: tuple[Claim, ...] = ()
+    order: int = 0
+    setup: str = ""
+    measured: str = ""
+    discussion: str = ""
+    in_short: tuple[str, str, str] = ("", "", "")
+    notice_md: tuple[str, ...] = ()
+    try_md: tuple[str, ...] = ()
+    folder: Path = LESSON_DIR
 
     @property
     def path(self) -> Path:
         """The lesson's scenario file."""
-        return LESSON_DIR / self.scenario
+        return self.folder / self.scenario
+
+    @property
+    def text_path(self) -> Path:
+        """The lesson's texts: ``NAME.lesson.yml`` beside the scenario."""
+        return self.folder / f"{self.name}{SUFFIX}"
 
     @property
     def claims(self) -> tuple[Claim, ...]:
@@ -88,462 +143,153 @@ class Lesson:
         return (self.claim, *self.also)
 
 
-LESSONS: tuple[Lesson, ...] = (
-    Lesson(
-        name="trust_and_leaks",
-        title="Why trust matters: leaks and reciprocity",
-        question="Why do allies that face the same enemy still keep secrets from each other?",
-        scenario="trust_and_leaks.yaml",
-        notice=(
-            "Red edges in the trust network: a partner leaked a shared piece this week. The "
-            "plot it was about is alerted, every country's evidence about it is lost, and "
-            "the sender trusts the leaker less.",
-            "Green edges: a joint disruption, where one country stopped a plot with a "
-            "partner's piece; each one raises the disrupter's trust in that partner, or in "
-            "the hub the piece came through.",
-            "The leaks counter against the two 'fragments shared' counters: leaks from the "
-            "hubs are not drawn as edges, but they are counted, and they cut the sender's "
-            "trust in the hub.",
-            "Where the disruption rate settles between the no-cooperation and the "
-            "full-cooperation lines.",
-        ),
-        try_=(
-            "Set the leak rate to 0.0 and press Play; then set it back to 0.3. Compare the "
-            "disruption rate and the 'fragments shared (hubs)' counter at the same week.",
-            "With the leak rate at 0.3, raise it to 0.5: does the current line sink toward "
-            "the no-cooperation line?",
-        ),
-        shows=(
-            "With the leak rate at 0.3 the disruption rate is lower than with the leak rate "
-            "at 0.0, and countries post fewer fragments to the hubs (shared_institutional), "
-            "each by more than the 95% interval of the paired difference."
-        ),
-        real_world=(
-            "Intelligence services share under the 'third-party rule' or 'originator "
-            "control': what a partner gives you may not be passed on without its consent, "
-            "and a partner that breaks the rule is told less in future. Unauthorised "
-            "disclosures show the cost: in May 2017 details and photographs from the "
-            "Manchester Arena bombing investigation, shared with the United States, "
-            "appeared in the American press while suspects were still being sought, and "
-            "Greater Manchester Police briefly stopped passing information to US agencies. "
-            "Look up: the Manchester Arena bombing (2017) and the police's suspension of "
-            "sharing with the United States; the third-party rule in intelligence liaison."
-        ),
-        limits=(
-            "A leak in the model always reaches the plotters and always spoils the whole "
-            "plot; real leaks are partial, late, or reach the press and not the plotters. "
-            "Trust is a single number per pair and per hub, with no memory of which "
-            "service or official leaked, and no country retaliates or demands guarantees "
-            "before sharing again. Countries do not learn which partners are leaky except "
-            "through the trust they lose."
-        ),
-        claim=Claim("leak_rate", 0.0, 0.3, "disruption_rate", "lower"),
-        also=(Claim("leak_rate", 0.0, 0.3, "shared_institutional", "lower"),),
-    ),
-    Lesson(
-        name="sovereignty_dilemma",
-        title="The sovereignty dilemma",
-        question=(
-            "If every country is safer when all of them share, why does each country hold "
-            "back its most sensitive intelligence?"
-        ),
-        scenario="sovereignty_dilemma.yaml",
-        notice=(
-            "The 'fragments shared' counters: how many pieces leave the country that "
-            "collected them, through treaties and through the hubs.",
-            "Green edges: a plot stopped with a partner's piece. They grow rare when "
-            "countries guard their intelligence.",
-            "The attacks line against the full-cooperation line: the same world, the same "
-            "plots, only willingness to share differs.",
-        ),
-        try_=(
-            "Set sovereignty to 0.1, press Play and note the disruption rate at week 156; "
-            "then set it to 0.9 and compare.",
-            "With sovereignty at 0.9, set the regime to none: how much is left of the gain "
-            "from cooperation?",
-        ),
-        shows=(
-            "With sovereignty at 0.9 the disruption rate is lower than with sovereignty at "
-            "0.1, and fewer disruptions use another country's fragment (foreign_share), each "
-            "by more than the 95% interval of the paired difference."
-        ),
-        real_world=(
-            "States treat intelligence as a national asset: sharing it can expose sources, "
-            "methods and partners, and nothing obliges a state to share. Reviews of the "
-            "11 September 2001 attacks found that pieces held by different agencies were "
-            "never put together, and the same reluctance is stronger between countries. "
-            "The EU's treaties state that national security remains the sole "
-            "responsibility of each member state (Treaty on European Union, Article 4(2)), "
-            "one reason why Europol serves police forces while intelligence services "
-            "cooperate outside the EU's institutions. Look "
-            "up: The 9/11 Commission Report (2004), chapter 13; Treaty on European Union, "
-            "Article 4(2)."
-        ),
-        limits=(
-            "Sovereignty sensitivity is fixed for each country and the same toward every "
-            "partner; real services share more with close allies and less with others "
-            "(here only trust differs by partner). Countries do not bargain, trade "
-            "intelligence for something else, or free-ride on purpose; the dilemma is "
-            "built into the sharing rule, not chosen by calculating states. Sensitivity "
-            "is a property of each piece, drawn at random."
-        ),
-        claim=Claim("sovereignty", 0.1, 0.9, "disruption_rate", "lower"),
-        also=(Claim("sovereignty", 0.1, 0.9, "foreign_share", "lower"),),
-    ),
-    Lesson(
-        name="legal_friction",
-        title="Legal friction: slow and unusable evidence",
-        question=(
-            "Why does intelligence that a partner is willing to share still often fail to "
-            "stop a plot in time?"
-        ),
-        scenario="legal_friction.yaml",
-        notice=(
-            "The 'fragments shared (treaties)' counter keeps rising while the disruption "
-            "rate stays low: pieces are sent, but arrive late or cannot be used in court.",
-            "The gap between the current line and the full-cooperation line, which has "
-            "aligned laws, no delay and every treaty.",
-            "The 'What these settings mean' panel, which says what harmonization and the "
-            "spread of definitions stand for.",
-        ),
-        try_=(
-            "Raise legal harmonization from 0.0 to 0.7 and compare the disruption rate at "
-            "week 156.",
-            "Back at harmonization 0.0, lower the spread of legal definitions from 0.3 to "
-            "0.05: does agreeing on what terrorism is help as much as harmonizing "
-            "procedures?",
-        ),
-        shows=(
-            "With legal harmonization at 0.7 the disruption rate is higher than with "
-            "harmonization at 0.0, and more extraditions are granted "
-            "(extraditions_granted), each by more than the 95% interval of the paired "
-            "difference."
-        ),
-        real_world=(
-            "Evidence for a court usually travels through a mutual legal assistance treaty "
-            "(MLAT): a request goes through central authorities and can take months; "
-            "evidence gathered under one country's rules may be inadmissible in another's; "
-            "and extradition needs the act to be a crime in both countries (dual "
-            "criminality). There is still no agreed international definition of terrorism. "
-            "The EU answered with common tools: the European Arrest Warrant (2002), which "
-            "drops dual criminality for terrorism, and the European Investigation Order "
-            "(Directive 2014/41/EU). Look up: the European Arrest Warrant; the European "
-            "Investigation Order; the UN draft Comprehensive Convention on International "
-            "Terrorism."
-        ),
-        limits=(
-            "Compatibility is one number per pair of countries; real legal distance "
-            "differs by kind of evidence (wiretaps, witness statements, bank records) and "
-            "by court. Delay depends only on legal distance, not on the workload of central "
-            "authorities. Harmonization acts on every pair at once, whereas real "
-            "harmonization is negotiated in regions and treaties, slowly. Extradition here "
-            "only weakens the group; trials, sentences and human-rights bars to "
-            "extradition are left out."
-        ),
-        claim=Claim("harmonization", 0.0, 0.7, "disruption_rate", "higher"),
-        also=(Claim("harmonization", 0.0, 0.7, "extraditions_granted", "higher"),),
-    ),
-    Lesson(
-        name="safe_havens",
-        title="Safe havens and the weakest link",
-        question=(
-            "Why can a world in which most countries are well equipped still be only as "
-            "safe as its weakest country?"
-        ),
-        scenario="safe_havens.yaml",
-        notice=(
-            "Node sizes in the trust network: the few small nodes are the countries that "
-            "can barely detect a plot. Groups move their bases there.",
-            "The disruption rate stays well below the full-cooperation line even though "
-            "most countries are strong: plots based in weak states are rarely caught at "
-            "the base.",
-            "The 'What these settings mean' panel for the capacity spread.",
-        ),
-        try_=(
-            "Lower the capacity spread from 0.4 to 0.05 (the same average capacity, shared "
-            "out evenly) and compare the disruption rate and the attacks at week 156.",
-            "With the capacity spread at 0.4, set the regime to none and then to hybrid: "
-            "can cooperation make up for the weak link?",
-        ),
-        shows=(
-            "Groups concentrate their bases in fewer countries: the haven concentration "
-            "(haven_concentration) is higher with adaptive groups (threat.adaptive true) "
-            "than with groups that never move (false), and higher with a capacity spread "
-            "of 0.4 than with 0.05; and with the capacity spread at 0.4 the disruption rate "
-            "is lower than at 0.05. Each difference exceeds the 95% interval of the paired "
-            "difference."
-        ),
-        real_world=(
-            "Groups have long sought bases where the state cannot or will not act: "
-            "al-Qaeda in Taliban-ruled Afghanistan before 2001, later groups in the Sahel, "
-            "Somalia and Yemen. The 9/11 Commission called for denying terrorists "
-            "sanctuaries, and the US State Department's annual Country Reports on "
-            "Terrorism has a chapter on terrorist safe havens. The UN Global "
-            "Counter-Terrorism Strategy (2006) makes building states' capacity one of its "
-            "four pillars. Look up: The 9/11 Commission Report (2004), chapter 12; Country "
-            "Reports on Terrorism, 'Terrorist Safe Havens'; UN Global Counter-Terrorism "
-            "Strategy."
-        ),
-        limits=(
-            "Groups move freely and at no cost, and they all share one estimate of how "
-            "safe each country is. In the model a weak state is only less able to detect "
-            "and stop plots; real havens also come from war, lost territory, corruption, "
-            "a sympathetic population or a government that protects the group. Capacity "
-            "never changes during a run: nobody builds up the weak states, and groups do "
-            "not weaken them further."
-        ),
-        claim=Claim("threat.adaptive", False, True, "haven_concentration", "higher"),
-        also=(
-            Claim("capacity_spread", 0.05, 0.4, "haven_concentration", "higher"),
-            Claim("capacity_spread", 0.05, 0.4, "disruption_rate", "lower"),
-        ),
-    ),
-    Lesson(
-        name="hubs_versus_treaties",
-        title="Hubs versus treaties: reach against exposure",
-        question=(
-            "Is it better to share through one hub that reaches every country a plot "
-            "touches, or through treaties with a few chosen partners?"
-        ),
-        scenario="hubs_versus_treaties.yaml",
-        notice=(
-            "The 'fragments shared (hubs)' counter against 'fragments shared (treaties)': "
-            "a hub reaches every member, a treaty one partner.",
-            "The leaks counter once leaks are switched on: a post to a hub leaks if any "
-            "member that receives it leaks it.",
-            "Where the current line sits between the no-cooperation and full-cooperation "
-            "lines under each regime.",
-        ),
-        try_=(
-            "With the leak rate at 0.0, switch the regime between multilateral and "
-            "bilateral and compare the disruption rate at week 156.",
-            "Set the leak rate to 0.5 and switch the regime again: which one wins now?",
-        ),
-        shows=(
-            "With the leak rate at 0.0 the disruption rate is higher under the "
-            "multilateral regime (hubs only) than under the bilateral regime (treaties "
-            "only); with the leak rate at 0.5 it is lower under multilateral than under "
-            "bilateral. Both differences exceed the 95% interval of the paired difference."
-        ),
-        real_world=(
-            "INTERPOL connects the police of almost every country through its I-24/7 "
-            "network and its notices; Europol's Counter Terrorism Centre and its secure "
-            "channel SIENA do the same for the EU. Hubs reach far, but services still send "
-            "their most sensitive intelligence bilaterally or in small clubs of close "
-            "partners, such as the Five Eyes or the Club de Berne's Counter Terrorist "
-            "Group, because every extra reader is a possible leak. Look up: INTERPOL "
-            "notices; Europol's European Counter Terrorism Centre; the Five Eyes "
-            "(UKUSA Agreement)."
-        ),
-        limits=(
-            "Every hub here works the same way, with one latency and one admissibility "
-            "floor; real hubs differ in who may read what, and many let a sender "
-            "address a message to chosen members only (INTERPOL's 'diffusions'), which the "
-            "model does not allow. "
-            "Treaties are drawn at random, not built where they are most needed, and a "
-            "country cannot leave a hub or change its treaties during a run."
-        ),
-        claim=Claim(
-            "regime",
-            "bilateral",
-            "multilateral",
-            "disruption_rate",
-            "higher",
-            extra={"leak_rate": 0.0},
-        ),
-        also=(
-            Claim(
-                "regime",
-                "bilateral",
-                "multilateral",
-                "disruption_rate",
-                "lower",
-                extra={"leak_rate": 0.5},
-            ),
-        ),
-    ),
-    Lesson(
-        name="surge_after_attack",
-        title="The surge after an attack",
-        question="Why does cooperation jump after a major attack, and why does it fade again?",
-        scenario="surge_after_attack.yaml",
-        notice=(
-            "The attacks line: each attack makes its target share more freely; the effect "
-            "builds with repeated attacks and fades, an attack weighing half as much after "
-            "half a year.",
-            "The 'fragments shared' counters: they climb faster once attacks begin.",
-            "The disruption rate, compared with the full-cooperation line: the surge "
-            "closes part of the gap, and only while it lasts.",
-        ),
-        try_=(
-            "Lower sovereignty from 0.7 to 0.1: countries that already share freely gain "
-            "almost nothing from a surge. Compare how far the current line sits from the "
-            "full-cooperation line at each setting.",
-            "Set the regime to none: with no channels open, the surge changes nothing at all.",
-        ),
-        shows=(
-            "With the surge at 0.6 (threat.surge) the disruption rate is higher than with "
-            "the surge at 0.0, and more fragments are posted to the hubs "
-            "(shared_institutional), each by more than the 95% interval of the paired "
-            "difference."
-        ),
-        real_world=(
-            "After 11 September 2001 the UN Security Council adopted Resolution 1373, "
-            "which obliges every state to assist others in terrorism investigations and "
-            "calls on all states to speed up the exchange of operational information, and "
-            "set up its Counter-Terrorism Committee; the EU agreed the "
-            "European Arrest Warrant within months. After the Madrid bombings of 2004 the "
-            "EU created a Counter-Terrorism Coordinator. Such openness tends to fade as "
-            "the memory of the attack does. Look up: UN Security Council Resolution 1373 "
-            "(2001); the EU Counter-Terrorism Coordinator."
-        ),
-        limits=(
-            "Only the attacked country opens up, and only for a fixed time; in reality "
-            "allies also open up to a victim, new laws and institutions outlast the surge, "
-            "and a surge can also bring overreach that later costs trust."
-        ),
-        claim=Claim("threat.surge", 0.0, 0.6, "disruption_rate", "higher"),
-        also=(Claim("threat.surge", 0.0, 0.6, "shared_institutional", "higher"),),
-    ),
-    Lesson(
-        name="follow_the_money",
-        title="Follow the money",
-        question=(
-            "What if states shared financial intelligence as they share police "
-            "intelligence?"
-        ),
-        scenario="follow_the_money.yaml",
-        notice=(
-            "The asset freezes counter: each freeze is a plot stopped with the help of a "
-            "money trail. The group behind it loses half of its funds and plans fewer "
-            "plots until the money grows back.",
-            "The 'fiu network' box below the trust network: the financial intelligence "
-            "units' own network. What the units post to it is counted in 'fragments posted "
-            "to hubs', with the police hubs' posts; its outline turns red when a post "
-            "to it leaks.",
-            "The attacks line against the no-cooperation line: without cooperation the "
-            "units still find money trails, but each can use only what it finds itself, "
-            "fewer plots are stopped with a money trail, and more of them strike.",
-        ),
-        try_=(
-            "Set financing (the 'financial intelligence' slider) from 0.04 to 0 and press "
-            "Play: the asset freezes counter stays at 0. Compare the attacks at week 156 "
-            "with those at 0.04.",
-            "With financing at 0.04, set the regime to bilateral: the hubs close, the "
-            "units' network among them, and money trails travel only between the few "
-            "treaty partners. How many asset freezes are left at week 156?",
-        ),
-        shows=(
-            "With financial intelligence on (threat.financing_detection 0.04) there are "
-            "fewer attacks than with it off (0.0), and more asset freezes (asset_freezes); "
-            "and with financing at 0.04, turning the units' network into a forum that "
-            "passes nothing (cooperation.institutions.3.kind forum instead of fiu) leaves "
-            "fewer asset freezes. Each difference exceeds the 95% interval of the paired "
-            "difference."
-        ),
-        real_world=(
-            "The Financial Action Task Force (FATF), set up by the G7 in 1989 against "
-            "money laundering, added terrorist financing to its standards in October "
-            "2001; its recommendations ask every country to have a financial intelligence "
-            "unit (FIU) that receives reports of suspicious transactions from banks and "
-            "other businesses and analyses them. FIUs exchange what they find through "
-            "the Egmont Group, a network of units founded in 1995. UN Security Council "
-            "Resolution 1373 (2001) obliges every state to make the financing of "
-            "terrorism a crime and to freeze without delay the funds of people who "
-            "commit, attempt or facilitate terrorist acts, and of the entities they "
-            "control. Look up: the FATF Recommendations (Recommendations 5, 6 and 29); "
-            "the Egmont Group of Financial Intelligence Units; UN Security Council "
-            "Resolution 1373 (2001), paragraph 1; the 9/11 Commission's monograph on "
-            "terrorist financing (2004)."
-        ),
-        limits=(
-            "Every plot here needs the group's money, so a freeze always cuts the group's "
-            "plotting, and the size of the effect is an assumption of the model; many real "
-            "attacks cost little, and groups raise money in many ways (donations, crime, "
-            "taxing territory they hold) and move it as cash or through informal "
-            "transfer systems that leave no trail a unit can find. A freeze here follows a "
-            "stopped plot and takes half of the group's funds wherever they are; real "
-            "freezes target named people and organisations, need legal procedures, and "
-            "reach only what sits in banks the state can order. Each unit's skill is "
-            "fixed, and it shares by the same rule as the police, with none of the "
-            "network's own conditions on how what it receives may be used."
-        ),
-        claim=Claim("financing", 0.0, 0.04, "attacks", "lower"),
-        also=(
-            Claim("financing", 0.0, 0.04, "asset_freezes", "higher"),
-            Claim("cooperation.institutions.3.kind", "fiu", "forum", "asset_freezes",
-                  "lower"),
-        ),
-    ),
-    Lesson(
-        name="cooperation_grows",
-        title="Cooperation that grows after an attack",
-        question=(
-            "Why do countries sign new counter-terrorism agreements after an attack, and "
-            "does it make them safer?"
-        ),
-        scenario="cooperation_grows.yaml",
-        notice=(
-            "The treaties in force counter: about ten pairs at week 0. It climbs as "
-            "countries in the path of the same plot, who trust each other, sign a "
-            "treaty, and faster once attacks begin: an attack on either country makes "
-            "signing more likely for months afterwards.",
-            "The 'fragments shared by treaty' counter: there are no hubs here, so a treaty "
-            "is the only way a piece reaches another country, and sharing grows with the "
-            "treaties.",
-            "Green edges: a plot stopped with a partner's piece, which here always "
-            "travelled under a treaty. Each one raises trust, and trust makes the next "
-            "treaty more likely.",
-            "The current line starts close to the no-cooperation line and climbs away "
-            "from it as treaties are signed.",
-        ),
-        try_=(
-            "Set treaty formation to 0 and press Play: the treaties in force counter stays "
-            "where it started. Then set it back to 0.01 and compare the disruption rate "
-            "and the attacks at week 156.",
-            "Raise the geopolitical tension from 0.3 to 0.8: signing needs trust on both "
-            "sides. How many treaties are in force at week 156 now, and what happens to "
-            "the disruption rate?",
-        ),
-        shows=(
-            "With the boost after attacks at 2.0 (relations.surge_boost) more treaties are "
-            "signed (treaties_formed) and the disruption rate is higher than with the "
-            "boost at 0.0; and with treaty formation at 0.01 the disruption rate is "
-            "higher than with treaty formation at 0.0. Each difference exceeds the 95% "
-            "interval of the paired difference."
-        ),
-        real_world=(
-            "The attacks of 11 September 2001 set off a wave of agreements. UN Security "
-            "Council Resolution 1373, adopted on 28 September 2001, called on states to "
-            "cooperate through bilateral and multilateral arrangements and agreements and "
-            "to join the international conventions against terrorism; the 1999 "
-            "Convention for the Suppression of the Financing of Terrorism, which few "
-            "states had ratified before the attacks, came into force in April 2002 and "
-            "now binds almost every state. The EU adopted the framework decision on the "
-            "European Arrest Warrant and a common definition of terrorist offences in "
-            "June 2002, and in 2003 the EU and the United States signed agreements on "
-            "extradition and on mutual legal assistance. Look up: UN Security Council "
-            "Resolution 1373 (2001), paragraph 3; Council Framework Decision 2002/584/JHA "
-            "(European Arrest Warrant); the EU-US Agreements on Extradition and on Mutual "
-            "Legal Assistance (2003)."
-        ),
-        limits=(
-            "A treaty here is signed in a week, by two countries that happen to be in the "
-            "path of the same plot; real treaties take years to negotiate and ratify, and "
-            "are often signed for reasons that have nothing to do with a given plot. Every "
-            "treaty is the same all-purpose channel for sharing, evidence and "
-            "extradition, and none lapses in this lesson (in the model treaties lapse only "
-            "under geopolitical shocks, as in scenarios/evolving_cooperation.yaml). Only "
-            "attacks on the two partners themselves speed signing; a shock felt worldwide, "
-            "as in 2001, is not modelled, and no new hub is founded or joined."
-        ),
-        claim=Claim("relations.surge_boost", 0.0, 2.0, "treaties_formed", "higher"),
-        also=(
-            Claim("relations.surge_boost", 0.0, 2.0, "disruption_rate", "higher"),
-            Claim("treaty_formation", 0.0, 0.01, "disruption_rate", "higher"),
-        ),
-    ),
-)
+# ---------------------------------------------------------------- the lesson files
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Value = StrictBool | StrictInt | StrictFloat | StrictStr
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _setting_name(key: str) -> str:
+    """A claim's setting: an app control's name or a dotted scenario key."""
+    if key not in CONTROLS and "." not in key:
+        raise ValueError(f"'{key}' is neither an app control ({', '.join(CONTROLS)}) nor a "
+                         "dotted scenario key")
+    return key
+
+
+class ClaimSpec(_Strict):
+    """One claim as a lesson file writes it (the fields of :class:`Claim`)."""
+
+    key: Text = Field(description="an app control's name or a dotted scenario key")
+    a: Value = Field(description="the value of the first side")
+    b: Value = Field(description="the value of the second side")
+    metric: Text = Field("disruption_rate", description="a run metric (ctsim.core.outputs)")
+    direction: Literal["higher", "lower"] = Field(
+        "lower", description="the metric at b against its value at a")
+    replications: int = Field(12, ge=10, le=REPLICATIONS_MAX,
+                              description="paired runs per side (at least 10)")
+    seed: int = Field(2024, ge=0, le=SEED_MAX, description="the first seed of the runs")
+    extra: dict[str, Value] = Field(default_factory=dict,
+                                    description="settings both sides share")
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        return _setting_name(value)
+
+    @field_validator("extra")
+    @classmethod
+    def _extra(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            _setting_name(key)
+        return value
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str) -> str:
+        if value not in METRICS:
+            raise ValueError(f"no metric '{value}' (see ctsim.core.outputs.METRICS)")
+        return value
+
+
+class InShort(_Strict):
+    """The lesson's row in docs/lessons.md's table of lessons."""
+
+    question: Text
+    move: Text
+    see: Text
+
+
+class _LessonText(_Strict):
+    order: int = Field(ge=1, description="the lesson's place in the picker and the docs")
+    title: Text
+    in_short: InShort
+    question: Text = Field(description="one question, ending with '?'")
+    setup: Text = Field(description="the scenario in words (docs only)")
+    notice: list[Text] = Field(min_length=1, description="what to watch on the page")
+    shows: Text = Field(description="the claims in words")
+    claims: list[ClaimSpec] = Field(min_length=1)
+    measured: Text = Field(description="the measured tables (docs only)")
+    discussion: str = Field("", description="what the numbers mean (docs only)")
+    real_world: Text
+    limits: Text
+
+    @field_validator("question")
+    @classmethod
+    def _one_question(cls, value: str) -> str:
+        if not value.endswith("?") or value.count("?") != 1:
+            raise ValueError("must be one question, ending with '?'")
+        return value
+
+
+#: A lesson file's schema: :class:`_LessonText` and ``try`` (a keyword of Python, hence
+#: made here rather than written as a class).
+LessonFile = create_model(
+    "LessonFile", __base__=_LessonText, __doc__="A lesson file (``NAME.lesson.yml``).",
+    **{"try": (list[Text], Field(min_length=1, description="controls to move, one by one"))})
+
+
+def plain(text: str) -> str:
+    """A lesson text as the page shows it: without Markdown's ``**``, backticks and links."""
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    return text.replace("**", "").replace("`", "")
+
+
+def _claim(spec: ClaimSpec) -> Claim:
+    return Claim(spec.key, spec.a, spec.b, spec.metric, spec.direction, spec.replications,
+                 spec.seed, dict(spec.extra))
+
+
+def read_lesson(path: Path) -> Lesson:
+    """The lesson whose texts are in ``path`` (``NAME.lesson.yml``, beside ``NAME.yaml``).
+
+    Raises:
+        ScenarioError: one line naming the file, the key and its line: not a lesson file,
+            an unknown or missing key, a value of the wrong kind, or no scenario beside it.
+    """
+    data, lines = read_yaml(path, known=LessonFile.model_fields, kind="lesson")
+    origins = Origins(str(path))
+    origins.add(str(path), lines)
+    try:
+        spec = LessonFile.model_validate(data)
+    except ValidationError as exc:
+        raise first_error(exc, origins, LessonFile) from None
+    name = path.name.removesuffix(SUFFIX)
+    if not (path.parent / f"{name}.yaml").is_file():
+        raise ScenarioError(str(path), "", f"no scenario {name}.yaml beside it")
+    notice, tries = tuple(spec.notice), tuple(getattr(spec, "try"))
+    first, *more = (_claim(c) for c in spec.claims)
+    return Lesson(
+        name=name, title=spec.title, question=spec.question, scenario=f"{name}.yaml",
+        notice=tuple(plain(t) for t in notice), try_=tuple(plain(t) for t in tries),
+        shows=spec.shows, real_world=spec.real_world, limits=spec.limits, claim=first,
+        also=tuple(more), order=spec.order, setup=spec.setup, measured=spec.measured,
+        discussion=spec.discussion.strip(),
+        in_short=(spec.in_short.question, spec.in_short.move, spec.in_short.see),
+        notice_md=notice, try_md=tries, folder=path.parent)
+
+
+def read_lessons(folder: Path = LESSON_DIR) -> tuple[Lesson, ...]:
+    """Every lesson of ``folder`` (its ``*.lesson.yml`` files), in their ``order``.
+
+    Raises:
+        ScenarioError: a lesson file is wrong (:func:`read_lesson`), or two share an order.
+    """
+    lessons = [read_lesson(p) for p in sorted(folder.glob(f"*{SUFFIX}"))]
+    seen: dict[int, Lesson] = {}
+    for item in lessons:
+        if item.order in seen:
+            raise ScenarioError(str(item.text_path), "order", f"{item.order} is also the "
+                                f"order of {seen[item.order].text_path.name}")
+        seen[item.order] = item
+    return tuple(sorted(lessons, key=lambda x: x.order))
+
+
+LESSONS: tuple[Lesson, ...] = read_lessons()
 
 
 def lesson(name: str) -> Lesson:
@@ -554,138 +300,158 @@ def lesson(name: str) -> Lesson:
     raise KeyError(f"no lesson '{name}' (there are: {', '.join(x.name for x in LESSONS)})")
 
 
-@dataclass(frozen=True)
-class Measurement:
-    """A claim's comparison as run: per-seed values at ``a`` and at ``b``, paired by seed."""
+# ---------------------------------------------------------------- docs/lessons.md
 
-    claim: Claim
-    values_a: tuple[float, ...]
-    values_b: tuple[float, ...]
-
-    def difference(self) -> tuple[float, float, float]:
-        """Mean of the paired differences ``b - a`` and its 95% Student-t interval."""
-        from ctsim.analysis.stats import paired_difference
-        from ctsim.core.outcomes import bounds_of
-
-        return paired_difference(self.values_a, self.values_b,
-                                 bounds=bounds_of(self.claim.metric))
-
-    def holds(self) -> bool:
-        """Whether the interval of the difference excludes zero on the claimed side."""
-        _, low, high = self.difference()
-        return low > 0 if self.claim.direction == "higher" else high < 0
-
-    def agreeing(self) -> int:
-        """How many seeds' own differences ``b - a`` lie on the claimed side of zero."""
-        sign = 1 if self.claim.direction == "higher" else -1
-        return sum(sign * (y - x) > 0 for x, y in zip(self.values_a, self.values_b,
-                                                       strict=True))
+DOC = Path(__file__).resolve().parents[2] / "docs" / "lessons.md"
+#: The width docs/lessons.md's paragraphs are wrapped to.
+WIDTH = 90
+_MADE = "generated by python -m ctsim.teaching.lessons --write-docs; do not edit"
+#: The two generated regions of docs/lessons.md: (name, first line, last line).
+REGIONS = (
+    ("table", f"<!-- table of lessons: {_MADE} -->", "<!-- end of the table of lessons -->"),
+    ("lessons", f"<!-- lessons: {_MADE} -->", "<!-- end of the lessons -->"),
+)
+#: A word that would open a list, a heading, a quote or a table at the start of a line.
+_OPENS_BLOCK = re.compile(r"^(?:[-+*=]+|#{1,6}|\d{1,9}[.)])$|^[>|]")
+_GLUE = "\x00"
 
 
-def single_runs(item: Lesson, claim: Claim, seeds: int = 20) -> tuple[int, int]:
-    """How many of the app's single runs show the claim: runs with seeds 1 to ``seeds``
-    (the app's seed control), each side one run of the lesson's length; (agreeing, runs)."""
-    from ctsim.core.scenario import load_scenario
-    from ctsim.runs.runner import run_one
-
-    sides = []
-    for value in (claim.a, claim.b):
-        scenario = load_scenario(item.path, claim.overrides(value))
-        sides.append(tuple(run_one(scenario, s, timeseries=False).metrics[claim.metric]
-                           for s in range(1, seeds + 1)))
-    return Measurement(claim, *sides).agreeing(), seeds
-
-
-def claim_experiment(item: Lesson, claim: Claim):
-    """A claim as the experiment it is: the lesson's scenario (with the claim's fixed
-    settings) and one factor, the claim's key at ``a`` and at ``b``, over
-    ``claim.replications`` seeds from ``claim.seed``, keeping the claim's metric
-    (a :class:`ctsim.runs.experiment.LoadedExperiment`, run like any sweep)."""
-    from ctsim.core.scenario import load_scenario
-    from ctsim.runs.experiment import Experiment, Factor, LoadedExperiment
-
-    fixed = {k: v for k, v in claim.overrides(claim.a).items() if k != claim.scenario_key()}
-    scenario = load_scenario(item.path, fixed or None)
-    spec = Experiment(name=item.name.replace("_", "-"), scenario=item.scenario,
-                      factors={claim.scenario_key(): Factor(values=[claim.a, claim.b])},
-                      replications=claim.replications, seed=claim.seed,
-                      metrics=[claim.metric])
-    return LoadedExperiment(spec, item.path, [scenario.name],
-                            [scenario.model_dump(mode="json")])
+def _wrap(text: str, indent: str = "", first: str = "") -> str:
+    """One paragraph wrapped to :data:`WIDTH`, no line starting with a word that Markdown
+    would read as the start of a list, a heading or a quote (such a word stays on the line
+    before)."""
+    words = text.split()
+    glued: list[str] = []
+    for word in words:
+        if glued and _OPENS_BLOCK.match(word):
+            glued[-1] += _GLUE + word
+        else:
+            glued.append(word)
+    lines = textwrap.wrap(" ".join(glued), WIDTH, initial_indent=first or indent,
+                          subsequent_indent=indent, break_long_words=False,
+                          break_on_hyphens=False)
+    return "\n".join(line.replace(_GLUE, " ") for line in lines)
 
 
-def measure(item: Lesson, claim: Claim | None = None) -> Measurement:
-    """Run ``claim`` (default: the lesson's main claim) as a declared experiment
-    (:func:`claim_experiment`) through the sweep's store, and read both sides from the
-    stored runs, paired by replication.
+def _paragraphs(text: str) -> str:
+    """A folded text's paragraphs (one per line), wrapped and separated by blank lines."""
+    return "\n\n".join(_wrap(p) for p in text.split("\n") if p.strip())
 
-    Both sides run the same seeds, ``replication_seeds(claim.seed, claim.replications)``,
-    as tests/teaching/test_lessons.py does.
+
+def _bullets(items: tuple[str, ...]) -> str:
+    return "\n".join(_wrap(" ".join(x.split()), "  ", "- ") for x in items)
+
+
+def anchor(title: str) -> str:
+    """The link anchor of a heading, as GitHub makes it."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+
+
+def lessons_table(lessons: tuple[Lesson, ...] = LESSONS) -> str:
+    """docs/lessons.md's table of lessons: one row each, linking to its section."""
+    rows = ["| lesson | question in short | what students move | what they should see |",
+            "| --- | --- | --- | --- |"]
+    rows += [f"| [{x.title}](#{anchor(x.title)}) | {' | '.join(x.in_short)} |"
+             for x in lessons]
+    return "\n".join(rows)
+
+
+def lesson_section(item: Lesson) -> str:
+    """One lesson as docs/lessons.md shows it, under the seven headings of TEACHING.md."""
+    checked = ("Checked by\n`tests/teaching/test_lessons.py::"
+               f"test_claims_hold_by_more_than_the_95_percent_interval[{item.name}]`.")
+    parts = [
+        f"## {item.title}",
+        "### The question", _wrap(item.question),
+        "### The scenario",
+        _wrap(f"`scenarios/lessons/{item.scenario}`; in the app's lesson picker: "
+              f"**{item.title}**."),
+        _paragraphs(item.setup),
+        f"![{item.title} on the page at week 53 (1280x800)](images/app_{item.name}.png)",
+        "### Things to notice", _bullets(item.notice_md),
+        "### Things to try", _bullets(item.try_md),
+        "### What the model shows", _wrap(item.shows), item.measured.strip(), checked,
+    ]
+    if item.discussion:
+        parts.append(_paragraphs(item.discussion))
+    parts += ["### In the real world", _paragraphs(item.real_world),
+              "### Limits", _paragraphs(item.limits)]
+    return "\n\n".join(parts)
+
+
+def lesson_sections(lessons: tuple[Lesson, ...] = LESSONS) -> str:
+    """Every lesson's section, in order, each closed by a rule."""
+    return "\n\n".join(f"{lesson_section(x)}\n\n---" for x in lessons)
+
+
+def _region(name: str, lessons: tuple[Lesson, ...]) -> str:
+    start, end = next((s, e) for n, s, e in REGIONS if n == name)
+    body = lessons_table(lessons) if name == "table" else lesson_sections(lessons)
+    return f"{start}\n{body}\n{end}"
+
+
+def update_doc(text: str, lessons: tuple[Lesson, ...] = LESSONS) -> str:
+    """docs/lessons.md (``text``) with its generated regions rewritten from ``lessons``.
+
+    Raises:
+        ValueError: a region's markers are missing, repeated or out of order.
     """
-    import tempfile
-    from pathlib import Path
+    for name, start, end in REGIONS:
+        if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(
+                end):
+            raise ValueError(f"the {name} region needs one '{start}' line and one '{end}' "
+                             "line after it")
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1]
+        text = head + _region(name, lessons) + tail
+    return text
 
-    from ctsim.runs.sweeps import run_sweep
 
-    claim = claim or item.claim
-    key = claim.scenario_key()
-    with tempfile.TemporaryDirectory(prefix="ctsim-lesson-") as tmp:
-        runs = run_sweep(claim_experiment(item, claim), Path(tmp) / "runs",
-                         executor="serial").runs
-    runs = runs.sort_values("replication", kind="stable")
-    sides = [tuple(runs.loc[runs["point"] == p, claim.metric].tolist()) for p in (0, 1)]
-    assert runs.loc[runs["point"] == 0, key].iloc[0] == claim.a, "point 0 is side a"
-    return Measurement(claim, *sides)
+def unknown_lesson(names: Iterable[str]) -> str:
+    """What is wrong with a list of lesson names, in one line ("" when each is a lesson)."""
+    known = {x.name for x in LESSONS}
+    unknown = [n for n in names if n not in known]
+    if not unknown:
+        return ""
+    return f"no lesson '{unknown[0]}' (there are: {', '.join(sorted(known))})"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print every lesson's comparisons: ``python -m ctsim.teaching.lessons [NAME ...]``.
+    """``python -m ctsim.teaching.lessons [NAME ...]`` prints lessons as docs/lessons.md
+    shows them (all without a name), to read a lesson file's texts as the page will;
+    ``--write-docs`` rewrites the page's lessons from the lesson files, ``--check-docs``
+    only checks them. (The claim checks are ``python -m ctsim.teaching.claims``.)
 
-    Returns the exit status: 0 when every claim holds, 1 when one fails, 2 for an unknown
-    lesson name (one ``error:`` line).
+    Returns the exit status: 0 when the page is (now) up to date or the lessons are
+    printed; with ``--check-docs``, 1 when the page is out of date (nothing is written);
+    2 for an unknown lesson name or a page whose markers are wrong (one ``error:`` line).
     """
-    import argparse
-
-    from ctsim.analysis.stats import mean_ci
-
     parser = argparse.ArgumentParser(
         prog="python -m ctsim.teaching.lessons",
-        description="Run each lesson's claims on the model and print the paired "
-                    "differences (the numbers docs/lessons.md quotes).")
+        description="Print lessons as docs/lessons.md shows them, or rewrite the page's "
+                    f"lessons from the lesson files (scenarios/lessons/*{SUFFIX}). The "
+                    "lessons' claims are checked by python -m ctsim.teaching.claims.")
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="lessons to check (default: all: "
+                        help="lessons to print (default: all: "
                              f"{', '.join(x.name for x in LESSONS)})")
-    parser.add_argument("--app-seeds", type=int, default=20, metavar="N",
-                        help="also count the single runs with the app's seeds 1 to N that "
-                             "show each claim (default 20; 0: do not)")
+    parser.add_argument("--write-docs", action="store_true",
+                        help="rewrite the lessons and the table of lessons in the page")
+    parser.add_argument("--check-docs", action="store_true",
+                        help="only check the page; exit 1 when it is out of date")
+    parser.add_argument("--doc", type=Path, default=DOC, help=f"the page (default: {DOC})")
     args = parser.parse_args(argv)
-    known = {x.name for x in LESSONS}
-    unknown = [n for n in args.names if n not in known]
+    unknown = unknown_lesson(args.names)
     if unknown:
-        print(f"error: no lesson '{unknown[0]}' (there are: {', '.join(sorted(known))})",
-              file=sys.stderr)
+        print(f"error: {unknown}", file=sys.stderr)
         return 2
-    failed = 0
-    for name in args.names or [x.name for x in LESSONS]:
-        item = lesson(name)
-        for claim in item.claims:
-            m = measure(item, claim)
-            diff, low, high = m.difference()
-            condition = "".join(f", {k}={v}" for k, v in claim.extra.items())
-            failed += not m.holds()
-            app = ""
-            if args.app_seeds > 0:
-                agree, runs = single_runs(item, claim, args.app_seeds)
-                app = f"; app seeds 1-{runs}: {agree} of {runs} single runs agree"
-            print(
-                f"{item.name}: {claim.metric}, {claim.key} {claim.a} -> {claim.b}"
-                f"{condition}: {mean_ci(m.values_a)[0]:.4f} -> {mean_ci(m.values_b)[0]:.4f},"
-                f" difference {diff:+.4f} [{low:+.4f}, {high:+.4f}]"
-                f" ({claim.direction}: {'holds' if m.holds() else 'FAILS'};"
-                f" {m.agreeing()} of {len(m.values_a)} single runs agree{app})"
-            )
-    return 1 if failed else 0
-
+    if not (args.write_docs or args.check_docs):
+        chosen = tuple(lesson(n) for n in args.names) if args.names else LESSONS
+        print(lesson_sections(chosen))
+        return 0
+    if args.names:
+        parser.error("--write-docs and --check-docs take no lesson names")
+    return refresh_generated(args.doc, update_doc, "the lessons", args.check_docs,
+                             "python -m ctsim.teaching.lessons --write-docs")
 
 if __name__ == "__main__":
     sys.exit(main())

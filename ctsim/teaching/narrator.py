@@ -1,12 +1,11 @@
 """What happened this week, in plain words: the teaching page's narrator.
 
-:class:`Before` keeps the little a week changes that the run does not record as an event
-(each plot's alert epoch, the groups' bases, trust, the bases' walk-free counts);
-:func:`week_events` compares it with the run after the week and names the week's events,
-most important first (a leak, an attack, a refused extradition, a joint disruption, a group
-moving, a shock); :func:`headline` keeps the one to three a class should hear about, and
-:func:`position` says where the run's disruption rate sits between its no-cooperation and
-full-cooperation references.
+:func:`week_events` reads the week's event log, which the phases write as things happen
+(each kind declared in :data:`ctsim.core.outputs.LOGGED`: a leak, a leaked hub post, an
+attack, a refused extradition, a joint disruption, a group moving, a shock), and names
+each event in a sentence, most important first; :func:`headline` keeps the one to three a
+class should hear about, and :func:`position` says where the run's disruption rate sits
+between its no-cooperation and full-cooperation references.
 
 Nothing here draws a random number or changes the run.
 """
@@ -18,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from ctsim.core import rules
-from ctsim.core.state import ATTACKED, DISRUPTED, EXTRADITIONS_REFUSED, SHOCKS
+from ctsim.core import outputs, rules
 
-#: Event kinds, most important first (the order :func:`headline` keeps them in).
-KINDS = ("leak", "hub_leak", "attack", "refusal", "joint", "move", "shock")
+#: Event kinds, most important first (the order :func:`headline` keeps them in): the kinds
+#: of the event log, as :data:`ctsim.core.outputs.LOGGED` declares them.
+KINDS = tuple(outputs.LOGGED)
 
 
 @dataclass(frozen=True)
@@ -36,122 +35,86 @@ class Event:
     nations: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
-class Before:
-    """What a run looked like before a week (see the module's docstring)."""
-
-    week: int
-    epoch: np.ndarray
-    bases: np.ndarray
-    trust: np.ndarray
-    hub_trust: np.ndarray
-    undisrupted_at: np.ndarray
-
-    @classmethod
-    def of(cls, model: Any) -> Before:
-        """The state of ``model`` (a CooperationModel or Simulation) now."""
-        plots = model.plots
-        return cls(week=int(model.steps), epoch=plots.epoch[: plots.n].copy(),
-                   bases=model.groups.base.copy(), trust=model.trust.copy(),
-                   hub_trust=model.inst_trust.copy(),
-                   undisrupted_at=model.tally.undisrupted_at.copy())
-
-
-def week_events(before: Before, model: Any) -> list[Event]:
-    """The events of the week ``model`` just ran after ``before``, most important first."""
+def week_events(model: Any) -> list[Event]:
+    """The events of the week ``model`` (a CooperationModel or Simulation) just ran, most
+    important first, from its event log (``model.week_log``)."""
     w, plots, t = model.world, model.plots, int(model.steps)
     names, hubs = w.names, [h.replace("_", " ") for h in w.inst_names]
+    blocs = [b.replace("_", " ") for b in w.bloc_names]
+    log = model.week_log
     events: list[Event] = []
-    n_before = len(before.epoch)
-    alerted = [int(k) for k in np.flatnonzero(plots.epoch[:n_before] != before.epoch)]
-
-    def footprint(k: int) -> list[int]:
-        return [int(x) for x in plots.foot[k, : plots.size[k]]]
-
-    for sender, leaker in model.week_leaks:
-        plot = next((k for k in alerted if {sender, leaker} <= set(footprint(k))),
-                    alerted[0] if alerted else None)
-        was, now = before.trust[sender, leaker], model.trust[sender, leaker]
-        about = (f" about the plot against {names[plots.target[plot]]}: the plotters are "
-                 "alerted and all evidence on it is lost" if plot is not None else "")
-        events.append(Event("leak", t, (
-            f"{names[leaker]} leaked a fragment it got from {names[sender]}{about}. "
-            f"{names[sender]}'s trust in {names[leaker]} falls from {was:.2f} to {now:.2f}."),
-            (sender, leaker)))
-    for sender, hub in model.week_hub_leaks:
-        was, now = before.hub_trust[sender, hub], model.inst_trust[sender, hub]
-        events.append(Event("hub_leak", t, (
-            f"A fragment {names[sender]} posted to {hubs[hub]} leaked: the plot is alerted. "
-            f"{names[sender]}'s trust in {hubs[hub]} falls from {was:.2f} to {now:.2f}."),
-            (sender,)))
-
-    settled = np.flatnonzero(plots.resolved[: plots.n] == t)
-    surge = model.config.threat.surge > 0
-    attacked = settled[plots.status[settled] == ATTACKED]
-    for k in attacked:
-        target, base = int(plots.target[k]), int(plots.base[k])
-        where = ("a plot hatched at home" if target == base
-                 else f"a plot from a group based in {names[base]}")
-        if plots.failed[k]:
-            text = f"An attack on {names[target]} failed ({where}): its defences held."
-        else:
-            text = f"An attack struck {names[target]} ({where})."
-        if surge:
-            text += (f" {names[target]} now shares more: its salience is "
-                     f"{model.salience[target]:.2f} and fades by half every "
-                     f"{model.config.threat.surge_half_life:g} weeks.")
-        events.append(Event("attack", t, text, (target, base)))
-
-    disrupted = settled[plots.status[settled] == DISRUPTED]
-    if model.counts.week["extraditions_refused"]:
-        events += _refusals(before, model, attacked, disrupted)
-    helped = dict(model.week_joint)
-    for k in disrupted:
-        j = int(plots.disrupter[k])
-        if plots.foreign[k] and j in helped:
-            partner = helped[j]
-            target = ("a plot against itself" if plots.target[k] == j
-                      else f"the plot against {names[plots.target[k]]}")
+    for e in log:
+        if e.kind == "leak":
+            sender, leaker, plot = e.a, e.b, e.c
+            events.append(Event("leak", t, (
+                f"{names[leaker]} leaked a fragment it got from {names[sender]} about the "
+                f"plot against {names[plots.target[plot]]}: the plotters are alerted and all "
+                f"evidence on it is lost. {names[sender]}'s trust in {names[leaker]} falls "
+                f"from {e.value:.2f} to {model.trust[sender, leaker]:.2f}."),
+                (sender, leaker)))
+        elif e.kind == "hub_leak":
+            sender, hub = e.a, e.b
+            events.append(Event("hub_leak", t, (
+                f"A fragment {names[sender]} posted to {hubs[hub]} leaked: the plot is "
+                f"alerted. {names[sender]}'s trust in {hubs[hub]} falls from {e.value:.2f} "
+                f"to {model.inst_trust[sender, hub]:.2f}."), (sender,)))
+        elif e.kind == "attack":
+            events.append(_attack(model, e.a, e.b, e.c))
+        elif e.kind == "joint":
+            j, partner, plot = e.a, e.b, e.c
+            target = ("a plot against itself" if plots.target[plot] == j
+                      else f"the plot against {names[plots.target[plot]]}")
             events.append(Event("joint", t, (
                 f"{names[j]} disrupted {target} with a fragment from {names[partner]}, and "
                 f"now trusts {names[partner]} more."), (j, partner)))
-    for g in np.flatnonzero(model.groups.base != before.bases):
-        old, new = int(before.bases[g]), int(model.groups.base[g])
-        safety = haven_safety(model, new)
-        events.append(Event("move", t, (
-            f"A group moved its base from {names[old]} to {names[new]}, where about "
-            f"{safety:.0%} of the plots seem to escape disruption."), (old, new)))
-    if model.tally.week[SHOCKS]:
-        events.append(Event("shock", t, "A geopolitical shock: trust between two rival blocs "
-                                        "falls at once."))
+        elif e.kind == "move":
+            old, new = e.b, e.c
+            events.append(Event("move", t, (
+                f"A group moved its base from {names[old]} to {names[new]}, where about "
+                f"{haven_safety(model, new):.0%} of the plots seem to escape disruption."),
+                (old, new)))
+        elif e.kind == "shock":
+            events.append(Event("shock", t, (
+                f"A geopolitical shock: trust between the {blocs[e.a]} and {blocs[e.b]} "
+                "blocs falls at once.")))
+    events += _refusals(model, [e for e in log if e.kind == "refusal"])
     return sorted(events, key=lambda e: KINDS.index(e.kind))
 
 
-def _refusals(before: Before, model: Any, attacked: np.ndarray,
-              disrupted: np.ndarray) -> list[Event]:
-    """The week's refused extraditions: a base whose walk-free count rose by more than the
-    week's attacks from it (``attacked``: this week's attacking plots) refused to hand over
-    plotters a foreign state had caught (``disrupted``: this week's disrupted plots)."""
-    w, plots = model.world, model.plots
-    attacked_from = np.bincount(plots.base[attacked], minlength=w.n)
-    refused = model.tally.undisrupted_at - before.undisrupted_at - attacked_from
+def _attack(model: Any, target: int, base: int, plot: int) -> Event:
+    """The sentence of an attack on ``target`` by a plot hatched in ``base``."""
+    names = model.world.names
+    where = ("a plot hatched at home" if target == base
+             else f"a plot from a group based in {names[base]}")
+    if model.plots.failed[plot]:
+        text = f"An attack on {names[target]} failed ({where}): its defences held."
+    else:
+        text = f"An attack struck {names[target]} ({where})."
+    if model.config.threat.surge > 0:
+        text += (f" {names[target]} now shares more: its salience is "
+                 f"{model.salience[target]:.2f} and fades by half every "
+                 f"{model.config.threat.surge_half_life:g} weeks.")
+    return Event("attack", int(model.steps), text, (target, base))
+
+
+def _refusals(model: Any, refused: list) -> list[Event]:
+    """One sentence per base that refused this week to hand over plotters that other
+    states had caught (``refused``: the week's ``refusal`` events)."""
+    names = model.world.names
+    asked: dict[int, list[int]] = {}
+    for e in refused:
+        asked.setdefault(e.a, [])
+        if e.b not in asked[e.a]:
+            asked[e.a].append(e.b)
     events = []
-    for base in np.flatnonzero(refused > 0.5):
-        asked = sorted({int(plots.disrupter[k]) for k in disrupted
-                        if plots.base[k] == base and plots.disrupter[k] != base})
-        if not asked:
-            continue
-        who = " and ".join(w.names[j] for j in asked)
-        treaty = all(model.relations.treaty[base, j] for j in asked)  # in force now
+    for base, who in asked.items():
+        treaty = all(model.relations.treaty[base, j] for j in who)  # in force now
         why = ("their legal systems are too far apart" if treaty
                else "there is no extradition treaty")
         events.append(Event("refusal", int(model.steps), (
-            f"{w.names[base]} refused to extradite plotters {who} had caught ({why}): they "
-            f"walk free, and groups see {w.names[base]} as a safer haven."),
-            (int(base), *asked)))
-    if not events and model.tally.week[EXTRADITIONS_REFUSED]:
-        events.append(Event("refusal", int(model.steps),
-                            "An extradition was refused: the plotters walk free."))
+            f"{names[base]} refused to extradite plotters "
+            f"{' and '.join(names[j] for j in who)} had caught ({why}): they walk free, and "
+            f"groups see {names[base]} as a safer haven."), (base, *who)))
     return events
 
 

@@ -39,7 +39,13 @@ def handle(session: sessions.Session, data: dict[str, Any]) -> dict[str, Any] | 
     """Do what the page asked (``data["op"]``). A step (``weeks``: how many, the page asks
     for about a second of play) returns its frame; a change of settings, the lesson or
     the page returns True (the page is drawn again); nothing done returns False. Changes
-    that replay the runs replay them to ``data["week"]``, the week the page shows."""
+    that replay the runs replay them to ``data["week"]``, the week the page shows.
+
+    The request comes from a browser, so anything may arrive: a message that is not an
+    object, a missing or wrong field, a number too large to be a week (``1e999``) changes
+    nothing and returns False; it never raises."""
+    if not isinstance(data, dict):
+        return False
     op = data.get("op")
     try:
         week = int(data["week"]) if "week" in data else None
@@ -64,7 +70,7 @@ def handle(session: sessions.Session, data: dict[str, Any]) -> dict[str, Any] | 
             session.speed = value
         else:
             return False
-    except (KeyError, TypeError, ValueError, IndexError):
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError):
         return False  # a malformed request from a page changes nothing
     return True
 

@@ -28,10 +28,11 @@ from urllib.parse import parse_qsl, urlencode
 import numpy as np
 
 from ctsim import resources
-from ctsim.analysis import figures
-from ctsim.core import registry, rules
+from ctsim.analysis import layout
+from ctsim.core import outputs, registry, rules
 from ctsim.core.model import CooperationModel
 from ctsim.core.scenario import load_scenario
+from ctsim.core.state import RECORDED
 from ctsim.teaching import narrator
 from ctsim.teaching.lessons import LESSONS, lesson
 
@@ -278,9 +279,8 @@ class Side:
 
     def step(self) -> list[narrator.Event]:
         """One week; returns its events, most important first."""
-        before = narrator.Before.of(self.model)
         self.model.step()
-        self.events = narrator.week_events(before, self.model)
+        self.events = narrator.week_events(self.model)
         return self.events
 
 
@@ -545,7 +545,7 @@ def _side_frame(side: Side) -> dict[str, Any]:
     mutual = (m.trust + m.trust.T) / 2
     leaks = {tuple(sorted(p)) for p in m.week_leaks}
     joint = {tuple(sorted(p)) for p in m.week_joint}
-    if n > figures.LARGE_WORLD:  # only the ties whose trust moved
+    if n > layout.LARGE_WORLD:  # only the ties whose trust moved
         start = (m.world.trust0 + m.world.trust0.T) / 2
         pairs = np.argwhere(np.triu(np.abs(mutual - start) > 0.02, k=1))
         kinds = np.where(mutual[pairs[:, 0], pairs[:, 1]] > start[pairs[:, 0], pairs[:, 1]],
@@ -578,18 +578,8 @@ def _side_frame(side: Side) -> dict[str, Any]:
     best, worst = (np.where(np.isfinite(x), x, 0.0) for x in (t[rows, most], t[rows, least]))
     nodes = np.column_stack([m.counts.plots_by_base, np.round(safety, 2), most, least,
                              np.round(best, 2), np.round(worst, 2)]).tolist()
-    total = m.counts.total
     rate, none, full = m.rates()
-    counts = [
-        ["plots active", len(m.plots.active_ids)], ["plots disrupted", total["disrupted"]],
-        ["attacks", total["attacks"]], ["of them failed", total["attacks_failed"]],
-        ["fragments shared by treaty", total["shared_bilateral"]],
-        ["fragments posted to hubs", total["shared_institutional"]],
-        ["leaks", total["leaks"]], ["extraditions refused", total["extraditions_refused"]],
-    ]
-    in_force = int(m.tally.n_treaties[0])
-    counts += [[label, in_force if name == "treaties_in_force" else total[name]]
-               for label, name, on in _channel_counts(m.setting) if on]
+    counts = page_counters(m)
     return {"label": side.label, "edges": edges,
             "bases": sorted({int(b) for b in m.groups.base}),
             "hub_leaks": sorted({int(h) for _, h in m.week_hub_leaks}),
@@ -599,17 +589,30 @@ def _side_frame(side: Side) -> dict[str, Any]:
             "events": [e.text for e in narrator.headline(side.events)]}
 
 
-def _channel_counts(par: Any) -> tuple[tuple[str, str, bool], ...]:
-    """The counters of MODEL.md section B's channels: (label, count, whether the run uses
-    the channel, so that a lesson without it shows no idle counter)."""
-    return (
-        ("asset freezes", "asset_freezes", par.financing_detection > 0),
-        ("border screening hits", "fragments_border", par.border_screening > 0),
-        ("company records", "fragments_online", par.online_share > 0),
-        ("treaties in force", "treaties_in_force", par.treaty_formation > 0),
-        ("treaties signed", "treaties_formed", par.treaty_formation > 0),
-        ("wrongful interdictions", "wrongful_interdictions", par.ai_false_alarm > 0),
-    )
+#: The counters the page shows, in order: the state first, then the counted events
+#: (declared with the ``page`` surface in :mod:`ctsim.core.outputs`).
+PAGE_COUNTERS = tuple(outputs.shown_on("page", outputs.STATE)
+                      + outputs.shown_on("page", outputs.EVENTS))
+
+
+def counter_labels() -> list[str]:
+    """The labels of every counter the page can show (lessons quote only these)."""
+    return [o.label for o in PAGE_COUNTERS]
+
+
+def page_counters(model: CooperationModel) -> list[list[Any]]:
+    """The page's counters of a run now: ``[label, value]`` for each declared page counter
+    that the run's scenario switches on (a lesson without a channel shows no idle
+    counter). Events are run totals; state columns are this week's record."""
+    total = model.counts.total
+    row = model.tally.record[model.steps]
+    out: list[list[Any]] = []
+    for o in PAGE_COUNTERS:
+        if not o.is_active(model.config):
+            continue
+        value = total[o.name] if o.name in outputs.EVENTS else row[RECORDED.index(o.name)]
+        out.append([o.label, int(value)])
+    return out
 
 
 # ---------------------------------------------------------------- the world to draw
@@ -633,8 +636,8 @@ def world_view(model: CooperationModel) -> dict[str, Any]:
 
 def _world_view(model: CooperationModel) -> dict[str, Any]:
     w = model.world
-    large = w.n > figures.LARGE_WORLD
-    pos = figures.network_positions(model)
+    large = w.n > layout.LARGE_WORLD
+    pos = layout.network_positions(model)
     xy = np.array([pos[i] for i in range(w.n)], float).reshape(w.n, 2)
     low, high = xy.min(axis=0), xy.max(axis=0)
     span = np.where(high - low > 0, high - low, 1.0)
@@ -666,7 +669,7 @@ def _world_view(model: CooperationModel) -> dict[str, Any]:
 
 def _bloc_colour(bloc: int) -> str:
     """A bloc's colour, as the figures draw it."""
-    return figures.BLOC_COLOURS[bloc % len(figures.BLOC_COLOURS)]
+    return layout.BLOC_COLOURS[bloc % len(layout.BLOC_COLOURS)]
 
 
 def _region_labels(w: Any, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:

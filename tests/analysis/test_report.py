@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from ctsim.analysis import figures
+from ctsim.analysis import figures, layout
 from ctsim.analysis.report import (
     barrier_effects,
     build_report,
@@ -83,7 +83,7 @@ def test_response_curves_draw_the_stored_means(oat):
         expected = rows.groupby("threat.leak_rate")["disruption_rate"].mean()
         np.testing.assert_allclose(line.get_xdata(), expected.index.to_numpy())
         np.testing.assert_allclose(line.get_ydata(), expected.to_numpy())
-        assert line.get_color() == figures.REGIME_COLOURS[line.get_label()]
+        assert line.get_color() == layout.REGIME_COLOURS[line.get_label()]
     assert "leak rate" in fig.axes[0].get_xlabel()
     assert "disruption rate" in fig.get_supylabel()
 
@@ -99,20 +99,6 @@ def test_heatmap_cells_are_the_grid_means(grid):
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert f"{expected.to_numpy()[0, 0]:.2f}" in texts
     assert len(fig.axes) == 2  # the colour bar
-
-
-def test_comparison_points_and_intervals_match_the_values():
-    values = {"baseline": {"disruption_rate": [0.4, 0.5, 0.45]},
-              "leaks": {"disruption_rate": [0.2, 0.3, 0.25]}}
-    fig = figures.comparison(values, ["disruption_rate"], "baseline")
-    ax = fig.axes[0]
-    means = [c.lines[0].get_ydata()[0] for c in ax.containers]
-    assert means == pytest.approx([0.45, 0.25])
-    _, lo, hi = mean_ci([0.2, 0.3, 0.25])
-    bars = ax.containers[1].lines[2][0].get_segments()[0]
-    assert bars[:, 1] == pytest.approx([lo, hi])
-    dashed = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
-    assert dashed[0].get_ydata()[0] == pytest.approx(0.45)
 
 
 def test_effects_pair_runs_by_replication(oat):
@@ -144,7 +130,7 @@ def test_sentences_state_the_numbers(oat):
         barriers = [e for e in mine if e.diff < 0]
         if barriers:
             worst = min(barriers, key=lambda e: e.diff)
-            assert any(f"under the {g} regime is {figures.factor_label(worst.factor)}" in h
+            assert any(f"under the {g} regime is {layout.factor_label(worst.factor)}" in h
                        for h in heads)
 
 

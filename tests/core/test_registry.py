@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel
 
 from ctsim import resources
-from ctsim.analysis import figures
+from ctsim.analysis import layout
 from ctsim.core import registry
 from ctsim.core import scenario as schema
 from ctsim.teaching.lessons import CONTROLS
@@ -374,15 +374,15 @@ def test_each_control_resolves_to_a_key_and_stays_within_its_bounds(control):
 
 def test_shipped_experiments_factors_keep_their_labels():
     for key, text in EARLIER_LABELS.items():
-        assert figures.factor_label(key) == text, key
+        assert layout.factor_label(key) == text, key
     factors = set()
     for path in resources.shipped("experiments").glob("*.yaml"):
         factors |= set(yaml.safe_load(path.read_text(encoding="utf-8")).get("factors") or {})
     assert factors, "the shipped experiments vary some keys"
     for key in factors:
         assert registry.lookup(key) is not None, key
-        assert figures.factor_label(key) == EARLIER_LABELS[key], key
-    assert figures.factor_label("threat.no_such_key") == "threat.no_such_key"
+        assert layout.factor_label(key) == EARLIER_LABELS[key], key
+    assert layout.factor_label("threat.no_such_key") == "threat.no_such_key"
 
 
 def test_the_registry_loads_without_the_model_or_figures():

@@ -5,8 +5,8 @@ wrong order of operations fails a test. Property tests (hypothesis) check that e
 probability and trust value stays in [0, 1] for inputs in range. The rules are compiled
 (numba) functions of plain numbers; where the model applies a rule to many nations, the
 tests call it once per nation, and a last test holds each compiled rule against its
-pure-Python version (``rule.py_func``). The (N, N) footprint weights the phases read are
-built by :func:`ctsim.core.phases.footprint_weights` from the scalar rule.
+pure-Python version (``rule.py_func``). The (N, N) footprint weights the phases build
+from the scalar footprint rule are checked in tests/core/test_phases.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from ctsim.core import phases, rules
+from ctsim.core import rules
 
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
@@ -364,6 +364,22 @@ def test_relocation_weight_clips_safety_to_between_1e_12_and_one():
     assert rules.relocation_weight(1.5, 2.0) == pytest.approx(1.0)
 
 
+# ---------------------------------------------------------------- step 1: spawn (A1)
+
+
+def test_a_plot_is_transnational_with_the_share_itself_and_domestic_otherwise():
+    # the spawn phase makes a plot domestic when its draw is at or above this chance; a
+    # rule computing 1 - (1 - s) would give 0.09999999999999998 for 0.1
+    for share in (0.0, 0.1, 0.3, 1.0):
+        assert rules.transnational_probability(share) == share
+    # at the default 1 no draw in [0, 1) makes a plot domestic
+    draws = np.random.default_rng(7).random(100_000)
+    assert not (draws >= rules.transnational_probability(1.0)).any()
+    # at 0.3, 1 - 0.3 of the plots are domestic (sd of the share: 0.0014)
+    domestic = (draws >= rules.transnational_probability(0.3)).mean()
+    assert domestic == pytest.approx(0.7, abs=0.006)
+
+
 # ---------------------------------------------------------------- footprints (locality)
 
 
@@ -389,56 +405,6 @@ def test_footprint_weight_of_a_base_alone_in_its_region_sends_its_whole_share_ab
     # with full locality, the other regions weigh 0 once the region has others
     assert rules.footprint_weight(False, 2, 4, 1.0) == 0.0
     assert rules.footprint_weight(True, 2, 4, 1.0) == pytest.approx(0.5)
-
-
-def test_footprint_weights_put_locality_of_the_mass_in_the_base_region():
-    region = np.array([0, 0, 0, 1, 1, 1, 1], np.int64)
-    w = phases.footprint_weights(region, 0.6)
-    assert w.shape == (7, 7)
-    np.testing.assert_allclose(w.sum(axis=1), 1.0)
-    np.testing.assert_array_equal(np.diag(w), 0.0)
-    # base 0: 2 others in its region, 0.6 / 2 + 0.4 / 6 each; 0.4 / 6 for the rest
-    assert w[0, [1, 2]].sum() == pytest.approx(0.6 + 0.4 * 2 / 6)
-    assert w[0, 1] == pytest.approx(0.6 / 2 + 0.4 / 6)
-    assert w[0, 3] == pytest.approx(0.4 / 6)
-    # base 3: 3 others in its region, 0.6 / 3 + 0.4 / 6 each
-    assert w[3, 4] == pytest.approx(0.6 / 3 + 0.4 / 6)
-    assert w[3, 0] == pytest.approx(0.4 / 6)
-    assert w[3, [4, 5, 6]].sum() == pytest.approx(0.6 + 0.4 * 3 / 6)
-    uniform = phases.footprint_weights(region, 0.0)
-    np.testing.assert_allclose(uniform[0, 1:], 1 / 6)
-    np.testing.assert_allclose(uniform + np.eye(7) / 6, 1 / 6)
-
-
-def test_a_region_of_one_sends_its_whole_footprint_abroad():
-    w = phases.footprint_weights(np.array([0, 1, 1, 1], np.int64), 0.9)
-    assert w[0, 0] == 0.0
-    np.testing.assert_allclose(w[0, 1:], 1 / 3)
-    # base 1 has 2 others in its region: 0.9 / 2 + 0.1 / 3 each, 0.1 / 3 for nation 0
-    np.testing.assert_allclose(w[1], [0.1 / 3, 0.0, 0.45 + 0.1 / 3, 0.45 + 0.1 / 3])
-    np.testing.assert_allclose(w.sum(axis=1), 1.0)
-
-
-def test_footprint_weights_of_a_single_nation_is_a_zero():
-    np.testing.assert_array_equal(phases.footprint_weights(np.array([0], np.int64), 0.5),
-                                  [[0.0]])
-
-
-@settings(max_examples=100, deadline=None)
-@given(region=st.lists(st.integers(0, 3), min_size=2, max_size=12), locality=unit)
-def test_footprint_weights_rows_sum_to_one_with_locality_in_the_base_region(region, locality):
-    region = np.array(region, np.int64)
-    n = len(region)
-    w = phases.footprint_weights(region, locality)
-    assert (w >= 0.0).all()
-    np.testing.assert_array_equal(np.diag(w), 0.0)
-    np.testing.assert_allclose(w.sum(axis=1), 1.0)
-    for i in range(n):
-        same = (region == region[i]) & (np.arange(n) != i)
-        m = same.sum()
-        # locality of the mass, and the uniform share of the rest, go to the base's region
-        local = locality + (1 - locality) * m / (n - 1) if m else 0.0
-        assert w[i, same].sum() == pytest.approx(local)
 
 
 # ---------------------------------------------------------------- outputs
@@ -501,6 +467,8 @@ def test_beta_parameters_cap_a_spread_too_large_for_a_beta():
 
 #: Each compiled rule with a few inputs in range, for the comparison with ``rule.py_func``.
 PY_FUNC_CASES = {
+    "bilateral_channel": [(True, True, False), (True, False, False), (True, False, True),
+                          (False, True, True)],
     "detection_probability": [(0.1, 0.5, 0.4, 2.0), (0.5, 1.0, 1.0, 3.0), (0.3, 0.0, 0.7, 1.0)],
     "willingness": [(0.8, 0.5, 0.4), (1.0, 1.0, 1.0), (0.37, 0.12, 0.93)],
     "effective_sovereignty": [(0.5, 0.3, 1.0), (0.5, 0.3, 0.0), (0.2, 0.3, 7.5)],
@@ -529,6 +497,7 @@ PY_FUNC_CASES = {
     "relocation_weight": [(0.5, 2.0), (0.0, 4.0), (0.83, 7.5), (1.5, 2.0)],
     "footprint_weight": [(True, 2, 7, 0.6), (False, 2, 7, 0.6), (False, 0, 4, 0.9),
                          (True, 3, 48, 0.25)],
+    "transnational_probability": [(1.0,), (0.3,), (0.0,), (0.1,)],
     "initial_trust": [(True, 0.6, 0.4), (False, 0.6, 0.4), (False, 0.91, 0.37)],
     "initial_hub_trust": [(0.5, 0.4, 0.5), (0.5, 0.4, 0.0), (0.88, 0.63, 0.27)],
     "herfindahl": [(np.array([3.0, 1.0]),), (np.array([0.0, 7.0, 0.0]),),
@@ -537,6 +506,9 @@ PY_FUNC_CASES = {
     "funds_after_freeze": [(1.0, 0.5), (0.37, 0.25), (0.9, 0.0)],
     "screening_probability": [(0.3, 0.8, True, 0.5), (0.3, 0.8, False, 0.5),
                               (0.7, 0.33, False, 0.9)],
+    "online_trace_probability": [(0.0,), (0.4,), (0.93,)],
+    "provider_record_probability": [(0.0,), (0.25,), (0.77,)],
+    "direct_access": [(True, True), (True, False), (False, True), (False, False)],
     "privacy_admissibility": [(0.8, 0.5, 0.9, 0.1), (0.8, 0.5, 0.1, 0.9), (0.61, 0.3, 0.7, 0.2)],
     "tie_up_factor": [(0.2, 0), (0.2, 3), (0.3, 7), (0.15, 2)],
     "capacity_after_training": [(0.3, 0.01, 0.7), (0.8, 0.01, 0.7), (0.7, 0.5, 0.7),
@@ -547,6 +519,16 @@ PY_FUNC_CASES = {
                                      (0.5, 1.0, 1.0, 10.0, 3.0, 3.0)],
     "accession_probability": [(0.02, 1, 4), (0.02, 0, 4), (0.02, 3, 0), (0.5, 2, 2)],
 }
+
+
+def test_a_bilateral_channel_needs_the_regime_and_a_treaty_or_ad_hoc_sharing():
+    assert rules.bilateral_channel(True, True, False)
+    assert not rules.bilateral_channel(True, False, False)
+    assert rules.bilateral_channel(True, False, True)
+    assert not rules.bilateral_channel(False, True, True)
+    treaty = np.array([[False, True], [True, False]])
+    assert rules.bilateral_channel(True, treaty, False).tolist() == treaty.tolist()
+    assert rules.bilateral_channel(True, treaty, True).all()
 
 
 def test_every_compiled_rule_has_a_py_func_case():
@@ -697,6 +679,27 @@ def test_screening_outside_the_databases_loses_the_gap():
     assert inside == pytest.approx(0.24)
     assert outside == pytest.approx(0.12)
     assert rules.screening_probability(0.3, 0.8, False, 0.0) == inside
+
+
+def test_a_plot_leaves_an_online_trace_with_the_online_share_itself():
+    # the spawn phase compares its draw with the share as it stands: a rule computing
+    # 1 - (1 - s) would give 0.09999999999999998 for 0.1 and move the pinned runs
+    for share in (0.0, 0.1, 0.4, 1.0):
+        assert rules.online_trace_probability(share) == share
+    assert rules.online_trace_probability(np.nextafter(0.4, 0.0)) < 0.4
+
+
+def test_a_providers_records_yield_a_fragment_with_provider_detection_itself():
+    for detection in (0.0, 0.1, 0.25, 1.0):
+        assert rules.provider_record_probability(detection) == detection
+    assert rules.provider_record_probability(np.nextafter(0.25, 1.0)) > 0.25
+
+
+def test_direct_access_needs_a_cooperating_regime_and_an_agreement():
+    assert rules.direct_access(True, True) is True
+    assert rules.direct_access(True, False) is False  # no agreement: a request, if a treaty
+    assert rules.direct_access(False, True) is False  # regime none: the agreement is idle
+    assert rules.direct_access(False, False) is False
 
 
 def test_only_a_stricter_receiver_rejects_more():

@@ -21,12 +21,10 @@ from ctsim.core.scenario import (
     Range,
     Scenario,
     ScenarioError,
-    apply_overrides,
-    load_raw,
     load_scenario,
-    parse_assignment,
     scenario_from_dict,
 )
+from ctsim.files import apply_overrides, load_raw, parse_assignment
 from tests.conftest import SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))

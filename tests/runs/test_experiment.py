@@ -340,7 +340,9 @@ def test_the_four_experiments_are_shipped():
     assert {"challenges", "morris", "regimes", "sovereignty_x_legal"} <= names
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+@pytest.mark.parametrize("path", [  # sobol_all plans 409,600 runs: seconds, not ms
+    pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem == "sobol_all" else [])
+    for p in SHIPPED])
 def test_every_shipped_experiment_loads_with_its_run_count(path):
     loaded = load_experiment(path)
     s = loaded.spec

@@ -6,14 +6,11 @@ Runs here are short (a small generated world, few weeks) so the file stays quick
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import stat
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -23,9 +20,9 @@ import yaml
 import ctsim
 from ctsim import resources
 from ctsim.analysis.report import load_results
-from ctsim.cli import main
 from ctsim.errors import CtsimError, ExperimentError, OutputError, ResultsError
 from ctsim.runs import pipeline
+from tests.conftest import invoke_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"name": "small", "seed": 5, "steps": 20, "replications": 3,
@@ -40,22 +37,7 @@ def small_file(tmp_path: Path) -> Path:
     return path
 
 
-@dataclass
-class Result:
-    exit_code: int
-    output: str
-
-
-def invoke(*args: object) -> Result:
-    """Run the ``ctsim`` command's entry point (cli.main) in this process."""
-    out = io.StringIO()
-    with redirect_stdout(out), redirect_stderr(out):
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return Result(code, out.getvalue())
+invoke = invoke_cli
 
 
 def one_error_line(result) -> str:
@@ -351,6 +333,7 @@ def test_a_run_with_its_numbers_imports_neither_mesa_nor_scipys_statistics(small
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_sweep_stops_says_how_to_resume_and_the_sweep_resumes(tmp_path):
     """A Ctrl-C (SIGINT to the command's process group, workers included) while a sweep
     runs on two workers: exit status 130, one line naming --resume, no traceback, and the

@@ -1,4 +1,5 @@
-"""The teaching page: its sessions, links and narrator, and the page in a real browser."""
+"""The teaching page: its sessions and links, and the page in a real browser (the
+narrator's words are checked in tests/teaching/test_narrator.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 
-from ctsim.teaching import narrator, sessions
+from ctsim.teaching import sessions
 from ctsim.teaching.lessons import CONTROLS, LESSONS
 from ctsim.teaching.sessions import FREE, Session, Settings, TeachingModel, bounded, explain
 from tests.teaching import page_driver
@@ -212,54 +213,6 @@ def test_a_real_world_is_drawn_by_region_with_only_the_ties_that_moved(monkeypat
     edges = session.frame()["weeks"][0]["sides"][0]["edges"]
     assert len([e for e in edges if e[3] in (3, 4)]) == moved
     assert 0 < moved < 500
-
-
-# ---------------------------------------------------------------- the narrator
-
-
-def _events_until(session: Session, kind: str, weeks: int = 260) -> list[narrator.Event]:
-    for _ in range(weeks):
-        session.step()
-        found = [e for e in session.sides[0].events if e.kind == kind]
-        if found:
-            return found
-    return []
-
-
-def test_the_narrator_names_a_leak_who_leaked_and_the_trust_lost():
-    session = Session(Settings.for_lesson(FREE, seed=3).with_value("leak_rate", 0.5))
-    leaks = _events_until(session, "leak")
-    assert leaks
-    m = session.sides[0].model
-    sender, leaker = m.week_leaks[0]
-    text = leaks[0].text
-    names = m.world.names
-    assert text.startswith(f"{names[leaker]} leaked a fragment it got from {names[sender]}")
-    now = float(re.search(r"to (\d\.\d\d)\.$", text).group(1))
-    assert now == pytest.approx(m.trust[sender, leaker], abs=0.005)
-    assert session.log[0]["kind"] == "leak"  # the most important event comes first
-
-
-def test_the_narrator_names_attacks_refusals_and_moves():
-    session = Session(Settings.for_lesson("safe_havens", seed=2))
-    assert "An attack" in _events_until(session, "attack")[0].text
-    moves = _events_until(session, "move")
-    assert moves and "moved its base from" in moves[0].text
-    refusal = _events_until(Session(Settings.for_lesson("legal_friction", seed=2)), "refusal")
-    assert refusal and "refused to extradite" in refusal[0].text
-
-
-def test_headline_keeps_one_of_each_kind_first():
-    e = [narrator.Event(k, 1, k) for k in ("leak", "leak", "attack", "joint", "move")]
-    assert [x.kind for x in narrator.headline(e)] == ["leak", "attack", "joint"]
-    assert [x.kind for x in narrator.headline(e[:2])] == ["leak", "leak"]
-
-
-def test_position_says_how_much_of_the_gap_is_recovered():
-    assert "recover 50%" in narrator.position(0.4, 0.3, 0.5)
-    assert "almost nothing" in narrator.position(0.3, 0.3, 0.5)
-    assert "too close" in narrator.position(0.3, 0.3, 0.31)
-    assert "not known" in narrator.position(float("nan"), 0.3, 0.5)
 
 
 # ---------------------------------------------------------------- in a real browser

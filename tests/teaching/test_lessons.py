@@ -3,9 +3,11 @@
 Every comparison a lesson states (``Lesson.claims``) is run here as docs/lessons.md says:
 the lesson's scenario at ``claim.a`` and at ``claim.b`` (with ``claim.extra`` in both), on
 the same seeds ``replication_seeds(claim.seed, claim.replications)``, and the Student-t 95%
-interval of the paired differences ``b - a`` must lie wholly on the claimed side of zero.
-Runs shared by several claims of a lesson are made once (one test per lesson, so that
-pytest-xdist keeps them in one worker).
+interval of the paired differences ``b - a`` must lie wholly on the claimed side of zero,
+and the means, differences and intervals the lesson quotes (its ``measured`` tables, as
+``python -m ctsim.teaching.claims`` prints them) must be what these runs give. Runs shared
+by several claims of a lesson are made once (one test per lesson, so that pytest-xdist
+keeps them in one worker).
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from typing import Any
 
 import pytest
 
-from ctsim.analysis.stats import mean_ci
+from ctsim.analysis.stats import mean_ci, paired_difference
 from ctsim.core.metrics import METRICS
+from ctsim.core.outputs import bounds_of
 from ctsim.core.scenario import load_scenario
 from ctsim.runs.runner import run_one
 from ctsim.runs.seeds import replication_seeds
-from ctsim.teaching.lessons import CONTROLS, LESSON_DIR, LESSONS, Claim, Lesson, lesson
+from ctsim.teaching.claims import Measurement
+from ctsim.teaching.lessons import CONTROLS, LESSON_DIR, LESSONS, SUFFIX, Claim, Lesson, lesson
 from tests.conftest import ROOT
 
 DOC = ROOT / "docs" / "lessons.md"
@@ -46,6 +50,10 @@ TOPICS = {
 }
 
 BY_NAME = [pytest.param(item, id=item.name) for item in LESSONS]
+#: A number as the measured tables write it (with a minus sign, U+2212, for negatives).
+NUMBER = r"[+\u2212-]?\d+(?:\.\d+)?"
+#: A quoted difference with its interval: ``+0.094 (+0.079 to +0.110)``.
+DIFFERENCE = re.compile(rf"(?P<diff>{NUMBER}) \((?P<low>{NUMBER}) to (?P<high>{NUMBER})\)")
 
 
 @cache
@@ -71,6 +79,26 @@ def spelled(value: Any) -> str:
     return str(value)
 
 
+def quoted_rows(measured: str) -> list[tuple[list[str], list[str]]]:
+    """The rows of a lesson's measured tables that quote a difference, in order: the two
+    numbers before it (the means at ``a`` and at ``b``) and the difference, low, high."""
+    rows = []
+    for line in measured.splitlines():
+        found = DIFFERENCE.search(line)
+        if found:
+            means = re.findall(NUMBER, line[: found.start()])[-2:]
+            rows.append((means, [found["diff"], found["low"], found["high"]]))
+    return rows
+
+
+def as_quoted(value: float, like: str) -> str:
+    """``value`` written as the quoted number ``like`` is: as many decimals, a sign when it
+    has one, and the minus sign it uses."""
+    decimals = len(like.partition(".")[2])
+    text = f"{value:+.{decimals}f}" if like[0] in "+-\u2212" else f"{value:.{decimals}f}"
+    return text.replace("-", "\u2212") if "\u2212" in like else text
+
+
 def doc_sections() -> dict[str, str]:
     """docs/lessons.md split at its level-2 headings: heading text -> section text."""
     parts = re.split(r"^## +(.+?)\s*$", DOC.read_text(encoding="utf-8"), flags=re.M)
@@ -83,6 +111,8 @@ def test_the_issue_s_topics_each_have_a_lesson():
     assert set(names) >= TOPICS
     files = {p.name for p in LESSON_DIR.glob("*.yaml")}
     assert files == {x.scenario for x in LESSONS}, "a lesson file without a lesson, or back"
+    texts = {p.name.removesuffix(SUFFIX) for p in LESSON_DIR.glob(f"*{SUFFIX}")}
+    assert texts == set(names), "a lesson's texts without a scenario, or back"
 
 
 @pytest.mark.parametrize("item", BY_NAME)
@@ -138,9 +168,12 @@ def test_docs_close_with_extending_the_lessons():
 
 @pytest.mark.parametrize("item", BY_NAME)
 def test_claims_hold_by_more_than_the_95_percent_interval(item):
-    """Each of the lesson's claims, in order; one test per lesson so that runs are shared."""
+    """Each of the lesson's claims, in order, and the numbers its measured tables quote (one
+    row per claim); one test per lesson so that runs are shared."""
+    rows = quoted_rows(item.measured)
+    assert len(rows) == len(item.claims), f"{item.name}: one measured row per claim"
     failed = []
-    for k, claim in enumerate(item.claims):
+    for k, (claim, (means, quoted)) in enumerate(zip(item.claims, rows, strict=True)):
         at_a, at_b = side(item, claim, claim.a), side(item, claim, claim.b)
         mean, low, high = mean_ci([y - x for x, y in zip(at_a, at_b, strict=True)])
         holds = low > 0 if claim.direction == "higher" else high < 0
@@ -150,6 +183,14 @@ def test_claims_hold_by_more_than_the_95_percent_interval(item):
                 f"({claim.extra or 'no condition'}) = {mean:.4f} [{low:.4f}, {high:.4f}], "
                 f"stated {claim.direction}"
             )
+        # as python -m ctsim.teaching.claims computes them (the interval within the bounds)
+        measured = [mean_ci(at_a)[0], mean_ci(at_b)[0],
+                    *paired_difference(at_a, at_b, bounds=bounds_of(claim.metric))]
+        written = [*means, *quoted]
+        if [as_quoted(v, w) for v, w in zip(measured, written, strict=True)] != written:
+            failed.append(f"claim {k}: the measured row quotes {written}, the runs give "
+                          f"{[round(v, 4) for v in measured]} (python -m ctsim.teaching.claims "
+                          f"{item.name})")
     assert not failed, f"{item.name}: " + "; ".join(failed)
 
 
@@ -167,8 +208,6 @@ def test_the_surge_needs_open_channels():
 
 
 def test_agreeing_counts_the_seeds_whose_own_difference_has_the_claimed_sign():
-    from ctsim.teaching.lessons import Measurement
-
     lower = Claim(key="leak_rate", a=0.0, b=0.3, direction="lower")
     # differences b - a: -0.1, +0.2, -0.3, 0.0 (a tie agrees with neither side)
     m = Measurement(lower, (0.5, 0.4, 0.6, 0.2), (0.4, 0.6, 0.3, 0.2))

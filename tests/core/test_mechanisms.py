@@ -1,0 +1,205 @@
+"""Each mechanism of MODEL.md's Version 2 keeps MODEL.md's contract (tests/core/
+mechanism_contract.py): keys in the registry, inert at their defaults, a shipped scenario
+that shows it, a direction claim, an ODD section, its outputs declared with labels, its
+rule in rules.py citing its source.
+
+One class per mechanism says what the mechanism is; the checks are inherited. A mechanism
+added to docs/ODD.md's sections 7.25-7.26 without a class here fails the last test.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.core.mechanism_contract import ODD, MechanismContract
+
+#: Why the sources of some mechanisms cannot meet the contract (their ``gaps``): neither
+#: docs/ODD.md nor MODEL.md names an author and year for them, and none is to be invented.
+NO_AUTHOR_A4 = ("docs/ODD.md 7.17 gives its source as \"MODEL.md A4\", and MODEL.md cites "
+                "no study for it (v1's step 7: \"the post-9/11 surge of cooperation\")")
+NO_AUTHOR_B1 = ("docs/ODD.md 7.26 cites organizations' texts, not authors: FATF (2012), UN "
+                "Security Council resolution 1373 (2001), the Egmont Group's principles")
+
+
+class TestA1DomesticPlots(MechanismContract):
+    """A1: a plot is domestic (its base alone, its target) with 1 - transnational."""
+
+    id = "A1"
+    keys = ("threat.transnational",)
+    off = (("threat.transnational", 1.0),)
+    scenario = "domestic_plots"
+    claims = (("disruption_rate", -1),)  # a footprint of one nation: nobody else collects
+    outputs = tuple(f"{m}_{kind}" for kind in ("transnational", "domestic")
+                    for m in ("disruption_rate", "disrupted", "attacks"))
+    rules = ("transnational_probability",)
+
+
+class TestA2Transference(MechanismContract):
+    """A2: groups aim at targets whose defence they see as weak."""
+
+    id = "A2"
+    keys = ("threat.targets", "threat.target_adaptation", "threat.memory")
+    off = (("threat.target_adaptation", 0.0),)
+    scenario = "transference"
+    claims = (("aimed_at_weakest_quarter", +1),)  # plots move to the softer targets
+    rules = ("defence_after_resolution", "adapted_target_weight")
+
+
+class TestA3FailedAttacks(MechanismContract):
+    """A3: an attack fails with protection times the target's capacity."""
+
+    id = "A3"
+    keys = ("threat.protection",)
+    off = (("threat.protection", 0.0),)
+    scenario = "failed_attacks"
+    claims = (("attacks_completed", -1), ("attacks_failed", +1))
+    rules = ("attack_failure_probability",)
+    outputs = ("attacks_completed", "attacks_failed")
+
+
+class TestA4SurgeThatFades(MechanismContract):
+    """A4: the salience of recent attacks lowers sovereignty concerns, and fades."""
+
+    id = "A4"
+    keys = ("threat.surge", "threat.surge_half_life")
+    off = (("threat.surge", 0.0),)
+    scenario = "post_attack_surge"
+    claims = (("disruption_rate", +1),)
+    rules = ("effective_sovereignty", "salience_next_week")
+    gaps = (("off_is_default", "threat.surge is v1's key (default 0.3, SCENARIO_FORMAT.md), "
+             "which A4 changes rather than adds, so the surge is off at 0, not at its "
+             "default; docs/ODD.md 7.25: \"This one is not inert: it replaces v1's window, "
+             "so the two shipped scenarios with a surge changed\""),
+            ("source", NO_AUTHOR_A4))
+
+
+class TestA5SourceLoss(MechanismContract):
+    """A5: a leak burns the sender's sources for a while."""
+
+    id = "A5"
+    keys = ("threat.source_loss", "threat.source_weeks")
+    off = (("threat.source_loss", 0.0),)
+    scenario = "source_loss"
+    claims = (("disruption_rate", -1),)  # a leak costs more than the plot it was about
+    rules = ("detection_with_burnt_sources",)
+    outputs = ("sources_burned",)
+
+
+class TestA6HubExposure(MechanismContract):
+    """A6: members outside the footprint read a hub post and may leak it."""
+
+    id = "A6"
+    keys = ("cooperation.hub_exposure",)
+    off = (("cooperation.hub_exposure", 0.0),)
+    scenario = "hub_exposure"
+    claims = (("leaks", +1),)
+    rules = ("exposure_leak_probability",)
+
+
+class TestB1Financing(MechanismContract):
+    """B1: financial intelligence finds money trails; a disruption that used one freezes
+    the group's funds."""
+
+    id = "B1"
+    keys = ("world.cft", "threat.financing_detection", "threat.asset_freeze",
+            "threat.fund_regrowth", "cooperation.institutions.*.kind")
+    off = (("threat.financing_detection", 0.0),)
+    scenario = "financing"
+    claims = (("attacks", -1), ("disruption_rate", +1))
+    rules = ("financial_detection_probability", "funds_after_freeze")
+    outputs = ("fragments_financial", "asset_freezes", "mean_funds")
+    controls = (("threat.financing_detection", "financing"),)
+    gaps = (("source", NO_AUTHOR_B1),)
+
+
+class TestB2BorderScreening(MechanismContract):
+    """B2: operatives crossing a border may be caught, best against a hub's databases."""
+
+    id = "B2"
+    keys = ("threat.border_screening", "cooperation.institutions.*.databases",
+            "cooperation.database_gap", "relations.open_borders")
+    off = (("threat.border_screening", 0.0),)
+    scenario = "border_screening"
+    claims = (("disruption_rate_transnational", +1),)
+    rules = ("screening_probability",)
+    outputs = ("fragments_border",)
+    controls = (("threat.border_screening", "border_screening"),)
+
+
+class TestB3CompanyData(MechanismContract):
+    """B3: companies hold plots' online traces; others reach them by direct access or a
+    slow legal assistance request."""
+
+    id = "B3"
+    keys = ("threat.online_share", "threat.provider_detection", "threat.providers",
+            "relations.direct_access", "relations.direct_access_within")
+    off = (("threat.online_share", 0.0),)
+    scenario = "company_data"
+    claims = (("disruption_rate", +1),)
+    rules = ("online_trace_probability", "provider_record_probability", "direct_access")
+    outputs = ("fragments_online", "shared_direct", "mlat_requests", "disruption_rate_online",
+               "weeks_to_disruption_online")
+
+
+class TestB4JointTraining(MechanismContract):
+    """B4: a hub's training raises its members' capacity toward a standard."""
+
+    id = "B4"
+    keys = ("cooperation.institutions.*.training", "cooperation.institutions.*.standard",
+            "cooperation.institutions.*.training_trust")
+    off = (("cooperation.institutions.0.training", 0.0),
+           ("cooperation.institutions.0.training_trust", 0.0))
+    scenario = "joint_training"
+    claims = (("disruption_rate_q1", +1), ("mean_capacity", +1))
+    rules = ("capacity_after_training", "toward")
+    outputs = ("mean_capacity",)
+
+
+class TestB5Norms(MechanismContract):
+    """B5: a forum brings its members' legal definitions together."""
+
+    id = "B5"
+    keys = ("cooperation.institutions.*.norms", "cooperation.institutions.*.definition")
+    off = (("cooperation.institutions.3.norms", 0.0),)
+    scenario = "norms"
+    claims = (("extraditions_granted", +1), ("mean_compatibility", +1))
+    rules = ("toward",)
+    outputs = ("mean_compatibility",)
+
+
+class TestB6EvolvingCooperation(MechanismContract):
+    """B6: treaties form between partners who share live plots, lapse under shocks;
+    nations join open hubs as their partners do."""
+
+    id = "B6"
+    keys = ("relations.treaty_formation", "relations.surge_boost", "relations.treaty_lapse",
+            "cooperation.accession", "cooperation.institutions.*.open")
+    off = (("relations.treaty_formation", 0.0), ("relations.treaty_lapse", 0.0),
+           ("cooperation.accession", 0.0))
+    scenario = "evolving_cooperation"
+    claims = (("treaties_in_force", +1), ("mean_compatibility", +1))
+    rules = ("treaty_formation_probability", "accession_probability")
+    outputs = ("treaties_formed", "treaties_lapsed", "treaties_in_force", "accessions")
+    controls = (("relations.treaty_formation", "treaty_formation"),)
+
+
+class TestB7AiCosts(MechanismContract):
+    """B7: AI false alarms tie up interdiction; stricter privacy admits less."""
+
+    id = "B7"
+    keys = ("threat.ai_false_alarm", "threat.ai_tie_up", "world.privacy", "legal.privacy_gap")
+    off = (("threat.ai_false_alarm", 0.0), ("legal.privacy_gap", 0.0))
+    scenario = "ai_costs"
+    claims = (("disruption_rate", -1), ("foreign_share", -1))
+    rules = ("tie_up_factor", "privacy_admissibility")
+    outputs = ("wrongful_interdictions",)
+    controls = (("threat.ai_false_alarm", "ai_false_alarm"),)
+
+
+def test_every_mechanism_in_the_odd_has_a_contract():
+    """docs/ODD.md's paragraphs of MODEL.md's mechanisms (``- **A1, ...``) and the classes
+    here name the same mechanisms."""
+    in_odd = set(re.findall(r"^- \*\*([A-D]\d+),", ODD.read_text(encoding="utf-8"), re.M))
+    contracts = {cls.id for cls in MechanismContract.__subclasses__()}
+    assert in_odd >= {f"A{i}" for i in range(1, 7)} | {f"B{i}" for i in range(1, 8)}
+    assert contracts == in_odd
