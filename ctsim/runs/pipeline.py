@@ -28,7 +28,7 @@ from ctsim.core.outputs import METRICS
 from ctsim.core.scenario import Scenario, load_scenario
 from ctsim.errors import CtsimError, ExperimentError, OutputError, ScenarioError
 from ctsim.runs.arguments import check_arguments
-from ctsim.runs.store import atomic_write, check_place, folder_lock
+from ctsim.runs.store import atomic_write, check_place, folder_lock, writing
 
 if TYPE_CHECKING:
     from ctsim.analysis.report import RunInputs
@@ -264,7 +264,7 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
                                replications=replications)
     check_size(as_run)
     out = Path(out) if out is not None else Path("results") / as_run.name
-    with folder_lock(_absolute(out)):
+    with folder_lock(_absolute(out)), writing(out):
         check_output(out, overwrite=overwrite, resume=resume, marker="summary.json")
         loaded = _inline_experiment(as_run.name, [as_run], replications=as_run.replications,
                                     seed=as_run.seed, steps=[as_run.steps], timeseries=True,
@@ -342,7 +342,7 @@ def run_figures(outcome: RunOutcome, fmt: str = "png") -> Path:
     from ctsim.analysis.report import draw_run_figures
 
     out = outcome.out
-    with folder_lock(_absolute(out)):
+    with folder_lock(_absolute(out)), writing(out):
         staging = out / ".figures.partial"
         shutil.rmtree(staging, ignore_errors=True)
         draw_run_figures(_run_inputs(outcome), staging, fmt)
@@ -396,7 +396,8 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replications: int = 2
     for sc in loaded_sc:
         check_size(sc)
     target = Path(out) if out is not None else None
-    with folder_lock(_absolute(target)) if target is not None else contextlib.nullcontext():
+    with (folder_lock(_absolute(target)) if target is not None
+          else contextlib.nullcontext()), writing(target or Path(".")):
         return _compare(loaded_sc, target, replications=replications, seed=seed,
                         metrics=metrics, workers=workers, executor=executor,
                         scheduler=scheduler, resume=resume, overwrite=overwrite,
@@ -495,7 +496,7 @@ def comparison_figure(comparison: Comparison, fmt: str = "png") -> Path:
     ``compare(figure=...)``)."""
     if comparison.out is None:
         raise OutputError("the comparison was not written to a folder (give compare an out)")
-    with folder_lock(_absolute(comparison.out)):
+    with folder_lock(_absolute(comparison.out)), writing(comparison.out):
         return _draw_comparison(comparison, comparison.out, fmt)
 
 
@@ -524,7 +525,7 @@ def sweep(experiment: str | Path | LoadedExperiment, *, out: str | Path | None =
         loaded = load_experiment(resources.resolve(str(experiment), "experiments"),
                                  replications=replications, steps=steps)
     target = Path(out) if out is not None else Path("results") / loaded.spec.name
-    with folder_lock(_absolute(target)):
+    with folder_lock(_absolute(target)), writing(target):
         check_output(target, resume=resume)
         return run_sweep(loaded, target, executor="dask" if scheduler else executor,
                          workers=workers, scheduler=scheduler, resume=resume,

@@ -188,6 +188,20 @@ def test_a_full_disk_while_drawing_the_figures_is_one_line(place, monkeypatch):
     assert not (place / "results" / "out").exists()
 
 
+def test_a_full_disk_through_the_python_api_is_an_output_error(place, monkeypatch):
+    from matplotlib.figure import Figure
+
+    import ctsim
+
+    monkeypatch.setattr(Figure, "savefig", _full_disk)
+    with pytest.raises(OutputError, match="No space left on device"):
+        ctsim.run("small.yaml", replications=2, steps=5, out="results/out", figures="png")
+    monkeypatch.setattr(store.os, "fsync", _full_disk)
+    with pytest.raises(OutputError, match="No space left on device"):
+        ctsim.sweep("exp.yaml", steps=5, workers=1, executor="serial", out="swept")
+    assert not (place / "results" / "out").exists()
+
+
 def test_a_full_disk_while_writing_a_report_is_one_line(place, monkeypatch):
     from matplotlib.figure import Figure
 
