@@ -238,3 +238,18 @@ def test_a_run_returns_to_python_from_a_small_first_call_on(monkeypatch):
     # the k-th call runs at most GROWTH**k times the first call's weeks
     assert all(w <= Simulation.FIRST_WEEKS * Simulation.GROWTH ** k
                for k, w in enumerate(weeks))
+
+
+def test_a_worker_start_the_sweep_cut_short_is_silent_and_any_other_failure_is_not(capsys):
+    import sys
+
+    kept = sys.excepthook
+    try:
+        from ctsim import _warm  # the forkserver's preload: sets the children's hook
+    finally:
+        sys.excepthook = kept
+    _warm._quiet_hook(FileNotFoundError, FileNotFoundError(2, "No such file"), None)
+    _warm._quiet_hook(EOFError, EOFError(), None)
+    assert capsys.readouterr().err == ""
+    _warm._quiet_hook(ValueError, ValueError("a real failure"), None)
+    assert "ValueError: a real failure" in capsys.readouterr().err
