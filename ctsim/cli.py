@@ -220,19 +220,17 @@ def run(scenario: str, replications: int | None, seed: int | None, steps: int | 
     """
     global _interrupted_hint
     from ctsim.runs import pipeline
-    from ctsim.runs.store import writing
     sc = pipeline.as_scenario(scenario, _sets(sets))
     reps = replications or sc.replications
     target = out if out is not None else Path("results") / sc.name
     _interrupted_hint = (f"; continue with: ctsim run {scenario} ... --out {target} --resume")
     progress = Progress(sc.name, reps, quiet)
-    try:
-        with writing(target):  # a full disk, in the tables or the figures: one line
-            outcome = pipeline.run(sc, replications=replications, seed=seed, steps=steps,
-                                   out=target, workers=workers, executor=executor,
-                                   scheduler=scheduler, resume=resume, overwrite=overwrite,
-                                   on_progress=progress, uncertainty=uncertainty,
-                                   figures=None if no_figures else fmt)
+    try:  # a full disk, in the tables or the figures, is one line (pipeline.run says it)
+        outcome = pipeline.run(sc, replications=replications, seed=seed, steps=steps,
+                               out=target, workers=workers, executor=executor,
+                               scheduler=scheduler, resume=resume, overwrite=overwrite,
+                               on_progress=progress, uncertainty=uncertainty,
+                               figures=None if no_figures else fmt)
     finally:
         progress.close()
     doc = outcome.summary
@@ -321,23 +319,19 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
     CSV and Markdown, the runs' tables and a figure of each metric's mean and interval.
     """
     global _interrupted_hint
-    import tempfile
 
     from ctsim.runs import pipeline
-    from ctsim.runs.store import writing
     overrides = _sets(sets)
     loaded = [pipeline.as_scenario(a, overrides) for a in scenarios]
     if out is not None:
         _interrupted_hint = f"; continue with the same command and --resume (--out {out})"
     progress = Progress("scenarios", len(loaded) * replications, quiet)
-    try:
-        # a full disk: one line (without --out, the tables go to a temporary folder)
-        with writing(out or Path(tempfile.gettempdir())):
-            result = pipeline.compare(loaded, replications=replications, seed=seed,
-                                      steps=steps, metrics=metrics, out=out, workers=workers,
-                                      executor=executor, scheduler=scheduler, resume=resume,
-                                      overwrite=overwrite, on_progress=progress,
-                                      uncertainty=uncertainty, figure=fmt)
+    try:  # a full disk is one line (pipeline.compare says it)
+        result = pipeline.compare(loaded, replications=replications, seed=seed,
+                                  steps=steps, metrics=metrics, out=out, workers=workers,
+                                  executor=executor, scheduler=scheduler, resume=resume,
+                                  overwrite=overwrite, on_progress=progress,
+                                  uncertainty=uncertainty, figure=fmt)
     finally:
         progress.close()
     first = result.baseline

@@ -341,6 +341,16 @@ class Origins:
         return self.default, None
 
 
+def read_file(path: Path, known: Collection[str] | None = None, kind: str = "scenario"
+              ) -> tuple[dict[str, Any], Origins]:
+    """One YAML file that extends nothing (an experiment, a calibration, a targets file, a
+    lesson): its mapping (:func:`read_yaml`) and where each key came from."""
+    data, lines = read_yaml(path, known, kind)
+    origins = Origins(str(path))
+    origins.add(str(path), lines)
+    return data, origins
+
+
 def _load_raw(path: Path, chain: tuple[Path, ...], origins: Origins,
               known: Collection[str] | None) -> dict[str, Any]:
     """Read ``path`` and the files it extends, merged (child wins)."""

@@ -22,7 +22,7 @@ from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
 from ctsim.core.outputs import METRICS
 from ctsim.core.scenario import SCENARIO_KEYS, MemberRule, _Strict, scenario_from_dict
 from ctsim.errors import ExperimentError, ScenarioError
-from ctsim.files import Origins, first_error, follow, load_raw, read_yaml
+from ctsim.files import Origins, first_error, follow, load_raw, read_file
 from ctsim.runs.experiment import INSIDE, check_largest_run, probe, varied_key_problem
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=80)]
@@ -268,9 +268,7 @@ def load_targets(path: str | Path) -> TargetsFile:
         ExperimentError: one line naming the file, the key and what is wrong.
     """
     path = Path(path)
-    data, lines = read_yaml(path, TargetsFile.model_fields, "targets")
-    origins = Origins(str(path))
-    origins.add(str(path), lines)
+    data, origins = read_file(path, TargetsFile.model_fields, "targets")
     return _validated(TargetsFile, data, origins, ExperimentError)
 
 
@@ -282,9 +280,7 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
         ExperimentError: one line naming the file and key, as for scenarios.
     """
     path = Path(path)
-    data, lines = read_yaml(path, Calibration.model_fields, "calibration")
-    origins = Origins(str(path))
-    origins.add(str(path), lines)
+    data, origins = read_file(path, Calibration.model_fields, "calibration")
     if "fit" not in data and ({"design", "factors", "scenarios", "targets"} & set(data)):
         raise ExperimentError(str(path), "", "a sweep or targets file, not a calibration "
                               "(no fit: list): run a sweep with ctsim sweep")

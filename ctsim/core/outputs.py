@@ -75,11 +75,6 @@ class Output:
         """A panel's title: the label with the section that makes it (``... (B1)``)."""
         return self.label if self.section == "Outputs" else f"{self.label} ({self.section})"
 
-    @property
-    def description(self) -> str:
-        """The meaning (the name summaries and older code use)."""
-        return self.meaning
-
     def is_active(self, scenario: Any) -> bool:
         """Whether this output can move in a run of ``scenario`` (a validated
         :class:`~ctsim.core.scenario.Scenario`): its switch key is above zero."""

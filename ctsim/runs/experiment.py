@@ -24,7 +24,7 @@ from ctsim.core.limits import REPLICATIONS_MAX, RUNS_MAX, SEED_MAX, STEPS_MAX
 from ctsim.core.outputs import METRICS
 from ctsim.core.scenario import SCENARIO_KEYS, _Strict, scenario_from_dict
 from ctsim.errors import ExperimentError, ScenarioError
-from ctsim.files import Origins, apply_overrides, first_error, follow, load_raw, read_yaml
+from ctsim.files import Origins, apply_overrides, first_error, follow, load_raw, read_file
 from ctsim.runs.seeds import replication_seeds
 
 DESIGNS = ("grid", "oat", "lhs", "random", "morris", "sobol")
@@ -199,9 +199,7 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
         ExperimentError: one line naming the file and key, as for scenarios.
     """
     path = Path(path)
-    data, lines = read_yaml(path, Experiment.model_fields, "experiment")
-    origins = Origins(str(path))
-    origins.add(str(path), lines)
+    data, origins = read_file(path, Experiment.model_fields, "experiment")
     if "targets" in data or "fit" in data:
         raise ExperimentError(str(path), "", "a calibration or targets file, not a sweep: "
                               "run a calibration with ctsim calibrate")
@@ -245,7 +243,7 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
         names.append(sc.name)
         dicts.append(raw)
     if len(set(names)) != len(names):
-        raise ExperimentError(str(path), key, "two scenarios share a name", lines.get(key))
+        raise ExperimentError(str(path), key, "two scenarios share a name", origins.locate(key)[1])
 
     for name, factor in spec.varied.items():
         design = spec.lever_design if name in spec.levers else spec.design

@@ -396,8 +396,9 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replications: int = 2
     for sc in loaded_sc:
         check_size(sc)
     target = Path(out) if out is not None else None
+    # a full disk is one line (without ``out``, the tables go to a temporary folder)
     with (folder_lock(_absolute(target)) if target is not None
-          else contextlib.nullcontext()), writing(target or Path(".")):
+          else contextlib.nullcontext()), writing(target or Path(tempfile.gettempdir())):
         return _compare(loaded_sc, target, replications=replications, seed=seed,
                         metrics=metrics, workers=workers, executor=executor,
                         scheduler=scheduler, resume=resume, overwrite=overwrite,

@@ -46,7 +46,7 @@ from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX
 from ctsim.core.outputs import METRICS
 from ctsim.core.registry import refresh_generated
 from ctsim.errors import ScenarioError
-from ctsim.files import Origins, first_error, read_yaml
+from ctsim.files import first_error, read_file
 
 #: The app's controls and the scenario keys they set (docs/lessons.md names them so), in
 #: the app's order; each is declared on its field of the schema (ctsim.core.registry).
@@ -251,9 +251,7 @@ def read_lesson(path: Path) -> Lesson:
         ScenarioError: one line naming the file, the key and its line: not a lesson file,
             an unknown or missing key, a value of the wrong kind, or no scenario beside it.
     """
-    data, lines = read_yaml(path, known=LessonFile.model_fields, kind="lesson")
-    origins = Origins(str(path))
-    origins.add(str(path), lines)
+    data, origins = read_file(path, LessonFile.model_fields, "lesson")
     try:
         spec = LessonFile.model_validate(data)
     except ValidationError as exc:
