@@ -16,6 +16,7 @@ import numpy as np
 from ctsim.core import phases, rules, state
 from ctsim.core.outputs import CHANNEL_EVENT_METRICS, METRICS, Metric, bounds_of
 from ctsim.core.state import ATTACKED, COUNTED, DISRUPTED, Tally
+from ctsim.core.strategies import STRATEGIES
 
 __all__ = ["METRICS", "Counts", "Metric", "bounds_of", "recorded_columns", "run_metrics"]
 
@@ -128,6 +129,13 @@ CHANNEL_METRICS = (*CHANNEL_COUNTS, "mean_funds", "disruption_rate_online",
                    "treaties_in_force")
 
 
+#: MODEL.md section C's counts of the run, and its outcomes per strategy.
+DECISION_COUNTS = ("inquiries", "withholdings_revealed", "strategy_changes", "decisions")
+DECISION_METRICS = (*DECISION_COUNTS, *(f"{m}_{s.name}" for s in STRATEGIES
+                                        for m in ("nations", "disruption_rate", "sent",
+                                                  "received")))
+
+
 def run_metrics(model: RunState, names: Iterable[str] | None = None
                 ) -> dict[str, float]:
     """The run's outcomes (see :data:`METRICS`) from the model's state now.
@@ -182,7 +190,29 @@ def run_metrics(model: RunState, names: Iterable[str] | None = None
                         f"disrupted_{kind}": float(hit_k), f"attacks_{kind}": float(att_k)})
     if needed(CHANNEL_METRICS):
         out.update(channel_metrics(model, ids))
+    if needed(DECISION_METRICS):
+        out.update(decision_metrics(model, ids))
     return {name: out[name] for name in (METRICS if wanted is None else wanted)}
+
+
+def decision_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:
+    """The outcomes of MODEL.md section C: its counts over the whole run, and per strategy
+    the nations holding it at the end, the disruption rate of the settled plots ``ids``
+    aimed at its holders (as they were when each plot was hatched) and the fragments its
+    holders sent and received."""
+    t = model.counts.total
+    p, tally = model.plots, model.tally
+    held = np.bincount(model.relations.strategy, minlength=len(STRATEGIES))
+    aimed = p.aimed_strategy[ids]
+    hit = p.status[ids] == DISRUPTED
+    out = {name: float(t[name]) for name in DECISION_COUNTS}
+    for k, s in enumerate(STRATEGIES):
+        mine = aimed == k
+        out[f"nations_{s.name}"] = float(held[k])
+        out[f"disruption_rate_{s.name}"] = _ratio(hit[mine].sum(), mine.sum())
+        out[f"sent_{s.name}"] = float(tally.by_strategy[k, 0])
+        out[f"received_{s.name}"] = float(tally.by_strategy[k, 1])
+    return out
 
 
 def channel_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:

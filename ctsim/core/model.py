@@ -158,5 +158,9 @@ for _name, _doc in (
     ("week_leaks", "This week's bilateral leaks: (sender, leaker) pairs."),
     ("week_hub_leaks", "This week's leaked hub posts: (sender, hub) pairs."),
     ("week_joint", "This week's joint disruptions: (disrupter, partner whose fragment it used)."),
+    ("decisions", "Decisions set from outside the run, in order (MODEL.md C6)."),
+    ("decide", "Set a nation's decision toward a partner between weeks (MODEL.md C6)."),
+    ("set_strategy", "Give a nation a sharing strategy between weeks (MODEL.md C3, C6)."),
+    ("revealed_toward", "What each partner did toward a nation, as far as it has seen (C2)."),
 ):
     setattr(CooperationModel, _name, _delegate(_name, _doc))

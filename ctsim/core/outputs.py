@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ctsim.core.strategies import STRATEGIES
+
 Unit = Literal["share", "count", "weeks", "index"]
 #: Where an output is shown: the CLI's end-of-run table (``headline``), the report's
 #: side-by-side comparison of scenarios (``report``) and its response curves
@@ -163,6 +165,16 @@ EVENTS: dict[str, Output] = _table((
     _o("wrongful_interdictions", "AI false alarms acted on: wrongful interdictions", "count",
        "wrongful interdictions", "page", "channels", section="B7",
        active="threat.ai_false_alarm"),
+    # MODEL.md section C
+    _o("inquiries", "inquiries after attacks (by chance, or between a patron and its client)",
+       "count", "inquiries held", "page", section="C2", active="trust_dynamics.inquiry"),
+    _o("withholdings_revealed", "withholdings an inquiry revealed: a partner held back a "
+       "fragment about a plot that then struck", "count", "withholdings revealed", "page",
+       section="C2", active="trust_dynamics.inquiry"),
+    _o("strategy_changes", "nations that adopted a partner's strategy", "count",
+       "strategies copied", "page", section="C5", active="cooperation.imitation"),
+    _o("decisions", "decisions set from outside the run (share, withhold, or back to the "
+       "strategy) for a nation toward a partner", "count", "decisions made", section="C6"),
 ))
 
 
@@ -178,6 +190,9 @@ STATE: dict[str, Output] = _table((
        axis="haven concentration (Herfindahl, 1/N..1)", bounds=(0.0, 1.0)),
     _o("treaties_in_force", "treaty pairs in force", "count", "treaties in force", "page",
        "channels", section="B6", active="relations.treaty_formation"),
+    # MODEL.md C3, C5: how many nations hold each strategy
+    *(_o(f"nations_{s.name}", f"nations holding the strategy `{s.name}` ({s.label})",
+         "count", f"nations {s.label}", section="C3") for s in STRATEGIES),
 ))
 
 #: The weekly record (``Tally.record``, phase 9; row 0 is the start), its columns in this
@@ -241,6 +256,11 @@ LOGGED: dict[str, Logged] = {k.name: k for k in (
            section="phase 8"),
     Logged("shock", "a geopolitical shock between two blocs", "bloc", "other bloc",
            section="phase 8"),
+    Logged("withholding", "an inquiry after an attack revealed that a partner held back a "
+           "fragment about the plot", "nation that found out", "partner that withheld",
+           "plot", "the nation's trust in the partner before it found out", "C2"),
+    Logged("imitation", "a nation adopted a partner's sharing strategy", "nation",
+           "strategy before (index)", "strategy now (index)", section="C5"),
 )}
 
 
@@ -262,6 +282,20 @@ def _by_kind(kind: str, footprint: str) -> tuple[Output, ...]:
                f"{kind} plots disrupted", section="A1"),
             _o(f"attacks_{kind}", f"{kind} plots that attacked (settled)", "count",
                f"{kind} attacks", section="A1"))
+
+
+def _by_strategy(name: str, label: str) -> tuple[Output, ...]:
+    """The outcomes of the nations holding one strategy (MODEL.md C3)."""
+    return (_o(f"nations_{name}", f"nations holding `{name}` at the end", "count",
+               f"nations {label}", section="C3"),
+            _o(f"disruption_rate_{name}", f"disruption rate of the settled plots aimed at "
+               f"nations holding `{name}` when the plot was hatched", "share",
+               f"disruption rate, plots aimed at {label} nations", section="C3"),
+            _o(f"sent_{name}", f"fragments sent (to partners and hubs) by nations holding "
+               f"`{name}`", "count", f"fragments sent by {label} nations", section="C3"),
+            _o(f"received_{name}", f"fragments that reached nations holding `{name}` from "
+               "partners and hubs", "count", f"fragments received by {label} nations",
+               section="C3"))
 
 
 #: The run outcomes every summary holds, in this order. Counts of plots, disruptions and
@@ -329,6 +363,12 @@ METRICS: dict[str, Output] = _table((
        "treaties in force at the end", section="B6", active="relations.treaty_formation"),
     _event_metric("accessions"),
     _event_metric("wrongful_interdictions"),
+    # MODEL.md section C
+    _event_metric("inquiries"),
+    _event_metric("withholdings_revealed"),
+    _event_metric("strategy_changes"),
+    _event_metric("decisions"),
+    *(o for s in STRATEGIES for o in _by_strategy(s.name, s.label)),
 ))
 
 #: MODEL.md section B's metrics that are an event's run total.

@@ -30,6 +30,13 @@ from numba.typed import List
 import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
 from ctsim.core import rules
 from ctsim.core.state import (
+    IMITATION,
+    INQUIRY,
+    LOG_IMITATION,
+    LOG_WITHHOLDING,
+    N_INQUIRIES,
+    N_STRATEGY_CHANGES,
+    N_WITHHOLDINGS_REVEALED,
     ACT,
     ACTIVE,
     ALARM,
@@ -45,6 +52,7 @@ from ctsim.core.state import (
     FINANCE,
     FINANCIAL,
     HUB_FIU,
+    HUB_FORUM,
     HUB_POLICE,
     LEAK,
     LOG_ATTACK,
@@ -90,6 +98,16 @@ from ctsim.core.state import (
     WEEK_SOURCES,
     has_room,
 )
+from ctsim.core.strategies import (
+    DEFECTED,
+    SHARE_DECIDED,
+    SHARED,
+    STRATEGIES,
+    WITHHOLD_DECIDED,
+)
+
+#: How many strategies there are (the record's columns of their holders, C3).
+N_STRATEGIES = len(STRATEGIES)
 
 # ---------------------------------------------------------------- the week
 
@@ -119,7 +137,7 @@ def week(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     leak_fragments(t, par, world, rel, plots, frags, mail, tally, rngs[LEAK])  # 4
     act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs)  # 5
     prosecute(par, rel, plots, groups, tally, rngs[PROSECUTE])  # 6
-    attack(t, par, world, rel, plots, tally, rngs[ATTACK])  # 7
+    attack(t, par, world, rel, plots, tally, rngs[ATTACK], rngs[INQUIRY])  # 7
     drift(t, par, world, rel, plots, groups, tally, rngs)  # 8
     record_week(t, rel, plots, tally)  # 9
     tally.week_no[0] = t
@@ -173,6 +191,7 @@ def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
             if par.lead_max > par.lead_min:
                 plots.lead[k] = rng.integers(par.lead_min, par.lead_max + 1)
             plots.spawned[k] = t
+            plots.aimed_strategy[k] = rel.strategy[plots.target[k]]
             plots.status[k] = ACTIVE
             plots.resolved[k] = -1
             plots.disrupter[k] = -1
@@ -410,27 +429,94 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     channel, trust, compat = rel.channel, rel.trust, rel.compat
     members, hub_trust = rel.members, rel.hub_trust
     hub_kind, latency = world.hub_kind, world.latency
+    n = len(trust)
+    sent_to = np.zeros(par.width if par.inquiries else 0, np.bool_)
     for f in range(frags.first_new[0], frags.count[0]):
         k, i, s = frags.plot[f], frags.nation[f], frags.sensitivity[f]
         if frags.kind[f] == ONLINE_TRACE:
             request_records(t, f, k, i, par, world, rel, plots, mail, tally)
             continue
         sov = rules.effective_sovereignty(world.sovereignty[i], par.surge, rel.salience[i])
+        patron = world.patron_of[i] if par.hierarchy else -1
+        third = sov  # toward anyone but its patron (C4: a client is more guarded)
+        if patron >= 0:
+            third = rules.effective_sovereignty(
+                rules.ceded_sovereignty(world.sovereignty[i], par.client_cost), par.surge,
+                rel.salience[i])
+        is_target = plots.target[k] == i
+        if par.inquiries:
+            sent_to[:] = False
         if par.bilateral:
             for b in range(plots.size[k]):
                 j = plots.foot[k, b]
-                if channel[i, j] and rng.random() < rules.willingness(trust[i, j], sov, s):
+                if channel[i, j] and rng.random() < share_probability(
+                        i, j, trust[i, j], sov if j == patron else third, s, is_target, par,
+                        rel):
                     delay = rules.mlat_delay(par.mlat_delay, compat[i, j])
                     send(mail, t + delay, f, BILATERAL, b, i)
                     tally.week[N_SHARED_BILATERAL] += 1
+                    tally.by_strategy[rel.strategy[i], 0] += 1
+                    if par.inquiries:
+                        sent_to[b] = True
         if par.institutional:
             wanted = HUB_FIU if frags.kind[f] == FINANCIAL else HUB_POLICE
             for h in range(len(latency)):
                 if (hub_kind[h] == wanted and members[h, i]
-                        and rng.random() < rules.willingness(hub_trust[i, h], sov, s)):
+                        and rng.random() < share_probability(i, n + h, hub_trust[i, h], third,
+                                                             s, is_target, par, rel)):
                     send(mail, t + latency[h], f, h, -1, i)
                     tally.week[N_SHARED_INSTITUTIONAL] += 1
-    deliver(t, par, world, rel, plots, frags, mail, rng)
+                    tally.by_strategy[rel.strategy[i], 0] += 1
+                    if par.inquiries:
+                        for b in range(plots.size[k]):
+                            if members[h, plots.foot[k, b]]:
+                                sent_to[b] = True
+        if par.inquiries:
+            note_withheld(k, frags.slot[f], i, sent_to, par, world, rel, plots)
+    deliver(t, par, world, rel, plots, frags, mail, tally, rng)
+
+
+@njit(cache=True, inline="always")
+def share_probability(i, p, trust, sovereignty, s, is_target, par, rel):
+    """Chance that nation ``i`` sends a fragment of sensitivity ``s`` to partner ``p`` (a
+    nation, or ``N + h`` for hub h): a person's decision where one is set (C6: share as
+    ``always``, withhold as ``never``), else its strategy's willingness
+    (rules.strategy_willingness, C3) times its stake in the plot (rules.staked_willingness,
+    C1). ``trust`` is its trust in the partner; ``sovereignty`` its effective sovereignty
+    toward it."""
+    decided = rel.decision[i, p]
+    if decided == WITHHOLD_DECIDED:
+        return 0.0
+    if decided == SHARE_DECIDED:
+        return 1.0 - sovereignty * s
+    w = rules.strategy_willingness(rel.strategy[i], trust, sovereignty, s, rel.revealed[i, p],
+                                   rel.grudge[i, p], par.forgiveness)
+    return rules.staked_willingness(w, par.stake, is_target)
+
+
+@njit(cache=True, inline="always")
+def note_withheld(k, slot, i, sent_to, par, world, rel, plots):
+    """Slot ``slot`` (nation ``i``) of plot ``k`` held back its new fragment from each
+    footprint partner it has a channel to and did not send it to (C2), for an inquiry to
+    find if the plot attacks."""
+    if slot < 0:
+        return
+    for b in range(plots.size[k]):
+        if b != slot and not sent_to[b] and has_channel(i, plots.foot[k, b], par, world, rel):
+            plots.withheld[k, slot, b] = True
+
+
+@njit(cache=True, inline="always")
+def has_channel(i, j, par, world, rel):
+    """Whether ``i`` could have sent ``j`` a fragment: a bilateral channel under the
+    regime, or a hub that carries intelligence with both as members."""
+    if par.bilateral and rel.channel[i, j]:
+        return True
+    if par.institutional:
+        for h in range(len(world.latency)):
+            if world.hub_kind[h] != HUB_FORUM and rel.members[h, i] and rel.members[h, j]:
+                return True
+    return False
 
 
 @njit(cache=True, inline="always")
@@ -465,7 +551,7 @@ def send(mail, due, f, via, slot, sender):
 
 
 @njit(cache=True, inline="always")
-def deliver(t, par, world, rel, plots, frags, mail, rng):
+def deliver(t, par, world, rel, plots, frags, mail, tally, rng):
     """The deliveries due this week arrive, in the order they were sent.
 
     A delivery about a plot that is over, or alerted since it was sent, is dropped. A
@@ -491,12 +577,18 @@ def deliver(t, par, world, rel, plots, frags, mail, rng):
         i, via = mail.sender[d], mail.via[d]
         if via < 0:  # BILATERAL or DIRECT: one receiver
             b = mail.to[d]
-            p = admissible(i, plots.foot[k, b], via, par, world, rel)
+            j = plots.foot[k, b]
+            if via == BILATERAL:  # a nation's act, seen by its receiver (C2)
+                reveal(rel, j, i, SHARED, t)
+                tally.by_strategy[rel.strategy[j], 1] += 1
+            p = admissible(i, j, via, par, world, rel)
             receive(plots, frags, mail, k, b, f, via, i, p, rng)
         else:
             for b in range(plots.size[k]):
                 j = plots.foot[k, b]
                 if rel.members[via, j] and b != frags.slot[f]:
+                    reveal(rel, j, len(rel.strategy) + via, SHARED, t)
+                    tally.by_strategy[rel.strategy[j], 1] += 1
                     p = admissible(i, j, via, par, world, rel)
                     receive(plots, frags, mail, k, b, f, via, i, p, rng)
     mail.count[0] = kept
@@ -554,6 +646,17 @@ def receive(plots, frags, mail, k, b, f, via, sender, p_admissible, rng):
         mail.receipt_sender[r] = sender
 
 
+@njit(cache=True, inline="always")
+def reveal(rel, i, p, act, t):
+    """Nation ``i`` sees partner ``p`` (a nation, or ``N + h`` for hub h) act toward it this
+    week (C2): ``act`` becomes p's last revealed act, and a defection is remembered for
+    good (C3's grudge)."""
+    rel.revealed[i, p] = act
+    rel.revealed_week[i, p] = t
+    if act == DEFECTED:
+        rel.grudge[i, p] = True
+
+
 # ---------------------------------------------------------------- 4. leak
 
 
@@ -570,21 +673,20 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
         k, i = frags.plot[f], frags.nation[f]
         if via < 0:  # one receiver: a bilateral delivery or a company record (B3)
             j = plots.foot[k, mail.arrived_to[a]]
-            p = rules.leak_probability(par.leak_rate, world.security[j])
+            p = reader_leak_probability(i, j, par, world)
         else:
             p = 0.0
             for b in range(plots.size[k]):
                 j = plots.foot[k, b]
                 if rel.members[via, j] and b != frags.slot[f]:
-                    p = rules.either_leaks(p, rules.leak_probability(par.leak_rate,
-                                                                     world.security[j]))
+                    p = rules.either_leaks(p, reader_leak_probability(i, j, par, world))
             if par.hub_exposure > 0.0:
                 for m in range(len(world.security)):
                     if rel.members[via, m] and not is_taken(m, plots.foot[k],
                                                               plots.size[k], i):
                         p = rules.either_leaks(p, rules.exposure_leak_probability(
                             par.hub_exposure,
-                            rules.leak_probability(par.leak_rate, world.security[m])))
+                            reader_leak_probability(i, m, par, world)))
         if rng.random() < p:
             tally.week[N_LEAKS] += 1
             if par.source_loss > 0.0:
@@ -595,15 +697,28 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                 j = plots.foot[k, mail.arrived_to[a]]
                 log_event(tally, LOG_LEAK, i, j, k, rel.trust[i, j])
                 rel.trust[i, j] = rules.trust_after_leak(rel.trust[i, j], par.leak_penalty)
+                reveal(rel, i, j, DEFECTED, t)  # a leak is a defection the sender sees (C2)
             else:
                 log_event(tally, LOG_HUB_LEAK, i, via, k, rel.hub_trust[i, via])
                 rel.hub_trust[i, via] = rules.trust_after_leak(rel.hub_trust[i, via],
                                                                par.leak_penalty)
+                reveal(rel, i, len(rel.strategy) + via, DEFECTED, t)
             if plots.epoch[k] == frags.epoch[f]:  # not yet alerted by another leak this week
                 plots.evidence[k, :] = 0
                 plots.financial[k, :] = 0
                 plots.epoch[k] += 1
                 tally.week[N_PLOTS_ALERTED] += 1
+
+
+@njit(cache=True, inline="always")
+def reader_leak_probability(i, j, par, world):
+    """Chance that nation ``j`` leaks a fragment it read from ``i``
+    (rules.leak_probability), less where ``i`` is its patron and watches it (C4,
+    rules.monitored_leak_probability)."""
+    p = rules.leak_probability(par.leak_rate, world.security[j])
+    if par.hierarchy and world.patron_of[j] == i:
+        p = rules.monitored_leak_probability(p, par.monitoring)
+    return p
 
 
 @njit(cache=True, inline="always")
@@ -652,7 +767,7 @@ def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs):
                     n += 1
         if n > 0:
             b = succeeded[0] if n == 1 else succeeded[rng.integers(0, n)]
-            disrupt(t, k, b, plots, tally)
+            disrupt(t, k, b, plots, rel, tally)
             if par.target_adaptation > 0.0:
                 j = plots.target[k]
                 rel.defence[j] = rules.defence_after_resolution(rel.defence[j], par.memory,
@@ -671,8 +786,10 @@ def raise_false_alarms(par, world, rel, tally, rng):
 
 
 @njit(cache=True, inline="always")
-def disrupt(t, k, b, plots, tally):
+def disrupt(t, k, b, plots, rel, tally):
     """Plot ``k`` is disrupted this week by the nation in its slot ``b``."""
+    rel.year_aimed[plots.target[k]] += 1  # the year's record of its target (C5)
+    rel.year_hit[plots.target[k]] += 1
     plots.status[k] = DISRUPTED
     plots.resolved[k] = t
     plots.disrupter[k] = plots.foot[k, b]
@@ -773,11 +890,13 @@ def prosecute(par, rel, plots, groups, tally, rng):
 
 
 @njit(cache=True, inline="always")
-def attack(t, par, world, rel, plots, tally, rng):
+def attack(t, par, world, rel, plots, tally, rng, inquiry):
     """A plot that has lived its lead time without disruption attacks its target; the
     attack fails with ``protection * capacity_target`` (A3), and either way the target's
     attack adds to its salience, which lowers its sovereignty sensitivity (A4) and
-    the groups see the target as less defended (A2). Resolved plots leave the active list."""
+    the groups see the target as less defended (A2); an inquiry may reveal who withheld
+    what about it (C2, :func:`inquire`, from its own stream). Resolved plots leave the
+    active list."""
     salient = par.surge > 0.0 or par.treaty_formation > 0.0  # A4 and B6 read the salience
     if salient:  # last weeks' attacks weigh less (A4)
         for n in range(len(rel.salience)):
@@ -797,6 +916,9 @@ def attack(t, par, world, rel, plots, tally, rng):
                 plots.failed[k] = 1
                 tally.week[N_ATTACKS_FAILED] += 1
             log_event(tally, LOG_ATTACK, j, plots.base[k], k)
+            rel.year_aimed[j] += 1  # the year's record of its target (C5)
+            if par.inquiries:
+                inquire(t, k, par, world, rel, plots, tally, inquiry)
             if salient:
                 rel.salience[j] += 1.0  # this week's attacks on j (A4)
             if par.target_adaptation > 0.0:
@@ -806,6 +928,38 @@ def attack(t, par, world, rel, plots, tally, rng):
             plots.active[kept] = k
             kept += 1
     plots.n_active[0] = kept
+
+
+@njit(cache=True)
+def inquire(t, k, par, world, rel, plots, tally, rng):
+    """After plot ``k`` attacked, an inquiry (with ``inquiry``, C2) reveals, for every
+    ordered pair (i, j) of its footprint where j could have sent i a fragment about it and
+    held one back, that j withheld: i's trust in j loses ``withhold_penalty``
+    (rules.trust_after_withholding) and j's last revealed act toward i is a defection.
+    Between a patron and its client every inquiry happens (C4)."""
+    size = plots.size[k]
+    if size < 2:
+        return
+    held = par.inquiry > 0.0 and rng.random() < par.inquiry
+    examined = held
+    for bj in range(size):  # the partner that may have withheld
+        j = plots.foot[k, bj]
+        for bi in range(size):  # the nation that finds out
+            if bi == bj:
+                continue
+            i = plots.foot[k, bi]
+            tied = par.hierarchy and (world.patron_of[i] == j or world.patron_of[j] == i)
+            if not (held or tied):
+                continue
+            examined = True
+            if plots.withheld[k, bj, bi]:
+                log_event(tally, LOG_WITHHOLDING, i, j, k, rel.trust[i, j])
+                rel.trust[i, j] = rules.trust_after_withholding(rel.trust[i, j],
+                                                                par.withhold_penalty)
+                reveal(rel, i, j, DEFECTED, t)
+                tally.week[N_WITHHOLDINGS_REVEALED] += 1
+    if examined:
+        tally.week[N_INQUIRIES] += 1
 
 
 # ---------------------------------------------------------------- 8. drift
@@ -854,6 +1008,68 @@ def drift(t, par, world, rel, plots, groups, tally, rngs):
         join_open_hubs(par, world, rel, tally, rngs[EVOLVE])
     if par.relocate:
         relocate_groups(par, world, rel, groups, tally, rng)
+    if par.hierarchy and par.monitoring > 0.0:
+        hold_monitored_trust(par, world, rel)
+    if par.imitation > 0.0 and t % 52 == 0:
+        imitate(par, world, rel, tally, rngs[IMITATION])
+
+
+@njit(cache=True)
+def hold_monitored_trust(par, world, rel):
+    """A patron's trust in each client it monitors stays at or above
+    rules.monitored_trust_floor (C4), whatever leaks, inquiries, shocks and reversion did
+    this week."""
+    for c in range(len(world.patron_of)):
+        p = world.patron_of[c]
+        if p >= 0:
+            floor = rules.monitored_trust_floor(world.trust0[p, c], par.monitoring)
+            if rel.trust[p, c] < floor:
+                rel.trust[p, c] = floor
+
+
+@njit(cache=True)
+def imitate(par, world, rel, tally, rng):
+    """Once a year (C5), each nation with ``imitation`` compares the disruption rate of the
+    plots aimed at it in the past year with a random partner's (a nation it has a treaty
+    with or shares a hub with) and adopts the partner's strategy with
+    rules.imitation_probability (the Fermi rule). A nation without partners, or where
+    either has no plot aimed at it resolved in the year, has nothing to compare. All
+    compare last year's strategies: the changes apply together, then the year's record
+    starts again."""
+    n = len(rel.strategy)
+    before = rel.strategy.copy()
+    partners = np.empty(n, np.int64)
+    for i in range(n):
+        if rng.random() >= par.imitation:
+            continue
+        m = 0
+        for j in range(n):
+            if j != i and (rel.treaty[i, j] or shares_hub(i, j, rel)):
+                partners[m] = j
+                m += 1
+        if m == 0:
+            continue
+        j = partners[rng.integers(0, m)]
+        u = rng.random()
+        if rel.year_aimed[i] == 0 or rel.year_aimed[j] == 0 or before[j] == before[i]:
+            continue
+        own = rel.year_hit[i] / rel.year_aimed[i]
+        other = rel.year_hit[j] / rel.year_aimed[j]
+        if u < rules.imitation_probability(other, own, par.selection):
+            rel.strategy[i] = before[j]
+            tally.week[N_STRATEGY_CHANGES] += 1
+            log_event(tally, LOG_IMITATION, i, before[i], before[j])
+    rel.year_aimed[:] = 0
+    rel.year_hit[:] = 0
+
+
+@njit(cache=True)
+def shares_hub(i, j, rel):
+    """Whether nations ``i`` and ``j`` belong to one hub (of any kind)."""
+    for h in range(rel.members.shape[0]):  # noqa: SIM110 (a generator does not compile)
+        if rel.members[h, i] and rel.members[h, j]:
+            return True
+    return False
 
 
 @njit(cache=True)
@@ -1052,6 +1268,10 @@ def record_week(t, rel, plots, tally):
     row[STATE_COLUMN + 1] = mean_trust(rel.trust)
     row[STATE_COLUMN + 2] = rules.herfindahl(tally.plots_by_base)
     row[STATE_COLUMN + 3] = tally.n_treaties[0]
+    for c in range(N_STRATEGIES):
+        row[STATE_COLUMN + 4 + c] = 0
+    for i in range(len(rel.strategy)):
+        row[STATE_COLUMN + 4 + rel.strategy[i]] += 1
 
 
 @njit(cache=True)

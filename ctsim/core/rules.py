@@ -16,6 +16,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
+from ctsim.core.strategies import ALWAYS, DEFECTED, FORGIVING, GRUDGING, NEVER, RECIPROCAL
 
 # ---------------------------------------------------------------- step 2: collect
 
@@ -154,6 +155,132 @@ def admissibility(compatibility: float, hub_harmonization: float) -> float:
     (``hub_harmonization`` = 0) and the chance is ``c[i, j]``.
     """
     return max(compatibility, hub_harmonization)
+
+
+# ---------------------------------------------------------------- C: nations that decide
+
+
+@njit(cache=True)
+def strategy_willingness(strategy: int, trust: float, sovereignty: float, sensitivity: float,
+                         last_act: int, grudge: bool, forgiveness: float) -> float:
+    """Chance that a nation holding ``strategy`` passes a fragment to a partner.
+
+    MODEL.md C3 (sharing strategies; ctsim.core.strategies): with ``base = 1 -
+    sovereignty * s``, ``trusting`` is the v1 rule ``trust * base`` (:func:`willingness`);
+    ``always`` is ``base``; ``never`` 0; ``reciprocal`` (tit for tat) ``base`` unless the
+    partner's last revealed act toward the nation was a defection, then 0; ``forgiving``
+    (generous tit for tat) as ``reciprocal`` but ``forgiveness * base`` after a defection;
+    ``grudging`` (grim trigger) ``base`` until the partner's first revealed defection, then
+    0. Sources: Axelrod (1984); with noise, Wu & Axelrod (1995).
+
+    Args:
+        strategy: the nation's strategy (ctsim.core.strategies index).
+        trust: its trust in the partner, in [0, 1] (read by ``trusting`` only).
+        sovereignty: its (effective) sovereignty sensitivity, in [0, 1].
+        sensitivity: the fragment's sensitivity ``s``, in [0, 1].
+        last_act: the partner's last revealed act toward it (``strategies.ACTS`` index).
+        grudge: whether the partner ever defected toward it, as far as it has seen.
+        forgiveness: ``cooperation.forgiveness`` g, in [0, 1].
+    """
+    base = 1.0 - sovereignty * sensitivity
+    if strategy == ALWAYS:
+        return base
+    if strategy == NEVER:
+        return 0.0
+    if strategy == RECIPROCAL:
+        return 0.0 if last_act == DEFECTED else base
+    if strategy == FORGIVING:
+        return forgiveness * base if last_act == DEFECTED else base
+    if strategy == GRUDGING:
+        return 0.0 if grudge else base
+    return willingness(trust, sovereignty, sensitivity)  # trusting
+
+
+@njit(cache=True)
+def staked_willingness(willingness: float, stake: float, is_target: bool) -> float:
+    """A willingness to share about a plot, given the sender's stake in it.
+
+    MODEL.md C1 (stakes): a nation that is not the plot's target shares with its
+    willingness times ``stake`` e; the target keeps it whole. With e < 1 the nations a plot
+    only passes through free-ride on its target's effort: intelligence is a transnational
+    public good that each state under-supplies (Sandler & Siqueira 2006; Arce & Sandler
+    2005).
+
+    Args:
+        willingness: the strategy's willingness, in [0, 1].
+        stake: ``cooperation.stake`` e, in [0, 1] (1: every nation wants every plot
+            stopped equally, v1).
+        is_target: whether the sender is the plot's target.
+    """
+    return willingness if is_target else willingness * stake
+
+
+@njit(cache=True)
+def ceded_sovereignty(sovereignty: float, client_cost: float) -> float:
+    """A client's sovereignty sensitivity toward third parties (anyone but its patron).
+
+    MODEL.md C4 (hierarchy; Lake 2009, Walsh 2010): a client cedes autonomy to its patron,
+    and toward everyone else it is more guarded: ``sovereignty + k * (1 - sovereignty)``.
+
+    Args:
+        sovereignty: the client's sovereignty sensitivity, in [0, 1].
+        client_cost: ``relations.client_cost`` k, in [0, 1] (0: no cost).
+    """
+    return sovereignty + client_cost * (1.0 - sovereignty)
+
+
+@njit(cache=True)
+def monitored_leak_probability(leak_probability: float, monitoring: float) -> float:
+    """A client's chance to leak a fragment from its patron: ``p * (1 - m)``.
+
+    MODEL.md C4: a patron monitors what its clients do with its intelligence (liaison
+    officers, vetting, audits), which deters and prevents leaks (Walsh 2007, 2010).
+
+    Args:
+        leak_probability: the client's chance otherwise (:func:`leak_probability`).
+        monitoring: ``relations.monitoring`` m, in [0, 1].
+    """
+    return leak_probability * (1.0 - monitoring)
+
+
+@njit(cache=True)
+def monitored_trust_floor(initial: float, monitoring: float) -> float:
+    """The least trust a patron keeps in a client it monitors: ``T0 + m * (1 - T0)``.
+
+    MODEL.md C4: what a patron can check it need not take on faith (Walsh 2010).
+
+    Args:
+        initial: the patron's initial trust in the client ``T0``, in [0, 1].
+        monitoring: ``relations.monitoring`` m, in [0, 1].
+    """
+    return initial + monitoring * (1.0 - initial)
+
+
+@njit(cache=True)
+def trust_after_withholding(trust: float, withhold_penalty: float) -> float:
+    """Trust after an inquiry revealed that the partner held back what it knew.
+
+    MODEL.md C2: ``T <- T * (1 - p)``, the share ``withhold_penalty`` lost, as a leak's
+    (:func:`trust_after_leak`). Inquiries after an attack are where withholding comes to
+    light (Walsh 2010 on the hidden defection of intelligence partners).
+    """
+    return trust * (1.0 - withhold_penalty)
+
+
+@njit(cache=True)
+def imitation_probability(rate_partner: float, rate_own: float, selection: float) -> float:
+    """Chance that a nation adopts a partner's strategy after comparing their last year.
+
+    MODEL.md C5 (strategies that spread; the Fermi rule of evolutionary game theory,
+    Szabo & Toke 1998): ``1 / (1 + exp(-b * (rate_partner - rate_own)))``, where the rates
+    are the disruption rates of the plots aimed at each in the past year. ``b`` = 0 is a
+    coin toss; a large ``b`` copies only a better partner.
+
+    Args:
+        rate_partner, rate_own: disruption rates, in [0, 1].
+        selection: ``cooperation.selection`` b >= 0.
+    """
+    return 1.0 / (1.0 + np.exp(-selection * (rate_partner - rate_own)))
 
 
 # ---------------------------------------------------------------- step 4: leak

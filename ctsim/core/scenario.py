@@ -52,6 +52,8 @@ from pydantic_core import PydanticUndefined
 
 from ctsim.core.attributes import ATTRIBUTES, UNIT, Attribute
 from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
+from ctsim.core.strategies import DEFAULT as DEFAULT_STRATEGY
+from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.data import load_dataset
 from ctsim.errors import ScenarioError
 from ctsim.files import (
@@ -69,6 +71,9 @@ REGIMES = ("none", "bilateral", "multilateral", "hybrid")
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 LegalFamily = Literal["common", "civil", "islamic", "customary", "mixed"]
+#: A sharing strategy's name (MODEL.md C3; declared in ctsim.core.strategies).
+StrategyName = Literal[STRATEGY_NAMES]  # type: ignore[valid-type]
+_STRATEGY_LIST = ", ".join(f"`{n}`" for n in STRATEGY_NAMES)
 
 
 def _key(default: Any = PydanticUndefined, *, meaning: str, label: str, unit: str | None = None,
@@ -203,6 +208,9 @@ class NationSpec(_Strict):
     memberships: list[str] = _key(
         meaning="organizations the nation belongs to, for `members: {membership: ...}`",
         label="memberships", default_factory=list, form=["a list of labels"])
+    strategy: StrategyName | None = _key(
+        None, meaning=f"its sharing strategy (MODEL.md C3): one of {_STRATEGY_LIST}",
+        label="nation's strategy", default_text="drawn by `world.strategies`")
 
 
 RuleKey = Literal["region", "bloc", "legal_family", "membership"]
@@ -225,6 +233,9 @@ class CountryOverride(_Strict):
     target_weight: Annotated[float, Field(ge=0.0)] | None = _key(
         None, meaning="relative chance of being a plot's target (7.1)",
         label="target weight set", default_text="1.0")
+    strategy: StrategyName | None = _key(
+        None, meaning="sharing strategy, instead of the one `world.strategies` gives "
+        "(MODEL.md C3)", label="strategy set", default_text="from `world.strategies`")
 
 
 class SharedValues(CountryOverride):
@@ -287,6 +298,13 @@ class WorldSpec(_Strict):
         "a weight of 0 drops a family", label="legal family weights",
         default_factory=lambda: {"civil": 0.5, "common": 0.3, "islamic": 0.1, "mixed": 0.1},
         note="at least one positive")
+    strategies: dict[StrategyName, Annotated[float, Field(ge=0.0)]] = _key(
+        meaning="the nations' sharing strategies (MODEL.md C3; Axelrod 1984): shares by name "
+        f"({_STRATEGY_LIST}; normalised), given out as exact counts (largest remainders) to "
+        "nations in a random order; listed nations and dataset states may set their own "
+        "`strategy`. `trusting` is the v1 rule", label="sharing strategies",
+        default_factory=lambda: {DEFAULT_STRATEGY: 1.0}, note="at least one positive",
+        form=["a mapping from strategy names to shares"])
 
     @field_validator("nations")
     @classmethod
@@ -304,6 +322,13 @@ class WorldSpec(_Strict):
     def _some_family(cls, value: dict[str, float]) -> dict[str, float]:
         if not value or sum(value.values()) <= 0:
             raise ValueError("needs at least one family with a positive weight")
+        return value
+
+    @field_validator("strategies")
+    @classmethod
+    def _some_strategy(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value or sum(value.values()) <= 0:
+            raise ValueError("needs at least one strategy with a positive share")
         return value
 
     @field_validator("regions", "blocs")
@@ -333,6 +358,17 @@ class WorldSpec(_Strict):
             raise ValueError("give either a dataset or a list of nations, not both")
         return self
 
+
+
+class Hierarchy(_Strict):
+    """A patron and its clients (MODEL.md C4; Lake 2009, Walsh 2007, 2010)."""
+
+    patron: str = _key(meaning="the patron: a nation's name (or ISO3 code in a dataset world)",
+                       label="patron")
+    clients: MemberRule = _key(
+        meaning="its clients: listed nations or a member rule such as `{membership: NATO}` "
+        "(the patron itself is left out); a nation has at most one patron",
+        label="clients")
 
 
 class RelationsSpec(_Strict):
@@ -388,6 +424,21 @@ class RelationsSpec(_Strict):
         0.0, meaning="chance that a treaty between two nations lapses in a week when a "
         "geopolitical shock hits their blocs (MODEL.md B6)", label="treaty lapse under shocks",
         unit="share")
+    hierarchy: list[Hierarchy] = _key(
+        meaning="patrons and their clients (MODEL.md C4; Walsh 2007, 2010; Lake 2009): with "
+        "`monitoring` a client leaks less of what its patron sends and every inquiry between "
+        "them happens; with `client_cost` a client is more guarded toward third parties",
+        label="hierarchy", default_factory=list,
+        form=["a list of `{patron: NATION, clients: [NATION, ...] | {membership: ORG}}`"])
+    monitoring: Share = _key(
+        0.0, meaning="how closely a patron watches its clients (MODEL.md C4): a client's leak "
+        "probability on its patron's fragments is multiplied by `1 - monitoring`, and the "
+        "patron's trust in a client never falls below `T0 + monitoring * (1 - T0)`",
+        label="monitoring", unit="share")
+    client_cost: Share = _key(
+        0.0, meaning="autonomy a client cedes (MODEL.md C4): its sovereignty sensitivity "
+        "toward anyone but its patron is `sovereignty + client_cost * (1 - sovereignty)`",
+        label="client's cost", unit="share")
 
 
 class Legal(_Strict):
@@ -486,6 +537,27 @@ class Cooperation(_Strict):
         0.0, meaning="weekly chance scale that a non-member joins an open hub: times the "
         "share of its treaty partners that are members (MODEL.md B6); 0 = memberships never "
         "change (v1)", label="accession rate", unit="chance a week")
+    stake: Share = _key(
+        1.0, meaning="a nation's stake in a plot it is not the target of (MODEL.md C1; "
+        "Sandler & Siqueira 2006): its willingness to share about the plot, bilaterally and "
+        "with hubs, is multiplied by `stake`; below 1 non-target nations free-ride on the "
+        "target's effort; 1 = every nation wants every plot stopped equally (v1)",
+        label="stake of non-targets", unit="share",
+        control={"name": "stake", "hint": "how much other states care about your plots",
+                 "order": 13, "step": 0.05})
+    forgiveness: Share = _key(
+        0.3, meaning="chance factor with which a `forgiving` nation shares again after a "
+        "partner's revealed defection (MODEL.md C3; generous tit for tat, Wu & Axelrod 1995)",
+        label="forgiveness", unit="share")
+    imitation: Share = _key(
+        0.0, meaning="yearly chance that a nation compares the disruption rate of the plots "
+        "aimed at it in the past year with a random partner's (treaty partner or fellow hub "
+        "member) and may adopt the partner's strategy (MODEL.md C5); 0 = strategies never "
+        "change", label="imitation", unit="chance a year")
+    selection: Annotated[float, Field(ge=0.0, le=1000.0)] = _key(
+        5.0, meaning="how strongly imitation follows success (MODEL.md C5, the Fermi rule): "
+        "the partner's strategy is adopted with `1 / (1 + exp(-selection * (rate_partner - "
+        "rate_own)))`; 0 = a coin toss", label="selection strength")
 
     @field_validator("institutions")
     @classmethod
@@ -516,6 +588,17 @@ class TrustDynamics(_Strict):
     shock: Share = _key(
         0.2, meaning="share of cross-bloc trust lost in a shock; hub trust loses `shock` times "
         "the rival bloc's share of the hub (7.13)", label="shock size", unit="share")
+    inquiry: Share = _key(
+        0.0, meaning="chance that an attack is followed by an inquiry that reveals, for every "
+        "pair of its footprint with an open channel, whether one held back a fragment about "
+        "the plot from the other (MODEL.md C2; Walsh 2010); 0 = withholding is never seen "
+        "(v1)", label="inquiries after attacks", unit="share",
+        control={"name": "inquiry", "hint": "chance an attack is investigated",
+                 "order": 14, "step": 0.05})
+    withhold_penalty: Share = _key(
+        0.0, meaning="share of a nation's trust in a partner lost when an inquiry reveals "
+        "that the partner withheld (MODEL.md C2), as `leak_penalty` for a leak",
+        label="withholding penalty", unit="share")
 
 
 class Range(_Strict):
@@ -1117,6 +1200,21 @@ def check_references(scenario: Scenario, origins: Origins | None = None) -> None
     for field in ("treaties_within", "open_borders", "direct_access_within"):
         for i, rule in enumerate(getattr(scenario.relations, field)):
             check_rule(f"relations.{field}.{i}", rule, whole)
+    seen_client: dict[str, str] = {}
+    for i, tie in enumerate(scenario.relations.hierarchy):
+        if tie.patron not in known:
+            unknown(f"relations.hierarchy.{i}.patron", tie.patron)
+        check_rule(f"relations.hierarchy.{i}.clients", tie.clients, whole)
+        if roster is not None:
+            patron = roster.index(tie.patron)
+            for k, taken in enumerate(roster.select(tie.clients)):
+                if not taken or k == patron:
+                    continue
+                client = roster.names[k]
+                if client in seen_client and seen_client[client] != tie.patron:
+                    fail(f"relations.hierarchy.{i}.clients",
+                         f"'{client}' already has a patron, '{seen_client[client]}'")
+                seen_client[client] = tie.patron
     providers = scenario.threat.providers
     if providers == "dataset" and w.dataset is None:
         fail("threat.providers", "'dataset' providers need a dataset world (world.dataset: "

@@ -14,12 +14,15 @@ import sys
 import time
 from collections.abc import Iterable
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
 
 from ctsim.core import metrics, phases, rules, state
 from ctsim.core.attributes import DYNAMIC, STATIC
 from ctsim.core.scenario import Scenario, labels
+from ctsim.core.strategies import ACTS, DECISIONS
+from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.core.state import (
     Groups,
     Nations,
@@ -117,13 +120,14 @@ class Simulation:
         refuse_if_too_large(config, par, w.n, len(self.static.latency))
         rows_plots, rows_frags, rows_mail = state.initial_rows(par, len(self.static.latency),
                                                                config.steps)
-        self.plots = new_plots(rows_plots, par.width)
+        self.plots = new_plots(rows_plots, par.width, pairs=par.inquiries)
         self.fragments = new_fragments(rows_frags, par.width)
         self.mail = new_mail(rows_mail)
         self.tally = new_tally(w.n, config.steps, par.lead_max,
                                state.log_rows(par, self.plots, self.mail))
         self.tally.n_treaties[0] = int(np.triu(self.relations.treaty, 1).sum())
         self._weeks = None  # phases.run_weeks, compiled for this run's argument types
+        self.decisions: list[Decision] = []  # set from outside, in order (C6)
         self._views: dict = {}  # name -> (container, the same as compiled code receives it)
         record = (0, self._view("relations"), self._view("plots"), self._view("tally"))
         phases.compiled_for(phases.record_week, record)(*record)
@@ -233,10 +237,82 @@ class Simulation:
         """This week's joint disruptions: (disrupter, partner whose fragment it used)."""
         return self._logged("joint")
 
+    # ------------------------------------------------------------------ deciding (C6)
+
+    def partner_index(self, partner: int | str) -> int:
+        """The column of ``partner`` in the arrays of partners (``Relations.revealed``,
+        ``Relations.decision``): a nation's index or name (or ISO3 code), or a hub's name
+        (``N + h``). ValueError for a name that is neither."""
+        if isinstance(partner, str) and partner in self.world.inst_names:
+            return self.world.n + self.world.inst_names.index(partner)
+        return self.nation_index(partner)
+
+    def nation_index(self, nation: int | str) -> int:
+        """The index of ``nation``: an index in range, a name or an ISO3 code."""
+        if isinstance(nation, (int, np.integer)) and not isinstance(nation, bool):
+            if 0 <= nation < self.world.n:
+                return int(nation)
+            raise ValueError(f"no nation {nation}: there are {self.world.n} (0 to "
+                             f"{self.world.n - 1})")
+        try:
+            return self.world.index(str(nation))
+        except ValueError:
+            raise ValueError(f"unknown nation or hub {nation!r}") from None
+
+    def decide(self, nation: int | str, partner: int | str, decision: str) -> Decision:
+        """Set, from outside the run and between weeks, what ``nation`` does with what it
+        learns for ``partner`` (a nation or a hub): ``share`` (as the strategy ``always``),
+        ``withhold`` (as ``never``) or ``strategy`` (back to its own strategy). MODEL.md C6:
+        the decision holds from the next week until changed; it is counted (the event
+        ``decisions``) and kept in :attr:`decisions` with that week.
+
+        Raises:
+            ValueError: an unknown nation, partner or decision, or a nation deciding for
+                itself.
+        """
+        if decision not in DECISIONS:
+            raise ValueError(f"unknown decision {decision!r}: one of {', '.join(DECISIONS)}")
+        i, p = self.nation_index(nation), self.partner_index(partner)
+        if p == i:
+            raise ValueError(f"{self.world.names[i]} cannot decide for itself")
+        self.relations.decision[i, p] = DECISIONS.index(decision)
+        self.tally.total[state.N_DECISIONS] += 1
+        made = Decision(self.steps + 1, i, p, decision)
+        self.decisions.append(made)
+        return made
+
+    def set_strategy(self, nation: int | str, strategy: str) -> None:
+        """Give ``nation`` the sharing strategy ``strategy`` (MODEL.md C3) from the next
+        week on, as a person at the controls may (C6). ValueError for an unknown name."""
+        if strategy not in STRATEGY_NAMES:
+            raise ValueError(f"unknown strategy {strategy!r}: one of "
+                             f"{', '.join(STRATEGY_NAMES)}")
+        self.relations.strategy[self.nation_index(nation)] = STRATEGY_NAMES.index(strategy)
+
+    def revealed_toward(self, nation: int | str) -> list[tuple[str, str, int]]:
+        """What each partner (nation or hub) did toward ``nation`` as far as it has seen
+        (MODEL.md C2): (partner's name, last revealed act, its week), for the partners
+        with an act seen."""
+        i = self.nation_index(nation)
+        names = [*self.world.names, *self.world.inst_names]
+        acts, weeks = self.relations.revealed[i], self.relations.revealed_week[i]
+        return [(names[p], ACTS[acts[p]], int(weeks[p])) for p in np.flatnonzero(acts)]
+
     def metrics(self, names: Iterable[str] | None = None) -> dict[str, float]:
         """The run's outcome measures so far (MODEL.md, Outputs): every one, or only
         ``names`` (:func:`ctsim.core.metrics.run_metrics`)."""
         return metrics.run_metrics(self, names)
+
+
+class Decision(NamedTuple):
+    """A decision set from outside a run (MODEL.md C6): from ``week`` on, nation ``nation``
+    does ``decision`` (``share``, ``withhold``, ``strategy``) toward partner ``partner`` (a
+    nation's index, or ``N + h`` for hub h)."""
+
+    week: int
+    nation: int
+    partner: int
+    decision: str
 
 
 def world_of(config: Scenario, seed: int):
@@ -341,6 +417,7 @@ def _nations(config: Scenario, w) -> Nations:
         hub_training_trust=hub("training_trust"), hub_norms=hub("norms"),
         hub_definition=hub("definition"), open_border=_b1(w.open_border).reshape(-1, w.n),
         provider_cum=np.cumsum(_f8(w.provider_weight)), direct=_b1(w.direct),
+        patron_of=_i8(w.patron_of),
     )
 
 
@@ -350,8 +427,15 @@ def _relations(config: Scenario, w, par: Setting) -> Relations:
                                                par.ad_hoc_sharing), np.bool_)
     np.fill_diagonal(channel, False)
     n = w.n
+    partners = n + len(w.inst_names)  # C2, C3, C6: a partner is a nation or a hub
+    trust = _f8(w.trust0).copy()
+    if par.hierarchy and par.monitoring > 0:  # C4: a patron's trust in a client it watches
+        for c in np.flatnonzero(w.patron_of >= 0):
+            p = w.patron_of[c]
+            trust[p, c] = max(trust[p, c], rules.monitored_trust_floor(trust[p, c],
+                                                                       par.monitoring))
     return Relations(
-        trust=_f8(w.trust0).copy(), hub_trust=_f8(w.inst_trust0).reshape(n, -1).copy(),
+        trust=trust, hub_trust=_f8(w.inst_trust0).reshape(n, -1).copy(),
         salience=np.zeros(n), source_until=np.full(n, -1, np.int64), defence=np.zeros(n),
         **{a.name: _f8(getattr(w, a.name)).copy() for a in DYNAMIC},
         compat=_f8(w.compat).copy(), treaty=np.array(w.treaty & par.cooperates, np.bool_),
@@ -360,4 +444,10 @@ def _relations(config: Scenario, w, par: Setting) -> Relations:
         hub_bloc_share=_f8(bloc_shares(w.members, w.bloc, len(w.bloc_names))),
         pair_week=np.zeros((n, n) if par.treaty_formation > 0 else (0, 0), np.int64),
         alarms=np.zeros(n, np.int64),
+        strategy=_i8(w.strategy).copy(),
+        revealed=np.zeros((n, partners), np.int8),
+        revealed_week=np.zeros((n, partners), np.int32),
+        grudge=np.zeros((n, partners), np.bool_),
+        decision=np.zeros((n, partners), np.int8),
+        year_aimed=np.zeros(n, np.int64), year_hit=np.zeros(n, np.int64),
     )

@@ -42,6 +42,7 @@ from ctsim.core import outputs
 from ctsim.core.attributes import DYNAMIC, STATIC
 from ctsim.core.rules import beta_parameters
 from ctsim.core.scenario import Dist, Scenario
+from ctsim.core.strategies import STRATEGIES
 
 ACTIVE, DISRUPTED, ATTACKED = 0, 1, 2  # a plot's status
 BILATERAL = -1  # the ``via`` of a bilateral delivery or receipt; hubs are 0..H-1
@@ -78,9 +79,9 @@ STATE_COLUMN = 1 + len(RECORDED_TOTALS) + len(RECORDED_WEEK)
 #: The phases that draw random numbers, each from its own Generator (in this order).
 #: A stream added later goes last, so the streams before it stay the same.
 STREAMS = ("spawn", "collect", "share", "leak", "act", "prosecute", "drift", "attack",
-           "finance", "border", "online", "evolve", "alarm")
+           "finance", "border", "online", "evolve", "alarm", "inquiry", "imitation")
 (SPAWN, COLLECT, SHARE, LEAK, ACT, PROSECUTE, DRIFT, ATTACK, FINANCE, BORDER, ONLINE, EVOLVE,
- ALARM) = range(len(STREAMS))
+ ALARM, INQUIRY, IMITATION) = range(len(STREAMS))
 
 #: What a fragment is (``Fragments.kind``): police intelligence (collected, or found at a
 #: border, B2), a financial intelligence unit's find (B1), or a company's record of a
@@ -154,6 +155,15 @@ def _beta(s: Scenario) -> tuple[float, float]:
     return (ab[0], ab[1]) if ab else (0.0, 0.0)
 
 
+def _derived_hierarchy(s: Scenario, w: Any) -> bool:
+    """Whether some nation of world ``w`` has a patron (C4); from the scenario alone when
+    no world is drawn (a size check)."""
+    patrons = getattr(w, "patron_of", None)
+    if patrons is None:
+        return bool(s.relations.hierarchy)
+    return bool(len(patrons) and (patrons >= 0).any())
+
+
 def _regime(s: Scenario, *regimes: str) -> bool:
     return s.cooperation.regime in regimes
 
@@ -202,6 +212,11 @@ DERIVED: tuple[Derived, ...] = (
             "some hub runs a training programme (B4): hubs are a list"),
     Derived("norms", bool, lambda s, w: any(i.norms > 0 for i in s.cooperation.institutions),
             "some hub moves its members' legal definitions (B5): hubs are a list"),
+    Derived("hierarchy", bool, _derived_hierarchy,
+            "some nation has a patron (C4): the ties are a list of rules"),
+    Derived("inquiries", bool,
+            lambda s, w: s.trust_dynamics.inquiry > 0 or _derived_hierarchy(s, w),
+            "withholding is tracked (C2): inquiries by chance, or between patron and client"),
 )
 
 
@@ -317,6 +332,7 @@ compatibility, treaties, memberships) is in :class:`Relations`.""", (
     ("open_border", "(O, N) bool: the members of each open-border group, B2"),
     ("provider_cum", "(N,) running sums of the providers' weights, B3"),
     ("direct", "(N, N) bool: i reaches j's providers directly, B3"),
+    ("patron_of", "(N,) int: the nation's patron, -1 for none, C4"),
 ))
 
 
@@ -338,6 +354,16 @@ memberships); without section B these keep their starting values.""", (
     ("hub_bloc_share", "(H, B) share of a hub's members in each bloc"),
     ("pair_week", "(N, N) last week the pair was offered a treaty, B6 ((0, 0): off)"),
     ("alarms", "(N,) this week's AI false alarms per nation, B7"),
+    # MODEL.md section C: a partner p is a nation (p < N) or a hub (p = N + h)
+    ("strategy", "(N,) int: the nation's sharing strategy now (strategies index), C3, C5"),
+    ("revealed", "(N, N + H) int8: partner p's last revealed act toward i (strategies.ACTS), "
+                 "C2"),
+    ("revealed_week", "(N, N + H) int32: the week of it (0: none)"),
+    ("grudge", "(N, N + H) bool: p has defected toward i at least once, as i has seen, C3"),
+    ("decision", "(N, N + H) int8: a person's decision for i toward p (strategies."
+                 "DECISIONS), C6"),
+    ("year_aimed", "(N,) plots aimed at the nation resolved this year (C5 imitation)"),
+    ("year_hit", "(N,) ... of them disrupted"),
 ))
 
 
@@ -365,6 +391,9 @@ class Plots(NamedTuple):
     evidence: np.ndarray  # (P, F) admissible fragments each footprint nation holds
     financial: np.ndarray  # (P, F) how many of them are financial fragments (B1)
     crossing: np.ndarray  # (P, F) the week its operatives cross into slot b's nation (B2)
+    aimed_strategy: np.ndarray  # its target's strategy when it was spawned (C3)
+    withheld: np.ndarray  # (P, F, F) bool: slot b held back a fragment from slot c (C2),
+    #                       (P, 0, 0) when nothing tracks withholding
     disrupted_now: np.ndarray  # ids disrupted this week (for step 6)
     n_disrupted_now: np.ndarray  # (1,)
 
@@ -439,6 +468,8 @@ class Tally(NamedTuple):
     log_value: np.ndarray  # (E,) each event's number (outputs.LOGGED), NaN where unused
     record: np.ndarray  # (weeks + 1, len(RECORDED))
     n_treaties: np.ndarray  # (1,) treaty pairs in force now
+    by_strategy: np.ndarray  # (S, 2) fragments sent and received by the holders of each
+    #                          strategy (C3), run totals
 
 
 def _grown(array: np.ndarray, rows: int, fill: int | float = 0) -> np.ndarray:
@@ -461,8 +492,9 @@ def _resized(table, rows: int, fill: dict[str, int] | None = None):
                              if name not in COUNT_FIELDS})
 
 
-def new_plots(rows: int, width: int) -> Plots:
-    """An empty plot table with room for ``rows`` plots of ``width`` slots."""
+def new_plots(rows: int, width: int, pairs: bool = False) -> Plots:
+    """An empty plot table with room for ``rows`` plots of ``width`` slots (and, with
+    ``pairs``, the table of who withheld from whom, MODEL.md C2)."""
     z = lambda: np.zeros(rows, np.int64)  # noqa: E731
     return Plots(count=np.zeros(1, np.int64), active=z(), n_active=np.zeros(1, np.int64),
                  group=z(), base=z(), target=z(), size=z(),
@@ -472,7 +504,9 @@ def new_plots(rows: int, width: int) -> Plots:
                  evidence=np.zeros((rows, width), np.int64),
                  financial=np.zeros((rows, width), np.int64),
                  crossing=np.zeros((rows, width), np.int64), disrupted_now=z(),
-                 n_disrupted_now=np.zeros(1, np.int64))
+                 n_disrupted_now=np.zeros(1, np.int64), aimed_strategy=z(),
+                 withheld=np.zeros((rows, width, width) if pairs else (rows, 0, 0),
+                                   np.bool_))
 
 
 def new_fragments(rows: int, width: int) -> Fragments:
@@ -506,7 +540,8 @@ def new_tally(n: int, weeks: int, lead_max: int, events: int) -> Tally:
                  # the week's events: rows are written before they are read (n_logged)
                  log=np.empty((events, 4), np.int64), log_value=np.empty(events),
                  record=np.full((weeks + 1, len(RECORDED)), np.nan),
-                 n_treaties=np.zeros(1, np.int64))
+                 n_treaties=np.zeros(1, np.int64),
+                 by_strategy=np.zeros((len(STRATEGIES), 2), np.int64))
 
 
 def spawn_bound(weekly_plots: float) -> int:

@@ -33,6 +33,7 @@ from ctsim.core.scenario import (
     labels,
 )
 from ctsim.core.special import beta_quantiles
+from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.data import by_iso3
 
 #: The attributes of MODEL.md's entities, drawn first (ctsim.core.attributes).
@@ -74,6 +75,9 @@ class World:
         open_border: (O, N) bool members of each open-border group (B2).
         provider_weight: (N,) weight of each nation as the seat of a provider (B3).
         direct: (N, N) symmetric bool direct-access agreements (B3).
+        strategy: (N,) each nation's sharing strategy at the start (an index of
+            ``ctsim.core.strategies.STRATEGIES``, C3).
+        patron_of: (N,) each nation's patron, -1 for none (C4).
     """
 
     names: list[str]
@@ -97,6 +101,8 @@ class World:
     open_border: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
     provider_weight: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     direct: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
+    strategy: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    patron_of: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     _: KW_ONLY  # then the nation attributes' arrays (added below)
 
     @property
@@ -251,7 +257,64 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
                              bool).reshape(-1, n),
         provider_weight=_provider_weights(scenario, labelled),
         direct=_direct_access(scenario, labelled),
+        # MODEL.md section C: after every draw above, and none for a world of one strategy
+        strategy=_strategies(scenario, roster, n, rng),
+        patron_of=_patrons(scenario, labelled),
     )
+
+
+def strategy_counts(shares: dict[str, float], n: int) -> dict[str, int]:
+    """How many of ``n`` nations hold each strategy of ``shares`` (MODEL.md C3): the shares
+    normalised, times ``n``, rounded down, then the nations left over given one each to the
+    largest remainders (ties to the strategy listed first). The counts sum to ``n``."""
+    total = sum(shares.values())
+    exact = {name: n * value / total for name, value in shares.items()}
+    counts = {name: int(np.floor(x)) for name, x in exact.items()}
+    left = n - sum(counts.values())
+    for name in sorted(exact, key=lambda m: -(exact[m] - counts[m]))[:left]:
+        counts[name] += 1
+    return counts
+
+
+def _strategies(scenario: Scenario, roster: Roster | None, n: int,
+                rng: np.random.Generator) -> NDArray[np.int64]:
+    """(N,) each nation's sharing strategy (MODEL.md C3): :func:`strategy_counts` of
+    ``world.strategies`` given out in a random order (one permutation drawn, only when
+    more than one strategy has a positive share), then a listed nation's or a dataset
+    state's own ``strategy``."""
+    w = scenario.world
+    shares = {name: v for name, v in w.strategies.items() if v > 0}
+    if len(shares) == 1:
+        (only,) = shares
+        out = np.full(n, STRATEGY_NAMES.index(only), np.int64)
+    else:
+        held = [STRATEGY_NAMES.index(name) for name, count in
+                strategy_counts(shares, n).items() for _ in range(count)]
+        out = np.empty(n, np.int64)
+        out[rng.permutation(n)] = held
+    if roster is not None and isinstance(w.nations, list):
+        for i, spec in enumerate(w.nations):
+            if spec.strategy is not None:
+                out[i] = STRATEGY_NAMES.index(spec.strategy)
+    elif roster is not None:
+        for rows, spec in _dataset_targets(w, roster):
+            if spec.strategy is not None:
+                out[rows] = STRATEGY_NAMES.index(spec.strategy)
+    return out
+
+
+def _patrons(scenario: Scenario, labelled: Roster) -> NDArray[np.int64]:
+    """(N,) each nation's patron under ``relations.hierarchy`` (MODEL.md C4), -1 for none;
+    the patron is never its own client, and a nation two ties name keeps the first."""
+    out = np.full(len(labelled.names), -1, np.int64)
+    for tie in scenario.relations.hierarchy:
+        patron = labelled.index(tie.patron)
+        if patron is None:  # outside world.include: no ties
+            continue
+        for k, taken in enumerate(labelled.select(tie.clients)):
+            if taken and k != patron and out[k] < 0:
+                out[k] = patron
+    return out
 
 
 def bloc_counts(members: NDArray[np.bool_], bloc: NDArray[np.int64],
