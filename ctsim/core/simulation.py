@@ -21,8 +21,6 @@ import numpy as np
 from ctsim.core import metrics, phases, rules, state
 from ctsim.core.attributes import DYNAMIC, STATIC
 from ctsim.core.scenario import Scenario, labels
-from ctsim.core.strategies import ACTS, DECISIONS
-from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.core.state import (
     Groups,
     Nations,
@@ -33,6 +31,8 @@ from ctsim.core.state import (
     new_plots,
     new_tally,
 )
+from ctsim.core.strategies import ACTS, DECISIONS
+from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.core.world import bloc_shares, build_world
 from ctsim.errors import ScenarioError
 
