@@ -16,6 +16,7 @@ import mesa
 
 from ctsim.core.attributes import ATTRIBUTES, Attribute
 from ctsim.core.scenario import LEGAL_FAMILIES
+from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 
 
 class NationArrays(Protocol):
@@ -66,6 +67,17 @@ class Nation(mesa.Agent):
         """Its geographic region."""
         w = self.model.world
         return w.region_names[int(w.region[self.index])]
+
+    @property
+    def strategy(self) -> str:
+        """Its sharing strategy now (MODEL.md C3; imitation may change it, C5)."""
+        return STRATEGY_NAMES[int(self.model.relations.strategy[self.index])]
+
+    @property
+    def patron(self) -> Nation | None:
+        """Its patron under the hierarchy (MODEL.md C4), or None."""
+        p = int(self.model.world.patron_of[self.index])
+        return None if p < 0 else self.model.nations[p]  # type: ignore[attr-defined]
 
     @property
     def surging(self) -> bool:

@@ -544,7 +544,7 @@ class Cooperation(_Strict):
         "target's effort; 1 = every nation wants every plot stopped equally (v1)",
         label="stake of non-targets", unit="share",
         control={"name": "stake", "hint": "how much other states care about your plots",
-                 "order": 13, "step": 0.05})
+                 "order": 14, "step": 0.05})
     forgiveness: Share = _key(
         0.3, meaning="chance factor with which a `forgiving` nation shares again after a "
         "partner's revealed defection (MODEL.md C3; generous tit for tat, Wu & Axelrod 1995)",
@@ -594,7 +594,7 @@ class TrustDynamics(_Strict):
         "the plot from the other (MODEL.md C2; Walsh 2010); 0 = withholding is never seen "
         "(v1)", label="inquiries after attacks", unit="share",
         control={"name": "inquiry", "hint": "chance an attack is investigated",
-                 "order": 14, "step": 0.05})
+                 "order": 15, "step": 0.05})
     withhold_penalty: Share = _key(
         0.0, meaning="share of a nation's trust in a partner lost when an inquiry reveals "
         "that the partner withheld (MODEL.md C2), as `leak_penalty` for a leak",

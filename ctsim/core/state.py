@@ -603,7 +603,7 @@ def run_bytes(par: Setting, nations: int, hubs: int, steps: int) -> int:
     with the detection rate), a week's mail, the nation-by-nation arrays and the record."""
     plots, frags, mail = initial_rows(par, hubs, steps)
     frags = max(frags, int(plots * par.lead_max * par.width * min(1.0, par.detection_rate)))
-    per_plot = (18 + 4 * par.width) * 8
+    per_plot = (19 + 4 * par.width) * 8 + (par.width ** 2 if par.inquiries else 0)
     per_fragment = 6 * 8 + par.width
     return (plots * per_plot + frags * per_fragment + mail * 16 * 8
             + 14 * nations * nations * 8 + (steps + 1) * len(RECORDED) * 8)

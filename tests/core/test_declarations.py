@@ -117,15 +117,15 @@ def _schema_with(section: str, **fields) -> type:
 
 
 def test_a_key_added_to_a_copy_of_the_schema_is_a_new_setting_field():
-    grown = _schema_with("trust_dynamics", forgiveness=(Share, 0.25),
+    grown = _schema_with("trust_dynamics", amnesia=(Share, 0.25),
                          grudge_weeks=(int, 4), amnesty=(bool, False),
                          style=(str, "plain"))  # not a number: not compiled
     fields = state.setting_fields(grown)
     names = [name for name, _ in fields]
     added = [f for f in fields if f[0] not in state.Setting._fields]
-    assert added == [("forgiveness", float), ("grudge_weeks", int), ("amnesty", bool)]
+    assert added == [("amnesia", float), ("grudge_weeks", int), ("amnesty", bool)]
     # in place: after the section's own keys, before the next section's
-    assert names.index("forgiveness") == names.index("shock") + 1
+    assert names.index("amnesia") == names.index("withhold_penalty") + 1
     assert names.index("amnesty") + 1 == names.index("groups")  # threat.groups comes next
     assert state.setting_fields() == list(state.Setting.__annotations__.items())
 

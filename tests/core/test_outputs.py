@@ -34,7 +34,7 @@ def test_the_compiled_counts_are_the_declared_events_in_order():
     assert tuple(outputs.EVENTS) == state.COUNTED
     # the index constants are made from the declaration, one per event
     assert state.N_PLOTS == 0
-    assert len(outputs.EVENTS) - 1 == state.N_WRONGFUL_INTERDICTIONS
+    assert len(outputs.EVENTS) - 1 == state.N_DECISIONS  # the last declared
     assert state.COUNTED[state.N_LEAKS] == "leaks"
 
 

@@ -107,6 +107,8 @@ EXPECTED_CONTROLS = {
     "border_screening": "threat.border_screening",
     "treaty_formation": "relations.treaty_formation",
     "ai_false_alarm": "threat.ai_false_alarm",
+    "stake": "cooperation.stake",
+    "inquiry": "trust_dynamics.inquiry",
 }
 
 #: What a field's json_schema_extra may hold (scenario._key), and a control's entry.

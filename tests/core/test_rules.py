@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from ctsim.core import rules
+from ctsim.core import rules, strategies
 
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
@@ -518,7 +518,65 @@ PY_FUNC_CASES = {
                                      (0.01, 0.7, 0.6, 2.0, 1.5, 0.3),
                                      (0.5, 1.0, 1.0, 10.0, 3.0, 3.0)],
     "accession_probability": [(0.02, 1, 4), (0.02, 0, 4), (0.02, 3, 0), (0.5, 2, 2)],
+    "strategy_willingness": [(k, 0.6, 0.5, 0.4, act, grudge, 0.3) for k in range(6)
+                             for act, grudge in ((0, False), (2, True), (1, True))],
+    "staked_willingness": [(0.8, 0.3, True), (0.8, 0.3, False), (0.55, 1.0, False)],
+    "ceded_sovereignty": [(0.5, 0.2), (0.0, 1.0), (0.9, 0.0)],
+    "monitored_leak_probability": [(0.1, 0.5), (0.3, 0.0), (0.07, 1.0)],
+    "monitored_trust_floor": [(0.6, 0.5), (0.36, 0.0), (0.2, 1.0)],
+    "trust_after_withholding": [(0.6, 0.3), (0.9, 0.0), (0.41, 1.0)],
+    "imitation_probability": [(0.6, 0.4, 5.0), (0.4, 0.6, 5.0), (0.5, 0.5, 0.0),
+                              (0.9, 0.1, 1000.0)],
 }
+
+
+# ---------------------------------------------------------------- C: nations that decide
+
+ALWAYS, NEVER, RECIPROCAL, FORGIVING, GRUDGING = (
+    strategies.NAMES.index(n) for n in ("always", "never", "reciprocal", "forgiving",
+                                        "grudging"))
+
+
+def test_trusting_is_the_v1_rule_and_ignores_what_the_partner_did():
+    for act, grudge in ((0, False), (2, True)):
+        assert rules.strategy_willingness(0, 0.6, 0.5, 0.4, act, grudge, 0.3) == \
+            rules.willingness(0.6, 0.5, 0.4) == pytest.approx(0.48)
+
+
+def test_each_strategy_answers_a_defection_as_c3_says():
+    base = 1 - 0.5 * 0.4  # 1 - sovereignty * s, whatever the trust
+    after = {k: rules.strategy_willingness(k, 0.6, 0.5, 0.4, strategies.DEFECTED, True, 0.3)
+             for k in (ALWAYS, NEVER, RECIPROCAL, FORGIVING, GRUDGING)}
+    assert after == {ALWAYS: pytest.approx(base), NEVER: 0.0, RECIPROCAL: 0.0,
+                     FORGIVING: pytest.approx(0.3 * base), GRUDGING: 0.0}
+
+
+def test_reciprocity_forgives_a_partner_that_shared_again_but_a_grudge_does_not():
+    shared_since = (strategies.SHARED, True)  # defected once, then shared again
+    assert rules.strategy_willingness(RECIPROCAL, 0.1, 0.5, 0.4, *shared_since, 0.3) == \
+        pytest.approx(0.8)
+    assert rules.strategy_willingness(FORGIVING, 0.1, 0.5, 0.4, *shared_since, 0.3) == \
+        pytest.approx(0.8)
+    assert rules.strategy_willingness(GRUDGING, 0.1, 0.5, 0.4, *shared_since, 0.3) == 0.0
+
+
+def test_a_stake_scales_only_a_non_target_senders_willingness():
+    assert rules.staked_willingness(0.8, 0.25, True) == 0.8
+    assert rules.staked_willingness(0.8, 0.25, False) == pytest.approx(0.2)
+
+
+def test_a_client_is_more_guarded_and_a_monitored_patron_trusts_more():
+    assert rules.ceded_sovereignty(0.4, 0.5) == pytest.approx(0.7)
+    assert rules.monitored_leak_probability(0.2, 0.75) == pytest.approx(0.05)
+    assert rules.monitored_trust_floor(0.36, 0.5) == pytest.approx(0.68)
+
+
+def test_the_fermi_rule_favours_the_better_partner_and_is_a_coin_without_selection():
+    assert rules.imitation_probability(0.5, 0.5, 5.0) == 0.5
+    assert rules.imitation_probability(0.9, 0.1, 0.0) == 0.5
+    better = rules.imitation_probability(0.7, 0.5, 5.0)
+    assert better == pytest.approx(1 / (1 + math.exp(-1.0)))
+    assert rules.imitation_probability(0.5, 0.7, 5.0) == pytest.approx(1 - better)
 
 
 def test_a_bilateral_channel_needs_the_regime_and_a_treaty_or_ad_hoc_sharing():
