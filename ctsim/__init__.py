@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from ctsim.core.scenario import Scenario, load_scenario
     from ctsim.errors import CtsimError, ScenarioError
     from ctsim.runs.pipeline import compare, run, sweep
+    from ctsim.runs.tournament import tournament
 
 __all__ = ["CooperationModel", "CtsimError", "Scenario", "ScenarioError", "__version__",
-           "compare", "load_scenario", "run", "sweep"]
+           "compare", "load_scenario", "run", "sweep", "tournament"]
 
 _WHERE = {
     "CooperationModel": "ctsim.core.model",
@@ -32,6 +33,7 @@ _WHERE = {
     "run": "ctsim.runs.pipeline",
     "compare": "ctsim.runs.pipeline",
     "sweep": "ctsim.runs.pipeline",
+    "tournament": "ctsim.runs.tournament",
 }
 
 

@@ -351,6 +351,82 @@ def compare(scenarios: tuple[str, ...], replications: int, seed: int, steps: int
 
 
 @cli.command()
+@click.argument("world", required=False)
+@click.option("--strategies", metavar="A,B,...",
+              help="Strategies to play (default: all of them).")
+@click.option("--shares", metavar="A=X,B=Y",
+              help="The mixed world's shares by strategy (default: equal shares).")
+@click.option("--replications", "-r", type=click.IntRange(1, REPLICATIONS_MAX), default=20,
+              show_default=True, help="Runs of every world, with the same seeds.")
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), default=2024, show_default=True)
+@click.option("--steps", type=click.IntRange(1, STEPS_MAX),
+              help="Weeks per run (default: the world's).")
+@click.option("--imitation", type=click.FloatRange(0.0, 1.0),
+              help="The mixed world's yearly chance of imitation (cooperation.imitation); "
+                   "above 0, the strategy shares over time are reported too.")
+@set_option
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output folder (default: results/tournament/).")
+@click.option("--overwrite", is_flag=True, help="Replace earlier results in --out.")
+@fmt_option
+@click.option("--no-figures", is_flag=True, help="Write the numbers only.")
+@_execution(1)
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no table.")
+def tournament(world: str | None, strategies: str | None, shares: str | None,
+               replications: int, seed: int, steps: int | None, imitation: float | None,
+               sets: tuple[str, ...], out: Path | None, overwrite: bool, fmt: str,
+               no_figures: bool, workers: int, executor: str | None, scheduler: str | None,
+               resume: bool, quiet: bool) -> None:
+    """Play sharing strategies against each other in WORLD (a file or a shipped name;
+    default: the shipped tournament world), Axelrod's format.
+
+    Every strategy plays every strategy (itself too) in a two-nation world derived from
+    WORLD, then all play together in WORLD in the given shares; every world runs the
+    same replication seeds. Writes tournament.csv, TOURNAMENT.md, the runs' tables and
+    figures (and shares.csv with --imitation).
+    """
+    global _interrupted_hint
+    from ctsim.core.strategies import NAMES
+    from ctsim.runs import tournament as games
+
+    played = games.parse_strategies(strategies) if strategies is not None else None
+    given = games.parse_shares(shares) if shares is not None else None
+    target = out if out is not None else games.DEFAULT_OUT
+    _interrupted_hint = (f"; the runs stored so far are kept: continue with the same "
+                         f"command and --resume (--out {target})")
+    k = len(played) if played is not None else len(NAMES)
+    progress = Progress("tournament", (k * (k + 1) // 2 + 1) * replications, quiet)
+    try:
+        result = games.tournament(world, strategies=played, shares=given,
+                                  replications=replications, seed=seed, steps=steps,
+                                  imitation=imitation, sets=_sets(sets), out=target,
+                                  workers=workers, executor=executor, scheduler=scheduler,
+                                  resume=resume, overwrite=overwrite, on_progress=progress,
+                                  figures=None if no_figures else fmt)
+    finally:
+        progress.close()
+    if not quiet:
+        from ctsim.analysis.tournament import MIXED, ranking
+
+        rows = [(r.strategy, _fmt(r.disruption_rate),
+                 f"[{_fmt(r.disruption_rate_lo)}, {_fmt(r.disruption_rate_hi)}]",
+                 _fmt(r.sent), _fmt(r.received))
+                for r in ranking(result.table).itertuples(index=False)]
+        _print_table(f"{result.world.name}: the round-robin, {replications} paired runs per "
+                     f"game, seed {seed}", ("strategy", "disruption rate of plots aimed at "
+                                            "it", "95% interval", "sent", "received"), rows)
+        mixed = result.table[(result.table["opponent"] == MIXED)
+                             & (result.table["outcome"] == "disruption_rate")]
+        _print_table(f"{result.world.name}: the mixed world", ("strategy", "disruption rate "
+                     "of plots aimed at it", "95% interval"),
+                     [(r.strategy, _fmt(r.mean), f"[{_fmt(r.ci95_lo)}, {_fmt(r.ci95_hi)}]")
+                      for r in mixed.itertuples(index=False)])
+        click.echo(f"wrote {target}/tournament.csv, TOURNAMENT.md, runs.parquet"
+                   + (", shares.csv" if result.shares_over_time is not None else "")
+                   + ("" if no_figures else f", {target / 'figures'}/"))
+
+
+@cli.command()
 @click.option("--scenario", type=click.Path(path_type=Path, dir_okay=False),
               help="Scenario for free exploration (default: the shipped baseline).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)

@@ -16,7 +16,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
-from ctsim.core.strategies import ALWAYS, DEFECTED, FORGIVING, GRUDGING, NEVER, RECIPROCAL
+from ctsim.core.strategies import ALWAYS, DEFECTED, FORGIVING, NEVER, RECIPROCAL, TRUSTING
 
 # ---------------------------------------------------------------- step 2: collect
 
@@ -182,6 +182,8 @@ def strategy_willingness(strategy: int, trust: float, sovereignty: float, sensit
         grudge: whether the partner ever defected toward it, as far as it has seen.
         forgiveness: ``cooperation.forgiveness`` g, in [0, 1].
     """
+    if strategy == TRUSTING:
+        return willingness(trust, sovereignty, sensitivity)
     base = 1.0 - sovereignty * sensitivity
     if strategy == ALWAYS:
         return base
@@ -191,9 +193,7 @@ def strategy_willingness(strategy: int, trust: float, sovereignty: float, sensit
         return 0.0 if last_act == DEFECTED else base
     if strategy == FORGIVING:
         return forgiveness * base if last_act == DEFECTED else base
-    if strategy == GRUDGING:
-        return 0.0 if grudge else base
-    return willingness(trust, sovereignty, sensitivity)  # trusting
+    return 0.0 if grudge else base  # grudging
 
 
 @njit(cache=True)
