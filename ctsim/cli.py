@@ -391,6 +391,8 @@ def tournament(world: str | None, strategies: str | None, shares: str | None,
 
     played = games.parse_strategies(strategies) if strategies is not None else None
     given = games.parse_shares(shares) if shares is not None else None
+    if given is not None:  # named as the option, before anything runs
+        games.check_shares(given, played or NAMES, "--shares")
     target = out if out is not None else games.DEFAULT_OUT
     _interrupted_hint = (f"; the runs stored so far are kept: continue with the same "
                          f"command and --resume (--out {target})")
@@ -410,7 +412,7 @@ def tournament(world: str | None, strategies: str | None, shares: str | None,
 
         rows = [(r.strategy, _fmt(r.disruption_rate),
                  f"[{_fmt(r.disruption_rate_lo)}, {_fmt(r.disruption_rate_hi)}]",
-                 _fmt(r.sent), _fmt(r.received))
+                 f"{r.sent:,.1f}", f"{r.received:,.1f}")
                 for r in ranking(result.table).itertuples(index=False)]
         _print_table(f"{result.world.name}: the round-robin, {replications} paired runs per "
                      f"game, seed {seed}", ("strategy", "disruption rate of plots aimed at "

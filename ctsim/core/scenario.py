@@ -52,7 +52,6 @@ from pydantic_core import PydanticUndefined
 
 from ctsim.core.attributes import ATTRIBUTES, UNIT, Attribute
 from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
-from ctsim.core.strategies import DEFAULT as DEFAULT_STRATEGY
 from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.data import load_dataset
 from ctsim.errors import ScenarioError
@@ -302,8 +301,10 @@ class WorldSpec(_Strict):
         meaning="the nations' sharing strategies (MODEL.md C3; Axelrod 1984): shares by name "
         f"({_STRATEGY_LIST}; normalised), given out as exact counts (largest remainders) to "
         "nations in a random order; listed nations and dataset states may set their own "
-        "`strategy`. `trusting` is the v1 rule", label="sharing strategies",
-        default_factory=lambda: {DEFAULT_STRATEGY: 1.0}, note="at least one positive",
+        "`strategy`. Empty: every nation `trusting`, the v1 rule. Merged key by key with a "
+        "parent file's shares: a share of 0 drops a strategy", label="sharing strategies",
+        default_factory=dict, default_text="`{}`: every nation `trusting`",
+        note="at least one positive share when given",
         form=["a mapping from strategy names to shares"])
 
     @field_validator("nations")
@@ -327,7 +328,7 @@ class WorldSpec(_Strict):
     @field_validator("strategies")
     @classmethod
     def _some_strategy(cls, value: dict[str, float]) -> dict[str, float]:
-        if not value or sum(value.values()) <= 0:
+        if value and sum(value.values()) <= 0:
             raise ValueError("needs at least one strategy with a positive share")
         return value
 

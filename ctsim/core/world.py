@@ -33,6 +33,7 @@ from ctsim.core.scenario import (
     labels,
 )
 from ctsim.core.special import beta_quantiles
+from ctsim.core.strategies import DEFAULT as DEFAULT_STRATEGY
 from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.data import by_iso3
 
@@ -283,7 +284,7 @@ def _strategies(scenario: Scenario, roster: Roster | None, n: int,
     more than one strategy has a positive share), then a listed nation's or a dataset
     state's own ``strategy``."""
     w = scenario.world
-    shares = {name: v for name, v in w.strategies.items() if v > 0}
+    shares = {name: v for name, v in w.strategies.items() if v > 0} or {DEFAULT_STRATEGY: 1.0}
     if len(shares) == 1:
         (only,) = shares
         out = np.full(n, STRATEGY_NAMES.index(only), np.int64)
