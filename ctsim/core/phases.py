@@ -45,7 +45,6 @@ from ctsim.core.state import (
     FINANCE,
     FINANCIAL,
     HUB_FIU,
-    HUB_FORUM,
     HUB_POLICE,
     IMITATION,
     INQUIRY,
@@ -472,7 +471,7 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                             if members[h, plots.foot[k, b]]:
                                 sent_to[b] = True
         if par.inquiries:
-            note_withheld(k, frags.slot[f], i, sent_to, par, world, rel, plots)
+            note_withheld(k, frags.slot[f], i, frags.kind[f], sent_to, par, world, rel, plots)
     deliver(t, par, world, rel, plots, frags, mail, tally, rng)
 
 
@@ -495,26 +494,29 @@ def share_probability(i, p, trust, sovereignty, s, is_target, par, rel):
 
 
 @njit(cache=True, inline="always")
-def note_withheld(k, slot, i, sent_to, par, world, rel, plots):
-    """Slot ``slot`` (nation ``i``) of plot ``k`` held back its new fragment from each
-    footprint partner it has a channel to and did not send it to (C2), for an inquiry to
-    find if the plot attacks."""
+def note_withheld(k, slot, i, kind, sent_to, par, world, rel, plots):
+    """Slot ``slot`` (nation ``i``) of plot ``k`` held back its new fragment (of ``kind``)
+    from each footprint partner it has a channel to and did not send it to (C2), for an
+    inquiry to find if the plot attacks."""
     if slot < 0:
         return
+    wanted = HUB_FIU if kind == FINANCIAL else HUB_POLICE
     for b in range(plots.size[k]):
-        if b != slot and not sent_to[b] and has_channel(i, plots.foot[k, b], par, world, rel):
+        if b != slot and not sent_to[b] and has_channel(i, plots.foot[k, b], wanted, par,
+                                                         world, rel):
             plots.withheld[k, slot, b] = True
 
 
 @njit(cache=True, inline="always")
-def has_channel(i, j, par, world, rel):
+def has_channel(i, j, hub_kind, par, world, rel):
     """Whether ``i`` could have sent ``j`` a fragment: a bilateral channel under the
-    regime, or a hub that carries intelligence with both as members."""
+    regime, or a hub of ``hub_kind`` (the kind that carries the fragment) with both as
+    members."""
     if par.bilateral and rel.channel[i, j]:
         return True
     if par.institutional:
         for h in range(len(world.latency)):
-            if world.hub_kind[h] != HUB_FORUM and rel.members[h, i] and rel.members[h, j]:
+            if world.hub_kind[h] == hub_kind and rel.members[h, i] and rel.members[h, j]:
                 return True
     return False
 

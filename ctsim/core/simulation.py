@@ -51,7 +51,7 @@ class Streams:
     them from ``numpy.random.default_rng(seed)``, and the list compiled code reads them from.
 
     A sweep's worker runs one run after another; handing each the same Generators, set to
-    the run's initial states, saves making and handing over fourteen new ones a run (about
+    the run's initial states, saves making and handing over sixteen new ones a run (about
     a tenth of a small run's time). The initial states are kept per seed (a sweep's runs of
     one replication share their seed). For one run at a time: a run started from these
     streams draws from them until the next :meth:`start`.
