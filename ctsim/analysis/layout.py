@@ -131,6 +131,13 @@ def metric_label(name: str) -> str:
     return outputs.axis_of(name)
 
 
+#: The colour of each sharing strategy (MODEL.md C3), by name, wherever one is drawn: the
+#: page's network and chart of nations by strategy, the tournament's figures; ``trusting``
+#: (the v1 rule) is grey.
+STRATEGY_COLOURS = {"trusting": "#7a7a7a", "always": "#1a7f3c", "never": "#b2182b",
+                    "reciprocal": "#1f5fa8", "forgiving": "#8e44ad", "grudging": "#e08214"}
+
+
 def colour_for(label: str, index: int = 0) -> str:
     """The colour of a regime (or of a scenario standing for one), else a stable palette."""
     regime = SCENARIO_REGIMES.get(label, label)

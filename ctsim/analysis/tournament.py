@@ -307,10 +307,10 @@ def summary(table: pd.DataFrame, *, world: str, strategies: Sequence[str],
 
 
 def _colour(strategy: str) -> str:
-    """One colour per strategy, the same in every figure."""
-    from ctsim.analysis.layout import colour_for
+    """One colour per strategy, the same in every figure and on the page."""
+    from ctsim.analysis.layout import STRATEGY_COLOURS
 
-    return colour_for(strategy, NAMES.index(strategy))
+    return STRATEGY_COLOURS[strategy]
 
 
 def _tick(strategy: str) -> str:

@@ -2,8 +2,9 @@
 
 :func:`week_events` reads the week's event log, which the phases write as things happen
 (each kind declared in :data:`ctsim.core.outputs.LOGGED`: a leak, a leaked hub post, an
-attack, a refused extradition, a joint disruption, a group moving, a shock), and names
-each event in a sentence, most important first; :func:`headline` keeps the one to three a
+attack, a refused extradition, a joint disruption, a group moving, a shock, a withholding
+an inquiry revealed, a nation copying a partner's strategy), and names each event in a
+sentence, most important first; :func:`headline` keeps the one to three a
 class should hear about, and :func:`position` says where the run's disruption rate sits
 between its no-cooperation and full-cooperation references.
 
@@ -18,6 +19,15 @@ from typing import Any
 import numpy as np
 
 from ctsim.core import outputs, rules
+from ctsim.core.strategies import (
+    FOLLOW,
+    FORGIVING,
+    GRUDGING,
+    RECIPROCAL,
+    STRATEGIES,
+    TRUSTING,
+    WITHHOLD_DECIDED,
+)
 
 #: Event kinds, most important first (the order :func:`headline` keeps them in): the kinds
 #: of the event log, as :data:`ctsim.core.outputs.LOGGED` declares them.
@@ -43,6 +53,7 @@ def week_events(model: Any) -> list[Event]:
     blocs = [b.replace("_", " ") for b in w.bloc_names]
     log = model.week_log
     events: list[Event] = []
+    told: set[tuple[int, int]] = set()
     for e in log:
         if e.kind == "leak":
             sender, leaker, plot = e.a, e.b, e.c
@@ -50,14 +61,29 @@ def week_events(model: Any) -> list[Event]:
                 f"{names[leaker]} leaked a fragment it got from {names[sender]} about the "
                 f"plot against {names[plots.target[plot]]}: the plotters are alerted and all "
                 f"evidence on it is lost. {names[sender]}'s trust in {names[leaker]} falls "
-                f"from {e.value:.2f} to {model.trust[sender, leaker]:.2f}."),
+                f"from {e.value:.2f} to {model.trust[sender, leaker]:.2f}."
+                + answer(model, sender, leaker, names[leaker], "A leak is a defection "
+                         f"{names[sender]} sees")),
                 (sender, leaker)))
         elif e.kind == "hub_leak":
             sender, hub = e.a, e.b
             events.append(Event("hub_leak", t, (
                 f"A fragment {names[sender]} posted to {hubs[hub]} leaked: the plot is "
                 f"alerted. {names[sender]}'s trust in {hubs[hub]} falls from {e.value:.2f} "
-                f"to {model.inst_trust[sender, hub]:.2f}."), (sender,)))
+                f"to {model.inst_trust[sender, hub]:.2f}."
+                + answer(model, sender, w.n + hub, hubs[hub], "A leaked post is a "
+                         f"defection {names[sender]} sees")), (sender,)))
+        elif e.kind == "withholding":
+            if (e.a, e.b) in told:  # one sentence a week for each pair
+                continue
+            told.add((e.a, e.b))
+            events.append(_withholding(model, e.a, e.b, e.c, e.value))
+        elif e.kind == "imitation":
+            nation, old, new = e.a, e.b, e.c
+            events.append(Event("imitation", t, (
+                f"{names[nation]} compared its year with a partner's and copied the "
+                f"partner's strategy: it now plays {STRATEGIES[new].label}, not "
+                f"{STRATEGIES[old].label}."), (nation,)))
         elif e.kind == "attack":
             events.append(_attack(model, e.a, e.b, e.c))
         elif e.kind == "joint":
@@ -69,6 +95,8 @@ def week_events(model: Any) -> list[Event]:
                 f"now trusts {names[partner]} more."), (j, partner)))
         elif e.kind == "move":
             old, new = e.b, e.c
+            if old == new:
+                continue
             events.append(Event("move", t, (
                 f"A group moved its base from {names[old]} to {names[new]}, where about "
                 f"{haven_safety(model, new):.0%} of the plots seem to escape disruption."),
@@ -79,6 +107,47 @@ def week_events(model: Any) -> list[Event]:
                 "blocs falls at once.")))
     events += _refusals(model, [e for e in log if e.kind == "refusal"])
     return sorted(events, key=lambda e: KINDS.index(e.kind))
+
+
+def _withholding(model: Any, finder: int, withheld: int, plot: int, before: float) -> Event:
+    """The sentence of an inquiry that showed ``finder`` that ``withheld`` held back a
+    fragment about ``plot``, which has just attacked (MODEL.md C2); ``before`` is the
+    finder's trust in the partner before it found out."""
+    names = model.world.names
+    target = int(model.plots.target[plot])
+    struck = "it" if target == finder else names[target]
+    text = (f"After the attack, an inquiry: {names[finder]} found out that "
+            f"{names[withheld]} held back what it knew about the plot that struck {struck}.")
+    if model.relations.strategy[finder] == TRUSTING and model.trust[finder, withheld] < before:
+        text += (f" {names[finder]}'s trust in {names[withheld]} falls from {before:.2f} to "
+                 f"{model.trust[finder, withheld]:.2f}.")
+    text += answer(model, finder, withheld, names[withheld], "")
+    return Event("withholding", int(model.steps), text, (finder, withheld))
+
+
+def answer(model: Any, nation: int, partner: int, name: str, lead: str) -> str:
+    """What ``nation`` does now about ``partner`` (a nation, or ``N + h`` for hub h, called
+    ``name``) after seeing it defect, by its strategy (MODEL.md C3) or the decision a
+    person set for it (C6), as a sentence starting with ``lead`` (or ``""`` when its
+    strategy does not answer defections: trusting, always, never)."""
+    names = model.world.names
+    who = names[nation]
+    if model.relations.decision[nation, partner] != FOLLOW:
+        doing = ("withholds" if model.relations.decision[nation, partner] == WITHHOLD_DECIDED
+                 else "shares")
+        return f" {lead + ': ' if lead else ''}{who} is played by hand and {doing} for now."
+    strategy = int(model.relations.strategy[nation])
+    label = STRATEGIES[strategy].label
+    reply = {
+        RECIPROCAL: f"it now holds back from {name} until {name} shares with it again",
+        FORGIVING: f"it now shares with {name} only now and then, until {name} shares "
+                   "with it again",
+        GRUDGING: f"it will never share with {name} again",
+    }.get(strategy)
+    if reply is None:
+        return ""
+    head = f"{lead}; playing {label}" if lead else f"Playing {label}"
+    return f" {head}, {reply}."
 
 
 def _attack(model: Any, target: int, base: int, plot: int) -> Event:

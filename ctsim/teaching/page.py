@@ -3,9 +3,11 @@
 The page is ctsim's own (``frontend/page.vue``), served by Solara: a header that always
 shows the lesson, Play / Pause, Step, Reset, the week, the speed, the side-by-side switch,
 the projector text switch and the link; the lesson's question, things to notice and things
-to try one at a time; the controls with their values, hints and ranges; the narrator; the
-trust network(s) and the outcome chart, drawn in the browser from the small data each week
-sends (:meth:`ctsim.teaching.sessions.Session.frame`).
+to try one at a time; the sharing strategies (a picker per nation in small worlds, the
+strategies' shares in large ones) and, in small worlds, a nation played by hand; the
+controls with their values, hints and ranges; the narrator; the trust network(s), the
+outcome chart and the chart of nations by strategy, drawn in the browser from the small
+data each week sends (:meth:`ctsim.teaching.sessions.Session.frame`).
 
 Each browser tab is one :class:`ctsim.teaching.sessions.Session`: its own runs, nothing shared with
 another tab. The browser asks for each week when it has drawn the last one, so a slow tab
@@ -37,9 +39,10 @@ def _json(data: Any) -> str:
 
 def handle(session: sessions.Session, data: dict[str, Any]) -> dict[str, Any] | bool:
     """Do what the page asked (``data["op"]``). A step (``weeks``: how many, the page asks
-    for about a second of play) returns its frame; a change of settings, the lesson or
-    the page returns True (the page is drawn again); nothing done returns False. Changes
-    that replay the runs replay them to ``data["week"]``, the week the page shows.
+    for about a second of play) returns its frame; a change of settings, the lesson, the
+    page, a strategy or a decision returns True (the page is drawn again); nothing done
+    returns False. Changes that replay the runs replay them to ``data["week"]``, the week
+    the page shows, and strategies and decisions are made at that week.
 
     The request comes from a browser, so anything may arrive: a message that is not an
     object, a missing or wrong field, a number too large to be a week (``1e999``) changes
@@ -68,11 +71,36 @@ def handle(session: sessions.Session, data: dict[str, Any]) -> dict[str, Any] | 
             if value not in sessions.SPEEDS:
                 return False
             session.speed = value
+        elif op == "shares":
+            shares = data["shares"]
+            if not isinstance(shares, dict):
+                return False
+            return session.set_shares(int(data["side"]), shares, week)
+        elif op in ("strategy", "decide", "take", "handover"):
+            return _decide(session, op, data, week)
         else:
             return False
     except (KeyError, TypeError, ValueError, IndexError, OverflowError):
         return False  # a malformed request from a page changes nothing
     return True
+
+
+def _decide(session: sessions.Session, op: str, data: dict[str, Any],
+            week: int | None) -> bool:
+    """A strategy set for a nation, a decision toward a partner, a nation taken or handed
+    back (MODEL.md C3, C6), made at ``week``, the week the page shows (the runs are
+    replayed to it first when the server has run ahead)."""
+    side = int(data["side"])
+    if week is not None and week != session.week:
+        session.goto(week)
+    if op == "take":
+        return session.take(side, int(data["nation"]))
+    if op == "strategy":
+        return session.set_strategy(side, int(data["nation"]), str(data["value"]))
+    if op == "decide":
+        return session.decide(side, int(data["nation"]), int(data["partner"]),
+                              str(data["value"]))
+    return session.hand_over(side, str(data["value"]))
 
 
 @solara.component

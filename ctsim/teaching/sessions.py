@@ -1,7 +1,10 @@
 """The teaching page's sessions, without the page: settings, links, runs and what is drawn.
 
 A :class:`Session` is one browser tab's state: one run (or two, side by side) of a lesson's
-world, each with its two reference runs, the narrator's log, and the page options. It knows
+world, each with its two reference runs and the changes made on the page between weeks
+(:class:`Move`: a nation's sharing strategy set, or a decision toward a partner taken by
+a class playing the nation by hand; MODEL.md C3, C6), the narrator's log, and the page
+options. It knows
 nothing of Solara; :mod:`ctsim.teaching.page` shows it. What the browser draws each week is
 :meth:`Session.frame` (small JSON-ready data: the trust ties, the outcome lines, the
 narrator's sentences); what it draws once per world is :meth:`Session.worlds` (node places
@@ -29,10 +32,12 @@ import numpy as np
 
 from ctsim import resources
 from ctsim.analysis import layout
-from ctsim.core import outputs, registry, rules
+from ctsim.core import metrics, outputs, registry, rules
 from ctsim.core.model import CooperationModel
 from ctsim.core.scenario import load_scenario
 from ctsim.core.state import RECORDED
+from ctsim.core.strategies import ACTS, DECISIONS, FOLLOW, STRATEGIES
+from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.teaching import narrator
 from ctsim.teaching.lessons import LESSONS, lesson
 
@@ -48,13 +53,27 @@ LOG_LINES = 8
 #: Most weeks one request may run (the page asks for about a second of play at a time).
 MAX_BATCH = 8
 
-#: Overrides that turn any world into the full-cooperation reference (MODEL.md's limit).
+#: Worlds of at most this many nations get a strategy picker per nation and may be played
+#: by hand; larger ones set the shares of the strategies (``world.strategies``).
+SMALL_WORLD = 16
+#: The page's own controls, which set no scenario key: the strategy pickers and shares,
+#: and playing a nation by hand (lessons may name them in their things to try).
+PAGE_CONTROLS = ("strategy", "strategies", "by hand")
+#: Most changes between weeks (strategies set, decisions made) a run may hold.
+MAX_MOVES = 400
+#: The step of a strategy's share on the page.
+SHARE_STEP = 0.05
+
+#: Overrides that turn any world into the full-cooperation reference (MODEL.md's limit);
+#: its nations all share whatever their partners do (:data:`FULL_STRATEGY`).
 FULL_COOPERATION = {
     "cooperation.regime": "bilateral", "relations.treaties": "all", "relations.trust": 1.0,
     "relations.tension": 0.0, "world.sovereignty.mean": 0.0, "world.sovereignty.spread": 0.0,
     "legal.harmonization": 1.0, "legal.mlat_delay": 0, "threat.leak_rate": 0.0,
-    "trust_dynamics.leak_penalty": 0.0,
+    "trust_dynamics.leak_penalty": 0.0, "cooperation.stake": 1.0,
 }
+#: The strategy of every nation in the full-cooperation reference (MODEL.md C3).
+FULL_STRATEGY = "always"
 
 #: Line colours and dashes of the outcome chart.
 STYLE = {"A": ("#1f5fa8", ""), "B": ("#c05a00", ""),
@@ -84,12 +103,15 @@ class Settings:
     """A run's settings: the lesson, the seed, and a value for every teaching control.
 
     ``values`` maps each control of :func:`ctsim.core.registry.controls` by name to its value;
-    :meth:`for_lesson` fills it from the lesson's scenario.
+    :meth:`for_lesson` fills it from the lesson's scenario. ``strategies`` holds the shares
+    of the sharing strategies a run draws (``world.strategies``, every strategy named, in
+    [0, 1]), or None for the scenario's own.
     """
 
     lesson: str = FREE
     seed: int = 1
     values: dict[str, Any] = field(default_factory=dict)
+    strategies: dict[str, float] | None = None
 
     @classmethod
     def for_lesson(cls, name: str, seed: int = 1) -> Settings:
@@ -108,13 +130,23 @@ class Settings:
         return scenario_path(self.lesson)
 
     def overrides(self) -> dict[str, Any]:
-        """The controls as dotted scenario keys."""
+        """The controls (and the strategies' shares, when set) as dotted scenario keys."""
         keys = registry.control_keys()
-        return {keys[name]: value for name, value in self.values.items()}
+        out = {keys[name]: value for name, value in self.values.items()}
+        if self.strategies is not None:
+            out["world.strategies"] = dict(self.strategies)
+        return out
 
     def with_value(self, name: str, value: Any) -> Settings:
         """These settings with control ``name`` set to ``value`` (clamped to its range)."""
         return replace(self, values={**self.values, name: bounded(name, value)})
+
+    def with_shares(self, shares: dict[str, Any]) -> Settings:
+        """These settings with the strategies' shares ``shares`` (by name; a strategy left
+        out has share 0), each clamped to [0, 1] and rounded to :data:`SHARE_STEP`.
+        ValueError for an unknown strategy, a value that is not a number, or no share
+        above 0."""
+        return replace(self, strategies=bounded_shares(shares))
 
 
 def scenario_path(name: str) -> Path:
@@ -147,6 +179,27 @@ def bounded(name: str, value: Any) -> Any:
     return min(number, control.high)
 
 
+def bounded_shares(shares: dict[str, Any]) -> dict[str, float]:
+    """``shares`` made valid shares of the strategies (``world.strategies``): every
+    strategy named (0 where left out), each a number in [0, 1] on the page's step
+    (:data:`SHARE_STEP`). ValueError for an unknown name, a value that is not a number, or
+    shares that are all 0."""
+    if not isinstance(shares, dict):
+        raise ValueError("the strategies' shares are a mapping from names to numbers")
+    unknown = [k for k in shares if k not in STRATEGY_NAMES]
+    if unknown:
+        raise ValueError(f"no strategy {unknown[0]!r}: one of {', '.join(STRATEGY_NAMES)}")
+    out = {}
+    for name in STRATEGY_NAMES:
+        value = float(shares.get(name, 0.0))
+        if not math.isfinite(value):
+            raise ValueError(f"the share of {name} is a number, not {value!r}")
+        out[name] = round(round(min(max(value, 0.0), 1.0) / SHARE_STEP) * SHARE_STEP, 6)
+    if sum(out.values()) <= 0:
+        raise ValueError("at least one strategy needs a share above 0")
+    return out
+
+
 def _control(name: str) -> registry.Control:
     for control in registry.controls():
         if control.name == name:
@@ -161,19 +214,23 @@ class TeachingModel(CooperationModel):
     """A CooperationModel built from :class:`Settings`, stepped with two reference runs.
 
     ``reference`` holds ``no cooperation`` and ``full cooperation``: the same world from the
-    same seed, with no channel open and with every barrier lifted, so the page can say how
-    far the settings sit between them.
+    same seed, with no channel open and with every barrier lifted (every nation sharing
+    whatever its partners do, :data:`FULL_STRATEGY`), so the page can say how far the
+    settings sit between them. Strategies set and decisions made on the page change this
+    run only, not its references.
     """
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.for_lesson(FREE)
         s = self.settings
         super().__init__(scenario=s.path(), rng=s.seed, **s.overrides())
+        full = CooperationModel(self.config, rng=s.seed, **FULL_COOPERATION)
+        for i in range(full.world.n):
+            full.set_strategy(i, FULL_STRATEGY)
         self.reference = {
             "no cooperation": CooperationModel(self.config, rng=s.seed,
                                                **{"cooperation.regime": "none"}),
-            "full cooperation": CooperationModel(self.config, rng=s.seed,
-                                                 **FULL_COOPERATION),
+            "full cooperation": full,
         }
 
     def step(self) -> None:
@@ -262,26 +319,151 @@ def explain(values: dict[str, Any]) -> list[str]:
     if v["treaty_formation"] > 0:
         lines.append(f"Treaty formation {v['treaty_formation']:.2f}: states that share live "
                      "plots and trust each other sign new treaties, faster after attacks.")
+    if v["stake"] < 1:
+        lines.append(f"Stake of non-targets {v['stake']:.2f}: a state shares less about plots "
+                     "aimed at others than about those aimed at itself, and leaves the "
+                     "target to carry the effort (free-riding).")
+    if v["inquiry"] > 0:
+        lines.append(f"Inquiries {v['inquiry']:.2f}: after an attack, an inquiry may show each "
+                     "state in the plot's path what its partners knew and held back; a state "
+                     "that answers defections (tit for tat, grim trigger) holds back in turn.")
     return lines
 
 
 # ---------------------------------------------------------------- the session
 
 
-class Side:
-    """One of a session's runs: its settings, model and the narrator's state."""
+@dataclass(frozen=True)
+class Move:
+    """A change made on the page between weeks, after week ``week`` (0: before the first):
+    nation ``nation`` takes the strategy ``value`` (``partner`` -1; MODEL.md C3), or
+    decides ``value`` (``share``, ``withhold`` or back to its ``strategy``) toward nation
+    ``partner`` (C6). Replaying a run replays its moves at their weeks."""
 
-    def __init__(self, label: str, settings: Settings):
+    week: int
+    nation: int
+    partner: int
+    value: str
+
+    @property
+    def is_strategy(self) -> bool:
+        """Whether the move sets a strategy (else it is a decision toward a partner)."""
+        return self.partner < 0
+
+    def text(self) -> str:
+        """The move as a link writes it: ``week.nation.strategy`` or
+        ``week.nation.partner.decision``."""
+        parts = (self.week, self.nation, self.value) if self.is_strategy else (
+            self.week, self.nation, self.partner, self.value)
+        return ".".join(str(x) for x in parts)
+
+    @classmethod
+    def parse(cls, text: str) -> Move:
+        """The move a link writes as ``text`` (:meth:`text`). ValueError when it is not
+        one: a wrong number of parts, a negative week or nation, an unknown strategy or
+        decision."""
+        parts = text.split(".")
+        if len(parts) not in (3, 4):
+            raise ValueError(f"not a move: {text!r}")
+        week, nation = int(parts[0]), int(parts[1])
+        partner = int(parts[2]) if len(parts) == 4 else -1
+        value = parts[-1]
+        allowed = STRATEGY_NAMES if partner < 0 else DECISIONS
+        if week < 0 or nation < 0 or (len(parts) == 4 and partner < 0) or value not in allowed:
+            raise ValueError(f"not a move: {text!r}")
+        return cls(week, nation, partner, value)
+
+    def describe(self, names: list[str]) -> str:
+        """The move in words, for the page's list of moves: from the week it holds (the
+        week after it was made, as ``Simulation.decisions`` records it)."""
+        who = names[self.nation]
+        if self.is_strategy:
+            return f"from week {self.week + 1}: {who} plays {_strategy_label(self.value)}"
+        other = names[self.partner]
+        done = {"share": f"shares with {other}", "withhold": f"withholds from {other}",
+                "strategy": f"follows its strategy toward {other}"}[self.value]
+        return f"from week {self.week + 1}: {who} {done}"
+
+
+def _strategy_label(name: str) -> str:
+    return STRATEGIES[STRATEGY_NAMES.index(name)].label
+
+
+class Side:
+    """One of a session's runs: its settings, model, the moves made on the page (in the
+    order they were made), the nation played by hand (-1: none) and the narrator's state."""
+
+    def __init__(self, label: str, settings: Settings, moves: list[Move] | None = None,
+                 player: int = -1):
         self.label = label
         self.settings = settings
         self.model = TeachingModel(settings)
         self.events: list[narrator.Event] = []
+        self.moves: list[Move] = list(moves or [])
+        self.player = player
+        self.start = self._held()
 
     def step(self) -> list[narrator.Event]:
         """One week; returns its events, most important first."""
         self.model.step()
         self.events = narrator.week_events(self.model)
         return self.events
+
+    @property
+    def small(self) -> bool:
+        """Whether its world is small enough for a strategy picker per nation."""
+        return self.model.world.n <= SMALL_WORLD
+
+    def _held(self) -> list[int]:
+        """How many nations hold each strategy now, in the order of the strategies."""
+        return np.bincount(self.model.relations.strategy, minlength=len(STRATEGIES)).tolist()
+
+    def apply(self, move: Move) -> bool:
+        """Make ``move`` in the run now; False (and nothing done) when the run refuses it
+        (a nation or partner the world does not have, a nation deciding for itself)."""
+        try:
+            if move.is_strategy:
+                self.model.set_strategy(move.nation, move.value)
+            else:
+                if move.partner >= self.model.world.n:
+                    return False
+                self.model.decide(move.nation, move.partner, move.value)
+        except ValueError:
+            return False
+        return True
+
+    def replay_until(self, week: int) -> list[Move]:
+        """Run to ``week``, making each move at its week (the moves of weeks already run
+        are not made again); returns the moves the run refused."""
+        model, refused = self.model, []
+        for move in self.moves:
+            if move.week < model.steps or move.week > week:
+                continue
+            if move.week > model.steps:
+                self._run(move.week - model.steps)
+            if not self.apply(move):
+                refused.append(move)
+        self._run(week - model.steps)
+        return refused
+
+    def _run(self, weeks: int) -> None:
+        """``weeks`` more weeks in one compiled call; leaving week 0, the strategies held
+        then (after the moves of week 0) are kept as the start of the chart."""
+        if self.model.steps == 0:
+            self.start = self._held()
+        if weeks > 0:
+            self.model.run(weeks)
+
+    def record(self, move: Move) -> bool:
+        """Make ``move`` now and keep it, after the moves made before it (a replay makes
+        them all again, in order, so that it counts the same decisions); False when the
+        run refuses it or already holds :data:`MAX_MOVES`."""
+        if len(self.moves) >= MAX_MOVES or not self.apply(move):
+            return False
+        self.moves.append(move)
+        if move.week == 0:
+            self.start = self._held()
+        return True
 
 
 class Session:
@@ -293,12 +475,19 @@ class Session:
         week: the week to start at (the runs are replayed to it), clamped to the horizon.
         projector: large text for a projector.
         speed: weeks per second when playing, one of :data:`SPEEDS`.
+        moves: each side's moves (:class:`Move`), made again at their weeks as the runs
+            are replayed; a move the run refuses is dropped and named in :attr:`notes`.
+        players: each side's nation played by hand (-1: none).
     """
 
     def __init__(self, a: Settings | None = None, b: Settings | None = None, week: int = 0,
-                 projector: bool = False, speed: int = 4, notes: list[str] | None = None):
+                 projector: bool = False, speed: int = 4, notes: list[str] | None = None,
+                 moves: list[list[Move]] | None = None, players: list[int] | None = None):
         a = a or Settings.for_lesson(FREE)
-        self.sides = [Side("A", a)] + ([Side("B", b)] if b is not None else [])
+        moves = [*(moves or []), [], []]
+        players = [*(players or []), -1, -1]
+        self.sides = [Side("A", a, moves[0], players[0])] + (
+            [Side("B", b, moves[1], players[1])] if b is not None else [])
         self.projector = projector
         self.speed = speed if speed in SPEEDS else 4
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LINES)
@@ -339,21 +528,99 @@ class Session:
         return True
 
     def goto(self, week: int) -> None:
-        """Rebuild the runs from their settings and replay them to ``week`` (clamped)."""
+        """Rebuild the runs from their settings and replay them to ``week`` (clamped), each
+        side's moves made again at their weeks (moves after ``week`` are dropped: they have
+        not happened yet)."""
         for side in self.sides:
             side.model = TeachingModel(side.settings)
             side.events = []
         self.log.clear()
         week = min(max(int(week), 0), self.horizon)
-        if week > 1:
-            for side in self.sides:
-                side.model.run(week - 1)
+        refused: list[Move] = []
+        for side in self.sides:
+            side.moves = [m for m in side.moves if m.week <= week]
+            if side.player >= side.model.world.n or not side.small:
+                side.player = -1
+            refused += side.replay_until(max(week - 1, 0))
         if week >= 1:
             self.step()  # the last week step by step, so that the narrator has its events
+            for side in self.sides:
+                refused += side.replay_until(week)
+        for side in self.sides:
+            side.moves = [m for m in side.moves if m not in refused]
+        self.notes += [f"ignored the move {m.text()}: not a move of this world"
+                       for m in refused]
 
     def reset(self) -> None:
-        """Back to week 0 with the current settings."""
+        """Back to week 0 with the current settings (and the strategies set at week 0)."""
         self.goto(0)
+
+    # ------------------------------------------------------------ strategies and decisions
+
+    def _move(self, side: int, move: Move) -> bool:
+        """Make ``move`` in side ``side``'s run now and keep it (:meth:`Side.record`)."""
+        if not 0 <= side < len(self.sides):
+            return False
+        return self.sides[side].record(move)
+
+    def set_strategy(self, side: int, nation: int, strategy: str) -> bool:
+        """Give ``nation`` of side ``side`` the sharing strategy ``strategy`` from the next
+        week on (``Simulation.set_strategy``, MODEL.md C3 and C6); the change is kept and
+        made again whenever the run is replayed. False (nothing done) for a side, nation
+        or strategy that does not exist."""
+        if strategy not in STRATEGY_NAMES or nation < 0:
+            return False
+        return self._move(side, Move(self.week, nation, -1, strategy))
+
+    def decide(self, side: int, nation: int, partner: int, decision: str) -> bool:
+        """Set what ``nation`` of side ``side`` does with what it learns for nation
+        ``partner`` from the next week on: ``share``, ``withhold`` or back to its
+        ``strategy`` (``Simulation.decide``, MODEL.md C6); kept and made again whenever
+        the run is replayed. False (nothing done) for a side, nation, partner or decision
+        that does not exist, or a nation deciding for itself."""
+        if decision not in DECISIONS or nation < 0 or partner < 0 or nation == partner:
+            return False
+        return self._move(side, Move(self.week, nation, partner, decision))
+
+    def take(self, side: int, nation: int) -> bool:
+        """Play ``nation`` of side ``side`` by hand (-1: nobody): the page then shows what
+        each partner last did toward it and lets the class share or withhold per partner.
+        Only in small worlds (:data:`SMALL_WORLD`). False when nothing changes."""
+        if not 0 <= side < len(self.sides):
+            return False
+        chosen = self.sides[side]
+        if not (-1 <= nation < chosen.model.world.n) or not chosen.small:
+            return False
+        chosen.player = nation
+        return True
+
+    def hand_over(self, side: int, strategy: str) -> bool:
+        """End playing by hand on side ``side``: the nation played takes ``strategy``, and
+        every decision it made toward a partner goes back to following that strategy."""
+        if not 0 <= side < len(self.sides) or strategy not in STRATEGY_NAMES:
+            return False
+        chosen = self.sides[side]
+        nation = chosen.player
+        if nation < 0:
+            return False
+        decided = chosen.model.relations.decision[nation, :chosen.model.world.n]
+        for partner in np.flatnonzero(decided != FOLLOW).tolist():
+            self.decide(side, nation, partner, "strategy")
+        self.set_strategy(side, nation, strategy)
+        chosen.player = -1
+        return True
+
+    def set_shares(self, side: int, shares: dict[str, Any], week: int | None = None) -> bool:
+        """Set the shares of the strategies side ``side``'s run draws (``world.strategies``;
+        the strategies of large worlds); the runs are replayed to ``week`` (default: the
+        current week). Unreadable shares are ignored (False)."""
+        try:
+            settings = self.sides[side].settings.with_shares(shares)
+        except (ValueError, TypeError, IndexError):
+            return False
+        self.sides[side].settings = settings
+        self.goto(self.week if week is None else week)
+        return True
 
     def set_value(self, side: int, name: str, value: Any, week: int | None = None) -> None:
         """Set control ``name`` of side ``side`` (0 = A, 1 = B); the runs are replayed to
@@ -387,7 +654,8 @@ class Session:
         ``week`` (default: the current week)."""
         if on == self.split:
             return
-        self.sides = self.sides[:1] + ([Side("B", self.sides[0].settings)] if on else [])
+        a = self.sides[0]
+        self.sides = self.sides[:1] + ([Side("B", a.settings, a.moves)] if on else [])
         self.goto(self.week if week is None else week)
 
     # ------------------------------------------------------------ links
@@ -398,10 +666,12 @@ class Session:
         base = Settings.for_lesson(a.lesson, a.seed).values
         params: list[tuple[str, Any]] = [("lesson", a.lesson), ("seed", a.seed)]
         params += [(k, _text(v)) for k, v in a.values.items() if v != base.get(k)]
+        params += _side_params(self.sides[0], "")
         if self.split:
             params.append(("split", 1))
             b = self.sides[1].settings
             params += [(f"b.{k}", _text(v)) for k, v in b.values.items() if v != a.values[k]]
+            params += _side_params(self.sides[1], "b.")
         if self.projector:
             params.append(("projector", 1))
         if self.speed != 4:
@@ -425,6 +695,16 @@ class Session:
         speed = _int(params.pop("speed", "4"), (1, 8), 4, "speed", notes)
         a = Settings.for_lesson(name, seed)
         names = {c.name for c in registry.controls()}
+        moves: list[list[Move]] = [[], []]
+        players = [-1, -1]
+        shares: list[dict[str, Any] | None] = [None, None]
+        for k, prefix in enumerate(("", "b.")):
+            moves[k] = _moves(params.pop(f"{prefix}moves", ""), f"{prefix}moves", notes)
+            players[k] = _int(params.pop(f"{prefix}play", "-1"), (-1, SMALL_WORLD - 1), -1,
+                              f"{prefix}play", notes)
+            shares[k] = _shares(params.pop(f"{prefix}shares", ""), f"{prefix}shares", notes)
+        if shares[0] is not None:
+            a = replace(a, strategies=shares[0])
         b_changes = {}
         for key, value in params.items():
             side, _, control = key.rpartition(".")
@@ -440,13 +720,14 @@ class Session:
                 notes.append(f"ignored {key}: {exc}")
         b = None
         if split:
-            b = a
+            b = a if shares[1] is None else replace(a, strategies=shares[1])
             for control, value in b_changes.items():
                 try:
                     b = b.with_value(control, value)
                 except ValueError as exc:
                     notes.append(f"ignored b.{control}: {exc}")
-        return cls(a, b, week=week, projector=projector, speed=speed, notes=notes)
+        return cls(a, b, week=week, projector=projector, speed=speed, notes=notes,
+                   moves=moves, players=players)
 
     # ------------------------------------------------------------ what the page draws
 
@@ -471,7 +752,30 @@ class Session:
             "seed": a.seed, "seeds": list(SEEDS), "speeds": list(SPEEDS),
             "speed": self.speed, "projector": self.projector, "query": self.query(),
             "explain": explain(a.values), "notes": self.notes,
-            "horizon": self.horizon,
+            "horizon": self.horizon, "strategies": self.strategy_ui(),
+        }
+
+    def strategy_ui(self) -> dict[str, Any]:
+        """The strategy controls: the strategies (name, label, story, colour), whether the
+        world is small (a picker per nation, playing by hand) or large (shares), whether
+        strategies spread (imitation), and per side the shares drawn, the moves made (in
+        words, newest first) and the nation played by hand."""
+        first = self.sides[0].model
+        sides = []
+        for side in self.sides:
+            drawn = side.model.config.world.strategies
+            names = side.model.world.names
+            sides.append({
+                "shares": [round(float(drawn.get(s.name, 0.0)), 4) for s in STRATEGIES],
+                "moves": [m.describe(names) for m in reversed(side.moves)],
+                "player": side.player})
+        return {
+            "choices": [{"name": s.name, "label": s.label, "story": s.story,
+                         "colour": layout.STRATEGY_COLOURS[s.name]} for s in STRATEGIES],
+            "acts": list(ACTS), "decisions": list(DECISIONS),
+            "small": self.sides[0].small, "step": SHARE_STEP,
+            "imitation": first.config.cooperation.imitation > 0,
+            "sides": sides,
         }
 
     def worlds(self) -> list[dict[str, Any]]:
@@ -508,9 +812,67 @@ class Session:
         for label, ref in self.sides[0].model.reference.items():
             series.append(_line(label, STYLE[label], ref))
         attacks = max([1, *(max(s["attacks"], default=0) for s in series)])
+        held = [_held_lines(side) for side in self.sides]
         return {"serial": self.serial, "advance": advance, "horizon": self.horizon,
                 "weeks": weeks or [self.week_frame()], "series": series,
-                "attacks_max": attacks}
+                "attacks_max": attacks, "held": [x for lines in held for x in lines],
+                "show_held": self.shows_strategies()}
+
+    def shows_strategies(self) -> bool:
+        """Whether the page charts the nations by strategy: some run holds (or has held)
+        more than one strategy, or strategies spread (imitation on)."""
+        for side in self.sides:
+            m = side.model
+            if m.config.cooperation.imitation > 0:
+                return True
+            data = m.datacollector.model_vars
+            ever = [s for s in STRATEGIES if max(data[f"nations_{s.name}"]) > 0
+                    or side.start[STRATEGY_NAMES.index(s.name)] > 0]
+            if len(ever) > 1:
+                return True
+        return False
+
+
+def _side_params(side: Side, prefix: str) -> list[tuple[str, Any]]:
+    """A side's shares of the strategies (when set), moves and nation played by hand, as
+    a link's parameters (named with ``prefix``: ``""`` for A, ``"b."`` for B)."""
+    out: list[tuple[str, Any]] = []
+    if side.settings.strategies is not None:
+        out.append((f"{prefix}shares", ",".join(
+            f"{k}:{_text(v)}" for k, v in side.settings.strategies.items() if v > 0)))
+    if side.moves:
+        out.append((f"{prefix}moves", ",".join(m.text() for m in side.moves)))
+    if side.player >= 0:
+        out.append((f"{prefix}play", side.player))
+    return out
+
+
+def _moves(text: str, name: str, notes: list[str]) -> list[Move]:
+    """The moves a link writes (``week.nation.strategy`` or ``week.nation.partner.decision``,
+    separated by commas), in order; what cannot be read is named in ``notes``."""
+    out: list[Move] = []
+    for item in filter(None, text.split(",")):
+        if len(out) >= MAX_MOVES:
+            notes.append(f"ignored the moves after the first {MAX_MOVES} in {name}")
+            break
+        try:
+            out.append(Move.parse(item))
+        except ValueError:
+            notes.append(f"ignored {item!r} in {name}: not a move")
+    return out
+
+
+def _shares(text: str, name: str, notes: list[str]) -> dict[str, float] | None:
+    """The shares of the strategies a link writes (``name:share,...``), or None when the
+    link gives none or they cannot be read (named in ``notes``)."""
+    if not text:
+        return None
+    try:
+        pairs = dict(item.split(":", 1) for item in text.split(","))
+        return bounded_shares(pairs)
+    except ValueError as exc:
+        notes.append(f"ignored {name}: {exc}")
+        return None
 
 
 def _text(value: Any) -> str:
@@ -536,6 +898,54 @@ def _line(label: str, style: tuple[str, str], model: CooperationModel) -> dict[s
             for v in data["disruption_rate"]]
     return {"label": label, "colour": style[0], "dash": style[1], "rate": rate,
             "attacks": [int(x) for x in data["attacks"]]}
+
+
+def _held_lines(side: Side) -> list[dict[str, Any]]:
+    """The chart of nations by strategy of one run (``side``: its label): the nations
+    holding each strategy held at some week, week by week (the weekly record's
+    ``nations_<strategy>``; week 0 as the run started, after the strategies set at week
+    0), in the order of the strategies (the page stacks them)."""
+    data = side.model.datacollector.model_vars
+    lines = []
+    for k, s in enumerate(STRATEGIES):
+        counts = [int(x) for x in data[f"nations_{s.name}"]]
+        counts[0] = int(side.start[k])
+        if max(counts) == 0:
+            continue
+        lines.append({"side": side.label, "label": s.label, "strategy": s.name,
+                      "colour": layout.STRATEGY_COLOURS[s.name], "counts": counts})
+    return lines
+
+
+def _strategy_frame(side: Side) -> dict[str, Any]:
+    """One side's strategies this week: each nation's strategy; per strategy held (or
+    that sent or received anything) its nations now, fragments sent and received and the
+    disruption rate of the settled plots aimed at its holders; in small worlds the settled
+    plots aimed at each nation and how many were stopped; for the nation played by hand,
+    each nation partner's last revealed act toward it (``ACTS`` index, week) and its
+    decision toward each (``DECISIONS`` index)."""
+    m = side.model
+    n = m.world.n
+    out: dict[str, Any] = {"held": m.relations.strategy.tolist()}
+    c = metrics.decision_metrics(m, metrics.settled(m))
+    table = []
+    for k, s in enumerate(STRATEGIES):
+        held, sent, got = (int(c[f"{x}_{s.name}"]) for x in ("nations", "sent", "received"))
+        if held or sent or got:
+            rate = c[f"disruption_rate_{s.name}"]
+            table.append([k, held, sent, got, None if not math.isfinite(rate) else
+                          round(rate, 3)])
+    out["table"] = table
+    if side.small:
+        aimed, stopped = metrics.target_outcomes(m)
+        out["aimed"] = [[int(x), int(y)] for x, y in zip(aimed, stopped, strict=True)]
+    if side.player >= 0:
+        i = side.player
+        rel = m.relations
+        out["seen"] = [[int(rel.revealed[i, j]), int(rel.revealed_week[i, j])]
+                       for j in range(n)]
+        out["decided"] = [int(x) for x in rel.decision[i, :n]]
+    return out
 
 
 def _side_frame(side: Side) -> dict[str, Any]:
@@ -586,7 +996,8 @@ def _side_frame(side: Side) -> dict[str, Any]:
             "nodes": nodes, "counts": counts,
             "rate": None if not math.isfinite(rate) else round(rate, 3),
             "position": narrator.position(rate, none, full),
-            "events": [e.text for e in narrator.headline(side.events)]}
+            "events": [e.text for e in narrator.headline(side.events)],
+            "strategy": _strategy_frame(side)}
 
 
 #: The counters the page shows, in order: the state first, then the counted events
