@@ -109,7 +109,7 @@ def test_the_wheel_has_the_app_and_the_lessons(installed):
     lessons = _run([str(bin_dir / "python"), "-c",
                     "from ctsim.teaching.lessons import LESSONS; print(len(LESSONS), "
                     "all(x.path.is_file() for x in LESSONS))"], empty, env)
-    assert lessons.stdout.split() == ["8", "True"], lessons.stderr
+    assert lessons.stdout.split() == ["11", "True"], lessons.stderr
 
 
 def test_the_wheel_copies_its_scenarios_for_editing(installed):

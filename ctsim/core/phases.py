@@ -1227,7 +1227,8 @@ def admit(h, i, par, world, rel):
 @njit(cache=True)
 def relocate_groups(par, world, rel, groups, tally, rng):
     """Each adaptive group moves, with ``relocation_rate`` a week, to a new base drawn with
-    weight ``safety ** haven_pull`` (rules.haven_safety, rules.relocation_weight)."""
+    weight ``safety ** haven_pull`` (rules.haven_safety, rules.relocation_weight); a group
+    that draws its own base stays, and only a real move is counted and logged."""
     weights = running = np.empty(0)
     for g in range(par.groups):
         if rng.random() < par.relocation_rate:
@@ -1240,8 +1241,9 @@ def relocate_groups(par, world, rel, groups, tally, rng):
                 running = np.cumsum(weights)
             old = groups.base[g]
             groups.base[g] = draw_nation(weights, running, groups.base, 0, rng)
-            tally.week[N_RELOCATIONS] += 1
-            log_event(tally, LOG_MOVE, g, old, groups.base[g])
+            if groups.base[g] != old:  # drawing its own base again, it stays
+                tally.week[N_RELOCATIONS] += 1
+                log_event(tally, LOG_MOVE, g, old, groups.base[g])
 
 
 # ---------------------------------------------------------------- 9. record

@@ -95,8 +95,6 @@ def week_events(model: Any) -> list[Event]:
                 f"now trusts {names[partner]} more."), (j, partner)))
         elif e.kind == "move":
             old, new = e.b, e.c
-            if old == new:
-                continue
             events.append(Event("move", t, (
                 f"A group moved its base from {names[old]} to {names[new]}, where about "
                 f"{haven_safety(model, new):.0%} of the plots seem to escape disruption."),
