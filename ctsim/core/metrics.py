@@ -15,7 +15,7 @@ import numpy as np
 
 from ctsim.core import phases, rules, state
 from ctsim.core.outputs import CHANNEL_EVENT_METRICS, METRICS, Metric, bounds_of
-from ctsim.core.state import ATTACKED, COUNTED, DISRUPTED, Tally
+from ctsim.core.state import ABORTED, ATTACKED, COUNTED, DISRUPTED, Tally
 from ctsim.core.strategies import STRATEGIES
 
 __all__ = ["METRICS", "Counts", "Metric", "bounds_of", "recorded_columns", "run_metrics"]
@@ -84,11 +84,13 @@ def settled(model: RunState) -> np.ndarray:
     """Ids of the plots whose would-be attack week has passed (their fate is settled).
 
     Every rate and mean over plots in :func:`run_metrics` uses these plots only
-    (right-censoring, as in :func:`ctsim.core.phases.record_week`).
+    (right-censoring, as in :func:`ctsim.core.phases.record_week`). A plot abandoned after
+    an alert (MODEL.md D6) is neither disrupted nor an attack, and is left out.
     """
     p = model.plots
     ids = np.arange(p.n)
-    return ids[p.spawned[ids] + p.lead[ids] - 1 <= model.steps]
+    ids = ids[p.spawned[ids] + p.lead[ids] - 1 <= model.steps]
+    return ids[p.status[ids] != ABORTED]
 
 
 def quartile_rates(model: RunState, ids: np.ndarray) -> list[float]:
@@ -134,6 +136,13 @@ DECISION_COUNTS = ("inquiries", "withholdings_revealed", "strategy_changes", "de
 DECISION_METRICS = (*DECISION_COUNTS, *(f"{m}_{s.name}" for s in STRATEGIES
                                         for m in ("nations", "disruption_rate", "sent",
                                                   "received")))
+
+
+#: MODEL.md section D's counts of the run, and the measures observers use (D11).
+OBSERVED_COUNTS = ("convictions", "acquittals", "plots_aborted", "tipoffs",
+                   "prosecuted_at_home")
+OBSERVED_METRICS = (*OBSERVED_COUNTS, "foreign_first_share", "transnational_attack_share",
+                    "execution_ratio")
 
 
 def run_metrics(model: RunState, names: Iterable[str] | None = None
@@ -192,7 +201,30 @@ def run_metrics(model: RunState, names: Iterable[str] | None = None
         out.update(channel_metrics(model, ids))
     if needed(DECISION_METRICS):
         out.update(decision_metrics(model, ids))
+    if needed(OBSERVED_METRICS):
+        out.update(observed_metrics(model, ids))
     return {name: out[name] for name in (METRICS if wanted is None else wanted)}
+
+
+def observed_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:
+    """MODEL.md D: the counts of section D over the whole run, and what observers measure,
+    over the settled plots ``ids``: the share of disruptions whose first piece of
+    intelligence came from another state, the transnational share of attacks, and the
+    ratio of the execution rates (attacks per settled plot) of domestic and transnational
+    plots (D11)."""
+    t = model.counts.total
+    p = model.plots
+    hit = ids[p.status[ids] == DISRUPTED]
+    status, domestic = p.status[ids], p.size[ids] == 1
+    attacked = status == ATTACKED
+    executed = {kind: _ratio((attacked & mask).sum(), mask.sum())
+                for kind, mask in (("domestic", domestic), ("transnational", ~domestic))}
+    return {
+        **{name: float(t[name]) for name in OBSERVED_COUNTS},
+        "foreign_first_share": float(p.foreign_first[hit].mean()) if len(hit) else float("nan"),
+        "transnational_attack_share": _ratio((attacked & ~domestic).sum(), attacked.sum()),
+        "execution_ratio": _ratio(executed["domestic"], executed["transnational"]),
+    }
 
 
 def decision_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:

@@ -175,6 +175,18 @@ EVENTS: dict[str, Output] = _table((
        "strategies copied", "page", section="C5", active="cooperation.imitation"),
     _o("decisions", "decisions set from outside the run (share, withhold, or back to the "
        "strategy) for a nation toward a partner", "count", "decisions made", section="C6"),
+    # MODEL.md section D
+    _o("convictions", "disruptions whose evidence convicted (admissibility gates "
+       "prosecution)", "count", "convictions", section="D2"),
+    _o("acquittals", "disruptions whose evidence was too little admissible to convict: the "
+       "operatives go free", "count", "acquittals", "page", section="D2"),
+    _o("plots_aborted", "plots abandoned after an alert", "count", "plots abandoned", "page",
+       section="D6"),
+    _o("tipoffs", "failed arrests that alerted the plot", "count", "tip-offs",
+       section="D7", active="threat.tipoff"),
+    _o("prosecuted_at_home", "refused extraditions after which the base prosecuted the "
+       "plotters itself", "count", "prosecuted at home", section="D8",
+       active="legal.judicare"),
 ))
 
 
@@ -369,6 +381,21 @@ METRICS: dict[str, Output] = _table((
     _event_metric("strategy_changes"),
     _event_metric("decisions"),
     *(o for s in STRATEGIES for o in _by_strategy(s.name, s.label)),
+    # MODEL.md section D
+    _event_metric("convictions"),
+    _event_metric("acquittals"),
+    _event_metric("plots_aborted"),
+    _event_metric("tipoffs"),
+    _event_metric("prosecuted_at_home"),
+    _o("foreign_first_share", "share of settled disruptions whose disrupter's first piece of "
+       "intelligence about the plot came from another state", "share",
+       "share first found abroad", axis="share of disruptions first found abroad",
+       section="D11"),
+    _o("transnational_attack_share", "share of settled attacks that came from transnational "
+       "plots", "share", "transnational share of attacks", section="D11"),
+    _o("execution_ratio", "execution rate (attacks per settled plot) of domestic plots over "
+       "that of transnational plots", "index", "domestic / transnational execution rate",
+       section="D11", bounds=(0.0, math.inf)),
 ))
 
 #: MODEL.md section B's metrics that are an event's run total.

@@ -30,6 +30,9 @@ from numba.typed import List
 import ctsim.core._fresh  # noqa: F401  (a stale compiled cache is cleared before use)
 from ctsim.core import rules
 from ctsim.core.state import (
+    ABORT,
+    ABORTED,
+    ACCELERATE,
     ACT,
     ACTIVE,
     ALARM,
@@ -48,6 +51,7 @@ from ctsim.core.state import (
     HUB_POLICE,
     IMITATION,
     INQUIRY,
+    JUDICARE,
     LEAK,
     LOG_ATTACK,
     LOG_HUB_LEAK,
@@ -59,9 +63,11 @@ from ctsim.core.state import (
     LOG_SHOCK,
     LOG_WITHHOLDING,
     N_ACCESSIONS,
+    N_ACQUITTALS,
     N_ASSET_FREEZES,
     N_ATTACKS,
     N_ATTACKS_FAILED,
+    N_CONVICTIONS,
     N_DISRUPTED,
     N_DISRUPTIONS,
     N_EXTRADITIONS_GRANTED,
@@ -74,7 +80,9 @@ from ctsim.core.state import (
     N_LEAKS,
     N_MLAT_REQUESTS,
     N_PLOTS,
+    N_PLOTS_ABORTED,
     N_PLOTS_ALERTED,
+    N_PROSECUTED_AT_HOME,
     N_RELOCATIONS,
     N_SHARED_BILATERAL,
     N_SHARED_DIRECT,
@@ -82,6 +90,7 @@ from ctsim.core.state import (
     N_SHOCKS,
     N_SOURCES_BURNED,
     N_STRATEGY_CHANGES,
+    N_TIPOFFS,
     N_TREATIES_FORMED,
     N_TREATIES_LAPSED,
     N_WITHHOLDINGS_REVEALED,
@@ -93,6 +102,7 @@ from ctsim.core.state import (
     SHARE,
     SPAWN,
     STATE_COLUMN,
+    TIPOFF,
     TOTAL_SOURCES,
     WEEK_SOURCES,
     has_room,
@@ -131,11 +141,11 @@ def week(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     """Week ``t``, in MODEL.md's order."""
     start_week(tally)
     spawn_plots(t, par, world, rel, plots, groups, tally, rngs)  # 1
-    collect_fragments(t, par, world, rel, plots, frags, tally, rngs)  # 2
+    collect_fragments(t, par, world, rel, plots, frags, groups, tally, rngs)  # 2
     share_fragments(t, par, world, rel, plots, frags, mail, tally, rngs[SHARE])  # 3
     leak_fragments(t, par, world, rel, plots, frags, mail, tally, rngs[LEAK])  # 4
-    act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs)  # 5
-    prosecute(par, rel, plots, groups, tally, rngs[PROSECUTE])  # 6
+    act_on_evidence(t, par, world, rel, plots, frags, mail, groups, tally, rngs)  # 5
+    prosecute(par, rel, plots, groups, tally, rngs[PROSECUTE], rngs[JUDICARE])  # 6
     attack(t, par, world, rel, plots, tally, rngs[ATTACK], rngs[INQUIRY])  # 7
     drift(t, par, world, rel, plots, groups, tally, rngs)  # 8
     record_week(t, rel, plots, tally)  # 9
@@ -222,11 +232,14 @@ def draw_footprint(row, base, size, par, world, rel, rng):
     row[0] = base
     if size == 1:
         return
-    if par.target_adaptation > 0.0:
+    if par.target_adaptation > 0.0 or par.defence_adaptation > 0.0:
         weights = np.empty(len(rel.defence))
         for j in range(len(weights)):
             weights[j] = rules.adapted_target_weight(world.target_near[base, j],
                                                      rel.defence[j], par.target_adaptation)
+            if par.defence_adaptation > 0.0:  # D1: hardened targets deflect
+                weights[j] = rules.deflected_target_weight(
+                    weights[j], rel.defence_failed[j], par.defence_adaptation)
         target = draw_nation(weights, np.cumsum(weights), row, 1, rng)
     else:
         target = draw_nation(world.target_near[base], world.target_cum[base], row, 1, rng)
@@ -304,7 +317,7 @@ def is_taken(j, taken, n_taken, also_taken):
 
 
 @njit(cache=True, inline="always")
-def collect_fragments(t, par, world, rel, plots, frags, tally, rngs):
+def collect_fragments(t, par, world, rel, plots, frags, groups, tally, rngs):
     """Every footprint nation of an active plot gains one new fragment with probability
     ``p_i`` (MODEL.md step 2, rules.detection_probability; lower while a leak has burnt
     its sources, A5). The fragment's sensitivity is the scenario's value or a Beta draw per
@@ -326,7 +339,8 @@ def collect_fragments(t, par, world, rel, plots, frags, tally, rngs):
             p = rules.detection_probability(par.detection_rate, rel.capacity[i],
                                             world.tech[i], par.ai_boost)
             if par.source_loss > 0.0 and rel.source_until[i] >= t:
-                p = rules.detection_with_burnt_sources(p, par.source_loss)
+                p = rules.detection_with_burnt_sources(p, rules.leak_source_loss(
+                    par.source_loss, rel.source_sens[i], par.scaled_source_loss))
             if rng.random() < p:
                 new_fragment(k, b, i, POLICE, par, plots, frags, rng)
                 tally.week[N_FRAGMENTS] += 1
@@ -337,10 +351,8 @@ def collect_fragments(t, par, world, rel, plots, frags, tally, rngs):
                 tally.week[N_FRAGMENTS_FINANCIAL] += 1
             if (par.border_screening > 0.0 and b > 0 and plots.crossing[k, b] == t
                     and not open_border(world.open_border, plots.foot[k, b - 1], i)
-                    and border.random() < rules.screening_probability(
-                        par.border_screening, rel.capacity[i],
-                        par.institutional and in_databases(i, world, rel),
-                        par.database_gap)):
+                    and border.random() < screening(t, i, plots.group[k], par, world, rel,
+                                                    groups)):
                 new_fragment(k, b, i, POLICE, par, plots, frags, border)
                 tally.week[N_FRAGMENTS_BORDER] += 1
         p = plots.provider[k]
@@ -349,6 +361,22 @@ def collect_fragments(t, par, world, rel, plots, frags, tally, rngs):
             new_fragment(k, slot_of(p, plots.foot[k], plots.size[k]), p, ONLINE_TRACE, par,
                          plots, frags, online)
             tally.week[N_FRAGMENTS_ONLINE] += 1
+
+
+@njit(cache=True, inline="always")
+def screening(t, i, g, par, world, rel, groups):
+    """Chance that nation ``i``'s border check finds an operative of group ``g`` crossing
+    in (B2, rules.screening_probability), doubled while a notice of a hub ``i`` belongs to
+    names the group (D4, rules.noticed_screening_probability)."""
+    p = rules.screening_probability(par.border_screening, rel.capacity[i],
+                                    par.institutional and in_databases(i, world, rel),
+                                    par.database_gap)
+    if par.notices:
+        for h in range(len(world.hub_notices)):
+            if (world.hub_notices[h] and rel.members[h, i]
+                    and groups.noticed_until[g, h] >= t):
+                return rules.noticed_screening_probability(p)
+    return p
 
 
 @njit(cache=True, inline="always")
@@ -368,15 +396,22 @@ def new_fragment(k, b, i, kind, par, plots, frags, rng):
     frags.held[f, :] = False
     if b >= 0:
         frags.held[f, b] = True
-        count_evidence(plots, k, b, kind)
+        count_evidence(plots, k, b, kind, False, True, par)
 
 
 @njit(cache=True, inline="always")
-def count_evidence(plots, k, b, kind):
-    """Slot ``b`` of plot ``k`` counts one more admissible fragment (of ``kind``)."""
+def count_evidence(plots, k, b, kind, foreign, admissible, par):
+    """Slot ``b`` of plot ``k`` counts one more fragment (of ``kind``) as evidence: an
+    admissible one, or under ``admissibility_gates: prosecution`` any (D2, which also
+    counts the ``admissible`` ones apart). The first fragment of the epoch notes whether
+    it came from another state (``foreign``; D11)."""
+    if plots.evidence[k, b] == 0:
+        plots.first_foreign[k, b] = 1 if foreign else 0
     plots.evidence[k, b] += 1
     if kind == FINANCIAL:
         plots.financial[k, b] += 1
+    if par.prosecution_gate and admissible:
+        plots.admissible[k, b] += 1
 
 
 @njit(cache=True, inline="always")
@@ -425,10 +460,9 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     else by a mutual legal assistance request where a treaty allows one
     (:func:`request_records`). Then the deliveries due this week arrive (:func:`deliver`).
     """
-    channel, trust, compat = rel.channel, rel.trust, rel.compat
+    trust, compat = rel.trust, rel.compat
     members, hub_trust = rel.members, rel.hub_trust
     hub_kind, latency = world.hub_kind, world.latency
-    n = len(trust)
     sent_to = np.zeros(par.width if par.inquiries else 0, np.bool_)
     for f in range(frags.first_new[0], frags.count[0]):
         k, i, s = frags.plot[f], frags.nation[f], frags.sensitivity[f]
@@ -448,7 +482,7 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
         if par.bilateral:
             for b in range(plots.size[k]):
                 j = plots.foot[k, b]
-                if channel[i, j] and rng.random() < share_probability(
+                if open_to(i, j, par, rel) and rng.random() < share_probability(
                         i, j, trust[i, j], sov if j == patron else third, s, is_target, par,
                         rel):
                     delay = rules.mlat_delay(par.mlat_delay, compat[i, j])
@@ -461,8 +495,9 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
             wanted = HUB_FIU if frags.kind[f] == FINANCIAL else HUB_POLICE
             for h in range(len(latency)):
                 if (hub_kind[h] == wanted and members[h, i]
-                        and rng.random() < share_probability(i, n + h, hub_trust[i, h], third,
-                                                             s, is_target, par, rel)):
+                        and rng.random() < post_probability(i, k, h, hub_trust[i, h], third, s,
+                                                            is_target, par, world, rel,
+                                                            plots)):
                     send(mail, t + latency[h], f, h, -1, i)
                     tally.week[N_SHARED_INSTITUTIONAL] += 1
                     tally.by_strategy[rel.strategy[i], 0] += 1
@@ -494,6 +529,49 @@ def share_probability(i, p, trust, sovereignty, s, is_target, par, rel):
 
 
 @njit(cache=True, inline="always")
+def open_to(i, j, par, rel):
+    """Whether ``i`` may send ``j`` intelligence bilaterally: under the regime's bilateral
+    channel, a treaty (or ad hoc sharing; rules.bilateral_channel), or with ``liaison:
+    trust`` its trust in ``j`` (D3, rules.liaison_open)."""
+    if par.liaison_by_trust:
+        return par.bilateral and i != j and rules.liaison_open(rel.trust[i, j],
+                                                               par.liaison_trust)
+    return rel.channel[i, j]
+
+
+@njit(cache=True, inline="always")
+def post_probability(i, k, h, trust, sovereignty, s, is_target, par, world, rel, plots):
+    """Chance that ``i`` posts a fragment about plot ``k`` to hub ``h``: as to any partner
+    (:func:`share_probability`), less with exposure aversion where many would read it
+    (D5, rules.exposure_averse_willingness)."""
+    w = share_probability(i, len(rel.strategy) + h, trust, sovereignty, s, is_target, par,
+                          rel)
+    if par.exposure_aversion > 0.0 and w > 0.0:
+        w = rules.exposure_averse_willingness(w, s, post_exposure(i, k, h, par, world, rel,
+                                                                  plots),
+                                              par.exposure_aversion)
+    return w
+
+
+@njit(cache=True)
+def post_exposure(i, k, h, par, world, rel, plots):
+    """The expected number of the readers of ``i``'s post about plot ``k`` to hub ``h``
+    who would leak it (D5): the hub's members in the footprint (but ``i``), each with its
+    leak probability, and with ``hub_exposure`` (A6) each other member, with its chance
+    to read the post times its leak probability."""
+    x = 0.0
+    for m in range(len(world.security)):
+        if m == i or not rel.members[h, m]:
+            continue
+        p = reader_leak_probability(i, m, par, world)
+        if is_taken(m, plots.foot[k], plots.size[k], -1):
+            x += p
+        elif par.hub_exposure > 0.0:
+            x += rules.exposure_leak_probability(par.hub_exposure, p)
+    return x
+
+
+@njit(cache=True, inline="always")
 def note_withheld(k, slot, i, kind, sent_to, par, world, rel, plots):
     """Slot ``slot`` (nation ``i``) of plot ``k`` held back its new fragment (of ``kind``)
     from each footprint partner it has a channel to and did not send it to (C2), for an
@@ -512,7 +590,7 @@ def has_channel(i, j, hub_kind, par, world, rel):
     """Whether ``i`` could have sent ``j`` a fragment: a bilateral channel under the
     regime, or a hub of ``hub_kind`` (the kind that carries the fragment) with both as
     members."""
-    if par.bilateral and rel.channel[i, j]:
+    if open_to(i, j, par, rel):
         return True
     if par.institutional:
         for h in range(len(world.latency)):
@@ -584,7 +662,7 @@ def deliver(t, par, world, rel, plots, frags, mail, tally, rng):
                 reveal(rel, j, i, SHARED, t)
                 tally.by_strategy[rel.strategy[j], 1] += 1
             p = admissible(i, j, via, par, world, rel)
-            receive(plots, frags, mail, k, b, f, via, i, p, rng)
+            receive(plots, frags, mail, k, b, f, via, i, p, par, rng)
         else:
             for b in range(plots.size[k]):
                 j = plots.foot[k, b]
@@ -592,7 +670,7 @@ def deliver(t, par, world, rel, plots, frags, mail, tally, rng):
                     reveal(rel, j, len(rel.strategy) + via, SHARED, t)
                     tally.by_strategy[rel.strategy[j], 1] += 1
                     p = admissible(i, j, via, par, world, rel)
-                    receive(plots, frags, mail, k, b, f, via, i, p, rng)
+                    receive(plots, frags, mail, k, b, f, via, i, p, par, rng)
     mail.count[0] = kept
 
 
@@ -633,12 +711,15 @@ def arrive(mail, f, via, slot):
 
 
 @njit(cache=True, inline="always")
-def receive(plots, frags, mail, k, b, f, via, sender, p_admissible, rng):
+def receive(plots, frags, mail, k, b, f, via, sender, p_admissible, par, rng):
     """Slot ``b`` of plot ``k`` receives fragment ``f``: admissible with ``p_admissible``,
-    counted as evidence if it does not count it yet, with a receipt for learning."""
-    if rng.random() < p_admissible and not frags.held[f, b]:
+    counted as evidence if it does not count it yet, with a receipt for learning. Under
+    ``admissibility_gates: prosecution`` (D2) an inadmissible fragment counts as evidence
+    too, and only the admissible ones count toward a conviction."""
+    admissible = rng.random() < p_admissible
+    if (admissible or par.prosecution_gate) and not frags.held[f, b]:
         frags.held[f, b] = True
-        count_evidence(plots, k, b, frags.kind[f])
+        count_evidence(plots, k, b, frags.kind[f], True, admissible, par)
         r = mail.n_receipts[0]
         mail.n_receipts[0] += 1
         mail.receipt_plot[r] = k
@@ -695,6 +776,7 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                 if rel.source_until[i] < t:
                     tally.week[N_SOURCES_BURNED] += 1
                 rel.source_until[i] = t + par.source_weeks  # a second leak restarts it
+                rel.source_sens[i] = frags.sensitivity[f]  # D6: what the leak burnt
             if via < 0:
                 j = plots.foot[k, mail.arrived_to[a]]
                 log_event(tally, LOG_LEAK, i, j, k, rel.trust[i, j])
@@ -706,10 +788,26 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                                                                par.leak_penalty)
                 reveal(rel, i, len(rel.strategy) + via, DEFECTED, t)
             if plots.epoch[k] == frags.epoch[f]:  # not yet alerted by another leak this week
-                plots.evidence[k, :] = 0
-                plots.financial[k, :] = 0
-                plots.epoch[k] += 1
-                tally.week[N_PLOTS_ALERTED] += 1
+                alert(t, k, par, plots, tally)
+
+
+@njit(cache=True, inline="always")
+def alert(t, k, par, plots, tally):
+    """Plot ``k`` is alerted (by a leak, or a tip-off, D7): all evidence about it,
+    everywhere, is discarded (v1) and, by ``alert_effect`` (D6), its remaining lead time
+    halved (rules.accelerated_lead) or the plot abandoned."""
+    plots.evidence[k, :] = 0
+    plots.financial[k, :] = 0
+    if par.prosecution_gate:
+        plots.admissible[k, :] = 0
+    plots.epoch[k] += 1
+    tally.week[N_PLOTS_ALERTED] += 1
+    if par.alert_mode == ACCELERATE:
+        plots.lead[k] = rules.accelerated_lead(plots.age[k], plots.lead[k])
+    elif par.alert_mode == ABORT and plots.status[k] == ACTIVE:
+        plots.status[k] = ABORTED
+        plots.resolved[k] = t
+        tally.week[N_PLOTS_ABORTED] += 1
 
 
 @njit(cache=True, inline="always")
@@ -743,14 +841,16 @@ def log_event(tally, kind, a, b, c=-1, value=np.nan):
 
 
 @njit(cache=True, inline="always")
-def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs):
+def act_on_evidence(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     """Each footprint nation whose admissible evidence about a plot reaches
     ``evidence_threshold`` attempts interdiction, succeeding with ``interdiction *
     capacity_j`` (MODEL.md step 5), less what the week's AI false alarms tie up (B7,
     :func:`raise_false_alarms`). Where several succeed in one week, one of them, chosen
     at random, disrupts the plot, and raises its trust in each partner (hub) whose fragment
-    it used."""
-    rng = rngs[ACT]
+    it used; a hub with notices that the disrupter belongs to names the plot's group (D4).
+    Where every attempt failed, each failure may have tipped the cell off (``tipoff``,
+    D7, from its own stream): the plot is alerted as by a leak."""
+    rng, tip = rngs[ACT], rngs[TIPOFF]
     if par.ai_false_alarm > 0.0:
         raise_false_alarms(par, world, rel, tally, rngs[ALARM])
     plots.n_disrupted_now[0] = 0
@@ -758,6 +858,7 @@ def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs):
     for a in range(plots.n_active[0]):
         k = plots.active[a]
         n = 0
+        tipped = False
         for b in range(plots.size[k]):
             if plots.evidence[k, b] >= par.evidence_threshold:
                 j = plots.foot[k, b]
@@ -767,15 +868,32 @@ def act_on_evidence(t, par, world, rel, plots, frags, mail, tally, rngs):
                 if rng.random() < p:
                     succeeded[n] = b
                     n += 1
+                elif par.tipoff > 0.0 and tip.random() < par.tipoff:
+                    tipped = True
+        if n == 0 and tipped:
+            tally.week[N_TIPOFFS] += 1
+            alert(t, k, par, plots, tally)
         if n > 0:
             b = succeeded[0] if n == 1 else succeeded[rng.integers(0, n)]
             disrupt(t, k, b, plots, rel, tally)
+            if par.notices:
+                issue_notices(t, plots.group[k], plots.foot[k, b], world, rel, groups)
             if par.target_adaptation > 0.0:
                 j = plots.target[k]
                 rel.defence[j] = rules.defence_after_resolution(rel.defence[j], par.memory,
                                                                 True)
             learn_from(k, b, par, rel, plots, mail, tally)
     forget_stale_receipts(plots, mail)
+
+
+@njit(cache=True)
+def issue_notices(t, g, j, world, rel, groups):
+    """Nation ``j`` disrupted a plot of group ``g``: every hub with notices that ``j``
+    belongs to names the group for its ``notice_weeks`` (D4)."""
+    for h in range(len(world.hub_notices)):
+        if world.hub_notices[h] and rel.members[h, j]:
+            groups.noticed_until[g, h] = max(groups.noticed_until[g, h],
+                                             t + world.hub_notice_weeks[h])
 
 
 @njit(cache=True)
@@ -792,6 +910,7 @@ def disrupt(t, k, b, plots, rel, tally):
     """Plot ``k`` is disrupted this week by the nation in its slot ``b``."""
     rel.year_aimed[plots.target[k]] += 1  # the year's record of its target (C5)
     rel.year_hit[plots.target[k]] += 1
+    plots.foreign_first[k] = plots.first_foreign[k, b] == 1  # D11
     plots.status[k] = DISRUPTED
     plots.resolved[k] = t
     plots.disrupter[k] = plots.foot[k, b]
@@ -860,20 +979,33 @@ def forget_stale_receipts(plots, mail):
 
 
 @njit(cache=True, inline="always")
-def prosecute(par, rel, plots, groups, tally, rng):
+def prosecute(par, rel, plots, groups, tally, rng, judicare):
     """A disruption removes ``attrition`` of the group's strength if the group's base is
     the disrupting nation, or extradites to it: granted with probability ``c[base, j]``
     where a treaty exists, never without one (MODEL.md step 6). A refused extradition
     leaves the group whole and counts its base as a haven (the plotters walked free).
     A disruption that used a financial fragment also freezes ``asset_freeze`` of the
-    group's funds, wherever its plotters end up (B1)."""
+    group's funds, wherever its plotters end up (B1).
+
+    Section D: under ``admissibility_gates: prosecution`` a disruption convicts only with
+    enough admissible evidence (rules.convicts), else the operatives go free and the group
+    loses nothing (D2). After a refusal the disrupter's own arrests still remove
+    ``local_attrition`` of ``attrition``, and the base prosecutes the plotters itself with
+    ``judicare`` (aut dedere aut judicare, D8, from its own stream): then the group loses
+    ``attrition`` and the base is no haven."""
     for d in range(plots.n_disrupted_now[0]):
         k = plots.disrupted_now[d]
         g, base, j = plots.group[k], plots.base[k], plots.disrupter[k]
-        if par.asset_freeze > 0.0 and plots.financial[
-                k, slot_of(j, plots.foot[k], plots.size[k])] > 0:
+        slot = slot_of(j, plots.foot[k], plots.size[k])
+        if par.asset_freeze > 0.0 and plots.financial[k, slot] > 0:
             groups.funds[g] = rules.funds_after_freeze(groups.funds[g], par.asset_freeze)
             tally.week[N_ASSET_FREEZES] += 1
+        if par.prosecution_gate:
+            if not rules.convicts(plots.admissible[k, slot], plots.evidence[k, slot],
+                                  par.conviction_share):
+                tally.week[N_ACQUITTALS] += 1
+                continue
+            tally.week[N_CONVICTIONS] += 1
         if base == j:
             groups.strength[g] = rules.strength_after_disruption(groups.strength[g],
                                                                  par.attrition)
@@ -883,9 +1015,17 @@ def prosecute(par, rel, plots, groups, tally, rng):
                                                                  par.attrition)
             tally.week[N_EXTRADITIONS_GRANTED] += 1
         else:
-            tally.undisrupted_at[base] += 1
             tally.week[N_EXTRADITIONS_REFUSED] += 1
             log_event(tally, LOG_REFUSAL, base, j, k)
+            if par.local_attrition > 0.0:  # D8: the arrests made where it happened
+                groups.strength[g] = rules.strength_after_disruption(
+                    groups.strength[g], par.local_attrition * par.attrition)
+            if par.judicare > 0.0 and judicare.random() < par.judicare:
+                groups.strength[g] = rules.strength_after_disruption(groups.strength[g],
+                                                                     par.attrition)
+                tally.week[N_PROSECUTED_AT_HOME] += 1
+            else:
+                tally.undisrupted_at[base] += 1
 
 
 # ---------------------------------------------------------------- 7. attack
@@ -894,7 +1034,8 @@ def prosecute(par, rel, plots, groups, tally, rng):
 @njit(cache=True, inline="always")
 def attack(t, par, world, rel, plots, tally, rng, inquiry):
     """A plot that has lived its lead time without disruption attacks its target; the
-    attack fails with ``protection * capacity_target`` (A3), and either way the target's
+    attack fails with ``protection_j * capacity_target`` (A3; D1 lets protection respond),
+    and the groups see the failure (D1's view of defence); either way the target's
     attack adds to its salience, which lowers its sovereignty sensitivity (A4) and
     the groups see the target as less defended (A2); an inquiry may reveal who withheld
     what about it (C2, :func:`inquire`, from its own stream). Resolved plots leave the
@@ -913,10 +1054,14 @@ def attack(t, par, world, rel, plots, tally, rng, inquiry):
             tally.week[N_ATTACKS] += 1
             tally.resolved_at[plots.base[k]] += 1
             tally.undisrupted_at[plots.base[k]] += 1
-            if par.protection > 0.0 and rng.random() < rules.attack_failure_probability(
-                    par.protection, rel.capacity[j]):
+            if par.protected and rng.random() < rules.attack_failure_probability(
+                    rel.protection[j], rel.capacity[j]):
                 plots.failed[k] = 1
                 tally.week[N_ATTACKS_FAILED] += 1
+            if par.defence_adaptation > 0.0:  # D1: the groups see hardening
+                rel.defence_failed[j] = rules.defence_after_resolution(
+                    rel.defence_failed[j], par.memory, plots.failed[k] == 1)
+            rel.year_attacks[j] += 1  # the year's attacks on j (D1's protection response)
             log_event(tally, LOG_ATTACK, j, plots.base[k], k)
             rel.year_aimed[j] += 1  # the year's record of its target (C5)
             if par.inquiries:
@@ -1014,6 +1159,19 @@ def drift(t, par, world, rel, plots, groups, tally, rngs):
         hold_monitored_trust(par, world, rel)
     if par.imitation > 0.0 and t % 52 == 0:
         imitate(par, world, rel, tally, rngs[IMITATION])
+    if par.protection_response > 0.0 and t % 52 == 0:
+        respond_with_protection(par, rel)
+
+
+@njit(cache=True)
+def respond_with_protection(par, rel):
+    """Once a year each nation's protection moves toward what last year's attacks on it
+    call for (rules.protection_after_year, D1); the year's count starts again."""
+    for j in range(len(rel.protection)):
+        rel.protection[j] = rules.protection_after_year(rel.protection[j],
+                                                        rel.year_attacks[j],
+                                                        par.protection_response)
+        rel.year_attacks[j] = 0
 
 
 @njit(cache=True)

@@ -283,6 +283,113 @@ def imitation_probability(rate_partner: float, rate_own: float, selection: float
     return 1.0 / (1.0 + np.exp(-selection * (rate_partner - rate_own)))
 
 
+# ---------------------------------------------------------------- D: matching the sources
+
+
+@njit(cache=True)
+def deflected_target_weight(weight: float, defence_failed: float,
+                            defence_adaptation: float) -> float:
+    """A target's weight after the groups' view of its defensive hardening.
+
+    MODEL.md D1 (defence deflects, pre-emption does not; Sandler & Lapan 1988, Enders &
+    Sandler 1993, 2006): ``weight * (1 - rD) ** a_D``, where ``rD`` is how often the groups
+    have seen attacks on it fail (:func:`defence_after_resolution`, on every attack).
+    Hardened targets push attacks to softer ones (transference).
+
+    Args:
+        weight: the target's weight otherwise (after A2), >= 0.
+        defence_failed: the groups' view rD, in [0, 1].
+        defence_adaptation: a_D >= 0 (0: no deflection).
+    """
+    return weight * (1.0 - defence_failed) ** defence_adaptation
+
+
+@njit(cache=True)
+def protection_after_year(protection: float, attacks: int, response: float) -> float:
+    """A nation's protection after a year with ``attacks`` attacks on it.
+
+    MODEL.md D1: ``protection + k * (A / (A + 1) - protection)``, capped at 1: a nation
+    that is attacked invests in defence (and lets it lapse when attacks stop; the response
+    of target hardening to attacks, Enders & Sandler 2006).
+
+    Args:
+        protection: its protection now, in [0, 1] (A3's ``protection``).
+        attacks: A, the attacks on it in the past 52 weeks, >= 0.
+        response: k, ``threat.protection_response``, in [0, 1].
+    """
+    return min(1.0, protection + response * (attacks / (attacks + 1.0) - protection))
+
+
+@njit(cache=True)
+def convicts(admissible: int, evidence: int, conviction_share: float) -> bool:
+    """Whether a disruption convicts: at least ``conviction_share`` of the disrupter's
+    fragments about the plot are admissible in its courts.
+
+    MODEL.md D2 (admissibility decides prosecution, not disruption): inadmissible
+    intelligence still lets a service arrest on other charges, deport or watch, but a
+    court needs admissible evidence to convict.
+
+    Args:
+        admissible: the disrupter's admissible fragments about the plot, >= 0.
+        evidence: all its fragments about the plot, >= 1.
+        conviction_share: ``legal.conviction_share``, in [0, 1].
+    """
+    return evidence > 0 and admissible >= conviction_share * evidence
+
+
+@njit(cache=True)
+def liaison_open(trust: float, liaison_trust: float) -> bool:
+    """Whether a service passes intelligence to another at all, treaty or not.
+
+    MODEL.md D3 (liaison apart from treaties; Aldrich 2004, Walsh 2010): a channel from
+    i to j is open while ``T[i, j] >= liaison_trust``.
+    """
+    return trust >= liaison_trust
+
+
+@njit(cache=True)
+def noticed_screening_probability(p: float) -> float:
+    """A border check's chance when a hub's notice names the plot's group: doubled,
+    capped at 1 (MODEL.md D4; INTERPOL's notices alert members' border controls)."""
+    return min(1.0, 2.0 * p)
+
+
+@njit(cache=True)
+def exposure_averse_willingness(willingness: float, sensitivity: float, exposure: float,
+                                aversion: float) -> float:
+    """A willingness to post to a hub, lowered by the hub's exposure.
+
+    MODEL.md D5 (states keep sensitive material out of large hubs; Aldrich 2004):
+    ``w * (1 - s * min(1, x)) ** k``, where x is the expected number of the post's readers
+    who would leak it (A6 readers times their leak probabilities).
+
+    Args:
+        willingness: the willingness otherwise, in [0, 1].
+        sensitivity: the fragment's sensitivity s, in [0, 1].
+        exposure: x >= 0.
+        aversion: k, ``cooperation.exposure_aversion`` >= 0 (0: no aversion).
+    """
+    return willingness * (1.0 - sensitivity * min(1.0, exposure)) ** aversion
+
+
+@njit(cache=True)
+def leak_source_loss(source_loss: float, sensitivity: float, scaled: bool) -> float:
+    """The share of its detection a nation loses while a leak has burnt its sources.
+
+    MODEL.md D6: ``source_loss`` whatever leaked (A5, ``flat``), or ``source_loss * s`` for
+    the leaked fragment's sensitivity (``sensitivity``): a routine report burns little, a
+    human source's report much (Lefebvre 2003).
+    """
+    return source_loss * sensitivity if scaled else source_loss
+
+
+@njit(cache=True)
+def accelerated_lead(age: int, lead: int) -> int:
+    """An alerted plot's lead time when it hurries (MODEL.md D6, ``accelerate``): its
+    remaining weeks halved, rounded up, so ``age + ceil((lead - age) / 2)``."""
+    return age + (lead - age + 1) // 2
+
+
 # ---------------------------------------------------------------- step 4: leak
 
 

@@ -466,6 +466,21 @@ class Legal(_Strict):
         "stricter than the sender's: `c * (1 - privacy_gap * max(0, privacy_j - privacy_i))` "
         "(MODEL.md B7); 0 = privacy regimes do not matter (v1)", label="privacy gap",
         unit="share")
+    admissibility_gates: Literal["disruption", "prosecution"] = _key(
+        "disruption", meaning="what legal admissibility decides (MODEL.md D2): `disruption`, "
+        "an inadmissible fragment does not count as evidence at all (v1); `prosecution`, "
+        "every delivered fragment counts toward the evidence threshold, and a disruption "
+        "convicts only if at least `conviction_share` of the disrupter's fragments about the "
+        "plot are admissible", label="admissibility gates")
+    conviction_share: Share = _key(
+        0.5, meaning="under `admissibility_gates: prosecution`, the share of the disrupter's "
+        "fragments about a plot that must be admissible for a conviction (MODEL.md D2)",
+        label="admissible share to convict", unit="share")
+    judicare: Share = _key(
+        0.0, meaning="chance that a base that refuses an extradition prosecutes the plotters "
+        "itself (aut dedere aut judicare; MODEL.md D8): the group loses `attrition` and the "
+        "base is not marked a haven; 0 = a refusal lets them walk free (v1)",
+        label="extradite or prosecute", unit="share")
 
 
 class InstitutionSpec(_Strict):
@@ -510,6 +525,18 @@ class InstitutionSpec(_Strict):
     definition: Share = _key(
         0.5, meaning="the legal definition of terrorism the hub's norms promote (MODEL.md B5)",
         label="promoted definition", unit="share")
+    fusion: bool = _key(
+        True, meaning="the hub pools its members' intelligence (fragments are posted to it, "
+        "v1); `false`: a police hub that carries no fragments and acts only through its "
+        "`databases` (B2) and `notices` (MODEL.md D4; INTERPOL's notices and databases, "
+        "Deflem 2002)", label="intelligence fusion")
+    notices: bool = _key(
+        False, meaning="a disruption by any member marks the plot's group, and for "
+        "`notice_weeks` every member's border screening of that group's operatives counts "
+        "double (MODEL.md D4; INTERPOL's notices)", label="notices")
+    notice_weeks: Annotated[int, Field(ge=0, le=520)] = _key(
+        52, meaning="how long a notice about a group stays in force (MODEL.md D4)",
+        label="notice length", unit="weeks")
 
 
 def _default_institutions() -> list[InstitutionSpec]:
@@ -538,6 +565,20 @@ class Cooperation(_Strict):
         0.0, meaning="weekly chance scale that a non-member joins an open hub: times the "
         "share of its treaty partners that are members (MODEL.md B6); 0 = memberships never "
         "change (v1)", label="accession rate", unit="chance a week")
+    liaison: Literal["treaties", "trust"] = _key(
+        "treaties", meaning="what opens a bilateral intelligence channel (MODEL.md D3): "
+        "`treaties`, a treaty (or ad hoc sharing, v1); `trust`, trust itself: a channel from i "
+        "to j is open while `T[i, j] >= liaison_trust`, treaty or not (liaison between "
+        "services is mostly informal: Aldrich 2004, Walsh 2010); treaties keep carrying legal "
+        "assistance and extradition", label="liaison")
+    liaison_trust: Share = _key(
+        0.5, meaning="under `liaison: trust`, the trust at which a channel opens (MODEL.md "
+        "D3)", label="trust for liaison", unit="share")
+    exposure_aversion: Annotated[float, Field(ge=0.0, le=50.0)] = _key(
+        0.0, meaning="how far states keep sensitive material out of hubs many would read "
+        "(MODEL.md D5; Aldrich 2004): a post's willingness is multiplied by `(1 - s * x) ** "
+        "exposure_aversion`, x the expected number of its readers who would leak it, capped "
+        "at 1; 0 = hubs are posted to as any partner (v1)", label="exposure aversion")
     stake: Share = _key(
         1.0, meaning="a nation's stake in a plot it is not the target of (MODEL.md C1; "
         "Sandler & Siqueira 2006): its willingness to share about the plot, bilaterally and "
@@ -728,6 +769,36 @@ class Threat(_Strict):
     source_weeks: Annotated[int, Field(ge=0, le=520)] = _key(
         26, meaning="how long a leak's source loss lasts (MODEL.md A5)",
         label="source loss length", unit="weeks")
+    source_loss_scaling: Literal["flat", "sensitivity"] = _key(
+        "flat", meaning="how much a leak costs the sender's sources (MODEL.md D6): `flat`, "
+        "`source_loss` whatever leaked (A5); `sensitivity`, `source_loss * s` for the leaked "
+        "fragment's sensitivity s (a routine report burns little, a human source's report "
+        "much)", label="source loss scaling")
+    alert_effect: Literal["reset", "accelerate", "abort"] = _key(
+        "reset", meaning="what an alerted plot does (MODEL.md D6): `reset`, all evidence about "
+        "it is discarded and it keeps its date (v1); `accelerate`, the evidence is discarded "
+        "and its remaining lead time halved; `abort`, it is abandoned (`plots_aborted`, "
+        "neither attack nor disruption)", label="alert effect")
+    tipoff: Share = _key(
+        0.0, meaning="chance that a failed interdiction attempt alerts the plot, as a leak "
+        "does (MODEL.md D7); 0 = a failed arrest costs nothing (v1)", label="tip-off",
+        unit="share")
+    local_attrition: Share = _key(
+        0.0, meaning="share of `attrition` a disruption by a nation other than the group's "
+        "base removes even without an extradition: the operatives it arrests (MODEL.md D8); "
+        "0 = only the base and extraditions weaken a group (v1)", label="local attrition",
+        unit="share")
+    defence_adaptation: Annotated[float, Field(ge=0.0, le=20.0)] = _key(
+        0.0, meaning="a_D: targets are also weighted by `(1 - rD_j) ** a_D`, where `rD_j` is "
+        "the groups' view of how often attacks on j fail (updated with `memory` on every "
+        "attack on j): defensive hardening deflects attacks to softer targets (MODEL.md D1; "
+        "Sandler & Lapan 1988, Enders & Sandler 1993, 2006); 0 = it does not",
+        label="defence adaptation")
+    protection_response: Share = _key(
+        0.0, meaning="k: every 52 weeks each nation's protection moves toward `A / (A + 1)`, A "
+        "its attacks in the past year: `protection += k * (A / (A + 1) - protection)` "
+        "(MODEL.md D1); 0 = protection stays `threat.protection` (A3)",
+        label="protection response", unit="share a year")
     financing_detection: Share = _key(
         0.0, meaning="weekly chance that a footprint nation's financial intelligence unit, at "
         "counter-financing capacity 1, finds a financial fragment about a plot: "

@@ -112,7 +112,9 @@ class Simulation:
         w = self.world
         self.groups = Groups(base=w.group_bases.copy(),
                              strength=np.ones(config.threat.groups),
-                             funds=np.ones(config.threat.groups))
+                             funds=np.ones(config.threat.groups),
+                             noticed_until=np.full((config.threat.groups,
+                                                    len(w.inst_names)), -1, np.int64))
         if len(self.static.fixed_foot):
             self.groups.base[:] = self.static.fixed_foot[0]  # a fixed footprint names the base
         # Tables sized for the run as expected (they grow between weeks if it needs more).
@@ -120,7 +122,8 @@ class Simulation:
         refuse_if_too_large(config, par, w.n, len(self.static.latency))
         rows_plots, rows_frags, rows_mail = state.initial_rows(par, len(self.static.latency),
                                                                config.steps)
-        self.plots = new_plots(rows_plots, par.width, pairs=par.inquiries)
+        self.plots = new_plots(rows_plots, par.width, pairs=par.inquiries,
+                               gated=par.prosecution_gate)
         self.fragments = new_fragments(rows_frags, par.width)
         self.mail = new_mail(rows_mail)
         self.tally = new_tally(w.n, config.steps, par.lead_max,
@@ -410,14 +413,16 @@ def _nations(config: Scenario, w) -> Nations:
         bloc=_i8(w.bloc), **state.footprint_arrays(near, w.target_weight),
         latency=_i8(w.latency), hub_floor=_f8(w.inst_harmonization),
         trust0=_f8(w.trust0), fixed_foot=fixed, family=_f8(w.family),
-        hub_kind=_i8([HUB_KINDS[i.kind] for i in insts]),
+        # a hub without fusion carries no fragments, as a forum (D4)
+        hub_kind=_i8([HUB_KINDS[i.kind] if i.fusion else state.HUB_FORUM for i in insts]),
         hub_databases=_b1([i.databases for i in insts]),
         hub_open=_b1([i.open for i in insts]), hub_join_trust=hub("trust"),
         hub_training=hub("training"), hub_standard=hub("standard"),
         hub_training_trust=hub("training_trust"), hub_norms=hub("norms"),
         hub_definition=hub("definition"), open_border=_b1(w.open_border).reshape(-1, w.n),
         provider_cum=np.cumsum(_f8(w.provider_weight)), direct=_b1(w.direct),
-        patron_of=_i8(w.patron_of),
+        patron_of=_i8(w.patron_of), hub_notices=_b1([i.notices for i in insts]),
+        hub_notice_weeks=_i8([i.notice_weeks for i in insts]),
     )
 
 
@@ -450,4 +455,6 @@ def _relations(config: Scenario, w, par: Setting) -> Relations:
         grudge=np.zeros((n, partners), np.bool_),
         decision=np.zeros((n, partners), np.int8),
         year_aimed=np.zeros(n, np.int64), year_hit=np.zeros(n, np.int64),
+        defence_failed=np.zeros(n), protection=np.full(n, float(config.threat.protection)),
+        year_attacks=np.zeros(n, np.int64), source_sens=np.zeros(n),
     )

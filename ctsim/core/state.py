@@ -44,7 +44,7 @@ from ctsim.core.rules import beta_parameters
 from ctsim.core.scenario import Dist, Scenario
 from ctsim.core.strategies import STRATEGIES
 
-ACTIVE, DISRUPTED, ATTACKED = 0, 1, 2  # a plot's status
+ACTIVE, DISRUPTED, ATTACKED, ABORTED = 0, 1, 2, 3  # a plot's status (ABORTED: D6)
 BILATERAL = -1  # the ``via`` of a bilateral delivery or receipt; hubs are 0..H-1
 
 #: The counted events (columns of ``Tally.total``/``Tally.week``), in the order
@@ -79,9 +79,13 @@ STATE_COLUMN = 1 + len(RECORDED_TOTALS) + len(RECORDED_WEEK)
 #: The phases that draw random numbers, each from its own Generator (in this order).
 #: A stream added later goes last, so the streams before it stay the same.
 STREAMS = ("spawn", "collect", "share", "leak", "act", "prosecute", "drift", "attack",
-           "finance", "border", "online", "evolve", "alarm", "inquiry", "imitation")
+           "finance", "border", "online", "evolve", "alarm", "inquiry", "imitation", "tipoff",
+           "judicare")
 (SPAWN, COLLECT, SHARE, LEAK, ACT, PROSECUTE, DRIFT, ATTACK, FINANCE, BORDER, ONLINE, EVOLVE,
- ALARM, INQUIRY, IMITATION) = range(len(STREAMS))
+ ALARM, INQUIRY, IMITATION, TIPOFF, JUDICARE) = range(len(STREAMS))
+#: What an alerted plot does (``threat.alert_effect``, D6), as the phases read it.
+ALERT_EFFECTS = ("reset", "accelerate", "abort")
+RESET, ACCELERATE, ABORT = range(len(ALERT_EFFECTS))
 
 #: What a fragment is (``Fragments.kind``): police intelligence (collected, or found at a
 #: border, B2), a financial intelligence unit's find (B1), or a company's record of a
@@ -217,6 +221,21 @@ DERIVED: tuple[Derived, ...] = (
     Derived("inquiries", bool,
             lambda s, w: s.trust_dynamics.inquiry > 0 or _derived_hierarchy(s, w),
             "withholding is tracked (C2): inquiries by chance, or between patron and client"),
+    Derived("prosecution_gate", bool,
+            lambda s, w: s.legal.admissibility_gates == "prosecution",
+            "admissibility decides convictions, not evidence (D2): the key is a name"),
+    Derived("liaison_by_trust", bool, lambda s, w: s.cooperation.liaison == "trust",
+            "trust opens bilateral channels (D3): the key is a name"),
+    Derived("scaled_source_loss", bool,
+            lambda s, w: s.threat.source_loss_scaling == "sensitivity",
+            "a leak's source loss scales with the fragment's sensitivity (D6): a name"),
+    Derived("alert_mode", int, lambda s, w: ALERT_EFFECTS.index(s.threat.alert_effect),
+            "what an alerted plot does (D6): RESET, ACCELERATE or ABORT, from the name"),
+    Derived("notices", bool, lambda s, w: any(i.notices for i in s.cooperation.institutions),
+            "some hub issues notices about groups (D4): hubs are a list"),
+    Derived("protected", bool,
+            lambda s, w: s.threat.protection > 0 or s.threat.protection_response > 0,
+            "attacks may fail (A3), or protection may grow (D1)"),
 )
 
 
@@ -333,6 +352,8 @@ compatibility, treaties, memberships) is in :class:`Relations`.""", (
     ("provider_cum", "(N,) running sums of the providers' weights, B3"),
     ("direct", "(N, N) bool: i reaches j's providers directly, B3"),
     ("patron_of", "(N,) int: the nation's patron, -1 for none, C4"),
+    ("hub_notices", "(H,) bool: a disruption by a member issues a notice about the group, D4"),
+    ("hub_notice_weeks", "(H,) weeks a notice holds, D4"),
 ))
 
 
@@ -364,6 +385,11 @@ memberships); without section B these keep their starting values.""", (
                  "DECISIONS), C6"),
     ("year_aimed", "(N,) plots aimed at the nation resolved this year (C5 imitation)"),
     ("year_hit", "(N,) ... of them disrupted"),
+    # MODEL.md section D
+    ("defence_failed", "(N,) the groups' view rD of how often attacks on the nation fail, D1"),
+    ("protection", "(N,) the nation's protection now (A3; D1 moves it), in [0, 1]"),
+    ("year_attacks", "(N,) attacks on the nation this year (D1 protection response)"),
+    ("source_sens", "(N,) sensitivity of the leak that burnt its sources (D6), in [0, 1]"),
 ))
 
 
@@ -392,6 +418,10 @@ class Plots(NamedTuple):
     financial: np.ndarray  # (P, F) how many of them are financial fragments (B1)
     crossing: np.ndarray  # (P, F) the week its operatives cross into slot b's nation (B2)
     aimed_strategy: np.ndarray  # its target's strategy when it was spawned (C3)
+    admissible: np.ndarray  # (P, F) of the evidence, the admissible fragments (D2), or (P, 0)
+    first_foreign: np.ndarray  # (P, F) int8: whether slot b's first fragment of the
+    #                            epoch came from another state, -1 before any (D11)
+    foreign_first: np.ndarray  # 1 if its disrupter's first fragment was another's (D11)
     withheld: np.ndarray  # (P, F, F) bool: slot b held back a fragment from slot c (C2),
     #                       (P, 0, 0) when nothing tracks withholding
     disrupted_now: np.ndarray  # ids disrupted this week (for step 6)
@@ -451,6 +481,7 @@ class Groups(NamedTuple):
     base: np.ndarray
     strength: np.ndarray
     funds: np.ndarray
+    noticed_until: np.ndarray  # (G, H) last week hub h's notice about the group holds (D4)
 
 
 class Tally(NamedTuple):
@@ -492,9 +523,10 @@ def _resized(table, rows: int, fill: dict[str, int] | None = None):
                              if name not in COUNT_FIELDS})
 
 
-def new_plots(rows: int, width: int, pairs: bool = False) -> Plots:
-    """An empty plot table with room for ``rows`` plots of ``width`` slots (and, with
-    ``pairs``, the table of who withheld from whom, MODEL.md C2)."""
+def new_plots(rows: int, width: int, pairs: bool = False, gated: bool = False) -> Plots:
+    """An empty plot table with room for ``rows`` plots of ``width`` slots (with
+    ``pairs``, the table of who withheld from whom, MODEL.md C2; with ``gated``, the count
+    of admissible evidence, D2)."""
     z = lambda: np.zeros(rows, np.int64)  # noqa: E731
     return Plots(count=np.zeros(1, np.int64), active=z(), n_active=np.zeros(1, np.int64),
                  group=z(), base=z(), target=z(), size=z(),
@@ -505,6 +537,8 @@ def new_plots(rows: int, width: int, pairs: bool = False) -> Plots:
                  financial=np.zeros((rows, width), np.int64),
                  crossing=np.zeros((rows, width), np.int64), disrupted_now=z(),
                  n_disrupted_now=np.zeros(1, np.int64), aimed_strategy=z(),
+                 admissible=np.zeros((rows, width) if gated else (rows, 0), np.int64),
+                 first_foreign=np.full((rows, width), -1, np.int8), foreign_first=z(),
                  withheld=np.zeros((rows, width, width) if pairs else (rows, 0, 0),
                                    np.bool_))
 
@@ -642,7 +676,8 @@ def grow(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail, ta
     """The tables, each doubled (or more) where one more week might not fit."""
     need_p, need_f, need_d, need_r = needed_rows(par, hubs, plots, frags, mail)
     if need_p > plots.group.shape[0]:
-        plots = _resized(plots, max(need_p, 2 * plots.group.shape[0]), fill={"foot": -1})
+        plots = _resized(plots, max(need_p, 2 * plots.group.shape[0]),
+                         fill={"foot": -1, "first_foreign": -1})
     if need_f > frags.plot.shape[0]:
         frags = _resized(frags, max(need_f, 2 * frags.plot.shape[0]))
     rows = mail.due.shape[0]
