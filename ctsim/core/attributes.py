@@ -55,6 +55,8 @@ class Attribute:
         source: the MODEL.md section that adds it ("B1"); empty for MODEL.md's entities.
         drawn_first: drawn before the rest of the world (the attributes of MODEL.md's
             entities); a new attribute is drawn last, so existing worlds stay the same.
+        drawn_last: drawn after everything else, the strategies of MODEL.md C3 included
+            (the attributes of section D), so worlds with a mix of strategies stay the same.
         parts: the registry's entries for ``world.<name>.mean`` and ``.spread`` (labels,
             teaching controls; see ``scenario._key``).
     """
@@ -68,6 +70,7 @@ class Attribute:
     column: str | None = None
     source: str = ""
     drawn_first: bool = False
+    drawn_last: bool = False
     parts: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -130,6 +133,12 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "strictness of the data-protection regime (MODEL.md B7): a court under a stricter "
         "regime than the sender's admits less of what it receives (`legal.privacy_gap`). "
         "Drawn after every other attribute", (0.0, 0.0), source="B7"),
+    Attribute(
+        "reach", "reach beyond its borders", "intelligence reach",
+        "reach of its foreign intelligence beyond its borders (MODEL.md D9): each week it "
+        "collects a fragment about a plot outside its territory with `reach_rate * reach * "
+        "capacity`; an assumption to calibrate (large services with global collection have "
+        "high reach). Drawn after everything else", (0.0, 0.0), source="D9", drawn_last=True),
 )
 
 #: The attributes by name, in the table's order.

@@ -140,9 +140,10 @@ DECISION_METRICS = (*DECISION_COUNTS, *(f"{m}_{s.name}" for s in STRATEGIES
 
 #: MODEL.md section D's counts of the run, and the measures observers use (D11).
 OBSERVED_COUNTS = ("convictions", "acquittals", "plots_aborted", "tipoffs",
-                   "prosecuted_at_home")
+                   "prosecuted_at_home", "fragments_reach")
 OBSERVED_METRICS = (*OBSERVED_COUNTS, "foreign_first_share", "transnational_attack_share",
-                    "execution_ratio")
+                    "execution_ratio", "disruption_rate_simple", "attacks_simple",
+                    "disruption_rate_complex", "attacks_complex", "simple_attack_share")
 
 
 def run_metrics(model: RunState, names: Iterable[str] | None = None
@@ -191,7 +192,7 @@ def run_metrics(model: RunState, names: Iterable[str] | None = None
     failed = int(p.failed[ids[attacked]].sum())
     out.update({"attacks_completed": float(attacks - failed), "attacks_failed": float(failed)})
     if needed(KIND_METRICS):
-        domestic = p.size[ids] == 1  # a footprint of one nation: the base is the target
+        domestic = p.target[ids] == p.base[ids]  # the base is the target (A1; D9's too)
         for kind, mask in (("transnational", ~domestic), ("domestic", domestic)):
             hit_k = int((p.status[ids][mask] == DISRUPTED).sum())
             att_k = int((p.status[ids][mask] == ATTACKED).sum())
@@ -215,8 +216,15 @@ def observed_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:
     t = model.counts.total
     p = model.plots
     hit = ids[p.status[ids] == DISRUPTED]
-    status, domestic = p.status[ids], p.size[ids] == 1
+    status, domestic = p.status[ids], p.target[ids] == p.base[ids]
     attacked = status == ATTACKED
+    simple = p.simple[ids] == 1
+    by_mode = {}
+    for mode, mask in (("simple", simple), ("complex", ~simple)):
+        hit_m = int((status[mask] == DISRUPTED).sum())
+        att_m = int((attacked & mask).sum())
+        by_mode.update({f"disruption_rate_{mode}": _ratio(hit_m, hit_m + att_m),
+                        f"attacks_{mode}": float(att_m)})
     executed = {kind: _ratio((attacked & mask).sum(), mask.sum())
                 for kind, mask in (("domestic", domestic), ("transnational", ~domestic))}
     return {
@@ -224,6 +232,8 @@ def observed_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:
         "foreign_first_share": float(p.foreign_first[hit].mean()) if len(hit) else float("nan"),
         "transnational_attack_share": _ratio((attacked & ~domestic).sum(), attacked.sum()),
         "execution_ratio": _ratio(executed["domestic"], executed["transnational"]),
+        **by_mode,
+        "simple_attack_share": _ratio((attacked & simple).sum(), attacked.sum()),
     }
 
 

@@ -187,6 +187,8 @@ EVENTS: dict[str, Output] = _table((
     _o("prosecuted_at_home", "refused extraditions after which the base prosecuted the "
        "plotters itself", "count", "prosecuted at home", section="D8",
        active="legal.judicare"),
+    _o("fragments_reach", "fragments collected by nations outside a plot's footprint",
+       "count", "fragments found abroad", section="D9", active="threat.reach_rate"),
 ))
 
 
@@ -296,6 +298,15 @@ def _by_kind(kind: str, footprint: str) -> tuple[Output, ...]:
                f"{kind} attacks", section="A1"))
 
 
+def _by_mode(mode: str, what: str) -> tuple[Output, ...]:
+    """The disruption rate and attacks of one mode of plot (MODEL.md D10)."""
+    return (_o(f"disruption_rate_{mode}", f"disruption rate of {mode} plots ({what})",
+               "share", f"disruption rate, {mode} plots", section="D10",
+               active="threat.simple_share"),
+            _o(f"attacks_{mode}", f"{mode} plots that attacked (settled)", "count",
+               f"{mode} attacks", section="D10", active="threat.simple_share"))
+
+
 def _by_strategy(name: str, label: str) -> tuple[Output, ...]:
     """The outcomes of the nations holding one strategy (MODEL.md C3)."""
     return (_o(f"nations_{name}", f"nations holding `{name}` at the end", "count",
@@ -396,6 +407,11 @@ METRICS: dict[str, Output] = _table((
     _o("execution_ratio", "execution rate (attacks per settled plot) of domestic plots over "
        "that of transnational plots", "index", "domestic / transnational execution rate",
        section="D11", bounds=(0.0, math.inf)),
+    _event_metric("fragments_reach"),
+    *_by_mode("simple", "a footprint of at most two, a short lead, harder to detect"),
+    *_by_mode("complex", "every other plot"),
+    _o("simple_attack_share", "share of settled attacks that came from simple plots",
+       "share", "simple share of attacks", section="D10", active="threat.simple_share"),
 ))
 
 #: MODEL.md section B's metrics that are an event's run total.

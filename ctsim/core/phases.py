@@ -42,6 +42,7 @@ from ctsim.core.state import (
     BORDER,
     COLLECT,
     DIRECT,
+    DIRECTED,
     DISRUPTED,
     DRIFT,
     EVOLVE,
@@ -62,6 +63,7 @@ from ctsim.core.state import (
     LOG_REFUSAL,
     LOG_SHOCK,
     LOG_WITHHOLDING,
+    MODE,
     N_ACCESSIONS,
     N_ACQUITTALS,
     N_ASSET_FREEZES,
@@ -76,6 +78,7 @@ from ctsim.core.state import (
     N_FRAGMENTS_BORDER,
     N_FRAGMENTS_FINANCIAL,
     N_FRAGMENTS_ONLINE,
+    N_FRAGMENTS_REACH,
     N_INQUIRIES,
     N_LEAKS,
     N_MLAT_REQUESTS,
@@ -99,6 +102,7 @@ from ctsim.core.state import (
     ONLINE_TRACE,
     POLICE,
     PROSECUTE,
+    REACH,
     SHARE,
     SPAWN,
     STATE_COLUMN,
@@ -146,7 +150,7 @@ def week(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     leak_fragments(t, par, world, rel, plots, frags, mail, tally, rngs[LEAK])  # 4
     act_on_evidence(t, par, world, rel, plots, frags, mail, groups, tally, rngs)  # 5
     prosecute(par, rel, plots, groups, tally, rngs[PROSECUTE], rngs[JUDICARE])  # 6
-    attack(t, par, world, rel, plots, tally, rngs[ATTACK], rngs[INQUIRY])  # 7
+    attack(t, par, world, rel, plots, groups, tally, rngs[ATTACK], rngs[INQUIRY])  # 7
     drift(t, par, world, rel, plots, groups, tally, rngs)  # 8
     record_week(t, rel, plots, tally)  # 9
     tally.week_no[0] = t
@@ -173,8 +177,14 @@ def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
     footprint); its lead time is drawn uniformly. With border screening (B2) its
     operatives cross into each nation after the base once, in a week drawn uniformly over
     its life; with ``online_share`` (B3) it leaves an online trace with a provider.
+
+    Section D, each from its own stream: a plot is simple with
+    rules.simple_plot_probability (D10): a footprint of at most two (base and target), the
+    simple lead time; a domestic plot is directed from abroad with ``directed_share`` (D9):
+    a handler nation, drawn as a transit nation is, joins its footprint.
     """
     rng, border, online = rngs[SPAWN], rngs[BORDER], rngs[ONLINE]
+    directed, mode = rngs[DIRECTED], rngs[MODE]
     for g in range(par.groups):
         for _ in range(rng.poisson(groups.strength[g] * groups.funds[g] * par.plot_rate)):
             k = plots.count[0]
@@ -182,30 +192,48 @@ def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
                 raise RuntimeError("a week spawned more plots than its bound (state.spawn_bound)")
             plots.count[0] += 1
             base = groups.base[g]
+            simple = par.simple_share > 0.0 and mode.random() < rules.simple_plot_probability(
+                par.simple_share, par.mode_adaptation, groups.view_complex[g],
+                groups.view_simple[g])
+            handler = -1
             if par.transnational < 1.0 and rng.random() >= rules.transnational_probability(
                     par.transnational):
                 size = 1  # a domestic plot
                 plots.foot[k, 0] = world.fixed_foot[0] if len(world.fixed_foot) > 0 else base
+                if (par.directed_share > 0.0 and par.width > 1
+                        and directed.random() < par.directed_share):
+                    plots.foot[k, 1] = draw_nation(world.near[plots.foot[k, 0]],
+                                                   world.near_cum[plots.foot[k, 0]],
+                                                   plots.foot[k], 1, directed)
+                    size, handler = 2, 1  # directed from abroad (D9)
             elif len(world.fixed_foot) > 0:
                 size = len(world.fixed_foot)
                 plots.foot[k, :size] = world.fixed_foot
             else:
-                size = min(rng.integers(par.foot_min, par.foot_max + 1), par.width)
+                size = min(2, par.width) if simple else min(
+                    rng.integers(par.foot_min, par.foot_max + 1), par.width)
                 draw_footprint(plots.foot[k], base, size, par, world, rel, rng)
             plots.group[k] = g
             plots.base[k] = plots.foot[k, 0]
-            plots.target[k] = plots.foot[k, size - 1]
+            plots.target[k] = plots.foot[k, 0] if handler >= 0 else plots.foot[k, size - 1]
             plots.size[k] = size
-            plots.lead[k] = par.lead_min
-            if par.lead_max > par.lead_min:
-                plots.lead[k] = rng.integers(par.lead_min, par.lead_max + 1)
+            plots.handler[k] = handler
+            plots.simple[k] = simple
+            if simple:  # D10
+                plots.lead[k] = par.simple_lead_min
+                if par.simple_lead_max > par.simple_lead_min:
+                    plots.lead[k] = rng.integers(par.simple_lead_min, par.simple_lead_max + 1)
+            else:
+                plots.lead[k] = par.lead_min
+                if par.lead_max > par.lead_min:
+                    plots.lead[k] = rng.integers(par.lead_min, par.lead_max + 1)
             plots.spawned[k] = t
             plots.aimed_strategy[k] = rel.strategy[plots.target[k]]
             plots.status[k] = ACTIVE
             plots.resolved[k] = -1
             plots.disrupter[k] = -1
             plots.provider[k] = -1
-            if par.border_screening > 0.0:
+            if par.border_screening > 0.0 and handler < 0:  # a handler does not cross
                 for b in range(1, size):
                     plots.crossing[k, b] = t + border.integers(0, plots.lead[k])
             if par.online_share > 0.0 and online.random() < rules.online_trace_probability(
@@ -338,6 +366,8 @@ def collect_fragments(t, par, world, rel, plots, frags, groups, tally, rngs):
             i = plots.foot[k, b]
             p = rules.detection_probability(par.detection_rate, rel.capacity[i],
                                             world.tech[i], par.ai_boost)
+            if plots.simple[k]:  # D10
+                p = rules.simple_detection_probability(p, par.simple_detect)
             if par.source_loss > 0.0 and rel.source_until[i] >= t:
                 p = rules.detection_with_burnt_sources(p, rules.leak_source_loss(
                     par.source_loss, rel.source_sens[i], par.scaled_source_loss))
@@ -355,12 +385,30 @@ def collect_fragments(t, par, world, rel, plots, frags, groups, tally, rngs):
                                                     groups)):
                 new_fragment(k, b, i, POLICE, par, plots, frags, border)
                 tally.week[N_FRAGMENTS_BORDER] += 1
+        if par.reach_nations > 0:
+            collect_from_abroad(t, k, par, world, rel, plots, frags, tally, rngs[REACH])
         p = plots.provider[k]
         if p >= 0 and online.random() < rules.provider_record_probability(
                 par.provider_detection):
             new_fragment(k, slot_of(p, plots.foot[k], plots.size[k]), p, ONLINE_TRACE, par,
                          plots, frags, online)
             tally.week[N_FRAGMENTS_ONLINE] += 1
+
+
+@njit(cache=True)
+def collect_from_abroad(t, k, par, world, rel, plots, frags, tally, rng):
+    """Each nation with reach outside plot ``k``'s footprint collects a fragment about it
+    with rules.reach_probability (D9; a simple plot's, D10, less), held by it alone (slot
+    -1): the footprint gets it only through the collector's channels."""
+    for i in range(len(world.reach)):
+        if world.reach[i] <= 0.0 or is_taken(i, plots.foot[k], plots.size[k], -1):
+            continue
+        p = rules.reach_probability(par.reach_rate, world.reach[i], rel.capacity[i])
+        if plots.simple[k]:
+            p = rules.simple_detection_probability(p, par.simple_detect)
+        if rng.random() < p:
+            new_fragment(k, -1, i, POLICE, par, plots, frags, rng)
+            tally.week[N_FRAGMENTS_REACH] += 1
 
 
 @njit(cache=True, inline="always")
@@ -860,8 +908,8 @@ def act_on_evidence(t, par, world, rel, plots, frags, mail, groups, tally, rngs)
         n = 0
         tipped = False
         for b in range(plots.size[k]):
-            if plots.evidence[k, b] >= par.evidence_threshold:
-                j = plots.foot[k, b]
+            if plots.evidence[k, b] >= par.evidence_threshold and b != plots.handler[k]:
+                j = plots.foot[k, b]  # (a handler abroad collects, but cannot arrest: D9)
                 p = rules.interdiction_probability(par.interdiction, rel.capacity[j])
                 if par.ai_false_alarm > 0.0:
                     p *= rules.tie_up_factor(par.ai_tie_up, rel.alarms[j])
@@ -875,7 +923,7 @@ def act_on_evidence(t, par, world, rel, plots, frags, mail, groups, tally, rngs)
             alert(t, k, par, plots, tally)
         if n > 0:
             b = succeeded[0] if n == 1 else succeeded[rng.integers(0, n)]
-            disrupt(t, k, b, plots, rel, tally)
+            disrupt(t, k, b, par, plots, rel, groups, tally)
             if par.notices:
                 issue_notices(t, plots.group[k], plots.foot[k, b], world, rel, groups)
             if par.target_adaptation > 0.0:
@@ -906,8 +954,10 @@ def raise_false_alarms(par, world, rel, tally, rng):
 
 
 @njit(cache=True, inline="always")
-def disrupt(t, k, b, plots, rel, tally):
+def disrupt(t, k, b, par, plots, rel, groups, tally):
     """Plot ``k`` is disrupted this week by the nation in its slot ``b``."""
+    if par.mode_adaptation > 0.0:
+        see_outcome(k, True, par, plots, groups)
     rel.year_aimed[plots.target[k]] += 1  # the year's record of its target (C5)
     rel.year_hit[plots.target[k]] += 1
     plots.foreign_first[k] = plots.first_foreign[k, b] == 1  # D11
@@ -1032,7 +1082,7 @@ def prosecute(par, rel, plots, groups, tally, rng, judicare):
 
 
 @njit(cache=True, inline="always")
-def attack(t, par, world, rel, plots, tally, rng, inquiry):
+def attack(t, par, world, rel, plots, groups, tally, rng, inquiry):
     """A plot that has lived its lead time without disruption attacks its target; the
     attack fails with ``protection_j * capacity_target`` (A3; D1 lets protection respond),
     and the groups see the failure (D1's view of defence); either way the target's
@@ -1062,6 +1112,8 @@ def attack(t, par, world, rel, plots, tally, rng, inquiry):
                 rel.defence_failed[j] = rules.defence_after_resolution(
                     rel.defence_failed[j], par.memory, plots.failed[k] == 1)
             rel.year_attacks[j] += 1  # the year's attacks on j (D1's protection response)
+            if par.mode_adaptation > 0.0:
+                see_outcome(k, False, par, plots, groups)
             log_event(tally, LOG_ATTACK, j, plots.base[k], k)
             rel.year_aimed[j] += 1  # the year's record of its target (C5)
             if par.inquiries:
@@ -1075,6 +1127,19 @@ def attack(t, par, world, rel, plots, tally, rng, inquiry):
             plots.active[kept] = k
             kept += 1
     plots.n_active[0] = kept
+
+
+@njit(cache=True, inline="always")
+def see_outcome(k, stopped, par, plots, groups):
+    """Plot ``k``'s group updates its view of how often plots of its mode (simple or
+    complex) are stopped (D10, rules.defence_after_resolution with ``memory``)."""
+    g = plots.group[k]
+    if plots.simple[k]:
+        groups.view_simple[g] = rules.defence_after_resolution(groups.view_simple[g],
+                                                               par.memory, stopped)
+    else:
+        groups.view_complex[g] = rules.defence_after_resolution(groups.view_complex[g],
+                                                                par.memory, stopped)
 
 
 @njit(cache=True)

@@ -633,8 +633,8 @@ def refresh_generated(doc: Path, update: Callable[[str], str], what: str, check:
 # rule it enters and whether a calibration estimates it. Unit, default and range are the
 # schema's (the same words as the key tables); the rule is the one the key's meaning
 # names ("(7.2)", "MODEL.md A3"); the source of each rule is declared once, in SOURCES; and
-# whether a key is calibrated or screened is read from the shipped calibration and
-# sensitivity experiments, not written here.
+# whether a key is calibrated, or varied by a shipped experiment, is read from the
+# shipped experiment files, not written here.
 
 PARAMETERS_DOC = DOC.parent / "parameters.md"
 #: The shipped experiments (ctsim/experiments; the source tree's experiments/ points there).
@@ -811,8 +811,8 @@ def source_text(path: str) -> str:
 
 def _experiments(kind: str) -> list[tuple[str, dict[str, Any]]]:
     """The shipped calibrations (``kind`` "calibration": files with a ``fit`` list) or
-    sensitivity screenings ("screening": a ``morris`` or ``sobol`` design), by name, each
-    with the mapping its file holds.
+    sweeps over factors ("sweep": files with ``factors``), by name, each with the mapping
+    its file holds.
 
     Raises:
         ScenarioError: a shipped experiment cannot be read (one line).
@@ -822,8 +822,7 @@ def _experiments(kind: str) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for path in sorted(EXPERIMENTS.glob("*.yaml")):
         data, _ = read_yaml(path, None, "experiment")
-        wanted = ("fit" in data if kind == "calibration"
-                  else data.get("design") in ("morris", "sobol"))
+        wanted = "fit" in data if kind == "calibration" else "factors" in data
         if wanted:
             found.append((str(data.get("name", path.stem)), data))
     return found
@@ -849,14 +848,26 @@ def calibrated() -> dict[str, str]:
     return {k: "; ".join(v) for k, v in out.items()}
 
 
-def screened() -> dict[str, str]:
-    """The keys a shipped sensitivity screening varies, each with the screenings' names."""
+def _varies(factor: Any) -> bool:
+    """Whether an experiment's factor takes more than one value (a range, or two values
+    or more; a factor with one value holds a key fixed)."""
+    if not isinstance(factor, Mapping):
+        return False
+    return "range" in factor or len(factor.get("values") or ()) > 1
+
+
+def varied() -> dict[str, str]:
+    """The keys a shipped experiment varies as a factor (a one-at-a-time sweep, a grid, a
+    Morris or Sobol' screening), each with the experiments' names and, where the name
+    does not say it, their designs ("`challenges` (oat), `sobol_all`")."""
     out: dict[str, list[str]] = {}
-    for name, data in _experiments("screening"):
-        for dotted in data.get("factors") or {}:
+    for name, data in _experiments("sweep"):
+        design = str(data.get("design", "grid"))
+        shown = f"`{name}`" if design in name else f"`{name}` ({design})"
+        for dotted, factor in (data.get("factors") or {}).items():
             key = lookup(str(dotted))
-            if key is not None and f"`{name}`" not in out.get(key.path, []):
-                out.setdefault(key.path, []).append(f"`{name}`")
+            if key is not None and _varies(factor) and shown not in out.get(key.path, []):
+                out.setdefault(key.path, []).append(shown)
     return {k: ", ".join(v) for k, v in out.items()}
 
 
@@ -872,10 +883,10 @@ def _range_cell(key: Key) -> str:
 
 
 def parameter_table(section: str, fitted: Mapping[str, str],
-                    varied: Mapping[str, str]) -> str:
+                    swept: Mapping[str, str]) -> str:
     """The parameter table of one section of the scenario (columns key | unit | default |
-    range | source | calibrated | screened)."""
-    rows = ["| key | unit | default | range | source | calibrated | screened |",
+    range | source | calibrated | varied in)."""
+    rows = ["| key | unit | default | range | source | calibrated | varied in |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for key in _all_keys():
         if _section(key) != section:
@@ -884,7 +895,7 @@ def parameter_table(section: str, fitted: Mapping[str, str],
             f"| `{key.path}`", _cell(key.unit or ""), _cell(key.default_text),
             _cell(_range_cell(key)), _cell(source_text(key.path)),
             _cell(f"yes: {fitted[key.path]}" if key.path in fitted else "no"),
-            _cell(varied.get(key.path, "")))) + " |")
+            _cell(swept.get(key.path, "")))) + " |")
     return "\n".join(rows)
 
 
@@ -895,11 +906,11 @@ def parameters_markdown() -> str:
     Raises:
         ScenarioError: a shipped calibration or screening cannot be read.
     """
-    fitted, varied = calibrated(), screened()
+    fitted, swept = calibrated(), varied()
     sections = list(dict.fromkeys(_section(k) for k in _all_keys()))
     parts = [PARAMETERS_START]
     for section in sections:
-        parts += [f"### {section}", "", parameter_table(section, fitted, varied), ""]
+        parts += [f"### {section}", "", parameter_table(section, fitted, swept), ""]
     used = {p for k in _all_keys() for p in places(k.path)}
     parts += ["### Sources of the rules", "",
               "| rule | what it is | source |", "| --- | --- | --- |"]

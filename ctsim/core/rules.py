@@ -384,6 +384,43 @@ def leak_source_loss(source_loss: float, sensitivity: float, scaled: bool) -> fl
 
 
 @njit(cache=True)
+def reach_probability(reach_rate: float, reach: float, capacity: float) -> float:
+    """Chance that a nation outside a plot's footprint collects a fragment about it this
+    week: ``min(1, r * reach * capacity)`` (MODEL.md D9: services with global reach find
+    plots abroad, e.g. by signals intelligence)."""
+    return min(1.0, reach_rate * reach * capacity)
+
+
+@njit(cache=True)
+def simple_plot_probability(simple_share: float, mode_adaptation: float,
+                            view_complex: float, view_simple: float) -> float:
+    """Chance that a group's new plot is simple (MODEL.md D10; Enders & Sandler 1993,
+    2004: groups substitute simpler attacks when complex ones are stopped more often):
+    ``logistic(logit(s0) + b (rC - rS))``, 0 at s0 = 0 and 1 at s0 = 1.
+
+    Args:
+        simple_share: s0, in [0, 1].
+        mode_adaptation: b >= 0.
+        view_complex, view_simple: the group's views rC, rS of how often its complex and
+            simple plots were stopped, in [0, 1] (:func:`defence_after_resolution`).
+    """
+    if simple_share <= 0.0:
+        return 0.0
+    if simple_share >= 1.0:
+        return 1.0
+    z = np.log(simple_share / (1.0 - simple_share)) + mode_adaptation * (view_complex
+                                                                         - view_simple)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@njit(cache=True)
+def simple_detection_probability(p: float, simple_detect: float) -> float:
+    """A simple plot's detection: ``p * simple_detect`` (MODEL.md D10: fewer plotters and
+    less communication to intercept; Strom et al. 2010)."""
+    return p * simple_detect
+
+
+@njit(cache=True)
 def accelerated_lead(age: int, lead: int) -> int:
     """An alerted plot's lead time when it hurries (MODEL.md D6, ``accelerate``): its
     remaining weeks halved, rounded up, so ``age + ceil((lead - age) / 2)``."""
@@ -510,7 +547,9 @@ def defence_after_resolution(defence: float, memory: float, disrupted: bool) -> 
 
     MODEL.md A2 (targets and transference; Sandler & Lapan 1988, Enders & Sandler 1993):
     ``r <- (1 - memory) * r + memory * [disrupted]``, an exponential average of how often
-    plots against the target were stopped.
+    plots against the target were stopped. The same average serves the groups' other views
+    (section D): of how often attacks on a target fail (D1) and of how often their complex
+    and simple plots are stopped (D10).
 
     Args:
         defence: the current view r, in [0, 1].

@@ -788,6 +788,35 @@ class Threat(_Strict):
         "base removes even without an extradition: the operatives it arrests (MODEL.md D8); "
         "0 = only the base and extraditions weaken a group (v1)", label="local attrition",
         unit="share")
+    reach_rate: Share = _key(
+        0.0, meaning="r: each week every nation outside an active plot's footprint collects "
+        "a fragment about it with `min(1, r * reach * capacity)`, held by it alone and useful "
+        "to the footprint only through its channels (MODEL.md D9: foreign intelligence "
+        "finds plots abroad); 0 = only footprint nations collect (v1)",
+        label="foreign collection rate", unit="chance a week")
+    directed_share: Share = _key(
+        0.0, meaning="share of domestic plots directed from abroad: a handler nation (drawn "
+        "as a transit nation) collects about the plot as a footprint member, but is neither "
+        "its target nor able to interdict it (MODEL.md D9); 0 = none (v1)",
+        label="plots directed from abroad", unit="share")
+    simple_share: Share = _key(
+        0.0, meaning="s0: the share of simple plots (domestic-sized: the base alone, or base "
+        "and target; the simple lead time; detected at `simple_detect` of the usual rate) "
+        "before mode adaptation (MODEL.md D10; Enders & Sandler 1993, 2004); 0 = every plot "
+        "is complex (v1)", label="simple plots", unit="share")
+    simple_lead: Range = _key(
+        default_factory=lambda: Range(min=1, max=4), meaning="the lead time of a simple plot, "
+        "drawn uniformly (MODEL.md D10)", label="simple plot lead time", unit="weeks")
+    simple_detect: Share = _key(
+        0.3, meaning="a simple plot's detection, as a share of a complex one's (MODEL.md "
+        "D10: fewer people and less communication to intercept)", label="simple plot "
+        "detection", unit="share")
+    mode_adaptation: Annotated[float, Field(ge=0.0, le=50.0)] = _key(
+        0.0, meaning="b: a group hatches a simple plot with `logistic(logit(s0) + b (rC - "
+        "rS))`, where rC and rS are its views of how often its complex and simple plots are "
+        "stopped (updated with `memory`): better cooperation moves groups to simple plots "
+        "(MODEL.md D10; Enders & Sandler 1993, 2004); 0 = the share stays s0",
+        label="mode adaptation")
     defence_adaptation: Annotated[float, Field(ge=0.0, le=20.0)] = _key(
         0.0, meaning="a_D: targets are also weighted by `(1 - rD_j) ** a_D`, where `rD_j` is "
         "the groups' view of how often attacks on j fail (updated with `memory` on every "

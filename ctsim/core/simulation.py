@@ -114,7 +114,9 @@ class Simulation:
                              strength=np.ones(config.threat.groups),
                              funds=np.ones(config.threat.groups),
                              noticed_until=np.full((config.threat.groups,
-                                                    len(w.inst_names)), -1, np.int64))
+                                                    len(w.inst_names)), -1, np.int64),
+                             view_complex=np.zeros(config.threat.groups),
+                             view_simple=np.zeros(config.threat.groups))
         if len(self.static.fixed_foot):
             self.groups.base[:] = self.static.fixed_foot[0]  # a fixed footprint names the base
         # Tables sized for the run as expected (they grow between weeks if it needs more).
@@ -126,7 +128,7 @@ class Simulation:
                                gated=par.prosecution_gate)
         self.fragments = new_fragments(rows_frags, par.width)
         self.mail = new_mail(rows_mail)
-        self.tally = new_tally(w.n, config.steps, par.lead_max,
+        self.tally = new_tally(w.n, config.steps, par.lead_bound,
                                state.log_rows(par, self.plots, self.mail))
         self.tally.n_treaties[0] = int(np.triu(self.relations.treaty, 1).sum())
         self._weeks = None  # phases.run_weeks, compiled for this run's argument types

@@ -80,9 +80,9 @@ STATE_COLUMN = 1 + len(RECORDED_TOTALS) + len(RECORDED_WEEK)
 #: A stream added later goes last, so the streams before it stay the same.
 STREAMS = ("spawn", "collect", "share", "leak", "act", "prosecute", "drift", "attack",
            "finance", "border", "online", "evolve", "alarm", "inquiry", "imitation", "tipoff",
-           "judicare")
+           "judicare", "reach", "directed", "mode")
 (SPAWN, COLLECT, SHARE, LEAK, ACT, PROSECUTE, DRIFT, ATTACK, FINANCE, BORDER, ONLINE, EVOLVE,
- ALARM, INQUIRY, IMITATION, TIPOFF, JUDICARE) = range(len(STREAMS))
+ ALARM, INQUIRY, IMITATION, TIPOFF, JUDICARE, REACH, DIRECTED, MODE) = range(len(STREAMS))
 #: What an alerted plot does (``threat.alert_effect``, D6), as the phases read it.
 ALERT_EFFECTS = ("reset", "accelerate", "abort")
 RESET, ACCELERATE, ABORT = range(len(ALERT_EFFECTS))
@@ -152,6 +152,13 @@ def _lead(s: Scenario) -> tuple[int, int]:
     return (lead, lead) if isinstance(lead, int) else (lead.min, lead.max)
 
 
+def _longest_lead(s: Scenario) -> int:
+    """The longest lead time any plot may have: a simple plot's too, when there are
+    simple plots (D10)."""
+    longest = _lead(s)[1]
+    return max(longest, s.threat.simple_lead.max) if s.threat.simple_share > 0 else longest
+
+
 def _beta(s: Scenario) -> tuple[float, float]:
     """Beta(a, b) of each fragment's sensitivity (rules.beta_parameters); (0, 0): fixed."""
     sens = s.threat.sensitivity
@@ -184,6 +191,8 @@ DERIVED: tuple[Derived, ...] = (
             "`threat.lead_time` is a range or one number: its shortest"),
     Derived("lead_max", int, lambda s, w: _lead(s)[1],
             "`threat.lead_time` is a range or one number: its longest"),
+    Derived("lead_bound", int, lambda s, w: _longest_lead(s),
+            "the longest lead time of any plot, a simple one's too (D10): tables hold it"),
     Derived("plot_rate", float, lambda s, w: s.threat.plots_per_year / 52.0,
             "weekly plots of a group at full strength: the key is per year"),
     Derived("spawn_bound", int,
@@ -233,6 +242,14 @@ DERIVED: tuple[Derived, ...] = (
             "what an alerted plot does (D6): RESET, ACCELERATE or ABORT, from the name"),
     Derived("notices", bool, lambda s, w: any(i.notices for i in s.cooperation.institutions),
             "some hub issues notices about groups (D4): hubs are a list"),
+    Derived("simple_lead_min", int, lambda s, w: s.threat.simple_lead.min,
+            "`threat.simple_lead` is a range (D10): its shortest"),
+    Derived("simple_lead_max", int, lambda s, w: s.threat.simple_lead.max,
+            "`threat.simple_lead` is a range (D10): its longest"),
+    Derived("reach_nations", int,
+            lambda s, w: int((getattr(w, "reach", np.zeros(0)) > 0).sum())
+            if s.threat.reach_rate > 0 else 0,
+            "nations that collect outside their footprints (D9): the table bounds count them"),
     Derived("protected", bool,
             lambda s, w: s.threat.protection > 0 or s.threat.protection_response > 0,
             "attacks may fail (A3), or protection may grow (D1)"),
@@ -422,6 +439,8 @@ class Plots(NamedTuple):
     first_foreign: np.ndarray  # (P, F) int8: whether slot b's first fragment of the
     #                            epoch came from another state, -1 before any (D11)
     foreign_first: np.ndarray  # 1 if its disrupter's first fragment was another's (D11)
+    handler: np.ndarray  # the slot of the nation directing it from abroad, -1: none (D9)
+    simple: np.ndarray  # 1 if a simple plot (D10)
     withheld: np.ndarray  # (P, F, F) bool: slot b held back a fragment from slot c (C2),
     #                       (P, 0, 0) when nothing tracks withholding
     disrupted_now: np.ndarray  # ids disrupted this week (for step 6)
@@ -482,6 +501,8 @@ class Groups(NamedTuple):
     strength: np.ndarray
     funds: np.ndarray
     noticed_until: np.ndarray  # (G, H) last week hub h's notice about the group holds (D4)
+    view_complex: np.ndarray  # (G,) its view of how often its complex plots are stopped (D10)
+    view_simple: np.ndarray  # (G,) ... its simple plots
 
 
 class Tally(NamedTuple):
@@ -539,6 +560,7 @@ def new_plots(rows: int, width: int, pairs: bool = False, gated: bool = False) -
                  n_disrupted_now=np.zeros(1, np.int64), aimed_strategy=z(),
                  admissible=np.zeros((rows, width) if gated else (rows, 0), np.int64),
                  first_foreign=np.full((rows, width), -1, np.int8), foreign_first=z(),
+                 handler=np.full(rows, -1, np.int64), simple=z(),
                  withheld=np.zeros((rows, width, width) if pairs else (rows, 0, 0),
                                    np.bool_))
 
@@ -607,9 +629,10 @@ def _week_bound(par: Setting, hubs: int, active: int, in_flight: int,
                 receipts: int) -> tuple[int, int, int]:
     """New fragments, deliveries and receipts that one more week may leave, at most, with
     ``active`` plots alive, ``in_flight`` deliveries and ``receipts`` receipts now."""
-    new_frags = (active + par.spawn_bound) * par.width
-    deliveries = in_flight + new_frags * (par.width - 1 + hubs)
-    return new_frags, deliveries, receipts + deliveries * max(par.width - 1, 1)
+    new_frags = (active + par.spawn_bound) * (par.width + par.reach_nations)
+    outside = 1 if par.reach_nations > 0 else 0  # a collector outside the footprint (D9)
+    deliveries = in_flight + new_frags * (par.width - 1 + outside + hubs)
+    return new_frags, deliveries, receipts + deliveries * max(par.width - 1 + outside, 1)
 
 
 def mail_rows(par: Setting, hubs: int, active: int) -> int:
@@ -677,7 +700,7 @@ def grow(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail, ta
     need_p, need_f, need_d, need_r = needed_rows(par, hubs, plots, frags, mail)
     if need_p > plots.group.shape[0]:
         plots = _resized(plots, max(need_p, 2 * plots.group.shape[0]),
-                         fill={"foot": -1, "first_foreign": -1})
+                         fill={"foot": -1, "first_foreign": -1, "handler": -1})
     if need_f > frags.plot.shape[0]:
         frags = _resized(frags, max(need_f, 2 * frags.plot.shape[0]))
     rows = mail.due.shape[0]
@@ -690,9 +713,9 @@ def grow(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail, ta
     week = int(tally.week_no[0]) + 1
     if week >= tally.record.shape[0]:
         tally = tally._replace(record=_grown(tally.record, 2 * week, np.nan))
-    if week + par.lead_max + 1 >= tally.disrupted_by_deadline.shape[0]:
+    if week + par.lead_bound + 1 >= tally.disrupted_by_deadline.shape[0]:
         tally = tally._replace(disrupted_by_deadline=_grown(
-            tally.disrupted_by_deadline, 2 * (week + par.lead_max + 1)))
+            tally.disrupted_by_deadline, 2 * (week + par.lead_bound + 1)))
     return plots, frags, mail, tally
 
 
@@ -706,7 +729,7 @@ def has_room(par: Setting, hubs: int, plots: Plots, frags: Fragments, mail: Mail
             and max(need_d, need_r) <= mail.due.shape[0]
             and log_rows(par, plots, mail) <= tally.log.shape[0]
             and week < tally.record.shape[0]
-            and week + par.lead_max + 1 < tally.disrupted_by_deadline.shape[0])
+            and week + par.lead_bound + 1 < tally.disrupted_by_deadline.shape[0])
 
 
 # ---------------------------------------------------------------- the compiled boundary

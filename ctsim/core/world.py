@@ -41,7 +41,10 @@ from ctsim.data import by_iso3
 FIRST_ATTRIBUTES = tuple(a.name for a in ATTRIBUTES if a.drawn_first)
 #: The attributes added later (MODEL.md section B), drawn after everything else, so that a
 #: world that does not use them draws exactly what it drew before they existed.
-LATER_ATTRIBUTES = tuple(a.name for a in ATTRIBUTES if not a.drawn_first)
+LATER_ATTRIBUTES = tuple(a.name for a in ATTRIBUTES
+                         if not (a.drawn_first or a.drawn_last))
+#: The attributes of MODEL.md section D, drawn after the strategies (C3).
+LAST_ATTRIBUTES = tuple(a.name for a in ATTRIBUTES if a.drawn_last)
 #: Where the companies holding plots' online traces sit in a dataset world
 #: (``threat.providers: dataset``, MODEL.md B3). An assumption, not a measurement: most of
 #: the large platforms and cloud providers are incorporated in the United States, a few
@@ -233,9 +236,17 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     else:
         _set_given(scenario, roster, later, LATER_ATTRIBUTES)
 
+    # MODEL.md section C, then D: after every draw above
+    strategy = _strategies(scenario, roster, n, rng)
+    last = {attr: draw_attribute(getattr(w, attr), n, rng) for attr in LAST_ATTRIBUTES}
+    if roster is not None and w.dataset is not None:
+        _apply_dataset(scenario, roster, last, LAST_ATTRIBUTES)
+    else:
+        _set_given(scenario, roster, last, LAST_ATTRIBUTES)
+
     return World(
         names=names,
-        **values, **later,
+        **values, **later, **last,
         legal_family=legal_family,
         bloc=bloc,
         region=region,
@@ -258,8 +269,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
                              bool).reshape(-1, n),
         provider_weight=_provider_weights(scenario, labelled),
         direct=_direct_access(scenario, labelled),
-        # MODEL.md section C: after every draw above, and none for a world of one strategy
-        strategy=_strategies(scenario, roster, n, rng),
+        strategy=strategy,
         patron_of=_patrons(scenario, labelled),
     )
 
