@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ctsim._version import __version__
 from ctsim.core.limits import REPLICATIONS_MAX, SEED_MAX, STEPS_MAX
-from ctsim.core.outputs import METRICS
+from ctsim.core.outputs import AMONG, METRICS
 from ctsim.core.scenario import SCENARIO_KEYS, MemberRule, _Strict, scenario_from_dict
 from ctsim.errors import ExperimentError, ScenarioError
 from ctsim.files import Origins, first_error, follow, load_raw, read_file
@@ -54,9 +54,10 @@ class Source(_Strict):
 class Target(_Strict):
     """One published pattern and the model quantity it is compared with.
 
-    The quantity is ``metric`` over a particle's runs: for ``disruption_rate`` with
-    ``among`` (a member rule: names, ISO3 codes or ``{membership: ORG}``), the pooled
-    disruption rate of the settled plots aimed at those states; with ``contrast`` (a
+    The quantity is ``metric`` over a particle's runs: with ``among`` (a member rule:
+    names, ISO3 codes or ``{membership: ORG}``; for the metrics of
+    :data:`ctsim.core.outputs.AMONG`), the metric pooled over the settled plots aimed at
+    those states; with ``contrast`` (a
     scenario file, relative to the targets file), the relative change
     ``(contrast - scenario) / contrast`` of the metric's mean between that scenario and
     the calibrated one, run with the same parameters and seeds; otherwise the metric's
@@ -84,8 +85,8 @@ class Target(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:
-        if self.among is not None and self.metric != "disruption_rate":
-            raise ValueError("among: is for the disruption_rate metric only")
+        if self.among is not None and self.metric not in AMONG:
+            raise ValueError(f"among: is for the metrics {', '.join(AMONG)} only")
         if self.among is not None and self.contrast is not None:
             raise ValueError("give among or contrast, not both")
         if self.verified == "unread":

@@ -62,7 +62,8 @@ def target_values(loaded: LoadedCalibration, specs: list, results: list,
                   names: list[str]) -> dict[str, float]:
     """Each target's value over one particle's runs (see :class:`Target`); NaN when it is
     undefined (no settled plot aimed at the states, a failed run, a contrast of 0)."""
-    from ctsim.runs.runner import pooled_disruption
+    from ctsim.core.outputs import PER_TARGET
+    from ctsim.runs.runner import pooled_among
 
     by_scenario: dict[int, list[tuple[dict, dict]]] = {}
     for spec, result in zip(specs, results, strict=True):
@@ -79,9 +80,9 @@ def target_values(loaded: LoadedCalibration, specs: list, results: list,
     for name in names:
         t = loaded.targets[name]
         if t.among is not None:
-            targets = np.stack([np.stack([tables["nat"]["targeted"], tables["nat"]["disrupted"]])
+            targets = np.stack([np.stack([tables["nat"][c] for c in PER_TARGET])
                                 for _, tables in base])
-            out[name] = pooled_disruption(targets, loaded.masks[name])
+            out[name] = pooled_among(targets, loaded.masks[name], t.metric)
         elif t.contrast is not None:
             other = mean_of(by_scenario[loaded.contrasts.index(t.contrast) + 1], t.metric)
             mine = mean_of(base, t.metric)

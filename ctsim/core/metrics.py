@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ctsim.core import phases, rules, state
-from ctsim.core.outputs import CHANNEL_EVENT_METRICS, METRICS, Metric, bounds_of
+from ctsim.core.outputs import CHANNEL_EVENT_METRICS, METRICS, PER_TARGET, Metric, bounds_of
 from ctsim.core.state import ABORTED, ATTACKED, COUNTED, DISRUPTED, Tally
 from ctsim.core.strategies import STRATEGIES
 
@@ -106,15 +106,22 @@ def quartile_rates(model: RunState, ids: np.ndarray) -> list[float]:
 
 
 def target_outcomes(model: RunState) -> np.ndarray:
-    """(2, N): per target nation, its settled plots and how many of them were disrupted.
+    """(K, N): per target nation, the counts of :data:`ctsim.core.outputs.PER_TARGET`
+    (its settled plots, disrupted, disrupted with foreign help, first found abroad,
+    attacked, attacked from transnational plots), in that order.
 
-    The per-nation breakdown of the disruption rate (same right-censoring).
+    The per-nation breakdown of the disruption rate and of the measures that can be taken
+    among a set of nations (``outputs.AMONG``; same right-censoring).
     """
     p, n = model.plots, model.world.n
     ids = settled(model)
-    aimed = np.bincount(p.target[ids], minlength=n)
-    hit = np.bincount(p.target[ids[p.status[ids] == DISRUPTED]], minlength=n)
-    return np.stack([aimed, hit]).astype(float)
+    hit = ids[p.status[ids] == DISRUPTED]
+    attacked = ids[p.status[ids] == ATTACKED]
+    rows = {"targeted": ids, "disrupted": hit, "foreign": hit[p.foreign[hit] == 1],
+            "foreign_first": hit[p.foreign_first[hit] == 1], "attacked": attacked,
+            "attacked_transnational": attacked[p.target[attacked] != p.base[attacked]]}
+    return np.stack([np.bincount(p.target[rows[name]], minlength=n)
+                     for name in PER_TARGET]).astype(float)
 
 
 #: The metrics each optional part of :func:`run_metrics` gives; the part is skipped when

@@ -419,6 +419,26 @@ CHANNEL_EVENT_METRICS: tuple[str, ...] = tuple(
     n for n, m in METRICS.items() if n in EVENTS and m.section.startswith("B"))
 
 
+# ---------------------------------------------------------------- by target nation
+
+#: What a run counts per target nation (``metrics.target_outcomes``; the columns of a run
+#: folder's nations.parquet after ``based``): its settled plots, those disrupted, those
+#: whose disruption used another state's fragment, those whose disrupter's first fragment
+#: came from another state (D11), its attacks, and the attacks of transnational plots.
+PER_TARGET: tuple[str, ...] = ("targeted", "disrupted", "foreign", "foreign_first", "attacked",
+                               "attacked_transnational")
+
+#: The metrics that can be computed among a set of target nations (a calibration target's
+#: ``among``, D11): metric -> (numerator, denominator), columns of :data:`PER_TARGET`,
+#: pooled over the nations and the runs.
+AMONG: dict[str, tuple[str, str]] = {
+    "disruption_rate": ("disrupted", "targeted"),
+    "foreign_share": ("foreign", "disrupted"),
+    "foreign_first_share": ("foreign_first", "disrupted"),
+    "transnational_attack_share": ("attacked_transnational", "attacked"),
+}
+
+
 def shown_on(surface: str, table: dict[str, Output] | None = None) -> list[Output]:
     """The outputs of ``table`` (default: every declared one, events, state and metrics)
     that ``surface`` shows, in declaration order."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from ctsim.core import Scenario
 from ctsim.core.metrics import recorded_columns, target_outcomes
+from ctsim.core.outputs import AMONG, PER_TARGET
 from ctsim.core.simulation import Simulation, Streams
 
 if TYPE_CHECKING:
@@ -83,30 +84,32 @@ def run_replications(
 
 def nations_table(results: list[RunResult]) -> pd.DataFrame:
     """The per-nation counts of runs (the ``nations.parquet`` table of a run folder): per
-    run (``run_id``, its index) and ``nation``, the plots ``based`` there, the settled plots
-    ``targeted`` at it and those ``disrupted``."""
+    run (``run_id``, its index) and ``nation``, the plots ``based`` there, then the counts
+    of :data:`ctsim.core.outputs.PER_TARGET` by target (``targeted``, ``disrupted``, ...)."""
     import pandas as pd
 
     frames = []
     for k, r in enumerate(results):
         n = len(r.plots_by_base)
         frames.append(pd.DataFrame({"run_id": k, "nation": np.arange(n),
-                                    "based": r.plots_by_base, "targeted": r.targets[0],
-                                    "disrupted": r.targets[1]}))
+                                    "based": r.plots_by_base,
+                                    **dict(zip(PER_TARGET, r.targets, strict=True))}))
     return pd.concat(frames, ignore_index=True)
 
 
-def pooled_disruption(targets: np.ndarray, mask: np.ndarray) -> float:
-    """The disruption rate of the settled plots aimed at the nations in ``mask`` (bool,
-    length N), pooled over runs: ``targets`` is one run's (2, N) per-target counts
-    (:func:`ctsim.core.metrics.target_outcomes`: settled plots, disrupted) or a stack
-    (R, 2, N) of several runs'. A share in [0, 1]; NaN when no plot was aimed at them."""
+def pooled_among(targets: np.ndarray, mask: np.ndarray, metric: str = "disruption_rate"
+                 ) -> float:
+    """``metric`` (one of :data:`ctsim.core.outputs.AMONG`) over the settled plots aimed at
+    the nations in ``mask`` (bool, length N), pooled over runs: ``targets`` is one run's
+    (K, N) per-target counts (:func:`ctsim.core.metrics.target_outcomes`) or a stack
+    (R, K, N) of several runs'. A share in [0, 1]; NaN when its denominator is 0."""
     counts = np.asarray(targets, float).reshape(-1, *np.shape(targets)[-2:])
-    aimed, hit = counts[:, :, mask].sum(axis=(0, 2))
-    return float(hit / aimed) if aimed else float("nan")
+    num, den = (PER_TARGET.index(c) for c in AMONG[metric])
+    top, bottom = counts[:, num][:, mask].sum(), counts[:, den][:, mask].sum()
+    return float(top / bottom) if bottom else float("nan")
 
 
 def disruption_among(results: list[RunResult], mask: np.ndarray) -> list[float]:
     """Per run, the disruption rate of the settled plots aimed at the nations in ``mask``
     (bool, length N), e.g. the EU's members; NaN for a run with none aimed at them."""
-    return [pooled_disruption(r.targets, mask) for r in results]
+    return [pooled_among(r.targets, mask) for r in results]

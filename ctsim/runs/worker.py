@@ -19,6 +19,7 @@ import numpy as np
 
 from ctsim.analysis.snapshot import RunSnapshot
 from ctsim.core import Scenario
+from ctsim.core.outputs import PER_TARGET
 from ctsim.core.scenario import OverrideBase
 from ctsim.core.simulation import Streams
 
@@ -116,8 +117,8 @@ def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict[str, Any]]
                 tables["nat"] = {"run_id": np.full(n, spec.run_id, np.int64),
                                  "nation": np.arange(n, dtype=np.int64),
                                  "based": result.plots_by_base.astype(np.int64),
-                                 "targeted": result.targets[0].astype(np.int64),
-                                 "disrupted": result.targets[1].astype(np.int64)}
+                                 **{name: row.astype(np.int64) for name, row in
+                                    zip(PER_TARGET, result.targets, strict=True)}}
             if keep:
                 tables["snapshot"] = RunSnapshot.of(result.model)
         except Exception as exc:  # a failed run is data, the sweep goes on

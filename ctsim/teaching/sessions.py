@@ -937,7 +937,7 @@ def _strategy_frame(side: Side) -> dict[str, Any]:
                           round(rate, 3)])
     out["table"] = table
     if side.small:
-        aimed, stopped = metrics.target_outcomes(m)
+        aimed, stopped = metrics.target_outcomes(m)[:2]
         out["aimed"] = [[int(x), int(y)] for x, y in zip(aimed, stopped, strict=True)]
     if side.player >= 0:
         i = side.player

@@ -171,7 +171,7 @@ def test_the_shipped_targets_file_validates_and_cites_every_target():
     ({"metric": "disruption_rte"}, "targets.0.metric: unknown metric 'disruption_rte'"),
     ({"verified": "unread"}, "no observed value or sd"),
     ({"sd": 0}, "targets.0.sd"),
-    ({"among": ["USA"], "metric": "attacks"}, "among: is for the disruption_rate metric"),
+    ({"among": ["USA"], "metric": "attacks"}, "among: is for the metrics disruption_rate, "),
 ])
 def test_a_bad_target_is_one_line_naming_the_file_and_key(tmp_path, change, expected):
     target = {"name": "t", "metric": "disruption_rate", "observed": 0.5, "sd": 0.1,

@@ -316,7 +316,8 @@ def test_defaults_in_words():
     assert keys["cooperation.institutions"].default_text == (
         "`[{name: global_hub, members: all, latency: 1, harmonization: 0.5, trust: 0.5, "
         "kind: police, databases: false, open: false, training: 0.0, standard: 0.6, "
-        "training_trust: 0.0, norms: 0.0, definition: 0.5}]`")
+        "training_trust: 0.0, norms: 0.0, definition: 0.5, fusion: true, notices: false, "
+        "notice_weeks: 52}]`")
 
 
 def test_sub_keys_take_their_parents_words():

@@ -11,12 +11,13 @@ import json
 import numpy as np
 import pytest
 
+from ctsim.core.outputs import AMONG, PER_TARGET
 from ctsim.core.scenario import scenario_from_dict
 from ctsim.core.simulation import Streams
 from ctsim.runs.runner import (
     disruption_among,
     nations_table,
-    pooled_disruption,
+    pooled_among,
     run_one,
     run_replications,
 )
@@ -52,7 +53,7 @@ def test_a_sweep_run_without_per_nation_tables_has_the_same_metrics():
     lean = run_one(scenario, 3, timeseries=False, nations=False,
                    metrics=["disruption_rate", "plots"])
     assert lean.plots_by_base is None and lean.targets is None
-    assert full.targets.shape == (2, len(full.plots_by_base))
+    assert full.targets.shape == (len(PER_TARGET), len(full.plots_by_base))
     assert lean.metrics == {k: full.metrics[k] for k in ("disruption_rate", "plots")}
 
 
@@ -65,7 +66,7 @@ def test_the_nations_table_adds_up_to_each_runs_counts():
     scenario = scenario_from_dict({**SMALL, "steps": 78})
     results = run_replications(scenario, [1, 2], keep_first_model=False)
     table = nations_table(results)
-    assert list(table.columns) == ["run_id", "nation", "based", "targeted", "disrupted"]
+    assert list(table.columns) == ["run_id", "nation", "based", *PER_TARGET]
     assert len(table) == 2 * 8
     for k, r in enumerate(results):
         rows = table[table["run_id"] == k]
@@ -73,21 +74,38 @@ def test_the_nations_table_adds_up_to_each_runs_counts():
         assert rows["based"].sum() == r.metrics["plots"]
         assert rows["disrupted"].sum() == r.metrics["disrupted"]
         assert (rows["disrupted"] <= rows["targeted"]).all()
+        assert rows["attacked"].sum() == r.metrics["attacks"]
+        assert (rows["foreign_first"] <= rows["disrupted"]).all()
         everyone = np.ones(8, bool)
-        assert pooled_disruption(r.targets, everyone) == pytest.approx(
-            r.metrics["disruption_rate"])
+        for metric in AMONG:  # among every nation: the run's own metric
+            assert pooled_among(r.targets, everyone, metric) == pytest.approx(
+                r.metrics[metric], nan_ok=True), metric
+
+
+def _per_target(targeted, disrupted):
+    """A (K, 2) per-target table with only the first two rows set."""
+    table = np.zeros((len(PER_TARGET), 2))
+    table[0], table[1] = targeted, disrupted
+    return table
 
 
 def test_pooled_disruption_pools_plots_over_runs_not_rates():
     # run 1: 1 of 2 plots aimed at nation 0 disrupted; run 2: 3 of 3; pooled 4 / 5, where
     # the mean of the two rates would be 0.75
-    one = np.array([[2, 4], [1, 0]], float)
-    two = np.array([[3, 0], [3, 0]], float)
+    one = _per_target([2, 4], [1, 0])
+    two = _per_target([3, 0], [3, 0])
     mask = np.array([True, False])
-    assert pooled_disruption(np.stack([one, two]), mask) == pytest.approx(0.8)
-    assert pooled_disruption(one, mask) == pytest.approx(0.5)
-    assert np.isnan(pooled_disruption(one, np.array([False, False])))
-    assert pooled_disruption(one, np.array([False, True])) == 0.0
+    assert pooled_among(np.stack([one, two]), mask) == pytest.approx(0.8)
+    assert pooled_among(one, mask) == pytest.approx(0.5)
+    assert np.isnan(pooled_among(one, np.array([False, False])))
+    assert pooled_among(one, np.array([False, True])) == 0.0
+
+
+def test_the_foreign_first_share_among_nations_divides_by_their_disruptions():
+    one = _per_target([4, 4], [2, 3])
+    one[PER_TARGET.index("foreign_first")] = [1, 3]
+    assert pooled_among(one, np.array([True, False]), "foreign_first_share") == 0.5
+    assert pooled_among(one, np.array([True, True]), "foreign_first_share") == 0.8
 
 
 def test_disruption_among_all_nations_is_the_runs_disruption_rate(world_runs):
