@@ -28,7 +28,7 @@ from ctsim.runs.seeds import replication_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ["world", "world_bilateral_only", "world_no_interpol", "world_asean_harmonized",
-             "world_tension"]
+             "world_tension", "world_police_interpol"]
 GROUPS = {"EU": "EU", "ASEAN": "ASEAN", "AU": "AU", "GCC": "GCC"}
 
 

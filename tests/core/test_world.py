@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ctsim.core import CooperationModel
+from ctsim.core.metrics import run_metrics
 from ctsim.core.scenario import LEGAL_FAMILIES, ScenarioError, load_scenario, scenario_from_dict
+from ctsim.core.simulation import Simulation
 from ctsim.data import organizations
 from tests.conftest import SCENARIOS
 from tests.conftest import dataset_world as dataset
@@ -44,7 +47,8 @@ def error_of(data: dict) -> ScenarioError:
 
 def test_the_world_scenarios_are_shipped():
     assert {"world", "world_asean_harmonized", "world_bilateral_only", "world_no_interpol",
-            "world_tension"} <= {p.stem for p in WORLD_SCENARIOS}
+            "world_police_interpol", "world_tension", "world_uniform_targets",
+            "world_no_interpol_uniform_targets"} <= {p.stem for p in WORLD_SCENARIOS}
 
 
 @pytest.mark.parametrize("path", WORLD_SCENARIOS, ids=[p.stem for p in WORLD_SCENARIOS])
@@ -60,7 +64,7 @@ def test_world_scenario_validates_and_runs_three_weeks(path):
     assert w.n == len(scenario.nation_names()) == 194
     assert w.codes == [c.iso3 for c in COUNTRIES]
     sizes = dict(zip(w.inst_names, w.members.sum(axis=1).tolist(), strict=True))
-    assert ("INTERPOL" in sizes) == (path.stem != "world_no_interpol")
+    assert ("INTERPOL" in sizes) == ("no_interpol" not in path.stem)
     for name, count in HUB_SIZES.items():
         if name in sizes:
             assert sizes[name] == count, name
@@ -80,6 +84,78 @@ def test_world_yaml_has_every_hub_and_nato_and_sco_blocs():
     assert {c for c, b in bloc.items() if b == "atlantic"} == members_of("NATO")
     assert {c for c, b in bloc.items() if b == "eurasian"} == members_of("SCO")
     assert Counter(bloc.values())["unaligned"] == 194 - 32 - len(members_of("SCO"))
+
+
+#: The world scenarios that keep every state an equally likely target: the calibration's
+#: world and its contrast (the posterior was fitted with uniform targets; docs/world.md).
+UNIFORM_TARGETS = {"world_calibrated", "world_uniform_targets",
+                   "world_no_interpol_uniform_targets"}
+
+
+@pytest.mark.parametrize("path", WORLD_SCENARIOS, ids=[p.stem for p in WORLD_SCENARIOS])
+def test_world_scenarios_weight_targets_by_population_but_the_calibrations_world(path):
+    """A review's point: with uniform targets Tuvalu is as likely a target as
+    the United States. The world scenarios weight targets by population (MODEL.md A2),
+    except the world the calibration was fitted to, which stays uniform."""
+    scenario = load_scenario(path)
+    expected = "uniform" if path.stem in UNIFORM_TARGETS else "population"
+    assert scenario.threat.targets == expected
+    w = CooperationModel(scenario=path, rng=1).world
+    usa, tuv = w.index("USA"), w.index("TUV")
+    if expected == "population":
+        assert w.target_weight[usa] > 10_000 * w.target_weight[tuv]
+    else:
+        assert w.target_weight[usa] == w.target_weight[tuv]
+
+
+def test_the_calibration_runs_the_world_with_uniform_targets():
+    """The committed posterior (results/calibrate_world) was fitted with uniform targets;
+    its calibration file names that world, so rerunning it fits the same model."""
+    from ctsim.calibration.files import load_calibration
+    from tests.conftest import ROOT
+
+    loaded = load_calibration(ROOT / "experiments" / "calibrate_world.yaml")
+    assert scenario_from_dict(loaded.scenario_dicts[0]).threat.targets == "uniform"
+
+
+def _hub_traffic(path: Path, weeks: int = 30, seed: int = 5) -> tuple[set[int], Simulation]:
+    """The hubs (indices) that carried a fragment in the first ``weeks`` of a run of
+    ``path`` (posts in flight or arrived at the end of each week), and the simulation."""
+    sim = Simulation(load_scenario(path), np.random.default_rng(seed))
+    carried: set[int] = set()
+    for week in range(1, weeks + 1):
+        sim.run(week)
+        m = sim.mail
+        carried |= {int(v) for v in m.via[: int(m.count[0])] if v >= 0}
+        carried |= {int(v) for v in m.arrived_via[: int(m.n_arrived[0])] if v >= 0}
+    return carried, sim
+
+
+def test_the_police_interpol_variant_carries_no_fragments_through_interpol():
+    """world_police_interpol (MODEL.md D4): INTERPOL is a police hub (no fusion; databases
+    and notices), the regional hubs keep pooling fragments, and border screening is on. In
+    a run no fragment travels through INTERPOL while the regional hubs carry theirs, and
+    INTERPOL's members screen borders and issue notices; in world.yaml, the same seed,
+    INTERPOL carries fragments."""
+    path = SCENARIOS / "world" / "world_police_interpol.yaml"
+    scenario = load_scenario(path)
+    hubs = {inst.name: inst for inst in scenario.cooperation.institutions}
+    interpol = hubs["INTERPOL"]
+    assert (interpol.fusion, interpol.databases, interpol.notices) == (False, True, True)
+    assert all(h.fusion for name, h in hubs.items() if name != "INTERPOL")
+    assert scenario.threat.border_screening > 0  # databases and notices act at borders
+
+    carried, sim = _hub_traffic(path)
+    names = sim.world.inst_names
+    assert names.index("INTERPOL") not in carried
+    assert names.index("Europol") in carried and names.index("AFRIPOL") in carried
+    assert run_metrics(sim)["fragments_border"] > 0
+    noticed = sim.groups.noticed_until[:, names.index("INTERPOL")]
+    assert (noticed >= 0).any()  # a member's disruption put a notice on some group
+    assert (sim.groups.noticed_until[:, names.index("Europol")] < 0).all()  # no notices
+
+    fusion, _ = _hub_traffic(SCENARIOS / "world" / "world.yaml")
+    assert names.index("INTERPOL") in fusion
 
 
 # ---------------------------------------------------------------- dataset worlds
