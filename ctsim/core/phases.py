@@ -419,7 +419,7 @@ def screening(t, i, g, par, world, rel, groups):
     p = rules.screening_probability(par.border_screening, rel.capacity[i],
                                     par.institutional and in_databases(i, world, rel),
                                     par.database_gap)
-    if par.notices:
+    if par.notices and par.institutional:  # notices travel through the hubs (D4)
         for h in range(len(world.hub_notices)):
             if (world.hub_notices[h] and rel.members[h, i]
                     and groups.noticed_until[g, h] >= t):
@@ -924,7 +924,7 @@ def act_on_evidence(t, par, world, rel, plots, frags, mail, groups, tally, rngs)
         if n > 0:
             b = succeeded[0] if n == 1 else succeeded[rng.integers(0, n)]
             disrupt(t, k, b, par, plots, rel, groups, tally)
-            if par.notices:
+            if par.notices and par.institutional:
                 issue_notices(t, plots.group[k], plots.foot[k, b], world, rel, groups)
             if par.target_adaptation > 0.0:
                 j = plots.target[k]
@@ -1041,7 +1041,8 @@ def prosecute(par, rel, plots, groups, tally, rng, judicare):
     enough admissible evidence (rules.convicts), else the operatives go free and the group
     loses nothing (D2). After a refusal the disrupter's own arrests still remove
     ``local_attrition`` of ``attrition``, and the base prosecutes the plotters itself with
-    ``judicare`` (aut dedere aut judicare, D8, from its own stream): then the group loses
+    ``judicare`` (aut dedere aut judicare, D8, from its own stream; it needs the case the
+    disrupter hands over, so not under the regime ``none``): then the group loses
     ``attrition`` and the base is no haven."""
     for d in range(plots.n_disrupted_now[0]):
         k = plots.disrupted_now[d]
@@ -1070,7 +1071,7 @@ def prosecute(par, rel, plots, groups, tally, rng, judicare):
             if par.local_attrition > 0.0:  # D8: the arrests made where it happened
                 groups.strength[g] = rules.strength_after_disruption(
                     groups.strength[g], par.local_attrition * par.attrition)
-            if par.judicare > 0.0 and judicare.random() < par.judicare:
+            if par.judicare > 0.0 and par.cooperates and judicare.random() < par.judicare:
                 groups.strength[g] = rules.strength_after_disruption(groups.strength[g],
                                                                      par.attrition)
                 tally.week[N_PROSECUTED_AT_HOME] += 1

@@ -350,7 +350,8 @@ def liaison_open(trust: float, liaison_trust: float) -> bool:
 @njit(cache=True)
 def noticed_screening_probability(p: float) -> float:
     """A border check's chance when a hub's notice names the plot's group: doubled,
-    capped at 1 (MODEL.md D4; INTERPOL's notices alert members' border controls)."""
+    capped at 1 (MODEL.md D4; INTERPOL's notices alert members' border controls; on
+    INTERPOL as a police body of notices and databases, Deflem (2002))."""
     return min(1.0, 2.0 * p)
 
 

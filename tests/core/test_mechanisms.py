@@ -4,7 +4,7 @@ that shows it, a direction claim, an ODD section, its outputs declared with labe
 rule in rules.py citing its source.
 
 One class per mechanism says what the mechanism is; the checks are inherited. A mechanism
-added to docs/ODD.md's sections 7.25-7.27 without a class here fails the last test, unless
+added to docs/ODD.md's sections 7.25-7.28 without a class here fails the last test, unless
 it has no scenario key (:data:`KEYLESS`) and its tests live elsewhere.
 """
 
@@ -24,7 +24,21 @@ NO_AUTHOR_B1 = ("docs/ODD.md 7.26 cites organizations' texts, not authors: FATF 
 
 #: The mechanisms of MODEL.md without a scenario key, and where their tests are.
 KEYLESS = {"C6": "a person's decision is set through the run's API between weeks (no "
-                 "scenario key): tests/core/test_decisions.py"}
+                 "scenario key): tests/core/test_decisions.py",
+           "D11": "measures of what is observed, computed from every run (no scenario key): "
+                  "tests/core/test_section_d.py"}
+
+#: Why some of section D's mechanisms cannot meet the contract (their ``gaps``).
+NO_AUTHOR_D2 = ("MODEL.md D2 names no study, and rules.convicts cites none (it gives the "
+                "reason in words: a court needs admissible evidence to convict)")
+NO_RULE_D7 = ("a tip-off is one draw against `threat.tipoff` in phases.act_on_evidence; "
+              "there is no rule of its own in rules.py to name D7 or a source, and MODEL.md "
+              "D7 cites none")
+NO_RULE_D8 = ("local attrition and judicare reuse v1's rules.strength_after_disruption (7.19), "
+              "which does not name D8; the source MODEL.md gives is a treaty principle (aut "
+              "dedere aut judicare, the UN counter-terrorism conventions), not an author and "
+              "year")
+NO_AUTHOR_D9 = ("MODEL.md D9 names no study, and rules.reach_probability cites none")
 
 
 class TestA1DomesticPlots(MechanismContract):
@@ -274,6 +288,141 @@ class TestC5StrategiesThatSpread(MechanismContract):
     claims = (("strategy_changes", +1), ("nations_forgiving", +1))
     rules = ("imitation_probability",)
     outputs = ("strategy_changes",)
+
+
+class TestD1DefenceDeflects(MechanismContract):
+    """D1: groups weigh targets by how often attacks on them failed, and protection follows
+    the attacks a nation suffered."""
+
+    id = "D1"
+    keys = ("threat.defence_adaptation", "threat.protection_response")
+    off = (("threat.defence_adaptation", 0.0), ("threat.protection_response", 0.0))
+    scenario = "defence_deflects"
+    # hardened (capable) targets deflect plots to the weakest quarter; attacks on the
+    # targets that harden after being hit fail more often, so fewer complete
+    claims = (("aimed_at_weakest_quarter", +1), ("attacks_completed", -1))
+    rules = ("deflected_target_weight", "protection_after_year", "defence_after_resolution")
+
+
+class TestD2ProsecutionGate(MechanismContract):
+    """D2: admissibility decides convictions, not whether a service can act."""
+
+    id = "D2"
+    keys = ("legal.admissibility_gates", "legal.conviction_share")
+    off = (("legal.admissibility_gates", "disruption"),)
+    scenario = "prosecution_gate"
+    # every delivered fragment counts toward the threshold; too little admissible evidence
+    # lets the operatives go
+    claims = (("disruption_rate", +1), ("acquittals", +1))
+    rules = ("convicts",)
+    outputs = ("convictions", "acquittals")
+    gaps = (("source", NO_AUTHOR_D2),)
+
+
+class TestD3Liaison(MechanismContract):
+    """D3: a bilateral intelligence channel is open while trust is high enough, treaty or
+    not."""
+
+    id = "D3"
+    keys = ("cooperation.liaison", "cooperation.liaison_trust")
+    off = (("cooperation.liaison", "treaties"),)
+    scenario = "liaison"
+    claims = (("shared_bilateral", +1),)  # pairs without a treaty now pass intelligence
+    rules = ("liaison_open",)
+
+
+class TestD4PoliceHub(MechanismContract):
+    """D4: a hub without fusion carries no fragments; its notices double members' border
+    checks on a named group."""
+
+    id = "D4"
+    keys = ("cooperation.institutions.*.fusion", "cooperation.institutions.*.notices",
+            "cooperation.institutions.*.notice_weeks")
+    off = (("cooperation.institutions.0.fusion", True),
+           ("cooperation.institutions.0.notices", False))
+    scenario = "police_hub"
+    claims = (("shared_institutional", -1), ("fragments_border", +1))
+    rules = ("noticed_screening_probability",)
+
+
+class TestD5ExposureAversion(MechanismContract):
+    """D5: states post less to a hub the more of its readers would leak a post, the more so
+    the more sensitive the fragment."""
+
+    id = "D5"
+    keys = ("cooperation.exposure_aversion",)
+    off = (("cooperation.exposure_aversion", 0.0),)
+    scenario = "exposure_aversion"
+    claims = (("shared_institutional", -1), ("leaks", -1))
+    rules = ("exposure_averse_willingness",)
+
+
+class TestD6LeakEffects(MechanismContract):
+    """D6: a leak burns sources in proportion to the fragment's sensitivity; an alerted
+    plot hurries or is abandoned."""
+
+    id = "D6"
+    keys = ("threat.source_loss_scaling", "threat.alert_effect")
+    off = (("threat.source_loss_scaling", "flat"), ("threat.alert_effect", "reset"))
+    scenario = "leak_effects"
+    claims = (("plots_aborted", +1), ("attacks", -1))
+    rules = ("leak_source_loss", "accelerated_lead")
+    outputs = ("plots_aborted",)
+
+
+class TestD7Tipoffs(MechanismContract):
+    """D7: a failed arrest may alert the plot."""
+
+    id = "D7"
+    keys = ("threat.tipoff",)
+    off = (("threat.tipoff", 0.0),)
+    scenario = "tipoffs"
+    claims = (("tipoffs", +1), ("disruption_rate", -1))
+    outputs = ("tipoffs",)
+    gaps = (("rules", NO_RULE_D7), ("source", NO_RULE_D7))
+
+
+class TestD8Judicare(MechanismContract):
+    """D8: arrests abroad weaken a group without an extradition; a base that refuses to
+    extradite may prosecute."""
+
+    id = "D8"
+    keys = ("threat.local_attrition", "legal.judicare")
+    off = (("threat.local_attrition", 0.0), ("legal.judicare", 0.0))
+    scenario = "judicare"
+    claims = (("prosecuted_at_home", +1), ("attacks", -1))
+    outputs = ("prosecuted_at_home",)
+    gaps = (("rules", NO_RULE_D8), ("source", NO_RULE_D8))
+
+
+class TestD9Reach(MechanismContract):
+    """D9: nations with reach collect about plots outside their territory; some domestic
+    plots are directed by a handler abroad."""
+
+    id = "D9"
+    keys = ("world.reach", "threat.reach_rate", "threat.directed_share")
+    off = (("threat.reach_rate", 0.0), ("threat.directed_share", 0.0))
+    scenario = "reach"
+    claims = (("foreign_share", +1), ("disruption_rate_domestic", +1))
+    rules = ("reach_probability",)
+    outputs = ("fragments_reach",)
+    gaps = (("source", NO_AUTHOR_D9),)
+
+
+class TestD10PlotModes(MechanismContract):
+    """D10: simple plots (small, quick, hard to detect) beside complex ones, more of them as
+    complex plots are stopped."""
+
+    id = "D10"
+    keys = ("threat.simple_share", "threat.simple_lead", "threat.simple_detect",
+            "threat.mode_adaptation")
+    off = (("threat.simple_share", 0.0), ("threat.mode_adaptation", 0.0))
+    scenario = "plot_modes"
+    claims = (("attacks_simple", +1), ("disruption_rate", -1))
+    rules = ("simple_plot_probability", "simple_detection_probability",
+             "defence_after_resolution")
+    outputs = ("disruption_rate_simple", "attacks_simple", "disruption_rate_complex",
+               "attacks_complex", "simple_attack_share")
 
 
 def test_every_mechanism_in_the_odd_has_a_contract():
