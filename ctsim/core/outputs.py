@@ -179,8 +179,8 @@ EVENTS: dict[str, Output] = _table((
     _o("convictions", "disruptions whose evidence convicted (admissibility gates "
        "prosecution)", "count", "convictions", section="D2"),
     _o("acquittals", "disruptions whose evidence was too little admissible to convict: the "
-       "operatives go free", "count", "acquittals", "page", section="D2"),
-    _o("plots_aborted", "plots abandoned after an alert", "count", "plots abandoned", "page",
+       "operatives go free", "count", "acquittals", section="D2"),
+    _o("plots_aborted", "plots abandoned after an alert", "count", "plots abandoned",
        section="D6"),
     _o("tipoffs", "failed arrests that alerted the plot", "count", "tip-offs",
        section="D7", active="threat.tipoff"),

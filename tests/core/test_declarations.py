@@ -189,7 +189,8 @@ def test_every_attribute_is_a_world_array_a_compiled_column_and_an_agent_propert
         np.testing.assert_array_equal(getattr(container, a.name), drawn)
         assert getattr(model.nations[5], a.name) == drawn[5], a.name
     assert {a.name for a in DYNAMIC} == {"capacity", "definition"}
-    assert {a.name for a in STATIC} == {"sovereignty", "security", "tech", "cft", "privacy"}
+    assert {a.name for a in STATIC} == {"sovereignty", "security", "tech", "cft", "privacy",
+                                        "reach"}
 
 
 def test_a_dynamic_attribute_is_copied_for_the_run_and_the_agent_reads_it_now():

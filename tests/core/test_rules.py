@@ -527,7 +527,58 @@ PY_FUNC_CASES = {
     "trust_after_withholding": [(0.6, 0.3), (0.9, 0.0), (0.41, 1.0)],
     "imitation_probability": [(0.6, 0.4, 5.0), (0.4, 0.6, 5.0), (0.5, 0.5, 0.0),
                               (0.9, 0.1, 1000.0)],
+    "deflected_target_weight": [(1.0, 0.5, 2.0), (0.7, 0.0, 3.0), (2.0, 1.0, 1.0),
+                                (1.3, 0.4, 0.0)],
+    "protection_after_year": [(0.2, 0, 0.5), (0.2, 3, 0.5), (0.9, 10, 1.0), (0.5, 1, 0.0)],
+    "convicts": [(2, 4, 0.5), (1, 4, 0.5), (0, 0, 0.5), (3, 3, 1.0)],
+    "liaison_open": [(0.6, 0.5), (0.5, 0.5), (0.49, 0.5)],
+    "noticed_screening_probability": [(0.2,), (0.6,), (0.0,)],
+    "exposure_averse_willingness": [(0.8, 0.5, 0.4, 2.0), (0.8, 0.9, 3.0, 1.0),
+                                    (0.6, 0.3, 0.2, 0.0)],
+    "leak_source_loss": [(0.5, 0.2, True), (0.5, 0.2, False), (0.8, 1.0, True)],
+    "accelerated_lead": [(3, 10), (3, 4), (5, 5), (0, 7)],
+    "reach_probability": [(0.02, 0.5, 0.8), (1.0, 1.0, 1.0), (0.0, 0.7, 0.5)],
+    "simple_plot_probability": [(0.0, 5.0, 0.5, 0.1), (1.0, 2.0, 0.1, 0.9),
+                                (0.2, 0.0, 0.3, 0.3), (0.2, 4.0, 0.6, 0.1)],
+    "simple_detection_probability": [(0.1, 0.3), (0.5, 1.0), (0.37, 0.0)],
 }
+
+
+# ---------------------------------------------------------------- D: matching the sources
+
+
+def test_hardened_targets_weigh_less_and_protection_follows_last_years_attacks():
+    assert rules.deflected_target_weight(1.0, 0.5, 2.0) == pytest.approx(0.25)
+    assert rules.deflected_target_weight(1.0, 0.5, 0.0) == 1.0  # off: no deflection
+    assert rules.protection_after_year(0.2, 3, 0.5) == pytest.approx(0.2 + 0.5 * (0.75 - 0.2))
+    assert rules.protection_after_year(0.6, 0, 0.5) == pytest.approx(0.3)  # lapses
+
+
+def test_a_conviction_needs_its_share_of_admissible_evidence():
+    assert rules.convicts(2, 4, 0.5) and not rules.convicts(1, 4, 0.5)
+    assert not rules.convicts(0, 0, 0.0)  # no evidence, no conviction
+
+
+def test_exposure_aversion_and_leaks_scale_with_sensitivity():
+    assert rules.exposure_averse_willingness(0.8, 0.5, 0.4, 2.0) == pytest.approx(
+        0.8 * 0.8 ** 2)
+    assert rules.exposure_averse_willingness(0.8, 0.5, 7.0, 1.0) == pytest.approx(0.4)  # x<=1
+    assert rules.leak_source_loss(0.5, 0.2, True) == pytest.approx(0.1)
+    assert rules.leak_source_loss(0.5, 0.2, False) == 0.5
+
+
+def test_a_hurried_plot_keeps_half_its_remaining_weeks_rounded_up():
+    assert rules.accelerated_lead(3, 10) == 7
+    assert rules.accelerated_lead(3, 4) == 4
+    assert rules.accelerated_lead(5, 5) == 5
+
+
+def test_groups_turn_to_simple_plots_when_complex_ones_are_stopped_more():
+    assert rules.simple_plot_probability(0.0, 5.0, 0.9, 0.0) == 0.0
+    assert rules.simple_plot_probability(1.0, 5.0, 0.0, 0.9) == 1.0
+    assert rules.simple_plot_probability(0.2, 0.0, 0.9, 0.1) == pytest.approx(0.2)
+    assert rules.simple_plot_probability(0.2, 4.0, 0.6, 0.1) == pytest.approx(
+        1 / (1 + math.exp(-(math.log(0.25) + 2.0))))
 
 
 # ---------------------------------------------------------------- C: nations that decide
