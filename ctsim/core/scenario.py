@@ -595,7 +595,9 @@ class Cooperation(_Strict):
         0.0, meaning="yearly chance that a nation compares the disruption rate of the plots "
         "aimed at it in the past year with a random partner's (treaty partner or fellow hub "
         "member) and may adopt the partner's strategy (MODEL.md C5); 0 = strategies never "
-        "change", label="imitation", unit="chance a year")
+        "change", label="imitation", unit="chance a year",
+        control={"name": "imitation", "hint": "chance a year a state copies a partner",
+                 "order": 16, "step": 0.05})
     selection: Annotated[float, Field(ge=0.0, le=1000.0)] = _key(
         5.0, meaning="how strongly imitation follows success (MODEL.md C5, the Fermi rule): "
         "the partner's strategy is adopted with `1 / (1 + exp(-selection * (rate_partner - "

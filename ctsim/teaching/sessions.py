@@ -327,6 +327,10 @@ def explain(values: dict[str, Any]) -> list[str]:
         lines.append(f"Inquiries {v['inquiry']:.2f}: after an attack, an inquiry may show each "
                      "state in the plot's path what its partners knew and held back; a state "
                      "that answers defections (tit for tat, grim trigger) holds back in turn.")
+    if v["imitation"] > 0:
+        lines.append(f"Imitation {v['imitation']:.2f}: once a year a state may compare how "
+                     "well the plots aimed at it were stopped with a partner's record, and copy "
+                     "the partner's way of sharing if it did better.")
     return lines
 
 

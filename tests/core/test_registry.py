@@ -109,6 +109,7 @@ EXPECTED_CONTROLS = {
     "ai_false_alarm": "threat.ai_false_alarm",
     "stake": "cooperation.stake",
     "inquiry": "trust_dynamics.inquiry",
+    "imitation": "cooperation.imitation",
 }
 
 #: What a field's json_schema_extra may hold (scenario._key), and a control's entry.

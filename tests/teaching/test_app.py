@@ -100,9 +100,9 @@ def test_explanations_follow_the_settings():
                                  "treaty_formation": 0.01, "ai_false_alarm": 1.0}))
     for words in ("money", "databases", "sign new treaties", "wrongful interdiction"):
         assert words in channels
-    assert "free-riding" not in low and "inquiry" not in low
-    decide = " ".join(explain({**base, "stake": 0.5, "inquiry": 1.0}))
-    assert "free-riding" in decide and "held back" in decide
+    assert "free-riding" not in low and "inquiry" not in low and "copy" not in low
+    decide = " ".join(explain({**base, "stake": 0.5, "inquiry": 1.0, "imitation": 0.5}))
+    assert "free-riding" in decide and "held back" in decide and "copy the partner" in decide
 
 
 # ---------------------------------------------------------------- runs and links
