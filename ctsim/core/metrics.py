@@ -105,6 +105,17 @@ def quartile_rates(model: RunState, ids: np.ndarray) -> list[float]:
     return [_ratio(hit[q == k].sum(), (q == k).sum()) for k in range(4)]
 
 
+def is_domestic(plots: Any, ids: np.ndarray) -> np.ndarray:
+    """Which of the plots ``ids`` are domestic: their target is their base (MODEL.md A1;
+    a plot directed from abroad, D9, too)."""
+    return plots.target[ids] == plots.base[ids]
+
+
+def split_outcomes(status: np.ndarray, mask: np.ndarray) -> tuple[int, int]:
+    """(disrupted, attacked) among the settled plots whose ``status`` ``mask`` selects."""
+    return int((status[mask] == DISRUPTED).sum()), int((status[mask] == ATTACKED).sum())
+
+
 def target_outcomes(model: RunState) -> np.ndarray:
     """(K, N): per target nation, the counts of :data:`ctsim.core.outputs.PER_TARGET`
     (its settled plots, disrupted, disrupted with foreign help, first found abroad,
@@ -119,7 +130,7 @@ def target_outcomes(model: RunState) -> np.ndarray:
     attacked = ids[p.status[ids] == ATTACKED]
     rows = {"targeted": ids, "disrupted": hit, "foreign": hit[p.foreign[hit] == 1],
             "foreign_first": hit[p.foreign_first[hit] == 1], "attacked": attacked,
-            "attacked_transnational": attacked[p.target[attacked] != p.base[attacked]]}
+            "attacked_transnational": attacked[~is_domestic(p, attacked)]}
     return np.stack([np.bincount(p.target[rows[name]], minlength=n)
                      for name in PER_TARGET]).astype(float)
 
@@ -199,10 +210,9 @@ def run_metrics(model: RunState, names: Iterable[str] | None = None
     failed = int(p.failed[ids[attacked]].sum())
     out.update({"attacks_completed": float(attacks - failed), "attacks_failed": float(failed)})
     if needed(KIND_METRICS):
-        domestic = p.target[ids] == p.base[ids]  # the base is the target (A1; D9's too)
+        domestic = is_domestic(p, ids)
         for kind, mask in (("transnational", ~domestic), ("domestic", domestic)):
-            hit_k = int((p.status[ids][mask] == DISRUPTED).sum())
-            att_k = int((p.status[ids][mask] == ATTACKED).sum())
+            hit_k, att_k = split_outcomes(p.status[ids], mask)
             out.update({f"disruption_rate_{kind}": _ratio(hit_k, hit_k + att_k),
                         f"disrupted_{kind}": float(hit_k), f"attacks_{kind}": float(att_k)})
     if needed(CHANNEL_METRICS):
@@ -223,13 +233,12 @@ def observed_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:
     t = model.counts.total
     p = model.plots
     hit = ids[p.status[ids] == DISRUPTED]
-    status, domestic = p.status[ids], p.target[ids] == p.base[ids]
+    status, domestic = p.status[ids], is_domestic(p, ids)
     attacked = status == ATTACKED
     simple = p.simple[ids] == 1
     by_mode = {}
     for mode, mask in (("simple", simple), ("complex", ~simple)):
-        hit_m = int((status[mask] == DISRUPTED).sum())
-        att_m = int((attacked & mask).sum())
+        hit_m, att_m = split_outcomes(status, mask)
         by_mode.update({f"disruption_rate_{mode}": _ratio(hit_m, hit_m + att_m),
                         f"attacks_{mode}": float(att_m)})
     executed = {kind: _ratio((attacked & mask).sum(), mask.sum())

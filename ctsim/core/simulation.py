@@ -134,6 +134,9 @@ class Simulation:
         self._weeks = None  # phases.run_weeks, compiled for this run's argument types
         self.decisions: list[Decision] = []  # set from outside, in order (C6)
         self._views: dict = {}  # name -> (container, the same as compiled code receives it)
+        if par.hierarchy and par.monitoring > 0:  # C4: a watched client's floor from the start
+            held = (par, self._view("static"), self._view("relations"))
+            phases.compiled_for(phases.hold_monitored_trust, held)(*held)
         record = (0, self._view("relations"), self._view("plots"), self._view("tally"))
         phases.compiled_for(phases.record_week, record)(*record)
 
@@ -435,14 +438,8 @@ def _relations(config: Scenario, w, par: Setting) -> Relations:
     np.fill_diagonal(channel, False)
     n = w.n
     partners = n + len(w.inst_names)  # C2, C3, C6: a partner is a nation or a hub
-    trust = _f8(w.trust0).copy()
-    if par.hierarchy and par.monitoring > 0:  # C4: a patron's trust in a client it watches
-        for c in np.flatnonzero(w.patron_of >= 0):
-            p = w.patron_of[c]
-            trust[p, c] = max(trust[p, c], rules.monitored_trust_floor(trust[p, c],
-                                                                       par.monitoring))
     return Relations(
-        trust=trust, hub_trust=_f8(w.inst_trust0).reshape(n, -1).copy(),
+        trust=_f8(w.trust0).copy(), hub_trust=_f8(w.inst_trust0).reshape(n, -1).copy(),
         salience=np.zeros(n), source_until=np.full(n, -1, np.int64), defence=np.zeros(n),
         **{a.name: _f8(getattr(w, a.name)).copy() for a in DYNAMIC},
         compat=_f8(w.compat).copy(), treaty=np.array(w.treaty & par.cooperates, np.bool_),

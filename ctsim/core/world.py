@@ -230,19 +230,10 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     bases = _group_bases(scenario, roster, n, rng)
 
     # MODEL.md section B: drawn last, so that everything above is drawn as before.
-    later = {attr: draw_attribute(getattr(w, attr), n, rng) for attr in LATER_ATTRIBUTES}
-    if roster is not None and w.dataset is not None:
-        _apply_dataset(scenario, roster, later, LATER_ATTRIBUTES)
-    else:
-        _set_given(scenario, roster, later, LATER_ATTRIBUTES)
-
+    later = _drawn_and_given(scenario, roster, LATER_ATTRIBUTES, n, rng)
     # MODEL.md section C, then D: after every draw above
     strategy = _strategies(scenario, roster, n, rng)
-    last = {attr: draw_attribute(getattr(w, attr), n, rng) for attr in LAST_ATTRIBUTES}
-    if roster is not None and w.dataset is not None:
-        _apply_dataset(scenario, roster, last, LAST_ATTRIBUTES)
-    else:
-        _set_given(scenario, roster, last, LAST_ATTRIBUTES)
+    last = _drawn_and_given(scenario, roster, LAST_ATTRIBUTES, n, rng)
 
     return World(
         names=names,
@@ -444,6 +435,19 @@ def dataset_target_weights(dataset: str, codes: list[str], basis: str) -> NDArra
     floor = float(known.min()) if len(known) else 1.0
     raw = np.where(np.isfinite(raw) & (raw > 0), raw, floor)
     return raw / raw.sum()
+
+
+def _drawn_and_given(scenario: Scenario, roster: Roster | None, attrs: tuple[str, ...],
+                     n: int, rng: np.random.Generator) -> dict[str, NDArray[np.float64]]:
+    """The attributes ``attrs`` drawn for ``n`` nations, in order, then the values the
+    scenario (or its dataset) gives for them (:func:`_apply_dataset`, :func:`_set_given`)."""
+    w = scenario.world
+    drawn = {attr: draw_attribute(getattr(w, attr), n, rng) for attr in attrs}
+    if roster is not None and w.dataset is not None:
+        _apply_dataset(scenario, roster, drawn, attrs)
+    else:
+        _set_given(scenario, roster, drawn, attrs)
+    return drawn
 
 
 def _apply_dataset(scenario: Scenario, roster: Roster,

@@ -225,19 +225,6 @@ pytest_browser = pytest.mark.skipif(not Path(page_driver.CHROMIUM).exists(),
                                            "(Playwright's own download does not work offline)")
 
 
-@pytest.fixture(scope="module")
-def browser_and_url():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(page_driver.CHROMIUM).exists():
-        pytest.skip("needs Debian's Chromium: apt-get install chromium")
-    with page_driver.app_server() as (url, _), sync_api.sync_playwright() as p:
-        browser = page_driver.launch(p)
-        try:
-            yield browser, url
-        finally:
-            browser.close()
-
-
 def _query(page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
 

@@ -6,7 +6,6 @@ links (the narrator's sentences are checked in tests/teaching/test_narrator.py).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -270,19 +269,6 @@ def test_the_page_makes_strategy_requests_and_ignores_malformed_ones():
 
 
 # ---------------------------------------------------------------- in a real browser
-
-
-@pytest.fixture(scope="module")
-def browser_and_url():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(page_driver.CHROMIUM).exists():
-        pytest.skip("needs Debian's Chromium: apt-get install chromium")
-    with page_driver.app_server() as (url, _), sync_api.sync_playwright() as p:
-        browser = page_driver.launch(p)
-        try:
-            yield browser, url
-        finally:
-            browser.close()
 
 
 PHONE = (390, 844)
