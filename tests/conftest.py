@@ -87,3 +87,22 @@ def invoke_cli(*args: object) -> CliResult:
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+class StopAfter:
+    """An ``on_progress`` callback that interrupts a command, as Ctrl-C would, once at
+    least ``runs`` runs are done; ``stored`` is how many were done by then."""
+
+    def __init__(self, runs: int) -> None:
+        self.runs = runs
+        self.done: list[int] = []
+
+    def __call__(self, n: int, failed: int) -> None:
+        self.done.append(n)
+        if self.stored >= self.runs:
+            raise KeyboardInterrupt
+
+    @property
+    def stored(self) -> int:
+        """Runs done when it stopped the command (or so far)."""
+        return sum(self.done)

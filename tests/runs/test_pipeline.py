@@ -22,7 +22,7 @@ from ctsim import resources
 from ctsim.analysis.report import load_results
 from ctsim.errors import CtsimError, ExperimentError, OutputError, ResultsError
 from ctsim.runs import pipeline
-from tests.conftest import invoke_cli
+from tests.conftest import StopAfter, invoke_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"name": "small", "seed": 5, "steps": 20, "replications": 3,
@@ -81,16 +81,9 @@ def test_two_workers_give_the_same_summary_as_one(small_file, tmp_path):
 
 def test_an_interrupted_run_resumes_to_the_same_results(small_file, tmp_path):
     fresh = pipeline.run(small_file, out=tmp_path / "fresh", replications=4)
-    calls = []
-
-    def stop_after_two(n, failed):
-        calls.append(n)
-        if sum(calls) >= 2:
-            raise KeyboardInterrupt
-
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        pipeline.run(small_file, out=out, replications=4, on_progress=stop_after_two)
+        pipeline.run(small_file, out=out, replications=4, on_progress=StopAfter(2))
     assert not out.exists()  # nothing half-written where the results go
     resumed = pipeline.run(small_file, out=out, replications=4, resume=True)
     assert (resumed.ran, resumed.resumed) == (2, 2)

@@ -24,7 +24,7 @@ from ctsim.core import simulation
 from ctsim.errors import OutputError, ResultsError
 from ctsim.runs import pipeline, runner
 from ctsim.runs.seeds import replication_seeds
-from tests.conftest import SMALL
+from tests.conftest import SMALL, StopAfter
 
 RUN_FIGURES = ["haven_ranking.png", "outcomes.png", "safe_havens.png", "trust_network.png"]
 
@@ -136,16 +136,9 @@ def test_the_snapshot_is_the_first_replication_at_its_end(small_file, tmp_path):
 
 def test_the_snapshot_survives_an_interruption_and_a_resume(small_file, tmp_path):
     fresh = ctsim.run(small_file, replications=4, out=tmp_path / "fresh")
-    done = []
-
-    def stop_after_two(n, failed):
-        done.append(n)
-        if sum(done) >= 2:
-            raise KeyboardInterrupt
-
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        ctsim.run(small_file, replications=4, out=out, on_progress=stop_after_two)
+        ctsim.run(small_file, replications=4, out=out, on_progress=StopAfter(2))
     resumed = ctsim.run(small_file, replications=4, out=out, resume=True, figures="png")
     assert (resumed.ran, resumed.resumed) == (2, 2)
     assert np.array_equal(resumed.snapshot.trust, fresh.snapshot.trust)

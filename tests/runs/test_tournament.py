@@ -24,7 +24,7 @@ from ctsim.core.strategies import ALWAYS, NEVER
 from ctsim.errors import ArgumentError, OutputError
 from ctsim.runs import tournament as games
 from ctsim.runs.seeds import replication_seeds
-from tests.conftest import invoke_cli
+from tests.conftest import StopAfter, invoke_cli
 
 SMALL = {"replications": 3, "steps": 104, "seed": 11}
 PLAYED = ["always", "never", "reciprocal"]
@@ -178,19 +178,12 @@ def test_imitation_reports_the_strategy_shares_over_time(tmp_path):
 
 def test_an_interrupted_tournament_resumes_without_running_its_stored_runs_again(tmp_path):
     fresh = ctsim.tournament(strategies=["always", "never"], out=tmp_path / "fresh", **SMALL)
-    done = []
-
-    def stop_after_a_batch(n: int, failed: int) -> None:
-        done.append(n)
-        if sum(done) > 0:
-            raise KeyboardInterrupt
-
+    stop = StopAfter(1)  # after the first batch
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        ctsim.tournament(strategies=["always", "never"], out=out,
-                         on_progress=stop_after_a_batch, **SMALL)
+        ctsim.tournament(strategies=["always", "never"], out=out, on_progress=stop, **SMALL)
     assert not out.exists()  # nothing half-written where the results go
-    stored = sum(done)
+    stored = stop.stored
     resumed = ctsim.tournament(strategies=["always", "never"], out=out, resume=True, **SMALL)
     total = 4 * SMALL["replications"]
     assert 0 < stored < total
