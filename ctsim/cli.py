@@ -528,10 +528,11 @@ def sweep(experiment: str, replications: int | None, steps: int | None, workers:
     loaded = load_experiment(resources.resolve(experiment, "experiments"),
                              replications=replications, steps=steps)
     target = out or Path("results") / loaded.spec.name
-    stored = len(SweepStore(target).done_ids()) if resume and target.is_dir() else 0
+    stored = (int(SweepStore(target).done_mask(len(loaded.plan())).sum())
+              if resume and target.is_dir() else 0)
     _interrupted_hint = (f"; the runs stored so far are kept: continue with the same "
                          f"command and --resume (--out {target})")
-    progress = Progress(loaded.spec.name, lambda: len(loaded.runs()), quiet, done=stored)
+    progress = Progress(loaded.spec.name, lambda: len(loaded.plan()), quiet, done=stored)
     try:
         result = pipeline.sweep(loaded, out=target, workers=workers,
                                 executor=executor or "process", scheduler=scheduler,

@@ -148,3 +148,62 @@ def weighted_quantiles(values: ArrayLike, weights: ArrayLike, qs: Iterable[float
     v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
     cum = np.cumsum(w) / np.sum(w)
     return [float(v[min(int(np.searchsorted(cum, q, side="left")), len(v) - 1)]) for q in qs]
+
+
+def sobol_indices(y: ArrayLike, factors: int, seed: int, resamples: int = 100,
+                  level: float = 0.95) -> dict[str, np.ndarray]:
+    """Sobol' first-order (``S1``) and total-order (``ST``) indices of the outputs ``y`` of
+    a Saltelli design without second order (``N (factors + 2)`` values in SALib's row
+    order: per base sample, A, the ``factors`` AB rows, B), each with the half-width of
+    its ``level`` bootstrap interval (``S1_conf``, ``ST_conf``: ``resamples`` resamples of
+    the base samples drawn from ``seed``). Arrays of length ``factors``; an index is
+    unitless, about [0, 1] (estimates may stray outside by their error).
+
+    The estimators are Saltelli et al. (2010) for S1 and Jansen's (1999) for ST, each
+    over the variance of the A and B outputs, after standardising ``y``: SALib's
+    ``sobol.analyze`` (``calc_second_order=False``) to the last bit, with the resamples'
+    A and B outputs, their variance and range taken once for every factor instead of
+    once per factor (a design of a million runs: seconds, not minutes). A constant output
+    has indices 0, as in SALib.
+    """
+    y = np.asarray(y, np.float64)
+    step = factors + 2
+    if y.size % step:
+        raise ValueError(f"{y.size} outputs are not a Saltelli design of {factors} factors")
+    n = y.size // step
+    y = (y - y.mean()) / y.std()
+    a, b = y[0:y.size:step], y[step - 1:y.size:step]
+    ab = np.zeros((n, factors))
+    for j in range(factors):
+        ab[:, j] = y[j + 1:y.size:step]
+    r = np.random.default_rng(seed).integers(n, size=(n, resamples))
+    from scipy.stats import norm  # SALib's quantile (the standard library's differs by a bit)
+
+    z = float(norm.ppf(0.5 + level / 2))
+    eps = np.finfo(float).eps
+
+    def variance(a: np.ndarray, b: np.ndarray) -> tuple[bool, np.ndarray]:
+        both = np.r_[a, b]
+        return bool(np.ptp(both) <= eps), np.var(both, axis=0)
+
+    def share(top: np.ndarray, flat_var: tuple[bool, np.ndarray]) -> np.ndarray:
+        flat, var = flat_var
+        if flat:
+            return np.zeros(var.shape, dtype=np.float64)
+        return np.divide(top, var, out=np.zeros_like(var, dtype=np.float64),
+                         where=var > eps)
+
+    whole, ar, br = variance(a, b), a[r], b[r]
+    resampled = variance(ar, br)
+    spread = np.ptp(np.r_[ar, br]) != 0.0
+    out = {k: np.zeros(factors) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+    for j in range(factors):
+        abj, abr = ab[:, j], ab[r, j]
+        out["S1"][j] = share(np.mean(b * (abj - a), axis=0), whole)
+        out["ST"][j] = share(0.5 * np.mean((a - abj) ** 2, axis=0), whole)
+        if spread:
+            out["S1_conf"][j] = z * share(np.mean(br * (abr - ar), axis=0),
+                                          resampled).std(ddof=1)
+            out["ST_conf"][j] = z * share(0.5 * np.mean((ar - abr) ** 2, axis=0),
+                                          resampled).std(ddof=1)
+    return out

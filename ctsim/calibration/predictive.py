@@ -30,7 +30,7 @@ def posterior_predictive(loaded: LoadedCalibration, posterior, *, workers: int =
     """
     import pandas as pd
 
-    from ctsim.runs.executors import batch_size, execute, make_executor
+    from ctsim.runs.executors import batch_size, execute, in_batches, make_executor
 
     spec = loaded.spec
     draws = draw_rows(posterior, spec.predictive, spec.seed, PREDICTIVE_STREAM)
@@ -49,7 +49,7 @@ def posterior_predictive(loaded: LoadedCalibration, posterior, *, workers: int =
     kind = "dask" if scheduler else ("serial" if workers <= 1 else "process")
     ex = make_executor(kind, payload_of(loaded), workers, scheduler)
     try:
-        execute(ex, all_specs, batch_size(len(all_specs), ex.workers), keep)
+        execute(ex, in_batches(all_specs, batch_size(len(all_specs), ex.workers)), keep)
     finally:
         ex.close()
     values = {n: [] for n in loaded.used}

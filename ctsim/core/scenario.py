@@ -32,6 +32,11 @@ docs/ODD.md, "Extending the model".
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
+import math
+import types
+import typing
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -1161,20 +1166,187 @@ class OverrideBase:
     """A scenario mapping prepared once for many sets of overrides (a sweep's design points).
 
     ``OverrideBase(data).scenario(overrides)`` is ``scenario_from_dict(apply_overrides(
-    copy.deepcopy(data), overrides))``, field for field, at a fraction of the cost: the
-    sections' defaults are filled in once, and each call copies only the containers its
-    key paths pass through (the rest is shared; validation does not change its input).
+    copy.deepcopy(data), overrides))``, field for field, at a fraction of the cost.
+
+    Overrides that each set one number (a float or an integer field of a section, as a
+    sweep's factors do) are applied to the scenario validated once: each value is checked
+    against its field's own constraints (type, bounds, finite) and converted as
+    validation would, the sections it passes through are copied, and a section whose
+    checks read more than one field (``Range``'s ``max >= min``, a model validator) is
+    validated again whole. Any other override (a name, a list, a section), or a value
+    those checks refuse, takes the general way: the sections' defaults are filled in once,
+    and each call copies only the containers its key paths pass through (the rest is
+    shared; validation does not change its input), then validates the whole scenario, so
+    that its error is the one a file would give.
     """
 
     def __init__(self, data: Mapping[str, Any], source: str = "<scenario>"):
         self.source = source
         self.filled = _with_section_defaults(copy.deepcopy(dict(data)), Scenario)
+        self._base: Scenario | None = None
+        self._leaves: dict[str, _Leaf | None] = {}
 
     def scenario(self, overrides: Mapping[str, Any]) -> Scenario:
         """The validated scenario with ``overrides`` (dotted key paths) applied."""
+        quick = self._numbers(overrides) if overrides else None
+        if quick is not None:
+            return quick
         data = copied_along(self.filled, overrides)
         apply_overrides(data, overrides)
         return _validated(data, Origins(self.source))
+
+    def _numbers(self, overrides: Mapping[str, Any]) -> Scenario | None:
+        """The scenario with ``overrides`` applied to the one validated once, when each sets
+        one number its field accepts as it is; else None (the general way)."""
+        if self._base is None:
+            self._base = _validated(copy.deepcopy(self.filled), Origins(self.source))
+        tree: dict = {}
+        for key, value in overrides.items():
+            leaf = self._leaves.get(key, _UNSEEN)
+            if leaf is _UNSEEN:
+                leaf = self._leaves[key] = _leaf(self._base, key)
+            if leaf is None:
+                return None
+            number = leaf.accepts(value)
+            if number is None:
+                return None
+            node = tree
+            for step in leaf.path[:-1]:
+                node = node.setdefault(step, {})
+            node[leaf.path[-1]] = number
+        try:
+            return _updated(self._base, tree)
+        except ValidationError:
+            return None
+
+
+_UNSEEN: Any = object()
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A number field of a scenario reached by a dotted key: the attribute names and list
+    indices on the way (``path``), whether it takes whole numbers, and its bounds."""
+
+    path: tuple[str | int, ...]
+    integer: bool
+    bounds: tuple[tuple[str, float], ...]
+
+    def accepts(self, value: Any) -> int | float | None:
+        """``value`` as validation would store it in this field, or None where validation
+        would refuse it or change it otherwise (then the general way gives its error)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        if not math.isfinite(value):
+            return None
+        if self.integer:
+            if isinstance(value, float) and not value.is_integer():
+                return None
+            number: int | float = int(value)
+        else:
+            number = float(value)
+        for kind, bound in self.bounds:
+            if kind == "ge":
+                fits = number >= bound
+            elif kind == "gt":
+                fits = number > bound
+            elif kind == "le":
+                fits = number <= bound
+            else:
+                fits = number < bound
+            if not fits:
+                return None
+        return number
+
+
+def _leaf(base: Scenario, key: str) -> _Leaf | None:
+    """The number field ``key`` names in ``base`` (:class:`_Leaf`), or None when it names
+    something else (a section, a list, a name, a field of several types)."""
+    node: Any = base
+    path: list[str | int] = []
+    parts = key.split(".")
+    for part in parts[:-1]:
+        if isinstance(node, BaseModel) and part in type(node).model_fields:
+            node = getattr(node, part)
+            path.append(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+            path.append(int(part))
+        else:
+            return None
+    name = parts[-1]
+    if not isinstance(node, BaseModel) or name not in type(node).model_fields:
+        return None
+    field = type(node).model_fields[name]
+    kind, metadata = _number_type(field.annotation, field.metadata)
+    if kind is None:
+        return None
+    bounds = []
+    for rule in metadata:
+        kinds = [k for k in ("ge", "gt", "le", "lt") if getattr(rule, k, None) is not None]
+        if len(kinds) != 1 or type(rule).__name__.lower() != kinds[0]:
+            return None  # a constraint other than a bound: the general way checks it
+        bounds.append((kinds[0], float(getattr(rule, kinds[0]))))
+    return _Leaf((*path, name), kind is int, tuple(bounds))
+
+
+def _number_type(annotation: Any, metadata: list) -> tuple[type | None, list]:
+    """The one number type (int or float) a field of ``annotation`` takes a number as, and
+    that type's constraints; (None, []) when it takes none or several. A union takes a
+    number as its one number member (``float | Literal["all"]``: a float)."""
+    if annotation in (int, float):
+        return annotation, metadata
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return None, []
+    numbers = []
+    for member in typing.get_args(annotation):
+        rules: list = []
+        if typing.get_origin(member) is Annotated:
+            member, *extra = typing.get_args(member)
+            rules = [r for info in extra for r in getattr(info, "metadata", [info])]
+        if member in (int, float, bool):
+            numbers.append((member, rules))
+        elif member in (str, typing.Any) or typing.get_origin(member) is Annotated:
+            return None, []  # a member that would take a number as well
+    if len(numbers) != 1 or numbers[0][0] is bool:
+        return None, []
+    return numbers[0]
+
+
+def _updated(model: Any, tree: dict) -> Any:
+    """``model`` with the values of ``tree`` (attribute name or list index -> value or
+    subtree) put in place, copying what they pass through; a section whose checks read
+    more than one field (:func:`_checks_across`) is validated again whole."""
+    if isinstance(model, list):
+        out = list(model)
+        for index, sub in tree.items():
+            out[index] = _updated(out[index], sub) if isinstance(sub, dict) else sub
+        return out
+    update = {name: _updated(getattr(model, name), sub) if isinstance(sub, dict) else sub
+              for name, sub in tree.items()}
+    copied = model.model_copy(update=update)
+    if _checked_again(type(copied), frozenset(n for n, sub in tree.items()
+                                              if not isinstance(sub, dict))):
+        return type(copied).model_validate(copied.model_dump(mode="python"))
+    return copied
+
+
+@functools.cache
+def _checked_again(model: type[BaseModel], given: frozenset[str]) -> bool:
+    """Whether ``model`` must be validated again whole once the fields ``given`` take new
+    numbers (checked one by one already): it has a model validator, a field validator of
+    one of them, or a field validator that may read other fields (one taking pydantic's
+    ``info``; ``*``'s, :meth:`_Strict._no_bool_as_number`, reads its own value only)."""
+    found = model.__pydantic_decorators__
+    if any(v.info.mode != "before" for v in found.model_validators.values()):
+        return True  # a check of the whole section (one before it reads keys, not values)
+    for v in found.field_validators.values():
+        if v.info.fields == ("*",):
+            continue
+        takes = inspect.signature(getattr(v.func, "__func__", v.func)).parameters
+        if set(v.info.fields) & given or "info" in takes:
+            return True
+    return False
 
 
 def _with_section_defaults(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:

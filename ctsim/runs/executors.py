@@ -21,7 +21,7 @@ import os
 import select
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ctsim.errors import CtsimError
 from ctsim.runs.worker import Payload, run_batch, run_pooled, set_payload
@@ -273,38 +273,51 @@ def make_executor(kind: str, payload: Payload, workers: int,
     raise ValueError(f"unknown executor '{kind}'")
 
 
-def batch_size(runs: int, workers: int, cap: int = 250) -> int:
+def batch_size(runs: int, workers: int, cap: int = 1000) -> int:
     """Runs per batch: about four batches per worker (so that a worker seldom idles while
     another ends), at most ``cap`` runs each (a batch's results are held in memory until
     they are stored, and a killed sweep loses at most the batches in flight)."""
     return max(1, min(cap, -(-runs // (workers * 4))))
 
 
-def execute(executor: Executor, runs: list, size: int,
-            on_batch: Callable[[list], None]) -> None:
-    """Run ``runs`` in batches of ``size`` with at most two batches per worker in flight.
-
-    A batch holds consecutive run ids only (a resumed sweep's gaps split batches), so
-    stored parts cover disjoint ranges. ``on_batch`` gets each finished batch's results as
-    it arrives (any order), so the caller can store it and let it go: memory holds a
-    bounded number of batches. When anything interrupts the loop (Ctrl-C, an error while
-    storing a batch), the executor is aborted (:meth:`Executor.abort`) before the
-    exception goes on.
-    """
+def in_batches(runs: list, size: int) -> list[list]:
+    """``runs`` (RunSpecs in run-id order) in batches of at most ``size`` runs of
+    consecutive ids (a resumed sweep's gaps split batches), so that stored parts cover
+    disjoint ranges."""
     batches: list[list] = []
     for run in runs:
         if batches and len(batches[-1]) < size and batches[-1][-1].run_id + 1 == run.run_id:
             batches[-1].append(run)
         else:
             batches.append([run])
+    return batches
+
+
+def execute(executor: Executor, batches: Iterable, on_batch: Callable[[list], None]) -> None:
+    """Run ``batches`` (each a :class:`ctsim.runs.plan.Span` or a list of RunSpecs, see
+    :func:`in_batches`) with at most two batches per worker in flight.
+
+    ``batches`` is read as the loop goes (a plan's spans are made as they are asked for),
+    so a million runs never sit in memory. ``on_batch`` gets each finished batch's results
+    as it arrives (any order), so the caller can store it and let it go: memory holds a
+    bounded number of batches. When anything interrupts the loop (Ctrl-C, an error while
+    storing a batch), the executor is aborted (:meth:`Executor.abort`) before the
+    exception goes on.
+    """
+    waiting = iter(batches)
     window = max(2, 2 * executor.workers)
     pending: set = set()
-    nxt = 0
+    more = True
     try:
-        while nxt < len(batches) or pending:
-            while nxt < len(batches) and len(pending) < window:
-                pending.add(executor.submit(batches[nxt]))
-                nxt += 1
+        while more or pending:
+            while more and len(pending) < window:
+                batch = next(waiting, None)
+                if batch is None:
+                    more = False
+                    break
+                pending.add(executor.submit(batch))
+            if not pending:
+                break
             done, pending = executor.wait(pending)
             for future in done:
                 on_batch(executor.result(future))

@@ -25,6 +25,7 @@ from ctsim.core.outputs import METRICS
 from ctsim.core.scenario import SCENARIO_KEYS, _Strict, scenario_from_dict
 from ctsim.errors import ExperimentError, ScenarioError
 from ctsim.files import Origins, apply_overrides, first_error, follow, load_raw, read_file
+from ctsim.runs.plan import Design, Plan, RunSpec, SaltelliDesign, TableDesign, column_of
 from ctsim.runs.seeds import replication_seeds
 
 DESIGNS = ("grid", "oat", "lhs", "random", "morris", "sobol")
@@ -70,9 +71,18 @@ class Factor(_Strict):
     def _cast(self, v: float) -> Any:
         return int(np.rint(v)) if self.integer else float(v)
 
-    def cast_all(self, v: np.ndarray) -> list[Any]:
-        """:meth:`_cast` of every value of ``v``, as Python numbers."""
-        return np.rint(v).astype(np.int64).tolist() if self.integer else v.astype(float).tolist()
+    def at_all(self, u: np.ndarray) -> np.ndarray:
+        """:meth:`at` of every quantile of ``u``, as a column (:func:`ctsim.runs.plan.
+        column_of`)."""
+        if self.values is not None:
+            picked = np.minimum((u * len(self.values)).astype(np.int64), len(self.values) - 1)
+            return column_of([self.values[i] for i in picked.tolist()], np.ones(len(u), bool))
+        lo, hi = self.range  # type: ignore[misc]
+        return self.cast_column(lo + u * (hi - lo))
+
+    def cast_column(self, v: np.ndarray) -> np.ndarray:
+        """:meth:`_cast` of every value of ``v``: int64 with ``integer``, else float64."""
+        return np.rint(v).astype(np.int64) if self.integer else v.astype(np.float64)
 
 
 class Experiment(_Strict):
@@ -157,12 +167,16 @@ class LoadedExperiment:
     posterior: Path | None = None
     _plan: list = field(default_factory=list, init=False, repr=False, compare=False)
 
-    def runs(self) -> list[RunSpec]:
-        """Every run of the experiment (:func:`plan_runs`), planned once: a large design
-        (hundreds of thousands of runs) takes seconds to plan."""
+    def plan(self) -> Plan:
+        """Every run of the experiment as columns (:func:`plan_of`), planned once."""
         if not self._plan:
-            self._plan.extend(plan_runs(self))
-        return self._plan
+            self._plan.append(plan_of(self))
+        return self._plan[0]
+
+    def runs(self) -> list[RunSpec]:
+        """Every run of the experiment, one :class:`RunSpec` each (:func:`plan_runs`): for
+        reading a plan; the sweeps run from :meth:`plan`'s columns."""
+        return plan_runs(self)
 
     @property
     def steps(self) -> list[int]:
@@ -461,27 +475,48 @@ def design_points(spec: Experiment) -> list[dict[str, Any]]:
     points) and the levers by ``lever_design`` (``policies`` points, or a grid), each from
     its own stream, and crossed: every policy at every uncertainty point, the policy's
     index under the key ``"policy"``.
+
+    The sweeps read the same points as columns (:func:`design_of`); this list is for
+    reading a design, not for running a large one.
     """
+    design = design_of(spec)
+    at = np.arange(design.size)
+    values = {k: v.tolist() for k, v in design.values(at).items()}
+    given = {k: f.tolist() for k, f in design.present(at).items()}
+    own = {k: v.tolist() for k, v in design.labels(at).items()}
+    return [{k: v[i] for k, v in own.items() if k == "sweep"}
+            | {k: v[i] for k, v in values.items() if k not in given or given[k][i]}
+            | {k: v[i] for k, v in own.items() if k == "policy"}
+            for i in range(design.size)]
+
+
+def design_of(spec: Experiment) -> Design:
+    """The design's points as columns (:mod:`ctsim.runs.plan`): what
+    :func:`design_points` lists, without a mapping per point."""
     if spec.uncertainties or spec.levers:
-        worlds = _points(spec.uncertainties, spec.design, spec.samples, spec, 0)
-        policies = _points(spec.levers, spec.lever_design, spec.policies, spec, 1)
-        return [world | policy | {"policy": p} for p, policy in enumerate(policies)
-                for world in worlds]
-    return _points(spec.factors, spec.design, spec.samples, spec, 0)
+        worlds = _design(spec.uncertainties, spec.design, spec.samples, spec, 0)
+        policies = _design(spec.levers, spec.lever_design, spec.policies, spec, 1)
+        w, p = worlds.size, policies.size
+        at_w, at_p = np.arange(w), np.arange(p)
+        columns = ({k: np.tile(v, p) for k, v in worlds.values(at_w).items()}
+                   | {k: np.repeat(v, w) for k, v in policies.values(at_p).items()})
+        return TableDesign(columns, w * p, {}, {"policy": np.repeat(at_p, w)})
+    return _design(spec.factors, spec.design, spec.samples, spec, 0)
 
 
-def _points(factors: dict[str, Factor], design: str, samples: int, spec: Experiment,
-            stream: int) -> list[dict[str, Any]]:
+def _design(factors: dict[str, Factor], design: str, samples: int, spec: Experiment,
+            stream: int) -> Design:
     """The points of ``design`` over ``factors`` (see :func:`design_points`); ``stream``
     tells the sampled designs' random streams apart."""
     if not factors:
-        return [{}]
+        return TableDesign({}, 1)
     salt = [spec.seed, 0x5EED] if stream == 0 else [spec.seed, 0x5EED, stream]
     rng = np.random.default_rng(np.random.SeedSequence(salt))
     names = list(factors)
     if design == "grid":
         levels = [factors[k].levels(spec.levels) for k in names]
-        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*levels)]
+        return TableDesign.of([dict(zip(names, combo, strict=True))
+                               for combo in itertools.product(*levels)], names)
     if design == "oat":
         crossed = [k for k in names if factors[k].cross]
         swept = [k for k in names if not factors[k].cross]
@@ -496,19 +531,22 @@ def _points(factors: dict[str, Factor], design: str, samples: int, spec: Experim
                     if k:
                         point[k] = v
                     points.append(point)
-        return points
+        return TableDesign.of(points, names)
     if design in ("lhs", "random"):
         n, d = samples, len(names)
         if design == "lhs":
             u = (rng.permuted(np.tile(np.arange(n), (d, 1)), axis=1).T + rng.random((n, d))) / n
         else:
             u = rng.random((n, d))
-        return [{k: factors[k].at(float(u[i, j])) for j, k in enumerate(names)}
-                for i in range(n)]
+        return TableDesign({k: factors[k].at_all(u[:, j]) for j, k in enumerate(names)}, n)
     problem = salib_problem(spec)
+    if design == "sobol":
+        a, b = _saltelli_bases(spec, problem)
+        return SaltelliDesign(tuple(names), a, b,
+                              np.array([factors[k].integer for k in names], bool))
     x = _salib_sample(spec, problem)
-    columns = [factors[k].cast_all(x[:, j]) for j, k in enumerate(names)]
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    return TableDesign({k: factors[k].cast_column(x[:, j]) for j, k in enumerate(names)},
+                       len(x))
 
 
 def salib_problem(spec: Experiment) -> dict[str, Any]:
@@ -516,6 +554,23 @@ def salib_problem(spec: Experiment) -> dict[str, Any]:
     names = list(spec.factors)
     return {"num_vars": len(names), "names": names,
             "bounds": [list(spec.factors[k].range or (0, 1)) for k in names]}
+
+
+def _saltelli_bases(spec: Experiment, problem: dict[str, Any]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The two base matrices of SALib's Saltelli design (``sobol.sample`` without second
+    order), scaled to the factors' ranges: its rows are made of theirs
+    (:class:`ctsim.runs.plan.SaltelliDesign`)."""
+    try:
+        from SALib.util import scale_samples
+        from scipy.stats import qmc
+    except ImportError:
+        raise ExperimentError("<experiment>", "design",
+                              "sobol needs SALib: pip install 'ctsim[sa]'") from None
+    d = problem["num_vars"]
+    base = qmc.Sobol(d=2 * d, scramble=True, seed=spec.seed % 2**32).random(spec.samples)
+    return (scale_samples(np.ascontiguousarray(base[:, :d]), dict(problem)),
+            scale_samples(np.ascontiguousarray(base[:, d:]), dict(problem)))
 
 
 def _salib_sample(spec: Experiment, problem: dict[str, Any]) -> np.ndarray:
@@ -535,22 +590,9 @@ def _salib_sample(spec: Experiment, problem: dict[str, Any]) -> np.ndarray:
 # ---------------------------------------------------------------- runs
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    """One run of a sweep: its id, design point, replication, seed and overrides."""
-
-    run_id: int
-    point: int
-    replication: int
-    seed: int
-    scenario: int
-    overrides: dict[str, Any]
-    sweep: str = ""
-    policy: int = -1  # the lever point (experiments with levers), else -1
-
-
-def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:
-    """Every run of the experiment, in run-id order: scenarios x points x replications.
+def plan_of(loaded: LoadedExperiment) -> Plan:
+    """Every run of the experiment, as columns: scenarios x points x replications, in
+    run-id order (:class:`ctsim.runs.plan.Plan`).
 
     Replication ``r`` uses the same seed at every point and in every scenario (common
     random numbers), the seed ``ctsim run --seed <experiment seed>`` gives replication
@@ -565,24 +607,17 @@ def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:
     if total > RUNS_MAX:
         raise ExperimentError(str(loaded.path), "", too_many_runs(
             spec, len(loaded.scenario_dicts), total))
-    seeds = replication_seeds(spec.seed, spec.replications)
-    points = design_points(spec)
-    draws: list[dict[str, Any]] = [{} for _ in seeds]
+    seeds = np.array(replication_seeds(spec.seed, spec.replications), np.int64)
+    draws: tuple[dict[str, Any], ...] = ()
     if loaded.posterior is not None:
         from ctsim.runs.posterior import posterior_draws
 
-        draws = posterior_draws(loaded.posterior, spec.replications, spec.seed)
-    runs, run_id, point_id = [], 0, 0
-    for s in range(len(loaded.scenario_dicts)):
-        for point in points:
-            sweep = point.get("sweep", "")
-            policy = point.get("policy", -1)
-            overrides = ({k: v for k, v in point.items() if k not in ("sweep", "policy")}
-                         if "sweep" in point or "policy" in point else point)
-            for r, seed in enumerate(seeds):
-                runs.append(RunSpec(run_id, point_id, r, seed, s,
-                                    draws[r] | overrides if draws[r] else overrides, sweep,
-                                    policy))
-                run_id += 1
-            point_id += 1
-    return runs
+        draws = tuple(posterior_draws(loaded.posterior, spec.replications, spec.seed))
+    return Plan(len(loaded.scenario_dicts), design_of(spec), seeds, draws)
+
+
+def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:
+    """Every run of the experiment (:func:`plan_of`), one :class:`RunSpec` each, in run-id
+    order: for reading a plan, not for running a large one."""
+    plan = loaded.plan()
+    return plan.specs(0, len(plan))

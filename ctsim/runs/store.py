@@ -295,6 +295,10 @@ class SweepStore:
         self.made = False
         #: The merged per-run tables by file name, after :meth:`merge` with ``keep``.
         self.kept: dict[str, pd.DataFrame] = {}
+        #: Runs in runs.parquet, and how many of them failed, after :meth:`merge`.
+        self.stored = 0
+        self.failed = 0
+        self._seq: int | None = None  # the next part's number, once known
 
     def has_results(self) -> bool:
         """Whether the folder already holds parts or merged results."""
@@ -346,13 +350,38 @@ class SweepStore:
                 ids.update(pq.read_table(part, columns=["run_id"]).column(0).to_pylist())
             except (OSError, ValueError, KeyError) as exc:  # pyarrow's errors are among them
                 raise self._damaged(part, exc) from None
+        self._check_extra_parts()
+        return ids
+
+    def done_mask(self, total: int) -> np.ndarray:
+        """Which of runs 0 to ``total - 1`` are already stored (a bool array; the memory of
+        a byte a run, where :meth:`done_ids` holds a Python int a run).
+
+        Raises:
+            ResultsError: as :meth:`done_ids`.
+        """
+        import pyarrow.parquet as pq
+
+        done = np.zeros(total, bool)
+        for part in self._runs_parts():
+            try:
+                ids = pq.read_table(part, columns=["run_id"]).column(0).to_numpy()
+            except (OSError, ValueError, KeyError) as exc:
+                raise self._damaged(part, exc) from None
+            done[ids[ids < total]] = True
+        self._check_extra_parts()
+        return done
+
+    def _check_extra_parts(self) -> None:
+        """Raise the one-line error of the first per-run table's part that cannot be read."""
+        import pyarrow.parquet as pq
+
         for prefix in EXTRA_TABLES:
             for part in self.parts.glob(f"{prefix}-*.parquet"):
                 try:
                     pq.read_metadata(part)
                 except (OSError, ValueError) as exc:
                     raise self._damaged(part, exc) from None
-        return ids
 
     def _damaged(self, part: Path, exc: Exception) -> ResultsError:
         """The one-line error of a part that cannot be read: remove it and the runs part of
@@ -364,12 +393,26 @@ class SweepStore:
                             "run those runs again")
 
     def _next_seq(self) -> int:
-        seqs = [int(p.stem.split("-")[1]) for p in self._runs_parts()]
-        return max(seqs, default=-1) + 1
+        """The next free part number: after the stored parts' at the first write, then
+        counted (a sweep writes its parts one at a time, under its folder's lock)."""
+        if self._seq is None:
+            self._seq = max((int(p.stem.split("-")[1]) for p in self._runs_parts()),
+                            default=-1) + 1
+        self._seq += 1
+        return self._seq - 1
 
     def write(self, rows: list[dict], extra: dict[str, list[dict]] | None = None) -> None:
-        """Store one finished batch: its rows (any order) and, for each of
-        :data:`EXTRA_TABLES` it kept, the runs' column arrays."""
+        """Store one finished batch: its rows (any order; one mapping a run) and, for each
+        of :data:`EXTRA_TABLES` it kept, the runs' column arrays."""
+        import pyarrow as pa
+
+        rows = sorted(rows, key=lambda r: r["run_id"])
+        self.write_table(pa.Table.from_pylist(rows), extra)
+
+    def write_table(self, table, extra: dict[str, list[dict]] | None = None) -> None:
+        """Store one finished batch: its runs.parquet rows as an Arrow table in run-id order
+        and, for each of :data:`EXTRA_TABLES` it kept, the runs' column arrays; the runs
+        part last (it records that the batch is done)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -379,8 +422,7 @@ class SweepStore:
             if tables:
                 cols = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
                 self._atomic_table(pa.table(cols), self.parts / f"{prefix}-{name}", pq)
-        rows = sorted(rows, key=lambda r: r["run_id"])
-        self._atomic_table(pa.Table.from_pylist(rows), self.parts / f"runs-{name}", pq)
+        self._atomic_table(table, self.parts / f"runs-{name}", pq)
 
     @staticmethod
     def _atomic_table(table, path: Path, pq) -> None:
@@ -391,57 +433,80 @@ class SweepStore:
         pq.write_table(table, buffer)
         atomic_write(path, buffer.getvalue())
 
-    def merge(self, keep: bool = False) -> tuple[pd.DataFrame, int]:
+    def merge(self, keep: bool = False) -> tuple[pd.DataFrame | None, int]:
         """Write runs.parquet (rows by run id) and each kept per-run table.
 
-        Returns the merged runs table and the number of time-series rows. Per-run tables
-        are streamed part by part (parts hold disjoint, ordered ranges of run ids), so
-        memory holds one part at a time; with ``keep``, each merged table is also kept in
-        :attr:`kept` (file name -> DataFrame), for a caller that uses it next (``ctsim
-        run``'s few replications) instead of reading the file back.
+        Returns the merged runs table (None without ``keep``) and the number of time-series
+        rows; sets :attr:`stored` and :attr:`failed`. Every table is streamed part by part
+        (parts hold disjoint, ordered ranges of run ids), so memory holds at most
+        :data:`ROW_GROUP` runs at a time; with ``keep``, each merged table is also kept (the
+        runs table returned, the others in :attr:`kept`), for a caller that uses it next
+        (``ctsim run``'s few replications) instead of reading the file back.
         """
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         self.kept = {}
-
-        tables = [pq.read_table(p) for p in self._runs_parts()]
-        if tables:
-            merged = pa.concat_tables(tables, promote_options="permissive")
-            merged = merged.sort_by([("run_id", "ascending")])
-        else:
-            merged = pa.table({})
-        self._atomic_table(merged, self.out / "runs.parquet", pq)
+        self.stored = self.failed = 0
+        runs: list = []
+        self._merge_parts("runs", "runs.parquet", "", pq, keep, runs)
         rows = {}
         for prefix, (filename, within) in EXTRA_TABLES.items():
             rows[prefix] = self._merge_parts(prefix, filename, within, pq, keep)
+        if not keep:
+            return None, rows["ts"]
+        import pyarrow as pa
+
+        merged = pa.concat_tables(runs) if runs else pa.table({})
         return merged.to_pandas(), rows["ts"]
 
     def _merge_parts(self, prefix: str, filename: str, within: str, pq,
-                     keep: bool = False) -> int:
-        """Stream the ``prefix`` parts, in run-id order, into ``filename``; its row count
-        (with ``keep``, the merged table also goes to :attr:`kept`)."""
-        parts = sorted(self.parts.glob(f"{prefix}-*.parquet"),
-                       key=lambda p: pq.read_table(p, columns=["run_id"]).column(0)[0].as_py())
-        n = 0
-        if not parts:
-            return n
+                     keep: bool = False, into: list | None = None) -> int:
+        """Stream the ``prefix`` parts, in run-id order, into ``filename`` (rows sorted by
+        run id, then by ``within``), in row groups of at most :data:`ROW_GROUP` runs;
+        returns its row count. With ``keep``, the merged table goes to :attr:`kept` (or to
+        the list ``into``); the runs table also counts :attr:`stored` and :attr:`failed`.
+        """
+        import pyarrow as pa
+
+        firsts = []
+        for part in self.parts.glob(f"{prefix}-*.parquet"):
+            ids = pq.read_table(part, columns=["run_id"]).column(0)
+            firsts.append((ids[0].as_py() if len(ids) else -1, part))
+        parts = [p for _, p in sorted(firsts, key=lambda x: x[0])]
+        if not parts and prefix != "runs":
+            return 0
         tmp = self.out / f".{filename}.tmp"
         writer = None
-        merged = []
+        merged, group, n = [], [], 0
+        order = [("run_id", "ascending")] + ([(within, "ascending")] if within else [])
+
+        def flush() -> None:
+            nonlocal writer
+            table = pa.concat_tables(group, promote_options="permissive")
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table.cast(writer.schema))
+            group.clear()
+
         try:
             with writing(self.out):  # a full disk: one line naming the folder
                 try:
                     for part in parts:
-                        table = pq.read_table(part).sort_by([("run_id", "ascending"),
-                                                             (within, "ascending")])
-                        if writer is None:
-                            writer = pq.ParquetWriter(tmp, table.schema)
-                        table = table.cast(writer.schema)
-                        writer.write_table(table)
+                        table = pq.read_table(part).sort_by(order)
+                        if prefix == "runs":
+                            self._count(table)
+                        group.append(table)
                         n += table.num_rows
                         if keep:
                             merged.append(table)
+                        # the runs in row groups of about ROW_GROUP, the weeks and nations
+                        # a part a row group
+                        if prefix != "runs" or sum(t.num_rows for t in group) >= ROW_GROUP:
+                            flush()
+                    if group:
+                        flush()
+                    elif writer is None:  # no part: an empty table
+                        pq.write_table(pa.table({}), tmp)
                 finally:
                     if writer is not None:
                         writer.close()
@@ -451,7 +516,21 @@ class SweepStore:
                 tmp.unlink(missing_ok=True)
             raise
         if keep:
-            import pyarrow as pa
-
-            self.kept[filename] = pa.concat_tables(merged).to_pandas()
+            if into is not None:
+                into.extend(merged)
+            else:
+                self.kept[filename] = pa.concat_tables(merged).to_pandas()
         return n
+
+
+    def _count(self, table) -> None:
+        """Add a runs part's rows to :attr:`stored` and its failed runs to :attr:`failed`."""
+        import pyarrow.compute as pc
+
+        ok = pc.sum(pc.equal(table.column("status"), "ok")).as_py() if table.num_rows else 0
+        self.stored += table.num_rows
+        self.failed += table.num_rows - (ok or 0)
+
+
+#: Runs in one row group of runs.parquet: about the most a merge holds in memory at once.
+ROW_GROUP = 131_072

@@ -26,7 +26,8 @@ from ctsim.core.scenario import Scenario, scenario_from_dict
 from ctsim.errors import ExperimentError
 from ctsim.resources import shipped
 from ctsim.runs.executors import batch_size, execute, make_executor
-from ctsim.runs.experiment import LoadedExperiment, RunSpec, salib_problem
+from ctsim.runs.experiment import LoadedExperiment, salib_problem
+from ctsim.runs.plan import Plan
 from ctsim.runs.store import SweepStore, atomic_write
 from ctsim.runs.worker import Payload
 
@@ -36,7 +37,7 @@ class SweepResult:
     """What a finished sweep wrote and counted."""
 
     out: Path
-    runs: pd.DataFrame
+    held: pd.DataFrame | None
     total: int
     ran: int
     skipped: int
@@ -48,6 +49,14 @@ class SweepResult:
     #: The snapshot this call took of run ``snapshot`` (None when not asked, when that run
     #: was stored by an earlier call, or when it failed).
     snapshot: RunSnapshot | None = None
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        """runs.parquet, one row a run: as merged (a sweep of at most :data:`HELD_RUNS`
+        runs, or one that kept its tables), else read from the folder when asked."""
+        if self.held is None:
+            self.held = pd.read_parquet(self.out / "runs.parquet")
+        return self.held
 
 
 def _dotted(data: Any, path: str) -> Any:
@@ -74,40 +83,103 @@ def fingerprint(loaded: LoadedExperiment) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def run_rows(loaded: LoadedExperiment, runs: list[RunSpec]) -> dict[int, dict[str, Any]]:
-    """Each run's descriptive columns: scenario, point, replication, seed, factor values.
+class RunTable:
+    """What runs.parquet says of each run besides its results: its number, scenario, design
+    point, replication, seed, the design's own columns (``sweep``, ``policy``) and every
+    factor's value (a factor a point leaves alone, in oat, at its scenario's value; a
+    parameter drawn from a posterior, at its draw). Made once a sweep; :meth:`columns`
+    gives a batch's rows as columns, from the plan, so no run is held as a mapping.
 
-    Factors a point leaves alone (oat) take the base scenario's value, so every column is
-    complete.
+    A factor's column has one type in every batch: whole numbers, numbers, booleans, or
+    else text (:attr:`kinds`, from every value the plan can give it).
     """
-    factors = list(loaded.spec.varied)
-    if loaded.posterior is not None:  # the drawn parameters, one column each
-        factors += [k for k in runs[0].overrides if k not in factors] if runs else []
-    # The scenarios' values of the factors, with every default filled in (none needed, and
-    # no scenario validated again, for an experiment without factors).
-    bases = [scenario_from_dict(d).model_dump(mode="json") if factors else {}
-             for d in loaded.scenario_dicts]
-    # A run's overrides name only factors (and drawn parameters, added above), so a row is
-    # its scenario's value of every factor, then the run's own values over them.
-    defaults = [{k: _dotted(base, k) for k in factors} for base in bases]
-    rows: dict[int, dict[str, Any]] = {}
-    for r in runs:
-        row = {"run_id": r.run_id, "scenario": loaded.scenario_names[r.scenario],
-               "point": r.point, "replication": r.replication, "seed": r.seed}
-        if loaded.spec.design == "oat":
-            row["sweep"] = r.sweep
-        if loaded.spec.levers:
-            row["policy"] = r.policy
-        row.update(defaults[r.scenario])
-        row.update(r.overrides)
-        rows[r.run_id] = row
-    for k in factors:  # one column type per factor: numbers, booleans, or else text
-        kinds = {type(row[k]) for row in rows.values()}
-        if not (all(issubclass(t, bool) for t in kinds)
-                or all(issubclass(t, int | float) and not issubclass(t, bool) for t in kinds)):
-            for row in rows.values():
-                row[k] = None if row[k] is None else str(row[k])
-    return rows
+
+    def __init__(self, loaded: LoadedExperiment, plan: Plan):
+        self.plan, self.names = plan, np.array(loaded.scenario_names, object)
+        self.oat, self.levers = loaded.spec.design == "oat", bool(loaded.spec.levers)
+        design = plan.design
+        drawn = [k for k in (plan.draws[0] if plan.draws else {}) if k not in design.names]
+        self.drawn = drawn
+        self.factors = [*loaded.spec.varied, *drawn]
+        # The scenarios' values of the factors, with every default filled in (none needed,
+        # and no scenario validated again, for an experiment without factors).
+        bases = [scenario_from_dict(d).model_dump(mode="json") if self.factors else {}
+                 for d in loaded.scenario_dicts]
+        self.defaults = [{k: _dotted(base, k) for k in self.factors} for base in bases]
+        self.kinds: dict[str, str] = {}
+        for k in self.factors:
+            types: set[type] = set()
+            if k in design.names:
+                types, unset = design.types(k)
+                if unset:  # such points show the scenario's value
+                    types |= {type(d[k]) for d in self.defaults}
+            types |= {type(d[k]) for d in plan.draws if k in d}
+            self.kinds[k] = _kind(types)
+
+    def columns(self, start: int, stop: int) -> dict[str, Any]:
+        """The descriptive columns of runs ``start`` to ``stop - 1`` (arrays or lists)."""
+        plan = self.plan
+        base = plan.columns(start, stop)
+        scenario = base["scenario"]
+        out: dict[str, Any] = {"run_id": base["run_id"], "scenario": self.names[scenario],
+                               "point": base["point"], "replication": base["replication"],
+                               "seed": base["seed"]}
+        if self.oat:
+            out["sweep"] = base["sweep"]
+        if self.levers:
+            out["policy"] = base["policy"]
+        at = base["point"] % plan.design.size
+        values, present = plan.design.values(at), plan.design.present(at)
+        for k in self.factors:
+            if k in self.drawn:
+                column: Any = [plan.draws[r][k] for r in base["replication"].tolist()]
+            else:
+                column = values[k]
+                if k in present:
+                    column = column.tolist()
+                    for i in np.flatnonzero(~present[k]).tolist():
+                        column[i] = self.defaults[scenario[i]][k]
+            out[k] = _typed(column, self.kinds[k])
+        return out
+
+
+def _kind(types: set[type]) -> str:
+    """The column type of a factor whose values have ``types``: int, float, bool or text
+    (None, a missing value, goes with any)."""
+    kinds = types - {type(None)}
+    if kinds and all(issubclass(t, bool | np.bool_) for t in kinds):
+        return "bool"
+    if kinds and all(issubclass(t, int | float | np.integer | np.floating)
+                     and not issubclass(t, bool | np.bool_) for t in kinds):
+        return "float" if any(issubclass(t, float | np.floating) for t in kinds) else "int"
+    return "text"
+
+
+def _typed(column: Any, kind: str) -> Any:
+    """``column`` as an Arrow array of its factor's type (:func:`_kind`)."""
+    import pyarrow as pa
+
+    if kind == "text":
+        values = column.tolist() if isinstance(column, np.ndarray) else column
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+    arrow = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}[kind]
+    if isinstance(column, np.ndarray) and column.dtype != object:
+        return pa.array(column, arrow)
+    values = column.tolist() if isinstance(column, np.ndarray) else column
+    return pa.array(values, arrow)
+
+
+def batch_table(described: dict[str, Any], results: list, metrics: list[str]):
+    """A batch's runs.parquet rows as an Arrow table: the descriptive columns
+    (:meth:`RunTable.columns`), then each run's status, error and metrics (``results``:
+    the worker's ``(row, tables)`` in run-id order)."""
+    import pyarrow as pa
+
+    rows = [row for row, _ in results]
+    return pa.table(described | {
+        "status": pa.array([r["status"] for r in rows], pa.string()),
+        "error": pa.array([r["error"] for r in rows], pa.string()),
+        **{m: pa.array([r[m] for r in rows], pa.float64()) for m in metrics}})
 
 
 def run_sweep(
@@ -162,26 +234,21 @@ def run_sweep(
         raise ExperimentError(str(out), "", "holds results of another experiment, other "
                               "settings or another ctsim version (or no manifest.json to tell)"
                               "; cannot resume them there")
-    done = store.done_ids() if resume else set()
+    plan = loaded.plan()
+    total = len(plan)
+    done = store.done_mask(total) if resume else None
+    left = total - int(done.sum()) if done is not None else total
     payload = Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
                       tuple(spec.metric_names), spec.timeseries, key, nations, snapshot,
-                      tuple(scenarios))
+                      tuple(scenarios), plan)
     taken: list[RunSnapshot] = []
-
-    def start_workers():
-        return make_executor("dask" if scheduler else executor, payload, workers, scheduler)
-
-    # A sweep with nothing stored yet has runs to do: its workers start first and come up
-    # while the runs are planned. A resumed one plans first and starts them if runs remain.
-    ex = start_workers() if not done else None
+    ex = None
     try:
-        runs = loaded.runs()
-        meta = run_rows(loaded, runs)
-        todo = [r for r in runs if r.run_id not in done]
-        if ex is None and todo:
-            ex = start_workers()
+        if left:
+            ex = make_executor("dask" if scheduler else executor, payload, workers, scheduler)
+        table = RunTable(loaded, plan)
         store.prepare()
-        manifest = _manifest(loaded, runs, key)
+        manifest = _manifest(loaded, plan, key)
         if not (resume and manifest_path.exists()):
             atomic_write(manifest_path, (json.dumps(manifest | {"complete": False}, indent=2)
                                          + "\n").encode())
@@ -192,45 +259,67 @@ def run_sweep(
         raise
 
     def on_batch(results: list) -> None:
-        rows = [meta[row["run_id"]] | row for row, _ts in results]
+        ids = [row["run_id"] for row, _ in results]
+        first, last = min(ids), max(ids)
+        if last - first + 1 != len(ids):  # a batch is a span of consecutive runs
+            raise RuntimeError(f"a batch came back with runs {first} to {last} but "
+                               f"{len(ids)} rows")
+        results = sorted(results, key=lambda r: r[0]["run_id"])
         extra: dict[str, list[dict]] = {}
         for _row, tables in results:
             if "snapshot" in tables:  # stored before its run is (a resume finds it then)
                 taken.append(tables.pop("snapshot"))
                 atomic_write(out / SNAPSHOT_FILE, taken[-1].to_bytes())
-            for prefix, table in tables.items():
-                extra.setdefault(prefix, []).append(table)
-        store.write(rows, extra)
+            for prefix, kept in tables.items():
+                extra.setdefault(prefix, []).append(kept)
+        store.write_table(batch_table(table.columns(first, last + 1), results,
+                                      spec.metric_names), extra)
         if on_progress:
-            on_progress(len(results), sum(row["status"] != "ok" for row in rows))
+            on_progress(len(results), sum(row["status"] != "ok" for row, _ in results))
 
     if on_progress:
         on_progress(0, 0)  # checks passed: the runs start
     if ex is not None:
         try:
-            if todo:
-                execute(ex, todo, batch_size(len(todo), ex.workers), on_batch)
+            execute(ex, plan.spans(done, batch_size(left, ex.workers)), on_batch)
         finally:
             ex.close()
 
-    merged, n_ts = store.merge(keep=keep_tables)
-    failed_total = int((merged["status"] != "ok").sum()) if len(merged) else 0
+    keep = keep_tables or total <= HELD_RUNS
+    merged, n_ts = store.merge(keep=keep)
+    failed_total = store.failed
     sensitivity = None
-    if spec.design in ("morris", "sobol") and len(merged):
-        sensitivity = sensitivity_indices(loaded, merged)
+    if spec.design in ("morris", "sobol") and store.stored:
+        sensitivity = sensitivity_indices(loaded, merged if merged is not None
+                                          else _read_runs(out, loaded))
         atomic_write(out / "sensitivity.csv",
                      sensitivity.to_csv(index=False, float_format="%.6g").encode())
-    manifest |= {"stored": len(merged), "ok": int(len(merged) - failed_total),
+    manifest |= {"stored": store.stored, "ok": store.stored - failed_total,
                  "failed": failed_total, "timeseries_rows": n_ts, "complete": True}
     if snapshot >= 0 and (out / SNAPSHOT_FILE).is_file():
         manifest["snapshot"] = SNAPSHOT_FILE
     atomic_write(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
-    return SweepResult(out, merged, len(runs), len(todo), len(runs) - len(todo), failed_total,
+    return SweepResult(out, merged, total, left, total - left, failed_total,
                        time.perf_counter() - start, sensitivity, store.kept,
                        taken[0] if taken else None)
 
 
-def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[str, Any]:
+#: Sweeps of at most this many runs return their runs table (SweepResult.runs) as merged;
+#: a larger one reads it from runs.parquet when asked, so that memory stays flat.
+HELD_RUNS = 100_000
+
+
+def _read_runs(out: Path, loaded: LoadedExperiment) -> pd.DataFrame:
+    """The columns of runs.parquet that the sensitivity indices read."""
+    import pyarrow.parquet as pq
+
+    spec = loaded.spec
+    names = list(spec.factors) if spec.design == "morris" else []
+    return pq.read_table(out / "runs.parquet", columns=["scenario", "point", *names,
+                                                        *spec.metric_names]).to_pandas()
+
+
+def _manifest(loaded: LoadedExperiment, plan: Plan, key: str) -> dict[str, Any]:
     """The manifest's description of the experiment (the counts are added at the end)."""
     spec = loaded.spec
     return {
@@ -249,8 +338,8 @@ def _manifest(loaded: LoadedExperiment, runs: list[RunSpec], key: str) -> dict[s
         "steps": loaded.steps,
         "metrics": spec.metric_names,
         "timeseries": spec.timeseries,
-        "points": len({r.point for r in runs}),
-        "runs": len(runs),
+        "points": plan.points,
+        "runs": len(plan),
         "fingerprint": key,
     }
 
@@ -282,19 +371,21 @@ def _stored_fingerprint(path: Path) -> str | None:
 
 
 def sensitivity_indices(loaded: LoadedExperiment, runs: pd.DataFrame) -> pd.DataFrame:
-    """SALib indices per metric: Morris mu_star and sigma, or Sobol' S1 and ST, with intervals.
+    """Indices per metric: Morris mu_star and sigma (SALib), or Sobol' S1 and ST
+    (:func:`ctsim.analysis.stats.sobol_indices`, SALib's to the last bit), with intervals.
 
     Each design point's output is its mean over replications (failed runs left out).
     """
     from SALib.analyze import morris as morris_analyze
-    from SALib.analyze import sobol as sobol_analyze
+
+    from ctsim.analysis.stats import sobol_indices
 
     spec = loaded.spec
     problem = salib_problem(spec)
     names = problem["names"]
     first = runs[runs["scenario"] == loaded.scenario_names[0]]
     by_point = first.groupby("point", sort=True)
-    x = by_point[names].first().to_numpy(float)
+    x = by_point[names].first().to_numpy(float) if spec.design == "morris" else None
     rows = []
     for metric in spec.metric_names:
         y = by_point[metric].mean().to_numpy(float)
@@ -315,8 +406,7 @@ def sensitivity_indices(loaded: LoadedExperiment, runs: pd.DataFrame) -> pd.Data
                              "mu_star_conf": res["mu_star_conf"][i], "sigma": res["sigma"][i],
                              "mu": res["mu"][i]})
         else:
-            res = sobol_analyze.analyze(problem, y, calc_second_order=False,
-                                        seed=spec.seed % 2**32)
+            res = sobol_indices(y, len(names), spec.seed % 2**32)
             for i, name in enumerate(names):
                 rows.append({"metric": metric, "factor": name, "S1": res["S1"][i],
                              "S1_conf": res["S1_conf"][i], "ST": res["ST"][i],

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -22,11 +22,8 @@ from ctsim.core import Scenario
 from ctsim.core.outputs import PER_TARGET
 from ctsim.core.scenario import OverrideBase
 from ctsim.core.simulation import Streams
-
-if TYPE_CHECKING:
-    pass
-
 from ctsim.runs import runner
+from ctsim.runs.plan import Plan, Span
 
 
 @dataclass(frozen=True)
@@ -48,6 +45,9 @@ class Payload:
     #: The scenarios already validated, when the caller has them: a run without overrides
     #: uses its scenario as given, not validated again from ``scenario_dicts``.
     scenarios: tuple[Scenario, ...] = ()
+    #: The sweep's plan (:class:`ctsim.runs.plan.Plan`): a batch may then be a
+    #: :class:`~ctsim.runs.plan.Span` of run numbers, whose runs the worker reads from it.
+    plan: Plan | None = None
 
 
 _BASES: dict[tuple[str, int], OverrideBase] = {}
@@ -87,8 +87,9 @@ def _streams() -> Streams:
     return streams
 
 
-def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict[str, Any]]]:
-    """Run a batch of sweep runs; a run that raises is returned as failed, not raised.
+def run_batch(payload: Payload, specs: list | Span) -> list[tuple[dict, dict[str, Any]]]:
+    """Run a batch of sweep runs (RunSpecs, or a Span of the payload's plan); a run that
+    raises is returned as failed, not raised.
 
     Returns one ``(row, tables)`` per spec: ``row`` holds ``run_id``, ``status``
     ("ok"/"failed"), ``error`` and the metrics (NaN when failed); ``tables`` maps each kept
@@ -96,6 +97,9 @@ def run_batch(payload: Payload, specs: list) -> list[tuple[dict, dict[str, Any]]
     the settled plots aimed at it and those disrupted) to its column arrays, and for the
     run ``payload.snapshot`` names, ``snapshot`` to the RunSnapshot of its end.
     """
+    if isinstance(specs, Span):
+        assert payload.plan is not None, "a span names runs of the payload's plan"
+        specs = payload.plan.specs(specs.start, specs.stop)
     out = []
     for spec in specs:
         row: dict = {"run_id": spec.run_id, "status": "ok", "error": ""}

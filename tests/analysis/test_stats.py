@@ -104,3 +104,30 @@ def test_weighted_quantiles_take_the_smallest_value_whose_weight_reaches_q():
         1.0, 2.0, 3.0, 3.0]
     # equal weights: the plain lower median
     assert weighted_quantiles([4.0, 1.0, 3.0, 2.0], [1, 1, 1, 1], [0.5]) == [2.0]
+
+
+@pytest.mark.parametrize(("factors", "samples"), [(3, 16), (12, 128)])
+def test_sobol_indices_are_salibs_to_the_last_bit(factors, samples):
+    """The Sobol' indices and their bootstrap half-widths equal SALib's sobol.analyze
+    (calc_second_order=False) exactly, on outputs with a real first-order effect."""
+    from SALib.analyze import sobol
+
+    from ctsim.analysis.stats import sobol_indices
+
+    rng = np.random.default_rng(factors)
+    y = rng.random(samples * (factors + 2)) ** 3 + np.repeat(rng.random(samples),
+                                                             factors + 2)
+    problem = {"num_vars": factors, "names": [f"x{i}" for i in range(factors)],
+               "bounds": [[0, 1]] * factors}
+    expected = sobol.analyze(problem, y, calc_second_order=False, seed=23)
+    got = sobol_indices(y, factors, 23)
+    for key in ("S1", "S1_conf", "ST", "ST_conf"):
+        assert np.array_equal(got[key], expected[key]), key
+    assert got["ST_conf"].min() > 0
+
+
+def test_sobol_indices_refuse_outputs_that_are_not_a_saltelli_design():
+    from ctsim.analysis.stats import sobol_indices
+
+    with pytest.raises(ValueError, match="not a Saltelli design"):
+        sobol_indices(np.zeros(11), 3, 1)

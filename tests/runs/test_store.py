@@ -73,7 +73,7 @@ def test_batches_stored_out_of_order_merge_by_run_id(tmp_path):
     assert parts.done_ids() == set(range(6))
     assert sorted(p.name for p in parts.parts.glob("runs-*")) == [
         "runs-000000.parquet", "runs-000001.parquet", "runs-000002.parquet"]
-    runs, ts_rows = parts.merge()
+    runs, ts_rows = parts.merge(keep=True)
     assert runs["run_id"].tolist() == list(range(6))
     assert runs["plots"].tolist() == [10.0 * i for i in range(6)]
     assert ts_rows == 6 * 3
@@ -98,5 +98,5 @@ def test_prepare_drops_temporaries_and_parts_whose_runs_part_is_missing(tmp_path
     assert parts.done_ids() == {0, 1}
     parts.write(*batch([2, 3]))  # the batch again, under the next free number
     assert parts.done_ids() == {0, 1, 2, 3}
-    runs, ts_rows = parts.merge()
+    runs, ts_rows = parts.merge(keep=True)
     assert runs["run_id"].tolist() == [0, 1, 2, 3] and ts_rows == 12
