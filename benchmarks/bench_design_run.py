@@ -50,6 +50,8 @@ def _prepared(experiment: str, runs: int):
     payload = worker.Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
                              tuple(spec.metric_names), spec.timeseries, fingerprint(loaded))
     worker.warm_up()
+    if hasattr(loaded, "plan"):  # a plan of columns: read only the runs timed
+        return loaded.plan().specs(0, runs), payload
     return loaded.runs()[:runs], payload
 
 

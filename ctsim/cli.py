@@ -51,6 +51,15 @@ class UserError(click.ClickException):
         click.echo(printable(f"error: {self.message}"), err=True)
 
 
+def _duration(seconds: float) -> str:
+    """A time left in words: "40 s", "12 min", "2.5 h"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 class Progress:
     """Progress on stderr: a bar on a terminal; otherwise a line every tenth of the runs
     (or every 10 s), so that a long run written to a log does not look hung."""
@@ -66,6 +75,7 @@ class Progress:
         self.started = False
         self.last_line = time.monotonic()
         self.next_tenth = 1
+        self.first: tuple[float, int] | None = None  # (time, runs done) at the first result
 
     def start(self) -> None:
         """Show the progress: called when the runs start (after every check passed)."""
@@ -91,7 +101,7 @@ class Progress:
                                           failed=0)
         else:
             stored = f", {self.done} already stored" if self.done else ""
-            click.echo(f"{self.label}: {self.total} runs{stored}", err=True)
+            click.echo(f"{self.label}: {self.total:,} runs{stored}", err=True)
 
     def __call__(self, n: int, n_failed: int) -> None:
         if not self.started:
@@ -100,6 +110,8 @@ class Progress:
         self.failed += n_failed
         if self.quiet or n == 0:
             return
+        if self.first is None:
+            self.first = (time.monotonic(), self.done)
         if self.bar is not None:
             self.bar.update(self.task, advance=n, failed=self.failed)
             return
@@ -108,7 +120,21 @@ class Progress:
             self.next_tenth = tenth + 1
             self.last_line = time.monotonic()
             failed = f", {self.failed} failed" if self.failed else ""
-            click.echo(f"{self.label}: {self.done} of {self.total} runs{failed}", err=True)
+            click.echo(f"{self.label}: {self.done:,} of {self.total:,} runs{failed}"
+                       f"{self.pace()}", err=True)
+
+    def pace(self) -> str:
+        """", N runs/s, about T left": the rate of the runs done since the first result
+        (the start-up left out) and the time the rest would take at that rate; empty
+        before the second result."""
+        if self.first is None:
+            return ""
+        seconds, runs = time.monotonic() - self.first[0], self.done - self.first[1]
+        if seconds <= 0 or runs <= 0:
+            return ""
+        rate = runs / seconds
+        left = (self.total - self.done) / rate
+        return f", {rate:,.0f} runs/s, about {_duration(left)} left"
 
     def close(self) -> None:
         if self.bar is not None:

@@ -648,3 +648,24 @@ def test_fuzzed_malformed_scenarios_give_one_error_line(tmp_path, case, command)
     else:
         result = invoke("validate", path)
     assert_one_line_error(result, names[blame], out)
+
+
+def test_a_progress_line_says_the_rate_and_the_time_left(monkeypatch, capsys):
+    """Written to a log (no terminal), each progress line after the first result gives the
+    rate since that result and the time the rest would take at it."""
+    from ctsim import cli as command
+
+    clock = [100.0]
+    monkeypatch.setattr(command.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(command.sys.stderr, "isatty", lambda: False, raising=False)
+    progress = command.Progress("exp", 1000, quiet=False)
+    progress(0, 0)
+    progress(100, 0)  # the first result: no rate yet
+    clock[0] += 10
+    progress(100, 0)
+    clock[0] += 600
+    progress(300, 1)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["exp: 1,000 runs", "exp: 100 of 1,000 runs",
+                     "exp: 200 of 1,000 runs, 10 runs/s, about 80 s left",
+                     "exp: 500 of 1,000 runs, 1 failed, 1 runs/s, about 13 min left"]
