@@ -10,10 +10,11 @@ SEED_MAX = 2**63 - 1
 STEPS_MAX = 100_000
 #: Replications of one scenario (or of one design point).
 REPLICATIONS_MAX = 100_000
-#: Runs of one experiment (a sweep, a comparison or a run): every run is planned before the
-#: first starts and its row is held while the results are merged, about half a kilobyte a
-#: run (0.5 GB a million runs, planned in about 6 s), so a design beyond this would not fit
-#: a workstation's memory. The largest shipped design, the Sobol sweep, has 409,600 runs.
+#: Runs of one experiment (a sweep, a comparison or a run). The plan and the store hold no
+#: row a run (a plan is columns, results go to disk batch by batch), but a sweep's analysis
+#: reads each kept output of every run at once, and a reader of runs.parquet its every
+#: column (about 0.6 kB a run with 60 factors: 2.4 GB at this limit). The largest shipped
+#: designs: the Sobol sweep, 409,600 runs; the throughput benchmark's, 1,048,576.
 RUNS_MAX = 4_000_000
 #: Worker processes of one command or call (``--workers``, ``workers=``).
 WORKERS_MAX = 512

@@ -409,7 +409,7 @@ def too_many_runs(spec: Experiment, scenarios: int, total: int) -> str:
     points = _count_points(spec)
     return (f"the experiment has {total:,} runs ({scenarios} scenario(s) x {points:,} design "
             f"points x {spec.replications:,} replications), more than the {RUNS_MAX:,} an "
-            "experiment may have (each run is planned before the first starts); use fewer "
+            "experiment may have (its analysis reads every run's results at once); use fewer "
             "levels, samples or replications, or split the experiment")
 
 

@@ -228,3 +228,39 @@ def test_the_main_process_memory_stays_flat_over_a_million_runs(tmp_path, monkey
     assert seen[-1][1] - tenth < 100e6
     assert peak[0] - start < 600e6
     assert result.sensitivity is not None and len(result.sensitivity) == 3 * 62
+
+
+# ---------------------------------------------------------------- the shipped screening
+
+
+def test_the_committed_sobol_screening_is_what_the_plan_of_columns_runs():
+    """Runs of results/sobol_all (made when a run was a mapping) come out of the plan's
+    spans bit for bit, with the same descriptive columns; and its sensitivity.csv is
+    what the indices give from its runs.parquet, byte for byte."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from ctsim.runs.sweeps import RunTable, fingerprint, sensitivity_indices
+    from ctsim.runs.worker import Payload, run_batch
+
+    folder = ROOT / "results" / "sobol_all"
+    loaded = load_experiment(ROOT / "ctsim" / "experiments" / "sobol_all.yaml")
+    plan = loaded.plan()
+    stored = pq.read_table(folder / "runs.parquet")
+    assert stored.num_rows == len(plan)
+    payload = Payload(tuple(loaded.scenario_dicts), tuple(loaded.steps),
+                      tuple(loaded.spec.metric_names), False, fingerprint(loaded), plan=plan)
+    table = RunTable(loaded, plan)
+    for start in (0, 204_793, len(plan) - 6):
+        span = Span(start, start + 6)
+        rows = run_batch(payload, span)
+        old = stored.slice(start, 6).to_pandas()
+        for m in loaded.spec.metric_names:
+            assert np.array_equal(old[m].to_numpy(), [r[m] for r, _ in rows],
+                                  equal_nan=True), (m, start)
+        described = table.columns(span.start, span.stop)
+        for k, column in described.items():
+            assert list(np.asarray(column)) == old[k].tolist(), k
+    again = sensitivity_indices(loaded, pd.read_parquet(folder / "runs.parquet"))
+    written = again.to_csv(index=False, float_format="%.6g").encode()
+    assert written == (folder / "sensitivity.csv").read_bytes()
