@@ -23,6 +23,8 @@ others where they were. The state the phases work on is described in
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from numba import njit
 from numba.typed import List
@@ -122,6 +124,17 @@ from ctsim.core.strategies import (
 #: How many strategies there are (the record's columns of their holders, C3).
 N_STRATEGIES = len(STRATEGIES)
 
+#: How the phases and their helpers below are compiled into :func:`week`: "always"
+#: (inlined; the default) or "never" (separate compiled functions, called). A benchmark
+#: switch (``benchmarks/bench_compile.py``), read once from the environment variable
+#: ``CTSIM_INLINE``. numba's cache does not tell the two apart, so "never" is refused
+#: unless ``NUMBA_CACHE_DIR`` names a cache of its own.
+INLINE = os.environ.get("CTSIM_INLINE") or "always"
+if INLINE not in ("always", "never") or (INLINE == "never"
+                                         and not os.environ.get("NUMBA_CACHE_DIR")):
+    raise ValueError(f"CTSIM_INLINE={INLINE!r}: expected 'always' or 'never' ('never' "
+                     "with NUMBA_CACHE_DIR set to a cache folder of its own)")
+
 # ---------------------------------------------------------------- the week
 
 
@@ -156,7 +169,7 @@ def week(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     tally.week_no[0] = t
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def start_week(tally):
     """Clear this week's counts and event log."""
     tally.week[:] = 0
@@ -166,7 +179,7 @@ def start_week(tally):
 # ---------------------------------------------------------------- 1. spawn
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
     """Each group spawns Poisson(strength * funds * plots_per_year / 52) plots (MODEL.md
     step 1; funds are B1's, 1 unless frozen).
@@ -245,7 +258,7 @@ def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
             tally.week[N_PLOTS] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def draw_footprint(row, base, size, par, world, rel, rng):
     """Fill ``row[:size]``: the base, transit nations, and the target in the last slot.
 
@@ -276,7 +289,7 @@ def draw_footprint(row, base, size, par, world, rel, rng):
         row[b] = draw_nation(world.near[base], world.near_cum[base], row, b, rng, target)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def draw_by_weight(running, rng):
     """An index drawn with chance proportional to its weight (``running``: the running
     sums of the weights, the last one positive)."""
@@ -288,7 +301,7 @@ def draw_by_weight(running, rng):
 TRIES = 32
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def draw_nation(weights, running, taken, n_taken, rng, also_taken=-1):
     """A nation drawn with chance proportional to ``weights``, none of ``taken[:n_taken]``
     (nor ``also_taken``); uniformly among the others when they all weigh 0.
@@ -329,7 +342,7 @@ def draw_nation(weights, running, taken, n_taken, rng, also_taken=-1):
     return -1  # no nation left (the caller never asks for more than there are)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def is_taken(j, taken, n_taken, also_taken):
     """Whether nation ``j`` is one of ``taken[:n_taken]`` (a footprint, or the part of it
     drawn so far) or is ``also_taken``."""
@@ -344,7 +357,7 @@ def is_taken(j, taken, n_taken, also_taken):
 # ---------------------------------------------------------------- 2. collect
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def collect_fragments(t, par, world, rel, plots, frags, groups, tally, rngs):
     """Every footprint nation of an active plot gains one new fragment with probability
     ``p_i`` (MODEL.md step 2, rules.detection_probability; lower while a leak has burnt
@@ -411,7 +424,7 @@ def collect_from_abroad(t, k, par, world, rel, plots, frags, tally, rng):
             tally.week[N_FRAGMENTS_REACH] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def screening(t, i, g, par, world, rel, groups):
     """Chance that nation ``i``'s border check finds an operative of group ``g`` crossing
     in (B2, rules.screening_probability), doubled while a notice of a hub ``i`` belongs to
@@ -427,7 +440,7 @@ def screening(t, i, g, par, world, rel, groups):
     return p
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def new_fragment(k, b, i, kind, par, plots, frags, rng):
     """Nation ``i`` (slot ``b`` of plot ``k``'s footprint, -1 if outside it) collects a
     fragment of ``kind``; its sensitivity is the scenario's or a Beta draw from ``rng``."""
@@ -447,7 +460,7 @@ def new_fragment(k, b, i, kind, par, plots, frags, rng):
         count_evidence(plots, k, b, kind, False, True, par)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def count_evidence(plots, k, b, kind, foreign, admissible, par):
     """Slot ``b`` of plot ``k`` counts one more fragment (of ``kind``) as evidence: an
     admissible one, or under ``admissibility_gates: prosecution`` any (D2, which also
@@ -462,7 +475,7 @@ def count_evidence(plots, k, b, kind, foreign, admissible, par):
         plots.admissible[k, b] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def slot_of(nation, foot, size):
     """The slot of ``nation`` in a footprint, -1 if it is not in it."""
     for b in range(size):
@@ -493,7 +506,7 @@ def in_databases(i, world, rel):
 # ---------------------------------------------------------------- 3. share
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     """Each new fragment held by i about plot k may travel (MODEL.md step 3).
 
@@ -558,7 +571,7 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     deliver(t, par, world, rel, plots, frags, mail, tally, rng)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def share_probability(i, p, trust, sovereignty, s, is_target, par, rel):
     """Chance that nation ``i`` sends a fragment of sensitivity ``s`` to partner ``p`` (a
     nation, or ``N + h`` for hub h): a person's decision where one is set (C6: share as
@@ -576,7 +589,7 @@ def share_probability(i, p, trust, sovereignty, s, is_target, par, rel):
     return rules.staked_willingness(w, par.stake, is_target)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def open_to(i, j, par, rel):
     """Whether ``i`` may send ``j`` intelligence bilaterally: under the regime's bilateral
     channel, a treaty (or ad hoc sharing; rules.bilateral_channel), or with ``liaison:
@@ -587,7 +600,7 @@ def open_to(i, j, par, rel):
     return rel.channel[i, j]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def post_probability(i, k, h, trust, sovereignty, s, is_target, par, world, rel, plots):
     """Chance that ``i`` posts a fragment about plot ``k`` to hub ``h``: as to any partner
     (:func:`share_probability`), less with exposure aversion where many would read it
@@ -619,7 +632,7 @@ def post_exposure(i, k, h, par, world, rel, plots):
     return x
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def note_withheld(k, slot, i, kind, sent_to, par, world, rel, plots):
     """Slot ``slot`` (nation ``i``) of plot ``k`` held back its new fragment (of ``kind``)
     from each footprint partner it has a channel to and did not send it to (C2), for an
@@ -633,7 +646,7 @@ def note_withheld(k, slot, i, kind, sent_to, par, world, rel, plots):
             plots.withheld[k, slot, b] = True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def has_channel(i, j, hub_kind, par, world, rel):
     """Whether ``i`` could have sent ``j`` a fragment: a bilateral channel under the
     regime, or a hub of ``hub_kind`` (the kind that carries the fragment) with both as
@@ -647,7 +660,7 @@ def has_channel(i, j, hub_kind, par, world, rel):
     return False
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def request_records(t, f, k, p, par, world, rel, plots, mail, tally):
     """Each footprint nation j other than the provider's nation ``p`` obtains the company
     record ``f`` (B3): the same week through a direct-access agreement with ``p``, or, where
@@ -666,7 +679,7 @@ def request_records(t, f, k, p, par, world, rel, plots, mail, tally):
             tally.week[N_MLAT_REQUESTS] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def send(mail, due, f, via, slot, sender):
     """Put fragment ``f`` in flight, due in week ``due``, through ``via`` (to ``slot``)."""
     d = mail.count[0]
@@ -678,7 +691,7 @@ def send(mail, due, f, via, slot, sender):
     mail.sender[d] = sender
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def deliver(t, par, world, rel, plots, frags, mail, tally, rng):
     """The deliveries due this week arrive, in the order they were sent.
 
@@ -722,7 +735,7 @@ def deliver(t, par, world, rel, plots, frags, mail, tally, rng):
     mail.count[0] = kept
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def admissible(i, j, via, par, world, rel):
     """Chance that a fragment from ``i`` reaching ``j`` through ``via`` is admissible:
     ``c[i, j]`` bilaterally, ``max(c[i, j], harmonization_h)`` through hub h, 1 for a
@@ -738,7 +751,7 @@ def admissible(i, j, via, par, world, rel):
     return p
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def keep_in_flight(mail, d, kept):
     """Move delivery ``d`` to row ``kept`` of the deliveries still in flight."""
     mail.due[kept] = mail.due[d]
@@ -748,7 +761,7 @@ def keep_in_flight(mail, d, kept):
     mail.sender[kept] = mail.sender[d]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def arrive(mail, f, via, slot):
     """Note that fragment ``f`` arrived through ``via`` (at ``slot``) this week."""
     a = mail.n_arrived[0]
@@ -758,7 +771,7 @@ def arrive(mail, f, via, slot):
     mail.arrived_to[a] = slot
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def receive(plots, frags, mail, k, b, f, via, sender, p_admissible, par, rng):
     """Slot ``b`` of plot ``k`` receives fragment ``f``: admissible with ``p_admissible``,
     counted as evidence if it does not count it yet, with a receipt for learning. Under
@@ -777,7 +790,7 @@ def receive(plots, frags, mail, k, b, f, via, sender, p_admissible, par, rng):
         mail.receipt_sender[r] = sender
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def reveal(rel, i, p, act, t):
     """Nation ``i`` sees partner ``p`` (a nation, or ``N + h`` for hub h) act toward it this
     week (C2): ``act`` becomes p's last revealed act, and a defection is remembered for
@@ -791,7 +804,7 @@ def reveal(rel, i, p, act, t):
 # ---------------------------------------------------------------- 4. leak
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     """Each bilateral arrival leaks with probability ``leak_rate * (1 - security_j)``; each
     post with the probability that at least one reader leaks it: the receiving footprint
@@ -839,7 +852,7 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                 alert(t, k, par, plots, tally)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def alert(t, k, par, plots, tally):
     """Plot ``k`` is alerted (by a leak, or a tip-off, D7): all evidence about it,
     everywhere, is discarded (v1) and, by ``alert_effect`` (D6), its remaining lead time
@@ -858,7 +871,7 @@ def alert(t, k, par, plots, tally):
         tally.week[N_PLOTS_ABORTED] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def reader_leak_probability(i, j, par, world):
     """Chance that nation ``j`` leaks a fragment it read from ``i``
     (rules.leak_probability), less where ``i`` is its patron and watches it (C4,
@@ -869,7 +882,7 @@ def reader_leak_probability(i, j, par, world):
     return p
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def log_event(tally, kind, a, b, c=-1, value=np.nan):
     """Write an event of ``kind`` (``LOG_*``, declared in :data:`ctsim.core.outputs.LOGGED`
     with what ``a``, ``b``, ``c`` and ``value`` are) to this week's event log. The log has
@@ -888,7 +901,7 @@ def log_event(tally, kind, a, b, c=-1, value=np.nan):
 # ---------------------------------------------------------------- 5. act
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def act_on_evidence(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     """Each footprint nation whose admissible evidence about a plot reaches
     ``evidence_threshold`` attempts interdiction, succeeding with ``interdiction *
@@ -953,7 +966,7 @@ def raise_false_alarms(par, world, rel, tally, rng):
         tally.week[N_WRONGFUL_INTERDICTIONS] += rel.alarms[i]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def disrupt(t, k, b, par, plots, rel, groups, tally):
     """Plot ``k`` is disrupted this week by the nation in its slot ``b``."""
     if par.mode_adaptation > 0.0:
@@ -972,44 +985,42 @@ def disrupt(t, k, b, par, plots, rel, groups, tally):
     tally.resolved_at[plots.base[k]] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def learn_from(k, b, par, rel, plots, mail, tally):
     """The disrupter of plot ``k`` (slot ``b``) raises its trust in each nation or hub
     whose fragment about the plot it used, once per partner: ``T += learning_rate * (1 -
     T)`` (rules.trust_after_success). A partner that helped with two plots this week is
     trusted more twice over."""
     j = plots.foot[k, b]
-    used = receipts_used(k, b, plots.epoch[k], mail.n_receipts[0], mail.receipt_plot,
-                         mail.receipt_slot, mail.receipt_epoch)
-    if len(used) > 0:
+    epoch = plots.epoch[k]
+    # The receipts slot b of plot k holds as evidence now, read in place (a disruption
+    # makes no array); an earlier one from the same partner by the same way credits it.
+    plot, slot, when = mail.receipt_plot, mail.receipt_slot, mail.receipt_epoch
+    vias, senders = mail.receipt_via, mail.receipt_sender
+    for r in range(mail.n_receipts[0]):
+        if plot[r] != k or slot[r] != b or when[r] != epoch:
+            continue
         plots.foreign[k] = 1
-    for n, r in enumerate(used):
-        via, i = mail.receipt_via[r], mail.receipt_sender[r]
-        earlier_via, earlier_sender = mail.receipt_via[used[:n]], mail.receipt_sender[used[:n]]
-        if ((earlier_sender == i) & (earlier_via == via)).any():
+        via, i = vias[r], senders[r]
+        credited = seen = False  # by an earlier receipt of the same evidence
+        for q in range(r):
+            if plot[q] == k and slot[q] == b and when[q] == epoch and senders[q] == i:
+                seen = True
+                if vias[q] == via:
+                    credited = True
+                    break
+        if credited:
             continue  # this partner has been credited for this plot already
         if via == BILATERAL:
             rel.trust[j, i] = rules.trust_after_success(rel.trust[j, i], par.learning_rate)
         else:
             rel.hub_trust[j, via] = rules.trust_after_success(rel.hub_trust[j, via],
                                                               par.learning_rate)
-        if not (earlier_sender == i).any():
+        if not seen:
             log_event(tally, LOG_JOINT, j, i, k)
 
 
-@njit(cache=True, inline="always")
-def receipts_used(k, b, epoch, n, plot, slot, receipt_epoch):
-    """Rows of the receipts that slot ``b`` of plot ``k`` holds as evidence now."""
-    rows = np.empty(n, np.int64)
-    found = 0
-    for r in range(n):
-        if plot[r] == k and slot[r] == b and receipt_epoch[r] == epoch:
-            rows[found] = r
-            found += 1
-    return rows[:found]
-
-
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def forget_stale_receipts(plots, mail):
     """Keep only the receipts about plots still active and not alerted since."""
     kept = 0
@@ -1028,7 +1039,7 @@ def forget_stale_receipts(plots, mail):
 # ---------------------------------------------------------------- 6. prosecute
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def prosecute(par, rel, plots, groups, tally, rng, judicare):
     """A disruption removes ``attrition`` of the group's strength if the group's base is
     the disrupting nation, or extradites to it: granted with probability ``c[base, j]``
@@ -1082,7 +1093,7 @@ def prosecute(par, rel, plots, groups, tally, rng, judicare):
 # ---------------------------------------------------------------- 7. attack
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def attack(t, par, world, rel, plots, groups, tally, rng, inquiry):
     """A plot that has lived its lead time without disruption attacks its target; the
     attack fails with ``protection_j * capacity_target`` (A3; D1 lets protection respond),
@@ -1130,7 +1141,7 @@ def attack(t, par, world, rel, plots, groups, tally, rng, inquiry):
     plots.n_active[0] = kept
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def see_outcome(k, stopped, par, plots, groups):
     """Plot ``k``'s group updates its view of how often plots of its mode (simple or
     complex) are stopped (D10, rules.defence_after_resolution with ``memory``)."""
@@ -1178,7 +1189,7 @@ def inquire(t, k, par, world, rel, plots, tally, rng):
 # ---------------------------------------------------------------- 8. drift
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def drift(t, par, world, rel, plots, groups, tally, rngs):
     """Trust reverts toward its initial value; with ``shock_rate`` a geopolitical shock cuts
     trust between two blocs by ``shock``; groups regrow, and adaptive groups may relocate
@@ -1191,14 +1202,16 @@ def drift(t, par, world, rel, plots, groups, tally, rngs):
     """
     rng = rngs[DRIFT]
     if par.reversion > 0.0:
-        n, hubs = rel.hub_trust.shape
+        # the arrays read from their containers once: every cell of both matrices, weekly
+        trust, trust0, reversion = rel.trust, world.trust0, par.reversion
+        hub_trust, hub_trust0 = rel.hub_trust, rel.hub_trust0
+        n, hubs = hub_trust.shape
         for i in range(n):
             for j in range(n):
-                rel.trust[i, j] = rules.trust_reversion(rel.trust[i, j], world.trust0[i, j],
-                                                        par.reversion)
+                trust[i, j] = rules.trust_reversion(trust[i, j], trust0[i, j], reversion)
             for h in range(hubs):
-                rel.hub_trust[i, h] = rules.trust_reversion(
-                    rel.hub_trust[i, h], rel.hub_trust0[i, h], par.reversion)
+                hub_trust[i, h] = rules.trust_reversion(hub_trust[i, h], hub_trust0[i, h],
+                                                        reversion)
     if par.shock_rate > 0.0 and par.n_blocs > 1 and rng.random() < par.shock_rate:
         a = rng.integers(0, par.n_blocs)
         b = rng.integers(0, par.n_blocs - 1)
@@ -1332,7 +1345,7 @@ def set_treaty(i, j, signed, par, world, rel, tally):
     tally.n_treaties[0] += 1 if signed else -1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def compatibility(i, j, par, world, rel):
     """``c[i, j]`` from the legal families, the current definitions and treaty
     (rules.legal_compatibility), as at the start of the run."""
@@ -1473,7 +1486,7 @@ def relocate_groups(par, world, rel, groups, tally, rng):
 # ---------------------------------------------------------------- 9. record
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline=INLINE)
 def record_week(t, rel, plots, tally):
     """Add this week's counts to the run's totals, and write row ``t`` of the record: the
     disruption rate to date, the running totals, this week's counts and the state (the
