@@ -219,12 +219,22 @@ def _exit_with(pid: int) -> None:
 class DaskExecutor(Executor):
     """A Dask cluster: an existing scheduler at ``address``, or a LocalCluster.
 
-    The payload is scattered to every worker once; batches are plain tasks.
+    Every worker is warm before its first batch: a LocalCluster's workers start with the
+    preload :mod:`ctsim.runs.dask_preload`, as a real cluster's may (``dask worker
+    --preload ctsim.runs.dask_preload``), and on connecting the executor registers that
+    module's :class:`~ctsim.runs.dask_preload.WarmUp` plugin, which warms any worker started
+    without it (and each that joins later) before it is given a batch. The payload is
+    scattered to every worker once; batches are plain tasks that name it.
     """
+
+    #: The module a LocalCluster's workers preload (``dask worker --preload`` on a cluster).
+    PRELOAD = "ctsim.runs.dask_preload"
 
     def __init__(self, payload: Payload, workers: int, address: str | None = None):
         try:
             from dask.distributed import Client, LocalCluster
+
+            from ctsim.runs.dask_preload import WarmUp
         except ImportError:
             raise CtsimError("the dask executor needs: pip install 'ctsim[dist]'") from None
         self.cluster = None
@@ -235,8 +245,11 @@ class DaskExecutor(Executor):
                 self.client = Client(address, timeout="30s")
             else:
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                            processes=True, dashboard_address=None)
+                                            processes=True, dashboard_address=None,
+                                            preload=[self.PRELOAD])
                 self.client = Client(self.cluster)
+            # Waits until every connected worker is warm (at once where the preload ran).
+            self.client.register_plugin(WarmUp())
             info = self.client.scheduler_info()
             self.workers = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
             self.payload = self.client.scatter(payload, broadcast=True, timeout=60)
@@ -249,10 +262,16 @@ class DaskExecutor(Executor):
         return self.client.submit(run_batch, self.payload, batch, pure=False)
 
     def wait(self, pending: set) -> tuple[set, set]:
+        """Block until at least one batch is done, looking at signals every :data:`TICK`
+        seconds (as :meth:`Executor.wait`)."""
         from dask.distributed import wait
 
-        done, rest = wait(list(pending), return_when="FIRST_COMPLETED")
-        return set(done), set(rest)
+        while True:
+            try:
+                done, rest = wait(list(pending), timeout=TICK, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                continue
+            return set(done), set(rest)
 
     def close(self) -> None:
         if self.client is not None:
