@@ -677,7 +677,24 @@ def _warnings_as_lines() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``ctsim`` command: every user error is one ``error:`` line, exit 2;
-    Ctrl-C is one line, exit 130; SIGTERM stops it the same way, exit 143."""
+    Ctrl-C is one line, exit 130; SIGTERM stops it the same way, exit 143.
+
+    Called with ``argv`` (from Python: the tests, a script), it ends with ``SystemExit``
+    as :func:`sys.exit` does. Called without (the ``ctsim`` program and ``python -m
+    ctsim.cli``: the command is the whole process), it ends the process once the command
+    is done (:func:`_end_process`), without the interpreter's teardown.
+    """
+    if argv is not None:
+        _command(argv)
+    try:
+        _command(None)
+    except SystemExit as exc:
+        _end_process(exc)
+        raise
+
+
+def _command(argv: Sequence[str] | None) -> None:
+    """The command itself (:func:`main`); always ends with ``SystemExit``."""
     from ctsim.errors import CtsimError
 
     try:
@@ -703,6 +720,35 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo(printable(f"{said}{_interrupted_hint}"), err=True)
         sys.exit(128 + by)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _end_process(done: SystemExit) -> None:
+    """End the process with ``done``'s exit status now that the command is over: the
+    functions registered with :mod:`atexit` run and the output is flushed, as at any exit,
+    but the interpreter's teardown (every module and object freed one by one, numba's,
+    LLVM's and Arrow's own clean-up: a quarter to half a second after a run, more after
+    its figures) is left out, since the system takes the process's memory back whole.
+    Every file a command writes is complete and closed before it returns. With another
+    thread still running, this returns and the process exits the usual way."""
+    import atexit
+    import os
+
+    run_exit_functions = getattr(atexit, "_run_exitfuncs", None)
+    if threading.active_count() > 1 or run_exit_functions is None:
+        return
+    code = done.code
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): the message on stderr, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    run_exit_functions()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status & 0xFF)
 
 
 if __name__ == "__main__":

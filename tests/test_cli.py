@@ -669,3 +669,34 @@ def test_a_progress_line_says_the_rate_and_the_time_left(monkeypatch, capsys):
     assert lines == ["exp: 1,000 runs", "exp: 100 of 1,000 runs",
                      "exp: 200 of 1,000 runs, 10 runs/s, about 80 s left",
                      "exp: 500 of 1,000 runs, 1 failed, 1 runs/s, about 13 min left"]
+
+
+# ---------------------------------------------------------------- the end of the process
+
+
+@pytest.mark.parametrize(("args", "status", "says"), [
+    (["validate", "baseline"], 0, "ok: "), (["validate", "no_such_scenario"], 2, "error: ")])
+def test_the_program_ends_without_the_interpreters_teardown_and_keeps_its_status(
+        args, status, says):
+    # an object freed only by the interpreter's teardown, and a function run at exit
+    code = ("import atexit, sys\n"
+            "class Freed:\n"
+            "    def __del__(self):\n"
+            "        print('torn down', flush=True)\n"
+            "kept = Freed()\n"
+            "atexit.register(lambda: print('at exit', flush=True))\n"
+            "sys.argv = ['ctsim', *sys.argv[1:]]\n"
+            "from ctsim.cli import main\n"
+            "main()\n")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                          text=True)
+    assert done.returncode == status, done.stderr
+    assert says in done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == "at exit"
+    assert "torn down" not in done.stdout
+    # called with its arguments (from Python), it raises SystemExit and the caller goes on
+    code = code.replace("main()\n", "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+                                    "    print('status', e.code)\n")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                          text=True)
+    assert f"status {status}" in done.stdout and "torn down" in done.stdout

@@ -2,6 +2,12 @@
 
 Each function returns a :class:`matplotlib.figure.Figure` and draws nothing on screen;
 :func:`save` writes it. Figures use the non-interactive Agg backend.
+
+A run's figures (:func:`outcomes_over_time`, :func:`channels_over_time`,
+:func:`haven_ranking`, the network and haven figures) read their tables by column name
+only, so they take a pandas DataFrame or a mapping of column arrays alike, and draw
+without pandas (``ctsim run`` does not import it); the figures of sweeps, comparisons and
+calibrations take DataFrames.
 """
 
 from __future__ import annotations
@@ -15,7 +21,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -36,7 +41,10 @@ from ctsim.analysis.stats import t_halfwidth
 from ctsim.core import outputs
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ctsim.analysis.snapshot import HasWorld, RunSnapshot
+    from ctsim.analysis.tables import Columns
 
 DPI = 150
 
@@ -51,46 +59,90 @@ def save(fig: Figure, path: Path, fmt: str = "png") -> Path:
     return path
 
 
-def _band(ax, x, frame: pd.DataFrame, colour: str, label: str,
+def _band(ax, x, frame: pd.DataFrame | np.ndarray, colour: str, label: str,
           bounds: tuple[float, float] | None = None) -> None:
-    """Mean line with a 95% band over the columns of ``frame``: the Student-t interval of
-    each row's mean (:func:`ctsim.analysis.stats.t_halfwidth`, the intervals of every table
-    and report), zero wide where a row has a single value.
+    """Mean line with a 95% band over the columns of ``frame`` (a DataFrame or an array,
+    one row an ``x``, one column a run): the Student-t interval of each row's mean
+    (:func:`ctsim.analysis.stats.t_halfwidth`, the intervals of every table and report),
+    zero wide where a row has a single value. Missing values (NaN) are left out.
 
     ``bounds`` clips the band to the quantity's range (a share cannot leave [0, 1]).
     """
-    mean = frame.mean(axis=1)
-    half = t_halfwidth(frame.std(axis=1, ddof=1).to_numpy(), frame.notna().sum(axis=1))
+    values = np.asarray(frame, float)
+    mean, std, count = _row_stats(values)
+    half = t_halfwidth(std, count)
     low, high = mean - half, mean + half
     if bounds is not None:
-        low, high = low.clip(*bounds), high.clip(*bounds)
-    ax.plot(x, mean, color=colour, lw=2, label=label)
-    ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
+        low, high = _clip(low, *bounds), _clip(high, *bounds)
+    ax.plot(np.asarray(x), mean, color=colour, lw=2, label=label)
+    ax.fill_between(np.asarray(x), low, high, color=colour, alpha=0.2, lw=0)
 
 
-def outcomes_over_time(timeseries: pd.DataFrame, scenario: str) -> Figure:
+def _row_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's mean, sample standard deviation (n - 1; two passes) and count of the
+    values that are not NaN; the mean is NaN for a row without any, the deviation for a
+    row with fewer than two."""
+    present = ~np.isnan(values)
+    count = present.sum(axis=1)
+    filled = np.where(present, values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=1) / count
+        squares = np.where(present, (mean[:, np.newaxis] - filled) ** 2, 0.0)
+        var = squares.sum(axis=1) / (count - 1)
+    mean[count == 0] = np.nan
+    var[count <= 1] = np.nan
+    return mean, np.sqrt(var), count
+
+
+def _clip(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """``values`` held within [low, high]; NaN stays NaN."""
+    kept = np.where(np.isnan(values) | (values >= low), values, low)
+    return np.where(np.isnan(kept) | (kept <= high), kept, high)
+
+
+def _pivot(table: Columns, column: str, rows: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The weeks of ``table`` (rows per replication and step) and ``column`` by week and
+    replication: (steps, values of shape (steps, replications)), both in ascending order,
+    NaN where a replication lacks a week. ``rows``: only these rows of the table (a mask)."""
+    step = np.asarray(table["step"])
+    replication = np.asarray(table["replication"])
+    values = np.asarray(table[column], float)
+    if rows is not None:
+        step, replication, values = step[rows], replication[rows], values[rows]
+    steps, at_step = np.unique(step, return_inverse=True)
+    reps, at_rep = np.unique(replication, return_inverse=True)
+    grid = np.full((len(steps), len(reps)), np.nan)
+    grid[at_step, at_rep] = values
+    return steps, grid
+
+
+def outcomes_over_time(timeseries: Columns, scenario: str) -> Figure:
     """Cumulative disruption rate, and attacks and disruptions per 4 weeks, over the run.
 
     Args:
         timeseries: rows per replication and step with ``replication``, ``step``,
-            ``disruption_rate``, ``attacks_week`` and ``disrupted_week`` columns.
+            ``disruption_rate``, ``attacks_week`` and ``disrupted_week`` columns (a
+            DataFrame or a mapping of column arrays).
         scenario: the scenario's name, for the title.
     """
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.4), sharex=True)
-    ts = timeseries[timeseries["step"] > 0]
-    rate = ts.pivot(index="step", columns="replication", values="disruption_rate")
+    later = np.asarray(timeseries["step"]) > 0
+    steps, rate = _pivot(timeseries, "disruption_rate", later)
     reps = rate.shape[1]
-    _band(top, rate.index, rate, "#1f5fa8", f"mean of {reps} runs, 95% band", (0.0, 1.0))
+    _band(top, steps, rate, "#1f5fa8", f"mean of {reps} runs, 95% band", (0.0, 1.0))
     top.set_ylabel("disruption rate to date\n(share of settled plots)")
     top.set_ylim(0, 1)
     top.legend(loc="upper right", frameon=False)
     top.set_title(f"{scenario}: outcomes over time")
     for col, colour, label in (("attacks_week", "#c0392b", "attacks"),
                                ("disrupted_week", "#1f5fa8", "disruptions")):
-        weekly = ts.pivot(index="step", columns="replication", values=col)
-        four = weekly.groupby((weekly.index - 1) // 4).sum()
-        four.index = four.index * 4 + 4
-        _band(bottom, four.index, four, colour, label, (0.0, np.inf))
+        steps, weekly = _pivot(timeseries, col, later)
+        block = (steps - 1) // 4  # weeks 1-4, 5-8, ...
+        blocks = np.unique(block)
+        four = np.stack([np.where(np.isnan(weekly[block == b]), 0.0, weekly[block == b])
+                         .sum(axis=0) for b in blocks]) if len(blocks) else weekly[:0]
+        _band(bottom, blocks * 4 + 4, four, colour, label, (0.0, np.inf))
     bottom.set_ylabel("events per 4 weeks\n(count, mean of runs)")
     bottom.set_xlabel("week")
     bottom.set_ylim(bottom=0)
@@ -106,25 +158,32 @@ CHANNEL_COLUMNS = {o.name: o.title for o in outputs.shown_on("channels", outputs
                    + outputs.shown_on("channels", outputs.STATE)}
 
 
-def active_channels(timeseries: pd.DataFrame) -> list[str]:
+def active_channels(timeseries: Columns) -> list[str]:
     """The channel columns (:data:`CHANNEL_COLUMNS`) that move during some replication of
-    a run's time series."""
+    a run's time series (rows per replication and step: a DataFrame or a mapping of
+    column arrays)."""
     present = [c for c in CHANNEL_COLUMNS if c in timeseries]
-    if not present:
-        return []
-    by_run = timeseries.groupby("replication")[present]
-    moves = (by_run.max() > by_run.min()).any()
-    return [c for c in present if moves[c]]
+    _, run = np.unique(np.asarray(timeseries["replication"]), return_inverse=True)
+    moving = []
+    for c in present:
+        values = np.asarray(timeseries[c], float)
+        high = np.full(run.max(initial=-1) + 1, -np.inf)
+        low = np.full(len(high), np.inf)
+        np.fmax.at(high, run, values)  # NaN (a week not recorded) left out
+        np.fmin.at(low, run, values)
+        if (high > low).any():
+            moving.append(c)
+    return moving
 
 
-def channels_over_time(timeseries: pd.DataFrame, scenario: str,
+def channels_over_time(timeseries: Columns, scenario: str,
                        columns: list[str]) -> Figure:
     """The section B channels a run uses, each in its own panel: the running count (or,
     for treaties in force, the count now), mean of the replications with a 95% band.
 
     Args:
         timeseries: rows per replication and step with ``replication``, ``step`` and the
-            ``columns``.
+            ``columns`` (a DataFrame or a mapping of column arrays).
         scenario: the scenario's name, for the title.
         columns: the record columns to draw (:func:`active_channels`).
     """
@@ -132,8 +191,8 @@ def channels_over_time(timeseries: pd.DataFrame, scenario: str,
     fig, axes = plt.subplots(rows, 2 if len(columns) > 1 else 1, squeeze=False,
                              figsize=(8, 2.6 * rows + 0.6), sharex=True)
     for ax, col in zip(axes.flat, columns, strict=False):
-        series = timeseries.pivot(index="step", columns="replication", values=col)
-        _band(ax, series.index, series, "#1f5fa8", "mean of runs, 95% band", (0.0, np.inf))
+        steps, series = _pivot(timeseries, col)
+        _band(ax, steps, series, "#1f5fa8", "mean of runs, 95% band", (0.0, np.inf))
         ax.set_title(CHANNEL_COLUMNS[col], fontsize=9)
         ax.set_ylabel("count" if col in outputs.STATE else "count to date")
         ax.set_ylim(bottom=0)
@@ -418,39 +477,45 @@ def _world_nodes(ax, snap: HasWorld, pos: dict) -> None:
     ax.set_axis_off()
 
 
-def haven_ranking(table: pd.DataFrame, scenario: str, runs: int, top: int = 20) -> Figure:
+def haven_ranking(table: Columns, scenario: str, runs: int, top: int = 20) -> Figure:
     """The ``top`` nations by share of plots based on their territory, largest first.
 
     Args:
-        table: :func:`ctsim.runs.tables.haven_table` (nation, region, capacity, share and its
-            95% interval).
+        table: :func:`ctsim.analysis.tables.haven_columns` (nation, region, capacity,
+            share and its 95% interval; a DataFrame or a mapping of columns).
         scenario: the scenario's name, for the title.
         runs: how many runs the means are over.
         top: how many nations to show.
     """
-    rows = table.head(top).iloc[::-1]
-    regions = sorted(set(table["region"]))  # the same colour for a region in every run
-    colours = [REGION_COLOURS[regions.index(r) % len(REGION_COLOURS)] for r in rows["region"]]
-    fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.8))
-    y = np.arange(len(rows))
-    err = np.vstack([rows["share"] - rows["share_ci95_lo"], rows["share_ci95_hi"] - rows["share"]])
-    ax.barh(y, rows["share"], color=colours, xerr=np.clip(err, 0, None), capsize=2,
+    def column(name: str) -> np.ndarray:  # the top rows, the largest at the top
+        return np.asarray(table[name])[:top][::-1]
+
+    share, lo, hi = column("share"), column("share_ci95_lo"), column("share_ci95_hi")
+    region, everywhere = column("region").tolist(), np.asarray(table["region"]).tolist()
+    regions = sorted(set(everywhere))  # the same colour for a region in every run
+    colours = [REGION_COLOURS[regions.index(r) % len(REGION_COLOURS)] for r in region]
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(share) + 1.8))
+    y = np.arange(len(share))
+    err = np.vstack([share - lo, hi - share])
+    ax.barh(y, share, color=colours, xerr=np.clip(err, 0, None), capsize=2,
             error_kw={"lw": 0.8, "zorder": 3})
-    ax.set_yticks(y, [f"{n} ({c})" if c else n for n, c in zip(rows["nation"], rows["iso3"],
-                                                               strict=True)], fontsize=8)
-    for k, (share, cap) in enumerate(zip(rows["share_ci95_hi"], rows["capacity"], strict=True)):
-        ax.annotate(f"capacity {cap:.2f}", (share, k), xytext=(4, 0), textcoords="offset points",
-                    va="center", fontsize=7, color="#444444")
+    ax.set_yticks(y, [f"{n} ({c})" if c else n for n, c in zip(
+        column("nation").tolist(), column("iso3").tolist(), strict=True)], fontsize=8)
+    for k, (upper, cap) in enumerate(zip(hi.tolist(), column("capacity").tolist(),
+                                         strict=True)):
+        ax.annotate(f"capacity {cap:.2f}", (upper, k), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=7, color="#444444")
     ax.set_xlabel("share of all plots based there (0..1; mean and 95% interval)")
-    ax.set_xlim(0, float(rows["share_ci95_hi"].max()) * 1.3 + 1e-9)
-    shown = [r for r in regions if r in set(rows["region"])]
+    ax.set_xlim(0, float(hi.max()) * 1.3 + 1e-9)
+    shown = [r for r in regions if r in set(region)]
     handles = [plt.Rectangle((0, 0), 1, 1, color=REGION_COLOURS[regions.index(r) %
                                                                 len(REGION_COLOURS)],
                              label=r.replace("_", " ")) for r in shown]
     ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=8)
-    total = float(table["share"].head(top).sum())
-    ax.set_title(f"{scenario}: where plots are based, the top {len(rows)} of {len(table)} "
-                 f"nations\n({total:.0%} of all plots; mean of {runs} runs)", fontsize=10)
+    total = float(np.asarray(table["share"])[:top].sum())
+    ax.set_title(f"{scenario}: where plots are based, the top {len(share)} of "
+                 f"{len(everywhere)} nations\n({total:.0%} of all plots; mean of {runs} runs)",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -493,6 +558,8 @@ def response_curves(runs: pd.DataFrame, factors: list[str], metric: str = "disru
         title: the figure's title (the experiment).
         base_values: the baseline value of each factor, marked with a dotted line.
     """
+    import pandas as pd
+
     cols = min(3, len(factors))
     rows = -(-len(factors) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False,
@@ -620,6 +687,8 @@ def comparison(values: dict[str, dict[str, list[float]]], metrics: list[str],
         metrics: metrics to draw, one panel each.
         baseline: the scenario the others are compared with (its mean: a dashed line).
     """
+    import pandas as pd
+
     names = list(values)
     fig, axes = plt.subplots(1, len(metrics), figsize=(max(5.5, 0.55 * len(names) + 2.5) *
                                                        len(metrics), 4.8), squeeze=False)

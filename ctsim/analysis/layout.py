@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from ctsim.core import outputs, registry
@@ -38,16 +37,68 @@ def network_layout(snap: HasWorld) -> dict[int, np.ndarray]:
 
     Nations that trust each other from the start sit close together, so blocs form
     visible clusters; the layout stays fixed while trust changes. Reads ``snap.world``
-    only (a :class:`~ctsim.analysis.snapshot.RunSnapshot` or a live model).
+    only (a :class:`~ctsim.analysis.snapshot.RunSnapshot` or a live model). Each pair of
+    nations is pulled together by the square of its mutual initial trust (mean of both
+    directions, in [0, 1]); see :func:`spring_layout`.
     """
     w = snap.world
     n = w.n
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
     t0 = (w.trust0 + w.trust0.T) / 2
-    graph.add_weighted_edges_from((i, j, float(t0[i, j]) ** 2)
-                                  for i in range(n) for j in range(i + 1, n))
-    return nx.spring_layout(graph, seed=1, weight="weight", k=1.6 / np.sqrt(max(n, 1)))
+    weights = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            weights[i, j] = weights[j, i] = float(t0[i, j]) ** 2
+    return spring_layout(weights, k=1.6 / np.sqrt(max(n, 1)), seed=1)
+
+
+def spring_layout(weights: np.ndarray, k: float, seed: int, iterations: int = 50,
+                  threshold: float = 1e-4) -> dict[int, np.ndarray]:
+    """Force-directed positions of ``n`` nodes in 2-D (Fruchterman and Reingold 1991,
+    "Graph drawing by force-directed placement", Software: Practice and Experience
+    21(11)), centred on 0 and scaled so that the largest coordinate is 1.
+
+    Args:
+        weights: (n, n) symmetric attraction between nodes (>= 0, zero diagonal).
+        k: the distance at which repulsion and a unit attraction balance (layout units).
+        seed: the legacy :class:`numpy.random.RandomState` seed of the start positions
+            (uniform on the unit square).
+        iterations: at most this many steps; each moves a node at most the current
+            temperature, which starts at a tenth of the start positions' extent and
+            falls linearly.
+        threshold: stop early once the mean step is shorter than this.
+
+    The steps are those of ``networkx.spring_layout`` (its dense form, below 500 nodes)
+    with the same seed, operation for operation, so the positions equal that function's
+    to the last bit (``tests/analysis/test_layout.py`` checks it) without importing
+    networkx.
+    """
+    n = weights.shape[0]
+    if n == 0:
+        return {}
+    if n == 1:
+        return {0: np.zeros(2)}
+    pos = np.asarray(np.random.RandomState(seed).rand(n, 2), dtype=weights.dtype)
+    t = max(max(pos.T[0]) - min(pos.T[0]), max(pos.T[1]) - min(pos.T[1])) * 0.1
+    dt = t / (iterations + 1)
+    for _ in range(iterations):
+        delta = pos[:, np.newaxis, :] - pos[np.newaxis, :, :]
+        distance = np.linalg.norm(delta, axis=-1)
+        np.clip(distance, 0.01, None, out=distance)
+        displacement = np.einsum("ijk,ij->ik", delta,
+                                 (k * k / distance**2 - weights * distance / k))
+        length = np.linalg.norm(displacement, axis=-1)
+        length = np.clip(length, a_min=0.01, a_max=None)
+        delta_pos = np.einsum("ij,i->ij", displacement, t / length)
+        pos += delta_pos
+        t -= dt
+        if (np.linalg.norm(delta_pos) / n) < threshold:
+            break
+    pos -= pos.mean(axis=0)
+    lim = np.abs(pos).max()
+    if lim > 0:
+        pos *= 1 / lim
+    pos = pos + np.zeros(2)
+    return dict(enumerate(pos))
 
 
 #: One colour per region of a world (by index), for the world figures.

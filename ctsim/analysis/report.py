@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ctsim.analysis import figures, layout
 from ctsim.analysis.stats import paired_difference
@@ -30,7 +29,10 @@ from ctsim.core.outputs import METRICS, bounds_of, shown_on
 from ctsim.errors import OutputError, ResultsError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ctsim.analysis.snapshot import RunSnapshot
+    from ctsim.analysis.tables import Columns
 
 HEADLINE_METRIC = "disruption_rate"
 #: The metrics the report compares scenarios on, and those it draws response curves of
@@ -85,6 +87,8 @@ def load_results(folder: str | Path) -> Results:
             without a column its manifest names, a sensitivity table without its indices),
             or no run in it finished.
     """
+    import pandas as pd
+
     folder = Path(folder)
     if not folder.is_dir():
         raise ResultsError(f"{folder}: no such folder" if not folder.exists()
@@ -160,6 +164,8 @@ _KINDS = {str: "text", int: "a whole number", dict: "a mapping", list: "a list",
 
 def _numeric_columns(table: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
     """Raise ResultsError unless ``table`` has each of ``columns`` holding numbers."""
+    import pandas as pd
+
     for column in columns:
         if column not in table:
             raise ResultsError(f"{path}: no '{column}' column")
@@ -213,6 +219,8 @@ def barrier_effects(results: Results, metric: str = HEADLINE_METRIC,
     differences. A factor (or group) with no pair of finished runs at both levels has no
     effect to state and is left out.
     """
+    import pandas as pd
+
     runs = results.ok
     out = []
     swept = [f for f in results.factors if not results.manifest["factors"][f].get("cross")]
@@ -469,12 +477,14 @@ RUN_FIGURES = {
 class RunInputs:
     """What a run's figures are drawn from: its weekly record (one row per replication
     and week, with ``replication`` and ``step``), the snapshot of its first replication,
-    the haven table (:func:`ctsim.analysis.tables.haven_table`) and the number of runs."""
+    the haven table (:func:`ctsim.analysis.tables.haven_columns`) and the number of runs.
+    The tables are DataFrames (a stored folder read back) or mappings of column arrays
+    (what ``ctsim run`` keeps): the figures read them by column name alone."""
 
     scenario: str
-    timeseries: pd.DataFrame
+    timeseries: Columns
     snapshot: RunSnapshot
-    havens: pd.DataFrame
+    havens: Columns
     runs: int
 
 
@@ -504,6 +514,8 @@ def _run_inputs(results: Results) -> RunInputs | None:
         ResultsError: the snapshot, nations.parquet or timeseries.parquet is missing,
             damaged or does not fit the others.
     """
+    import pandas as pd
+
     from ctsim.analysis.snapshot import RunSnapshot
     from ctsim.analysis.tables import haven_table
 
@@ -572,6 +584,8 @@ def grid_sentences(results: Results, x: str, y: str,
 def scenario_sentences(results: Results, baseline: str,
                        metric: str = HEADLINE_METRIC) -> list[str]:
     """Each scenario's metric against the baseline scenario, paired by replication."""
+    import pandas as pd
+
     ok = results.ok
     base = ok[ok["scenario"] == baseline].set_index("replication")[metric]
     lines = []

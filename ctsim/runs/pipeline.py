@@ -18,9 +18,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ctsim import resources
 from ctsim.analysis.snapshot import SNAPSHOT_FILE, RunSnapshot
@@ -31,6 +33,8 @@ from ctsim.runs.arguments import check_arguments
 from ctsim.runs.store import atomic_write, check_place, folder_lock, writing
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ctsim.analysis.report import RunInputs
     from ctsim.runs.experiment import LoadedExperiment
 
@@ -42,18 +46,21 @@ Progress = Callable[[int, int], None]
 
 
 def check_output(out: Path, *, overwrite: bool = False, resume: bool = False,
-                 marker: str = "manifest.json") -> None:
+                 marker: str = "manifest.json", name_checked: bool = False) -> None:
     """Check, before anything runs, that results can be written at ``out``.
 
     ``out`` may be missing, an empty folder, or a folder of ctsim results (holding
-    ``marker``) when ``overwrite`` or ``resume`` allows it.
+    ``marker``) when ``overwrite`` or ``resume`` allows it. ``name_checked``: the caller
+    has already checked the place itself (:func:`_absolute`; each check probes the folder
+    with a file made and removed).
 
     Raises:
         OutputError: an empty name, a file in the way, a folder that holds other files or
             earlier results without ``overwrite``/``resume``, or a place that cannot be
             written.
     """
-    _check_name(out)
+    if not name_checked:
+        _check_name(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
@@ -197,18 +204,91 @@ def _refuse_other_results(out: Path, loaded: LoadedExperiment, what: str) -> Non
 
 @dataclass
 class RunOutcome:
-    """What :func:`run` wrote: the folder, the summary document and the tables, and what
-    its figures are drawn from (the weekly record, the first replication's snapshot)."""
+    """What :func:`run` wrote: the folder, the summary document, the counts of runs made
+    and resumed, and what its figures are drawn from (the first replication's snapshot;
+    the weekly record and the haven table). The tables come as pandas DataFrames, made on
+    first use from the columns the run kept: the ``ctsim`` command itself never needs
+    them as DataFrames, nor pandas."""
 
     out: Path
     scenario: Scenario
     summary: dict
-    runs: Any  # pandas.DataFrame, one row a replication
-    havens: Any  # pandas.DataFrame, one row a nation
     ran: int
     resumed: int
-    timeseries: Any = None  # pandas.DataFrame, one row a replication and week
     snapshot: RunSnapshot | None = None
+    #: The kept tables by name, ``runs`` (one row a replication), ``timeseries`` (one row
+    #: a replication and week) and ``havens`` (one row a nation): each a DataFrame, an
+    #: Arrow table or a mapping of column names to arrays.
+    tables: dict[str, Any] = field(default_factory=dict, repr=False)
+    _frames: dict[str, Any] = field(default_factory=dict, init=False, repr=False,
+                                    compare=False)
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        """One row a replication: its seed, status and every metric (runs.parquet)."""
+        return self._frame("runs")
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """One row a replication and week: ``replication``, ``seed``, ``step`` and the
+        weekly record (timeseries.csv)."""
+        return self._frame("timeseries")
+
+    @property
+    def havens(self) -> pd.DataFrame:
+        """One row a nation, largest haven first (havens.csv,
+        :func:`ctsim.analysis.tables.haven_columns`)."""
+        return self._frame("havens")
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        frame = self._frames.get(name)
+        if frame is None:
+            frame = self._frames[name] = _as_frame(self.tables[name])
+        return frame
+
+
+def _as_frame(table: Any) -> pd.DataFrame:
+    """A DataFrame of a table kept by :func:`run`: a DataFrame as it is, an Arrow table
+    converted, a mapping of columns made into one."""
+    import pandas as pd
+
+    if isinstance(table, pd.DataFrame):
+        return table
+    if hasattr(table, "to_pandas"):
+        return table.to_pandas()
+    return pd.DataFrame(dict(table))
+
+
+def _columns(table: Any) -> dict[str, np.ndarray]:
+    """A table's columns as NumPy arrays, by name (a pandas DataFrame or an Arrow table,
+    the latter read without pandas: :func:`ctsim.runs.columns.numpy_column`)."""
+    names = table.column_names if hasattr(table, "column_names") else table.columns
+    return {name: _column(table, name) for name in names}
+
+
+def _column(table: Any, name: str) -> np.ndarray:
+    """One column of a DataFrame, an Arrow table or a mapping of columns, as an array."""
+    if hasattr(table, "column_names"):  # an Arrow table
+        from ctsim.runs.columns import numpy_column
+
+        return numpy_column(table.column(name))
+    values = table[name]
+    return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+
+
+def _weekly(timeseries: dict[str, np.ndarray], runs: dict[str, np.ndarray]
+            ) -> dict[str, np.ndarray]:
+    """timeseries.csv's columns: each week of a stored run with its ``replication`` and
+    ``seed`` (from the runs table, by ``run_id``; it holds at least one run), then
+    ``step`` and the weekly record, in the time series' order."""
+    ids, run_ids = timeseries["run_id"], runs["run_id"]
+    order = np.argsort(run_ids, kind="stable")
+    row = order[np.minimum(np.searchsorted(run_ids, ids, sorter=order), len(run_ids) - 1)]
+    kept = run_ids[row] == ids  # a week of a run the table does not hold is left out
+    row = row[kept]
+    return {"replication": runs["replication"][row], "seed": runs["seed"][row],
+            "step": timeseries["step"][kept],
+            **{k: v[kept] for k, v in timeseries.items() if k not in ("run_id", "step")}}
 
 
 def run(scenario: Scenario | str | Path, *, replications: int | None = None,
@@ -255,7 +335,7 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
     check_arguments("run", locals())
     import yaml
 
-    from ctsim.analysis.tables import haven_table, metric_table
+    from ctsim.analysis.tables import csv_bytes, haven_columns, metric_table
     from ctsim.core.simulation import check_size
     from ctsim.runs.seeds import replication_seeds
     from ctsim.runs.sweeps import run_sweep
@@ -265,7 +345,8 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
     check_size(as_run)
     out = Path(out) if out is not None else Path("results") / as_run.name
     with folder_lock(_absolute(out)), writing(out):
-        check_output(out, overwrite=overwrite, resume=resume, marker="summary.json")
+        check_output(out, overwrite=overwrite, resume=resume, marker="summary.json",
+                     name_checked=True)
         loaded = _inline_experiment(as_run.name, [as_run], replications=as_run.replications,
                                     seed=as_run.seed, steps=[as_run.steps], timeseries=True,
                                     metrics=list(METRICS), uncertainty=uncertainty)
@@ -278,11 +359,11 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
                            workers=workers, scheduler=scheduler,
                            resume=resume and staging.exists(), on_progress=on_progress,
                            nations=True, snapshot=0, keep_tables=True, scenarios=(as_run,))
-        runs = result.runs
-        first = runs.iloc[0] if len(runs) else None
-        if first is None or first["status"] != "ok":
+        stored = result.held if result.held is not None else result.runs  # as merged
+        runs = _columns(stored)
+        if not len(runs["status"]) or runs["status"][0] != "ok":
             shutil.rmtree(staging, ignore_errors=True)
-            why = first["error"] if first is not None else "no run stored"
+            why = runs["error"][0] if len(runs["status"]) else "no run stored"
             raise CtsimError(f"{as_run.name}: the first replication failed ({why}); "
                              "nothing written")
         # Taken by this call, or by the interrupted one it resumes (stored with its run).
@@ -300,19 +381,14 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
             "metrics": metric_table(runs),
         }
         atomic_write(staging / "summary.json", (json.dumps(doc, indent=2) + "\n").encode())
-        ts = result.tables["timeseries.parquet"]
-        weekly = ts.merge(runs[["run_id", "replication", "seed"]], on="run_id")
-        lead = ["replication", "seed", "step"]
-        weekly = weekly[lead + [c for c in ts.columns if c not in ("run_id", "step")]]
-        atomic_write(staging / "timeseries.csv",
-                     weekly.to_csv(index=False, float_format="%.6g").encode())
-        havens = haven_table(snapshot.world, result.tables["nations.parquet"])
-        atomic_write(staging / "havens.csv",
-                     havens.to_csv(index=False, float_format="%.6g").encode())
+        weekly = _weekly(_columns(result.tables["timeseries.parquet"]), runs)
+        atomic_write(staging / "timeseries.csv", csv_bytes(weekly))
+        havens = haven_columns(snapshot.world, _columns(result.tables["nations.parquet"]))
+        atomic_write(staging / "havens.csv", csv_bytes(havens))
         atomic_write(staging / "scenario.yaml",
                      yaml.safe_dump(as_run.model_dump(mode="json"), sort_keys=False).encode())
-        outcome = RunOutcome(out, as_run, doc, runs, havens, result.ran, result.skipped,
-                             weekly, snapshot)
+        outcome = RunOutcome(out, as_run, doc, result.ran, result.skipped, snapshot,
+                             {"runs": stored, "timeseries": weekly, "havens": havens})
         if figures is not None:
             from ctsim.analysis.report import draw_run_figures  # matplotlib: only for these
 
@@ -322,12 +398,13 @@ def run(scenario: Scenario | str | Path, *, replications: int | None = None,
 
 
 def _run_inputs(outcome: RunOutcome) -> RunInputs:
-    """What a run's figures are drawn from, as :func:`run` holds it."""
+    """What a run's figures are drawn from, as :func:`run` holds it (its tables as kept,
+    not made into DataFrames)."""
     from ctsim.analysis.report import RunInputs
 
-    ok = int((outcome.runs["status"] == "ok").sum())
-    return RunInputs(outcome.scenario.name, outcome.timeseries, outcome.snapshot,
-                     outcome.havens, ok)
+    ok = int((_column(outcome.tables["runs"], "status") == "ok").sum())
+    return RunInputs(outcome.scenario.name, outcome.tables["timeseries"], outcome.snapshot,
+                     outcome.tables["havens"], ok)
 
 
 def run_figures(outcome: RunOutcome, fmt: str = "png") -> Path:

@@ -85,3 +85,89 @@ def test_comparison_points_and_intervals_match_the_values():
     assert bars[:, 1] == pytest.approx([lo, hi])
     dashed = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
     assert dashed[0].get_ydata()[0] == pytest.approx(0.45)
+
+
+# ---------------------------------------------------------------- a run's figures
+
+
+def _png(fig) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=60, metadata={"Software": None})
+    figures.plt.close(fig)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def run_outcome(tmp_path_factory):
+    """A short three-replication run of a small world following the money (MODEL.md B1:
+    its weekly record has moving channels, and an undefined disruption rate early on)."""
+    import ctsim
+    from ctsim import resources
+    from ctsim.core.scenario import load_scenario
+
+    scenario = load_scenario(resources.resolve("financing"), {"steps": 30, "world.nations": 10})
+    return ctsim.run(scenario, replications=3, out=tmp_path_factory.mktemp("run") / "out",
+                     figures="png")
+
+
+def test_a_runs_figures_draw_the_same_from_column_arrays_as_from_dataframes(run_outcome):
+    columns, frame = run_outcome.tables["timeseries"], run_outcome.timeseries
+    assert isinstance(columns, dict)
+    assert np.isnan(columns["disruption_rate"]).any()
+    assert figures.active_channels(columns) == figures.active_channels(frame)
+    moving = figures.active_channels(columns)
+    assert moving  # the channel figure is drawn too
+    assert _png(figures.outcomes_over_time(columns, "demo")) == _png(
+        figures.outcomes_over_time(frame, "demo"))
+    assert _png(figures.channels_over_time(columns, "demo", moving)) == _png(
+        figures.channels_over_time(frame, "demo", moving))
+    havens = run_outcome.tables["havens"]
+    assert _png(figures.haven_ranking(havens, "demo", 3)) == _png(
+        figures.haven_ranking(run_outcome.havens, "demo", 3))
+
+
+def test_the_band_is_the_mean_and_interval_pandas_computes():
+    import pandas as pd
+
+    from ctsim.analysis.stats import t_halfwidth
+
+    rng = np.random.default_rng(5)
+    for runs in (1, 2, 7, 30):
+        values = rng.normal(3.0, 2.0, size=(40, runs))
+        values[rng.random(values.shape) < 0.15] = np.nan
+        values[0] = np.nan  # a week no run has
+        mean, std, count = figures._row_stats(values)
+        frame = pd.DataFrame(values)
+        np.testing.assert_allclose(mean, frame.mean(axis=1), rtol=1e-13)
+        np.testing.assert_allclose(std, frame.std(axis=1, ddof=1), rtol=1e-12)
+        assert count.tolist() == frame.notna().sum(axis=1).tolist()
+        assert np.isnan(mean[0]) and np.isnan(std[0])
+        half = t_halfwidth(std, count)
+        assert (half[count <= 1] == 0).all() and (half[count > 1] > 0).all()
+
+
+def test_a_runs_figures_need_neither_pandas_nor_networkx(run_outcome, tmp_path):
+    import pickle
+    import subprocess
+    import sys
+
+    from ctsim.runs.pipeline import _run_inputs
+
+    inputs = tmp_path / "inputs.pickle"
+    inputs.write_bytes(pickle.dumps(_run_inputs(run_outcome)))
+    code = ("import pickle, sys\n"
+            "from pathlib import Path\n"
+            "from ctsim.analysis.report import draw_run_figures\n"
+            "inputs = pickle.loads(Path(sys.argv[1]).read_bytes())\n"
+            "drawn = draw_run_figures(inputs, Path(sys.argv[2]))\n"
+            "print(sorted(drawn), sorted(m for m in ('pandas', 'networkx') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(inputs), str(tmp_path / "f")],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ("['channels', 'haven_ranking', 'outcomes', 'safe_havens', "
+                                  "'trust_network'] []")
+    for name in ("channels", "outcomes", "trust_network"):  # the same as drawn in the run
+        assert ((tmp_path / "f" / f"{name}.png").read_bytes()
+                == (run_outcome.out / "figures" / f"{name}.png").read_bytes()), name

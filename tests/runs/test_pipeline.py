@@ -70,6 +70,35 @@ def test_a_run_writes_the_sweep_tables_beside_its_summary(small_file, tmp_path):
     assert load_results(out).runs["status"].eq("ok").all()  # ctsim report can read it
 
 
+def test_a_runs_tables_in_hand_are_the_tables_it_wrote(small_file, tmp_path):
+    from ctsim.analysis.snapshot import RunSnapshot
+    from ctsim.analysis.tables import haven_table
+
+    out = tmp_path / "out"
+    outcome = ctsim.run(small_file, out=out)
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert outcome.runs[["run_id", "replication", "seed", "status"]].astype(object).equals(
+        runs[["run_id", "replication", "seed", "status"]].astype(object))
+    weekly = pd.read_csv(out / "timeseries.csv")
+    assert list(outcome.timeseries.columns) == list(weekly.columns)
+    assert outcome.timeseries[["replication", "seed", "step", "plots"]].equals(
+        weekly[["replication", "seed", "step", "plots"]])
+    assert len(outcome.timeseries) == 3 * 21
+    stored = haven_table(RunSnapshot.load(out / "snapshot.npz").world,
+                         pd.read_parquet(out / "nations.parquet"))
+    pd.testing.assert_frame_equal(outcome.havens, stored)
+    assert outcome.runs is outcome.runs  # made once
+
+
+def test_a_run_drawing_its_figures_imports_neither_networkx_nor_mesa(small_file, tmp_path):
+    code = ("import sys, ctsim; ctsim.run(sys.argv[1], out=sys.argv[2], replications=1, "
+            "figures='png'); print(sorted(m for m in ('networkx', 'mesa') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(small_file), str(tmp_path / "o")],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "o" / "figures" / "trust_network.png").is_file()
+
+
 def test_two_workers_give_the_same_summary_as_one(small_file, tmp_path):
     one = pipeline.run(small_file, out=tmp_path / "one")
     two = pipeline.run(small_file, out=tmp_path / "two", workers=2)
