@@ -8,15 +8,16 @@ first use against the time of every later run. This benchmark measures both for 
 * **cold**: a fresh process with a fresh, empty ``NUMBA_CACHE_DIR`` imports ctsim, loads
   ``scenarios/baseline.yaml`` and runs two weeks (``Simulation(scenario,
   default_rng(1)).run(2)``), as a user's first ``ctsim run`` does. Timed: the whole
-  process (s, start to exit), the construction (``Simulation(...)``, which compiles the
-  set-up's functions) and the first ``run`` call (which compiles the weeks), and, from
-  numba's own events, the time spent holding its compiler lock (all compilation) and its
-  LLVM lock (LLVM's optimisation and code generation; the rest is numba's typing,
-  inlining and lowering).
+  process (s, start to exit, by the wall clock and by its CPU time), the construction
+  (``Simulation(...)``, which compiles the set-up's functions) and the first ``run``
+  call (which compiles the weeks), and, from numba's own events, the time (wall and CPU)
+  spent holding its compiler lock (all compilation) and its LLVM lock (LLVM's
+  optimisation and code generation; the rest is numba's typing, inlining and lowering).
 * **warm**: a process that loads the cache the cold process wrote (and compiles
   nothing, which it checks) times whole baseline runs of 260 weeks,
   ``Simulation(scenario, default_rng(seed))`` then ``.run(260)``, construction and weeks
-  separately (ms), seeds 1 to 5 in turn.
+  separately (ms, by the wall clock and by the thread's CPU time, which leaves out the
+  waits a busy machine adds), seeds 1 to 5 in turn.
 * **bits**: the warm process also runs seeds 1 to 5 and digests (SHA-256) every value of
   ``Simulation.metrics()`` and the final trust matrix; a variant gives the same runs as
   the default when its digest is the default's.
@@ -33,7 +34,6 @@ Variants (``--variants`` picks some, in this order):
   is off by default);
 * ``never``: ``CTSIM_INLINE=never``, the phases and helpers compiled as separate
   functions (:data:`ctsim.core.phases.INLINE`, a benchmark switch);
-* ``never-opt1``: both of the above;
 * ``errnumpy``: every ``njit`` of ctsim with ``error_model="numpy"`` (no check for a
   division by zero; numba's ``njit`` is wrapped before ctsim is imported);
 * ``llvm-inline``: ``CTSIM_INLINE=never``, and those functions compiled with numba's
@@ -45,7 +45,9 @@ Each round compiles every variant cold, one after another (the order rotated fro
 to round), then starts one warm process per variant and asks them for one run at a time,
 interleaved, so the machine's noise hits every variant alike. Ratios to the default are
 medians of the ratios within a round. The load average is recorded at the start and end
-of each round; the machine is shared, so quote the ratios.
+of each round; the machine is shared, so quote the ratios (and the CPU times). With
+``--json`` every figure is written after each round, so a run cut short keeps its
+rounds. Figures and the choice made: ``benchmarks/README.md``, "The first compilation".
 
 Run: ``.venv/bin/python benchmarks/bench_compile.py [--repeats 2] [--runs 30]
 [--variants default,opt1,...] [--json PATH]``
@@ -82,8 +84,6 @@ VARIANTS: dict[str, tuple[str, dict[str, str], str | None]] = {
     "opt1-ir": ("LLVM passes at 1, code generator at 3 (scoped)", {}, "ir_opt1"),
     "novec": ("NUMBA_LOOP_VECTORIZE=0", {"NUMBA_LOOP_VECTORIZE": "0"}, None),
     "never": ("phases not inlined (CTSIM_INLINE=never)", {"CTSIM_INLINE": "never"}, None),
-    "never-opt1": ("phases not inlined, NUMBA_OPT=1",
-                   {"CTSIM_INLINE": "never", "NUMBA_OPT": "1"}, None),
     "errnumpy": ("error_model='numpy'", {}, "errnumpy"),
     "llvm-inline": ("phases not inlined by numba, inlined by LLVM (forceinline)",
                     {"CTSIM_INLINE": "never"}, "forceinline"),
@@ -431,20 +431,26 @@ def main(argv: list[str] | None = None) -> int:
 
     env = environment()
     print(f"{env['date']}, numba {env['numba']}, load {os.getloadavg()}", flush=True)
-    rounds = []
+    rounds: list[dict[str, Any]] = []
     for r in range(args.repeats):
         print(f"round {r + 1} of {args.repeats}", flush=True)
         rounds.append(one_round(names, args.runs, r))
         print(f"  load average {rounds[-1]['load_start']} -> {rounds[-1]['load_end']}",
               flush=True)
+        if args.json:  # after every round, so that a run cut short keeps its rounds
+            write(args.json, {"environment": env, "rounds": rounds})
     rows = summary(names, rounds)
     print("\n" + table(rows))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"environment": env, "rounds": rounds,
-                                         "summary": rows}, indent=2) + "\n")
+        write(args.json, {"environment": env, "rounds": rounds, "summary": rows})
         print(f"\nwrote {args.json}")
     return 0
+
+
+def write(path: Path, figures: dict[str, Any]) -> None:
+    """Write the figures so far to ``path`` as indented JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
