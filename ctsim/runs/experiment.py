@@ -480,14 +480,10 @@ def design_points(spec: Experiment) -> list[dict[str, Any]]:
     reading a design, not for running a large one.
     """
     design = design_of(spec)
-    at = np.arange(design.size)
-    values = {k: v.tolist() for k, v in design.values(at).items()}
-    given = {k: f.tolist() for k, f in design.present(at).items()}
-    own = {k: v.tolist() for k, v in design.labels(at).items()}
-    return [{k: v[i] for k, v in own.items() if k == "sweep"}
-            | {k: v[i] for k, v in values.items() if k not in given or given[k][i]}
-            | {k: v[i] for k, v in own.items() if k == "policy"}
-            for i in range(design.size)]
+    own = design.labels(np.arange(1))
+    runs = Plan(1, design, np.zeros(1, np.int64)).specs(0, design.size)
+    return [({"sweep": r.sweep} if "sweep" in own else {}) | r.overrides
+            | ({"policy": r.policy} if "policy" in own else {}) for r in runs]
 
 
 def design_of(spec: Experiment) -> Design:
