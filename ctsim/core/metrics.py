@@ -161,7 +161,8 @@ OBSERVED_COUNTS = ("convictions", "acquittals", "plots_aborted", "tipoffs",
                    "prosecuted_at_home", "fragments_reach")
 OBSERVED_METRICS = (*OBSERVED_COUNTS, "foreign_first_share", "transnational_attack_share",
                     "execution_ratio", "disruption_rate_simple", "attacks_simple",
-                    "disruption_rate_complex", "attacks_complex", "simple_attack_share")
+                    "disruption_rate_complex", "attacks_complex", "simple_attack_share",
+                    "execution_ratio_simple")
 
 
 def run_metrics(model: RunState, names: Iterable[str] | None = None
@@ -229,7 +230,7 @@ def observed_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:
     over the settled plots ``ids``: the share of disruptions whose first piece of
     intelligence came from another state, the transnational share of attacks, and the
     ratio of the execution rates (attacks per settled plot) of domestic and transnational
-    plots (D11)."""
+    plots, and of simple and complex plots (D11)."""
     t = model.counts.total
     p = model.plots
     hit = ids[p.status[ids] == DISRUPTED]
@@ -242,7 +243,8 @@ def observed_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:
         by_mode.update({f"disruption_rate_{mode}": _ratio(hit_m, hit_m + att_m),
                         f"attacks_{mode}": float(att_m)})
     executed = {kind: _ratio((attacked & mask).sum(), mask.sum())
-                for kind, mask in (("domestic", domestic), ("transnational", ~domestic))}
+                for kind, mask in (("domestic", domestic), ("transnational", ~domestic),
+                                   ("simple", simple), ("complex", ~simple))}
     return {
         **{name: float(t[name]) for name in OBSERVED_COUNTS},
         "foreign_first_share": float(p.foreign_first[hit].mean()) if len(hit) else float("nan"),
@@ -250,6 +252,7 @@ def observed_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:
         "execution_ratio": _ratio(executed["domestic"], executed["transnational"]),
         **by_mode,
         "simple_attack_share": _ratio((attacked & simple).sum(), attacked.sum()),
+        "execution_ratio_simple": _ratio(executed["simple"], executed["complex"]),
     }
 
 

@@ -412,6 +412,10 @@ METRICS: dict[str, Output] = _table((
     *_by_mode("complex", "every other plot"),
     _o("simple_attack_share", "share of settled attacks that came from simple plots",
        "share", "simple share of attacks", section="D10", active="threat.simple_share"),
+    _o("execution_ratio_simple", "execution rate (attacks per settled plot) of simple plots "
+       "over that of complex plots (the observers' lone or low-tech plots against group "
+       "plots)", "index", "simple / complex execution rate", section="D11",
+       bounds=(0.0, math.inf), active="threat.simple_share"),
 ))
 
 #: MODEL.md section B's metrics that are an event's run total.

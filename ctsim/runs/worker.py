@@ -60,7 +60,7 @@ def _scenario_for(payload: Payload, index: int, overrides: dict) -> Scenario:
         return payload.scenarios[index]
     # Without a fingerprint (a payload built by hand), the scenario itself tells it apart.
     which = payload.fingerprint or repr(payload.scenario_dicts[index])
-    key = (which, index, repr(sorted(overrides.items())))
+    key = (which, index, _override_key(overrides))
     cached = _SCENARIO_CACHE.get(key)
     if cached is None:
         base = _BASES.get(key[:2])
@@ -73,6 +73,17 @@ def _scenario_for(payload: Payload, index: int, overrides: dict) -> Scenario:
             _SCENARIO_CACHE.clear()
         _SCENARIO_CACHE[key] = cached
     return cached
+
+
+def _override_key(overrides: dict) -> object:
+    """``overrides`` as a cache key: each value with its type (so that 1, 1.0 and True,
+    equal in Python, stay apart), or their repr when a value is not hashable (a list)."""
+    key = tuple((k, type(v), v) for k, v in sorted(overrides.items()))
+    try:
+        hash(key)
+    except TypeError:
+        return repr(sorted(overrides.items()))
+    return key
 
 
 _THIS_THREAD = threading.local()

@@ -570,6 +570,23 @@ def test_the_observed_measures_say_what_they_claim(name):
                 m["attacks_domestic"] / domestic / trans)
 
 
+def test_the_simple_execution_ratio_is_the_ratio_of_the_modes_execution_rates():
+    """D11: ``execution_ratio_simple`` is attacks per settled simple plot over attacks per
+    settled complex plot; in plot_modes simple plots are harder to find and quicker to
+    strike, so they are carried out more often than complex ones (a ratio above 1)."""
+    for m in _metrics("plot_modes", "[]", WEEKS, SEEDS[:4]):
+        simple = m["attacks_simple"] / (m["attacks_simple"] + _disrupted(m, "simple"))
+        complex_ = m["attacks_complex"] / (m["attacks_complex"] + _disrupted(m, "complex"))
+        assert m["execution_ratio_simple"] == pytest.approx(simple / complex_)
+        assert m["execution_ratio_simple"] > 1.0
+
+
+def _disrupted(m: dict, mode: str) -> float:
+    """The settled plots of ``mode`` that were disrupted, from its rate and its attacks."""
+    rate, attacks = m[f"disruption_rate_{mode}"], m[f"attacks_{mode}"]
+    return rate * attacks / (1.0 - rate)
+
+
 def test_nothing_is_first_found_abroad_without_cooperation():
     """D11: under regime ``none`` no fragment crosses a border, so no disruption's first
     fragment came from another state; with cooperation some do, and fewer than used any
