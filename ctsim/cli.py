@@ -528,6 +528,75 @@ def report(results: Path, out: Path | None, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--where", required=True, metavar="EXPR",
+              help="The cases of interest: COLUMN OP VALUE joined by 'and', OP one of "
+                   "< <= > >=, VALUE a number or K * max / K * min, e.g. "
+                   "\"gain_disruption_rate < 0.333 * max\".")
+@click.option("--table", type=click.Choice(["runs", "points"]),
+              help="Rows: design points (points.parquet) or runs (runs.parquet) "
+                   "(default: points when the folder has them).")
+@click.option("--density", type=click.FloatRange(0.0, 1.0), default=0.8, show_default=True,
+              help="Choose the box of highest coverage with at least this density.")
+@click.option("--box", "step", type=click.IntRange(0, None), metavar="N",
+              help="Choose step N of the first box's trajectory instead.")
+@click.option("--boxes", type=click.IntRange(1, 10), default=2, show_default=True,
+              help="Boxes sought one after another, each among the cases left.")
+@click.option("--alpha", type=click.FloatRange(0.0, 0.5, min_open=True, max_open=True),
+              default=0.05, show_default=True, help="Share of a box's cases one peel removes.")
+@click.option("--mass-min", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+              default=0.05, show_default=True, help="Smallest share of all cases in a box.")
+@click.option("--depth", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="Levels of the classification tree.")
+@click.option("--min-leaf", type=click.FloatRange(0.0, 0.5, min_open=True), default=0.05,
+              show_default=True, help="Smallest share of the rows in a leaf of the tree.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Where to write (default: RESULTS/discovery).")
+@fmt_option
+def discover(results: Path, where: str, table: str | None, density: float, step: int | None,
+             boxes: int, alpha: float, mass_min: float, depth: int, min_leaf: float,
+             out: Path | None, fmt: str) -> None:
+    """Scenario discovery over RESULTS (a sweep's folder): which ranges of the factors
+    lead to the cases WHERE holds, as PRIM boxes and a classification tree.
+
+    Writes boxes.csv, trajectory.csv, tree.txt, DISCOVERY.md and figures/ into
+    RESULTS/discovery (see docs/discovery.md); `ctsim report RESULTS` then includes it.
+    """
+    import os
+
+    from ctsim.analysis.discover import TABLES, restriction_rows
+    from ctsim.analysis.discover import discover as find
+    from ctsim.runs.store import check_place, folder_lock, writing
+
+    if out is not None:
+        check_place(out)  # before anything: a name the system refuses, a place not writable
+    # the folder written: --out, or RESULTS itself (its discovery/ and what `ctsim report`
+    # reads of it), one lock whatever the spelling
+    written = Path(os.path.abspath(out or results))
+    with folder_lock(written), writing(written):
+        found = find(results, where, table=table, alpha=alpha, density=density, box=step,
+                     boxes=boxes, mass_min=mass_min, depth=depth, min_leaf=min_leaf,
+                     out=out, fmt=fmt)
+    click.echo(printable(f"{found.condition.resolved()}: {found.interest:,} of {found.rows:,} "
+                         f"rows of {TABLES[found.table]} (base rate {found.base_rate:.3f})"))
+    for b in found.boxes:
+        s = b.step
+        _print_table(printable(f"box {b.number}, step {s.step}: coverage {s.coverage:.3f}, "
+                               f"density {s.density:.3f}, mass {s.mass:.3f}"),
+                     ("factor", "in the box", "full range", "p lower", "p upper"),
+                     [tuple(printable(c) for c in row) for row in restriction_rows(b)]
+                     or [("no restriction", "", "", "", "")], width=100)
+    if found.tree is not None:
+        t = found.tree
+        click.echo(f"tree: depth {t.depth}, accuracy {t.accuracy:.3f} against "
+                   f"{t.baseline:.3f} for the larger class")
+    else:
+        click.echo("no tree: it needs scikit-learn (pip install scikit-learn)", err=True)
+    click.echo(printable(f"wrote {found.out}/DISCOVERY.md, boxes.csv, trajectory.csv"
+                         + (", tree.txt" if found.tree is not None else "") + ", figures/"))
+
+
+@cli.command()
 @click.argument("experiment")
 @click.option("--replications", "-r", type=click.IntRange(1, REPLICATIONS_MAX),
               help="Replications per point (default: the file's), to try it small.")

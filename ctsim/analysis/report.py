@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from ctsim.analysis import figures, layout
 from ctsim.analysis.stats import paired_difference
 from ctsim.core.outputs import METRICS, bounds_of, shown_on
 from ctsim.errors import OutputError, ResultsError
+from ctsim.writing import atomic_write
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
     from ctsim.analysis.tables import Columns
 
 HEADLINE_METRIC = "disruption_rate"
+#: Where ``ctsim discover`` writes into a results folder, and its section's file there
+#: (:mod:`ctsim.analysis.discover`); REPORT.md includes that section when it exists.
+DISCOVERY_FOLDER, DISCOVERY_DOC = "discovery", "DISCOVERY.md"
 #: The metrics the report compares scenarios on, and those it draws response curves of
 #: (declared with the ``report`` and ``curves`` surfaces), headline first.
 REPORTED = tuple(o.name for o in shown_on("report", METRICS))
@@ -321,17 +326,10 @@ def build_report(folder: str | Path, out: str | Path | None = None,
     try:
         text = (_run_report(results, run, out, fmt) if run is not None
                 else _sweep_report(results, out, fmt))
-        path = out / "REPORT.md"
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=".REPORT.md.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
     except OSError as exc:
         raise OutputError(f"{out}: cannot write there ({exc.strerror or exc})") from None
+    path = out / "REPORT.md"
+    atomic_write(path, text.encode("utf-8"))
     return path
 
 
@@ -350,12 +348,6 @@ def check_report_place(out: Path) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise OutputError(f"{out}: cannot write there ({exc.strerror or exc})") from None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _header(results: Results) -> list[str]:
@@ -452,9 +444,26 @@ def _sweep_report(results: Results, out: Path, fmt: str) -> str:
         group = results.runs.set_index("run_id")[by if by else "scenario"]
         figure(figures.timeseries_by_group(results.timeseries, group, "disruption_rate", name),
                "timeseries_disruption_rate", "disruption rate to date over the weeks")
+    lines += discovery_section(results.folder, out)
     lines += ["## Data", "", "- `runs.parquet`: one row per run (factors, metrics, status).",
               "- `manifest.json`: the experiment, version, seed and counts.", ""]
     return "\n".join(lines).replace("\n\n\n", "\n\n")
+
+
+def discovery_section(folder: Path, out: Path) -> list[str]:
+    """The scenario discovery section (``ctsim discover``) of ``folder`` as REPORT.md
+    lines, its headings one level down and its links made relative to ``out``; none when
+    the folder holds no discovery."""
+    path = folder / DISCOVERY_FOLDER / DISCOVERY_DOC
+    if not path.is_file():
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{path}: unreadable ({type(exc).__name__})") from None
+    where = Path(os.path.relpath(path.parent.resolve(), Path(out).resolve())).as_posix()
+    text = re.sub(r"(!?\[[^\]]*\]\()(?![a-z]+:|/)", rf"\g<1>{where}/", text)
+    return [("#" + line if line.startswith("#") else line) for line in text.splitlines()] + [""]
 
 
 # ---------------------------------------------------------------- a run's figures
