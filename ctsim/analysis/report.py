@@ -50,6 +50,7 @@ _REQUIRED = {"experiment": str, "design": str, "replications": int, "seed": int,
              "ctsim_version": str}
 #: What it may hold, and the type of each value (None is allowed where a key is optional).
 _OPTIONAL = {"description": str, "factors": dict, "metrics": list, "scenarios": list,
+             "runs_per_draw": int,
              "uncertainty": str, "snapshot": str, "complete": bool}
 #: The columns of a sensitivity.csv per design, and which of them are numbers.
 _SENSITIVITY = {"morris": ("mu_star", "mu_star_conf", "sigma"),
@@ -427,11 +428,18 @@ def _sweep_report(results: Results, out: Path, fmt: str) -> str:
             lines += [*scenario_sentences(results, scenarios[-1]), ""]
     if results.sensitivity is not None:
         lines += ["## Sensitivity", ""]
-        indexed = set(results.sensitivity["metric"])
+        indexed = list(dict.fromkeys(results.sensitivity["metric"]))
         shown = [x for x in metrics if x in indexed]
         if design == "morris":
             shown = [x for x in shown if x == HEADLINE_METRIC] or shown[:1]
+        else:  # the metrics' gains too (an experiment with a contrast), in the file's order
+            shown = [x for x in indexed if x in metrics
+                     or (x.startswith("gain_") and x.removeprefix("gain_") in metrics)]
         for metric in shown:
+            left_out = _not_indexed(results.sensitivity, metric)
+            if left_out:
+                lines += [f"- {metric.replace('_', ' ')}: {left_out}.", ""]
+                continue
             if design == "morris":
                 figure(figures.morris_figure(results.sensitivity, metric, name),
                        f"morris_{metric}", f"Morris mu* and sigma for {metric}")
@@ -614,6 +622,15 @@ def scenario_sentences(results: Results, baseline: str,
     return lines
 
 
+def _not_indexed(sens: pd.DataFrame, metric: str) -> str:
+    """Why ``metric`` has no indices (sensitivity.csv's note), or "" when it has them."""
+    rows = sens[sens["metric"] == metric]
+    if "note" not in rows or rows["ST" if "ST" in rows else "mu_star"].notna().any():
+        return ""
+    notes = [n for n in rows["note"].dropna().astype(str) if n]
+    return notes[0] if notes else "not indexed"
+
+
 def sensitivity_sentences(sens: pd.DataFrame, metric: str, design: str) -> list[str]:
     """The factors ranked by Morris mu* or Sobol' total index."""
     s = sens[sens["metric"] == metric]
@@ -634,4 +651,12 @@ def sensitivity_sentences(sens: pd.DataFrame, metric: str, design: str) -> list[
                    f"total-order index is {s['ST'].median():.3f}; the widest total-order 95% "
                    f"interval is {2 * widest['ST_conf']:.3f} wide (`{widest['factor']}`), and "
                    f"{int((2 * s['ST_conf'] >= 0.05).sum())} of {len(s)} are 0.05 or wider.")
+    if design == "sobol" and "ST_within_noise" in s:
+        dummy = s[s["factor"] == "dummy"]
+        noise = s[(s["factor"] != "dummy") & s["ST_within_noise"].astype(bool)]
+        if not dummy.empty:
+            out.append(f"- The dummy factor, which changes only the runs' seeds, has a total "
+                       f"index of {float(dummy['ST'].iloc[0]):.3f}: the floor chance alone "
+                       f"reaches; {len(noise)} of {len(s) - len(dummy)} factors are not told "
+                       "apart from it (their interval overlaps the dummy's or lies below).")
     return out

@@ -432,6 +432,15 @@ CHANNEL_EVENT_METRICS: tuple[str, ...] = tuple(
 PER_TARGET: tuple[str, ...] = ("targeted", "disrupted", "foreign", "foreign_first", "attacked",
                                "attacked_transnational")
 
+#: The metrics that count harms, where less is better: an experiment's gain from
+#: cooperation in one of them is the harm averted (contrast minus scenario,
+#: :mod:`ctsim.runs.gain`); for every other metric with a direction (rates of disruption,
+#: fragments shared) more is better.
+HARMS: frozenset[str] = frozenset({
+    "attacks", "attacks_completed", "attacks_failed", "attacks_transnational",
+    "attacks_domestic", "attacks_simple", "attacks_complex", "leaks",
+    "wrongful_interdictions"})
+
 #: The metrics that can be computed among a set of target nations (a calibration target's
 #: ``among``, D11): metric -> (numerator, denominator), columns of :data:`PER_TARGET`,
 #: pooled over the nations and the runs.

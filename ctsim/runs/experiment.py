@@ -3,9 +3,12 @@
 An experiment (``experiments/*.yaml``, SCENARIO_FORMAT.md) declares what to vary, not how
 to run it: one base scenario or several to compare, ``factors`` (dotted scenario keys with
 ``values`` or a ``range``), a ``design`` (grid, oat, lhs, random, morris, sobol), the
-replications, steps, seed and metrics to keep. :func:`load_experiment` validates it with
-the same one-line error contract as scenarios; :func:`design_points` expands the design;
-:func:`plan_runs` gives every run its id and seed.
+replications, steps, seed and metrics to keep. A ``contrast`` pairs the scenario with a
+world to compare it with (every point and replication run in both with the same seed,
+:mod:`ctsim.runs.gain`); ``dummy: true`` adds a Sobol' design's dummy factor.
+:func:`load_experiment` validates it with the same one-line error contract as scenarios;
+:func:`design_points` expands the design; :func:`plan_runs` gives every run its id and
+seed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ctsim.core.limits import REPLICATIONS_MAX, RUNS_MAX, SEED_MAX, STEPS_MAX
 from ctsim.core.outputs import METRICS
@@ -29,6 +38,9 @@ from ctsim.runs.plan import Design, Plan, RunSpec, SaltelliDesign, TableDesign, 
 from ctsim.runs.seeds import replication_seeds
 
 DESIGNS = ("grid", "oat", "lhs", "random", "morris", "sobol")
+
+#: The dummy factor's column (``dummy: true``; :class:`ctsim.runs.plan.SaltelliDesign`).
+DUMMY = "dummy"
 
 
 class Factor(_Strict):
@@ -113,6 +125,18 @@ class Experiment(_Strict):
     #: replication draws its parameters from the posterior stored there (by weight, from
     #: the experiment's seed), so every result carries the parameters' uncertainty.
     uncertainty: str | None = None
+    #: With ``uncertainty``: how many replications in a row share one posterior draw
+    #: (each with its own seed), so that a draw's effect is a mean over runs and the runs'
+    #: own chance can be told from the parameters' spread (ctsim.analysis.effects).
+    runs_per_draw: Annotated[int, Field(ge=1, le=REPLICATIONS_MAX)] = 1
+    #: The world the scenario is compared with, point by point and seed by seed: dotted
+    #: scenario keys and their values (``{cooperation.regime: none}``), or a scenario
+    #: file relative to this one. Its runs follow the scenario's in runs.parquet, and each
+    #: metric's gain (:mod:`ctsim.runs.gain`) is kept per design point in points.parquet.
+    contrast: str | dict[str, Any] | None = None
+    #: A Sobol' design's dummy factor: sampled as a factor, setting no scenario key, it
+    #: picks the set of seeds a row runs with; its indices are the noise floor.
+    dummy: bool = False
 
     @field_validator("metrics")
     @classmethod
@@ -128,6 +152,12 @@ class Experiment(_Strict):
             raise ValueError("give either scenario: FILE or scenarios: [FILE, ...]")
         if self.scenarios is not None and not self.scenarios:
             raise ValueError("scenarios is empty")
+        if self.runs_per_draw > 1:
+            if self.uncertainty is None:
+                raise ValueError("runs_per_draw needs uncertainty: a posterior to draw from")
+            if self.replications % self.runs_per_draw:
+                raise ValueError(f"replications ({self.replications}) is not a whole number "
+                                 f"of draws of runs_per_draw ({self.runs_per_draw}) runs")
         if self.uncertainties or self.levers:
             if self.factors:
                 raise ValueError("give either factors or uncertainties and levers, not both")
@@ -143,6 +173,29 @@ class Experiment(_Strict):
             raise ValueError(f"a {self.design} design needs factors")
         return self
 
+    @field_validator("contrast")
+    @classmethod
+    def _one_contrast(cls, value: str | dict[str, Any] | None, info: ValidationInfo
+                      ) -> str | dict[str, Any] | None:
+        if value is not None and info.data.get("scenarios") is not None:
+            raise ValueError("a contrast pairs one scenario with the world it is compared "
+                             "with: give scenario: FILE, not scenarios")
+        if isinstance(value, dict) and not value:
+            raise ValueError("empty: give the keys that make the world to compare with, or "
+                             "a scenario file")
+        return value
+
+    @field_validator("dummy")
+    @classmethod
+    def _dummy_of_sobol(cls, value: bool, info: ValidationInfo) -> bool:
+        design = info.data.get("design")
+        if value and design is not None and design != "sobol":
+            raise ValueError(f"belongs to a sobol design, not {design} (its indices are the "
+                             "floor of chance under Sobol' indices)")
+        if value and DUMMY in (info.data.get("factors") or {}):
+            raise ValueError(f"a factor is named '{DUMMY}' already")
+        return value
+
     @property
     def varied(self) -> dict[str, Factor]:
         """Every key the experiment varies: its factors, or its uncertainties and levers."""
@@ -152,6 +205,11 @@ class Experiment(_Strict):
     def metric_names(self) -> list[str]:
         """The metrics kept (all of them by default)."""
         return list(self.metrics or METRICS)
+
+    @property
+    def indexed_factors(self) -> list[str]:
+        """The factors of a morris or sobol design's indices: its factors, then the dummy."""
+        return [*self.factors, *([DUMMY] if self.dummy else [])]
 
 
 @dataclass(frozen=True)
@@ -165,7 +223,15 @@ class LoadedExperiment:
     #: The posterior folder replications draw their parameters from (``uncertainty``,
     #: resolved), or None.
     posterior: Path | None = None
+    #: With a contrast (the last of the scenarios): the dotted keys where it differs from
+    #: the scenario, as validated (:func:`differing_keys`).
+    contrast_keys: tuple[str, ...] = ()
     _plan: list = field(default_factory=list, init=False, repr=False, compare=False)
+
+    @property
+    def has_contrast(self) -> bool:
+        """Whether the experiment pairs its scenario with a contrast (its second scenario)."""
+        return self.spec.contrast is not None
 
     def plan(self) -> Plan:
         """Every run of the experiment as columns (:func:`plan_of`), planned once."""
@@ -229,11 +295,11 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
         source, line = origins.locate(where)
         return ExperimentError(source, where, message, line)
 
-    if spec.design in ("morris", "sobol"):
+    if spec.design == "morris":
         for name, factor in spec.factors.items():
             if factor.range is None:
-                raise fail(f"factors.{name}", f"a {spec.design} design needs a range: "
-                           "[lo, hi] here, not values")
+                raise fail(f"factors.{name}", "a morris design needs a range: [lo, hi] "
+                           "here, not values")
     sections = {name: section for section in ("factors", "uncertainties", "levers")
                 for name in getattr(spec, section)}
     problem = varied_key_problem(list(spec.varied))
@@ -243,10 +309,11 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
 
     files = [spec.scenario] if spec.scenario is not None else list(spec.scenarios or [])
     key = "scenario" if spec.scenario is not None else "scenarios"
-    total = count_runs(spec, len(files))
+    worlds = len(files) + (spec.contrast is not None)
+    total = count_runs(spec, worlds)
     if total > RUNS_MAX:
         where = "replications" if spec.replications > 1 else "design"
-        raise fail(where, too_many_runs(spec, len(files), total))
+        raise fail(where, too_many_runs(spec, worlds, total))
     names, dicts = [], []
     for i, file in enumerate(files):
         where = key if spec.scenario is not None else f"{key}.{i}"
@@ -256,8 +323,16 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
         sc = scenario_from_dict(copy.deepcopy(raw), source=str(target))
         names.append(sc.name)
         dicts.append(raw)
+    contrast_keys: tuple[str, ...] = ()
+    if spec.contrast is not None:
+        name, raw, contrast_keys = load_contrast(spec, path, dicts[0], origins)
+        names.append(name)
+        dicts.append(raw)
     if len(set(names)) != len(names):
-        raise ExperimentError(str(path), key, "two scenarios share a name", origins.locate(key)[1])
+        where = "contrast" if spec.contrast is not None else key
+        raise ExperimentError(str(path), where, "the contrast and the scenario share a name"
+                              if spec.contrast is not None else "two scenarios share a name",
+                              origins.locate(where)[1])
 
     for name, factor in spec.varied.items():
         design = spec.lever_design if name in spec.levers else spec.design
@@ -270,10 +345,101 @@ def load_experiment(path: str | Path, *, replications: int | None = None,
     if spec.uncertainty is not None:
         posterior = path.parent / spec.uncertainty
         check_posterior(posterior, dicts, set(spec.varied), origins, "uncertainty")
+        if contrast_keys:
+            from ctsim.runs.posterior import read_posterior
+
+            drawn = [k for k in read_posterior(posterior).columns if k != "weight"]
+            clash = next(((k, c) for k in drawn for c in contrast_keys
+                          if k == c or k.startswith(c + ".") or c.startswith(k + ".")), None)
+            if clash is not None:
+                raise fail("contrast", f"the contrast sets '{clash[1]}' and the posterior "
+                           f"draws '{clash[0]}' in both worlds, undoing it; contrast another "
+                           "key or drop the uncertainty")
     corner = largest_values(spec)
     for raw in dicts:
         check_largest_run(raw, corner, spec.steps, str(path))
-    return LoadedExperiment(spec, path, names, dicts, posterior)
+    return LoadedExperiment(spec, path, names, dicts, posterior, contrast_keys)
+
+
+def load_contrast(spec: Experiment, path: Path, raw: dict[str, Any], origins: Origins
+                  ) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+    """The contrast of an experiment whose scenario is ``raw``: its name, its raw mapping
+    and the dotted keys where it differs from the scenario.
+
+    A mapping of dotted keys is applied to a copy of the scenario (named
+    ``<scenario>_contrast`` unless it sets ``name``); a file is read as a scenario. The
+    contrast must differ from the scenario, last as many weeks, and leave every varied key
+    to the design (a factor inside a key the contrast changes would undo the contrast).
+
+    Raises:
+        ExperimentError: one line naming ``contrast`` (and the key).
+    """
+    def fail(where: str, message: str) -> ExperimentError:
+        source, line = origins.locate(where)
+        return ExperimentError(source, where, message, line)
+
+    given = spec.contrast
+    base = scenario_from_dict(copy.deepcopy(raw))
+    if isinstance(given, dict):
+        for k in given:
+            head = k.split(".")[0]
+            if head in RESERVED_KEYS:
+                raise fail(f"contrast.{k}", f"cannot be set by a contrast: "
+                           f"{RESERVED_KEYS[head]}")
+        data = apply_overrides(copy.deepcopy(raw), {"name": f"{base.name[:71]}_contrast"})
+        try:
+            data = apply_overrides(data, given)
+            other = scenario_from_dict(copy.deepcopy(data))
+        except ScenarioError as exc:
+            where = f"contrast.{exc.key}" if exc.key else "contrast"
+            raise fail(where, exc.message) from None
+    else:
+        line = origins.locate("contrast")[1]
+        target = follow(path, given, "contrast", line, ExperimentError, "scenario file")
+        data, _ = load_raw(target, SCENARIO_KEYS)
+        other = scenario_from_dict(copy.deepcopy(data), source=str(target))
+        if spec.steps is None and other.steps != base.steps:
+            raise fail("contrast", f"the contrast lasts {other.steps} weeks and the scenario "
+                       f"{base.steps}; paired runs last as long: set steps: in the experiment")
+    keys = differing_keys(base.model_dump(mode="json"), other.model_dump(mode="json"))
+    if not keys:
+        raise fail("contrast", "the contrast is the scenario itself: it changes no key")
+    for name in spec.varied:
+        clash = next((k for k in keys if name == k or name.startswith(k + ".")
+                      or k.startswith(name + ".")), None)
+        if clash is not None:
+            section = next(s for s in ("factors", "uncertainties", "levers")
+                           if name in getattr(spec, s))
+            raise fail(f"{section}.{name}", f"the contrast sets '{clash}', which this key "
+                       "overlaps: the design would undo the contrast; vary another key or "
+                       "contrast another")
+    return other.name, data, tuple(keys)
+
+
+#: Keys that tell a contrast apart from its scenario without being a difference between
+#: the worlds they make (a name, a text, what the experiment sets itself).
+_NOT_COMPARED = {"name", "description", "seed", "replications", "steps"}
+
+
+def differing_keys(a: Any, b: Any, prefix: str = "") -> list[str]:
+    """The dotted keys where two scenarios (their ``model_dump(mode="json")``) differ, at
+    the deepest level both have (a list of a different length differs as a whole); the
+    top-level keys of :data:`_NOT_COMPARED` are left out."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in [*a, *(k for k in b if k not in a)]:
+            if not prefix and k in _NOT_COMPARED:
+                continue
+            where = f"{prefix}.{k}" if prefix else str(k)
+            if k not in a or k not in b:
+                out.append(where)
+            else:
+                out += differing_keys(a[k], b[k], where)
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [k for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for k in differing_keys(x, y, f"{prefix}.{i}")]
+    return [] if a == b else [prefix]
 
 
 def varied_key_problem(keys: list[str]) -> tuple[str, str] | None:
@@ -401,11 +567,13 @@ def _count(factors: dict[str, Factor], design: str, samples: int, spec: Experime
         return samples
     if design == "morris":
         return spec.trajectories * (len(factors) + 1)
-    return samples * (len(factors) + 2)  # sobol, first order and total indices
+    # sobol, first order and total indices (the dummy is one more factor)
+    return samples * (len(factors) + 2 + spec.dummy)
 
 
 def too_many_runs(spec: Experiment, scenarios: int, total: int) -> str:
-    """The message for a design of ``total`` runs, more than RUNS_MAX."""
+    """The message for a design of ``total`` runs, more than RUNS_MAX (``scenarios``
+    counts a contrast)."""
     points = _count_points(spec)
     return (f"the experiment has {total:,} runs ({scenarios} scenario(s) x {points:,} design "
             f"points x {spec.replications:,} replications), more than the {RUNS_MAX:,} an "
@@ -469,21 +637,27 @@ def design_points(spec: Experiment) -> list[dict[str, Any]]:
       the factor it sweeps under the key ``"sweep"``;
     - lhs / random: ``samples`` Latin hypercube or independent uniform points;
     - morris: ``trajectories`` Morris trajectories on ``levels`` levels (SALib);
-    - sobol: Saltelli/Sobol' samples with ``samples`` base points (SALib).
+    - sobol: Saltelli/Sobol' samples with ``samples`` base points (SALib); a ``values``
+      factor is sampled as a categorical, and ``dummy: true`` adds the dummy's column.
 
     With uncertainties and levers, the uncertainties are sampled by ``design`` (``samples``
     points) and the levers by ``lever_design`` (``policies`` points, or a grid), each from
     its own stream, and crossed: every policy at every uncertainty point, the policy's
     index under the key ``"policy"``.
 
-    The sweeps read the same points as columns (:func:`design_of`); this list is for
-    reading a design, not for running a large one.
+    A sobol design's dummy factor is listed last, under ``"dummy"`` (0 or 1, the seed set
+    of the point; it sets no scenario key). The sweeps read the same points as columns
+    (:func:`design_of`); this list is for reading a design, not for running a large one.
     """
     design = design_of(spec)
     own = design.labels(np.arange(1))
-    runs = Plan(1, design, np.zeros(1, np.int64)).specs(0, design.size)
+    runs = Plan(1, design, np.zeros(1, np.int64), (), np.zeros(1, np.int64)).specs(
+        0, design.size)
+    inert = {k: v.tolist() for k, v in design.values(np.arange(design.size)).items()
+             if k in design.inert}
     return [({"sweep": r.sweep} if "sweep" in own else {}) | r.overrides
-            | ({"policy": r.policy} if "policy" in own else {}) for r in runs]
+            | ({"policy": r.policy} if "policy" in own else {})
+            | {k: v[i] for k, v in inert.items()} for i, r in enumerate(runs)]
 
 
 def design_of(spec: Experiment) -> Design:
@@ -538,15 +712,18 @@ def _design(factors: dict[str, Factor], design: str, samples: int, spec: Experim
     problem = salib_problem(spec)
     if design == "sobol":
         a, b = _saltelli_bases(spec, problem)
+        choices = {k: tuple(f.values) for k, f in factors.items() if f.values is not None}
         return SaltelliDesign(tuple(names), a, b,
-                              np.array([factors[k].integer for k in names], bool))
+                              np.array([factors[k].integer for k in names], bool), choices,
+                              DUMMY if spec.dummy else None)
     x = _salib_sample(spec, problem)
     return TableDesign({k: factors[k].cast_column(x[:, j]) for j, k in enumerate(names)},
                        len(x))
 
 
 def salib_problem(spec: Experiment) -> dict[str, Any]:
-    """The SALib problem dictionary of a morris or sobol design's range factors."""
+    """The SALib problem dictionary of a morris or sobol design's factors (a categorical
+    factor of a sobol design is sampled on [0, 1), as quantiles; the dummy is not in it)."""
     names = list(spec.factors)
     return {"num_vars": len(names), "names": names,
             "bounds": [list(spec.factors[k].range or (0, 1)) for k in names]}
@@ -594,9 +771,15 @@ def plan_of(loaded: LoadedExperiment) -> Plan:
     random numbers), the seed ``ctsim run --seed <experiment seed>`` gives replication
     ``r``: any run of a sweep can be repeated on its own.
 
-    With ``uncertainty`` (a stored posterior), replication ``r`` also takes the ``r``-th
-    parameter set drawn from the posterior (:func:`ctsim.runs.posterior.posterior_draws` from
-    the experiment's seed), the same at every point and in every scenario.
+    With ``uncertainty`` (a stored posterior), replication ``r`` also takes the
+    ``r // runs_per_draw``-th parameter set drawn from the posterior
+    (:func:`ctsim.runs.posterior.posterior_draws` from the experiment's seed), the same at
+    every point and in every scenario.
+
+    With a contrast, it is the last scenario: its runs pair with the scenario's by seed.
+    With a dummy factor, the points that take the dummy from Saltelli's ``B`` matrix run
+    replication ``r`` with the seed replication ``R + r`` of ``2 R`` replications would
+    have (:class:`ctsim.runs.plan.SaltelliDesign`), the same in the contrast.
     """
     spec = loaded.spec
     total = count_runs(spec, len(loaded.scenario_dicts))
@@ -604,12 +787,18 @@ def plan_of(loaded: LoadedExperiment) -> Plan:
         raise ExperimentError(str(loaded.path), "", too_many_runs(
             spec, len(loaded.scenario_dicts), total))
     seeds = np.array(replication_seeds(spec.seed, spec.replications), np.int64)
+    other = None
+    if spec.dummy:  # the first R of 2R seeds are the R seeds (SeedSequence.spawn)
+        other = np.array(replication_seeds(spec.seed, 2 * spec.replications)
+                         [spec.replications:], np.int64)
     draws: tuple[dict[str, Any], ...] = ()
     if loaded.posterior is not None:
         from ctsim.runs.posterior import posterior_draws
 
-        draws = tuple(posterior_draws(loaded.posterior, spec.replications, spec.seed))
-    return Plan(len(loaded.scenario_dicts), design_of(spec), seeds, draws)
+        k = spec.runs_per_draw
+        draws = tuple(d for d in posterior_draws(loaded.posterior, spec.replications // k,
+                                                 spec.seed) for _ in range(k))
+    return Plan(len(loaded.scenario_dicts), design_of(spec), seeds, draws, other)
 
 
 def plan_runs(loaded: LoadedExperiment) -> list[RunSpec]:

@@ -12,7 +12,15 @@ A Saltelli design (``design: sobol``) is held as its two base matrices, ``A`` an
 (``samples`` x factors each): point ``n (D + 2) + j`` is ``A[n]`` (``j = 0``), ``A[n]``
 with factor ``j - 1`` taken from ``B[n]`` (``1 <= j <= D``) or ``B[n]`` (``j = D + 1``),
 the rows SALib's ``sobol.sample`` gives, value for value, in a (D + 2)-th of its memory
-and without a list of dictionaries.
+and without a list of dictionaries. A factor given by ``values`` is sampled there as a
+categorical: its column of the base matrices holds quantiles in [0, 1), each value taking
+an equal share of them.
+
+With a dummy factor (``dummy: true``) a base sample has D + 3 rows: ``A[n]``, the D rows
+that take one factor from ``B[n]``, then ``A[n]`` with the dummy taken from ``B`` and
+finally ``B[n]``. The dummy sets no scenario key: its value (0 or 1) is the set of
+replication seeds the row runs with, the experiment's (0) or a second set (1), so its
+indices are those of the runs' own randomness (:class:`SaltelliDesign`).
 """
 
 from __future__ import annotations
@@ -55,7 +63,17 @@ class Span:
 
 class Design:
     """Each factor's value at every design point of one scenario: ``names``, the factors
-    in the experiment's order, and ``size``, the design points (per scenario)."""
+    in the experiment's order, and ``size``, the design points (per scenario).
+
+    ``inert`` names the columns a design records but no run applies (the dummy factor).
+    """
+
+    inert: tuple[str, ...] = ()
+
+    def seed_sets(self, points: np.ndarray) -> np.ndarray | None:
+        """Which set of replication seeds each of ``points`` runs with (0: the experiment's,
+        1: the second set, :attr:`Plan.other_seeds`); None: every point the first."""
+        return None
 
     def values(self, points: np.ndarray) -> dict[str, np.ndarray]:  # pragma: no cover
         """Each factor's values at ``points`` (indices in ``[0, size)``), one array each."""
@@ -149,34 +167,81 @@ def column_of(given: list[Any], flags: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class SaltelliDesign(Design):
     """Saltelli's design for Sobol' indices (first and total order), held as its two base
-    matrices ``a`` and ``b`` (base samples x factors, already scaled to the ranges);
-    ``integer`` marks the factors rounded to whole numbers."""
+    matrices ``a`` and ``b`` (base samples x factors each, already scaled to the ranges);
+    ``integer`` marks the factors rounded to whole numbers, ``choices`` gives the values of
+    each categorical factor (its columns of ``a`` and ``b`` hold quantiles in [0, 1)).
+
+    ``dummy``: the name of a dummy factor, or None. The dummy is the last factor of the
+    Sobol' analysis and sets no scenario key (:attr:`inert`): its value at a row is 0 when
+    the row takes it from ``a`` and 1 when from ``b``, and it picks the row's replication
+    seeds (:meth:`seed_sets`). Every row that takes the dummy from ``a`` (``A`` and each
+    factor's ``AB`` row) runs with the experiment's seeds, as without a dummy; its own
+    ``AB`` row and ``B`` run with a second set. Its first and total indices then measure
+    what the runs' randomness alone does to an output: the floor below which a factor's
+    index cannot be told from chance. (A dummy that changed nothing at all would give
+    ``AB`` rows identical to ``A`` under common random numbers, and indices of exactly 0.)
+    """
 
     names: tuple[str, ...]
     a: np.ndarray
     b: np.ndarray
     integer: np.ndarray
+    choices: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    dummy: str | None = None
+
+    @property
+    def step(self) -> int:
+        """Rows a base sample makes: ``A``, one ``AB`` row a factor (the dummy too), ``B``."""
+        return self.a.shape[1] + 2 + (self.dummy is not None)
 
     @property
     def size(self) -> int:
-        return self.a.shape[0] * (self.a.shape[1] + 2)
+        return self.a.shape[0] * self.step
+
+    @property
+    def inert(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.dummy,) if self.dummy is not None else ()
 
     def matrix(self, points: np.ndarray) -> np.ndarray:
-        """The (len(points), factors) rows of the design at ``points``, as SALib gives them."""
-        d = self.a.shape[1]
-        n, j = np.divmod(np.asarray(points, np.int64), d + 2)
-        rows = np.where((j == d + 1)[:, None], self.b[n], self.a[n])
+        """The (len(points), factors) rows of the design at ``points``, as SALib gives them
+        (the dummy's column left out)."""
+        d, step = self.a.shape[1], self.step
+        n, j = np.divmod(np.asarray(points, np.int64), step)
+        rows = np.where((j == step - 1)[:, None], self.b[n], self.a[n])
         swap = (j >= 1) & (j <= d)
         rows[swap, j[swap] - 1] = self.b[n[swap], j[swap] - 1]
         return rows
 
+    def seed_sets(self, points: np.ndarray) -> np.ndarray | None:
+        if self.dummy is None:
+            return None
+        j = np.asarray(points, np.int64) % self.step
+        return (j > self.a.shape[1]).astype(np.int64)  # the dummy's AB row and B
+
     def types(self, name: str) -> tuple[set[type], bool]:
+        if name == self.dummy:
+            return {int}, False
+        if name in self.choices:
+            return {type(v) for v in self.choices[name]}, False
         return {int if self.integer[self.names.index(name)] else float}, False
 
     def values(self, points: np.ndarray) -> dict[str, np.ndarray]:
         rows = self.matrix(points)
-        return {k: (np.rint(rows[:, i]).astype(np.int64) if self.integer[i] else rows[:, i])
-                for i, k in enumerate(self.names)}
+        out = {}
+        for i, k in enumerate(self.names):
+            if k in self.choices:
+                values = self.choices[k]
+                picked = np.minimum((rows[:, i] * len(values)).astype(np.int64),
+                                    len(values) - 1)
+                out[k] = column_of([values[p] for p in picked.tolist()],
+                                   np.ones(len(picked), bool))
+            elif self.integer[i]:
+                out[k] = np.rint(rows[:, i]).astype(np.int64)
+            else:
+                out[k] = rows[:, i]
+        if self.dummy is not None:
+            out[self.dummy] = self.seed_sets(points)  # type: ignore[assignment]
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,13 +250,16 @@ class Plan:
 
     ``draws`` holds, per replication, the parameters drawn from a posterior (empty
     mappings without one); a drawn parameter is set in every run of its replication,
-    under the design's factors.
+    under the design's factors. ``other_seeds`` holds a second seed per replication, for
+    the design points the design sends to the second set (:meth:`Design.seed_sets`: a
+    Sobol' design's dummy factor).
     """
 
     scenarios: int
     design: Design
     seeds: np.ndarray  # (R,) int64, one per replication
     draws: tuple[dict[str, Any], ...] = ()
+    other_seeds: np.ndarray | None = None  # (R,) int64, or None
 
     def __len__(self) -> int:
         return self.scenarios * self.design.size * len(self.seeds)
@@ -208,18 +276,24 @@ class Plan:
         reps = len(self.seeds)
         point, replication = np.divmod(ids, reps)
         scenario = point // self.design.size
+        seed = self.seeds[replication]
+        sets = self.design.seed_sets(point % self.design.size)
+        if sets is not None:
+            assert self.other_seeds is not None, "a design with two seed sets needs both"
+            seed = np.where(sets == 1, self.other_seeds[replication], seed)
         return {"run_id": ids, "scenario": scenario, "point": point,
-                "replication": replication, "seed": self.seeds[replication],
+                "replication": replication, "seed": seed,
                 **self.design.labels(point % self.design.size)}
 
     def overrides(self, start: int, stop: int) -> list[dict[str, Any]]:
         """The scenario keys each run of ``start`` to ``stop - 1`` sets: the posterior's
         draws of its replication, then its design point's factor values (Python numbers,
-        as a file would give them)."""
+        as a file would give them; the design's inert columns, the dummy, set nothing)."""
         ids = np.arange(start, stop, dtype=np.int64)
         reps = len(self.seeds)
         point = ids // reps % self.design.size
-        values = {k: v.tolist() for k, v in self.design.values(point).items()}
+        values = {k: v.tolist() for k, v in self.design.values(point).items()
+                  if k not in self.design.inert}
         given = {k: f.tolist() for k, f in self.design.present(point).items()}
         out = []
         for i in range(len(ids)):

@@ -3,8 +3,9 @@
 ``run_sweep`` ties the pieces together: the experiment (:mod:`ctsim.runs.experiment`) gives the
 runs, an executor (:mod:`ctsim.runs.runner`) runs them in batches, the store
 (:mod:`ctsim.runs.store`) writes each batch as it arrives, and at the end the parts are merged
-into ``runs.parquet`` (and ``timeseries.parquet``), with ``manifest.json`` and, for
-morris and sobol designs, ``sensitivity.csv``.
+into ``runs.parquet`` (and ``timeseries.parquet``), with ``manifest.json``; for experiments
+with a contrast, ``points.parquet`` (one row a design point, with the gains of
+:mod:`ctsim.runs.gain`), and for morris and sobol designs ``sensitivity.csv``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ctsim.errors import ExperimentError
 from ctsim.resources import shipped
 from ctsim.runs.executors import batch_size, execute, make_executor
 from ctsim.runs.experiment import LoadedExperiment, salib_problem
+from ctsim.runs.gain import POINTS_FILE, Outcomes, gain_meaning, gain_name, point_means
 from ctsim.runs.plan import Plan
 from ctsim.runs.store import SweepStore, atomic_write
 from ctsim.runs.worker import Payload
@@ -72,10 +74,18 @@ def _dotted(data: Any, path: str) -> Any:
     return node
 
 
+#: Experiment keys a fingerprint leaves out at their defaults, so that the fingerprint of
+#: an experiment that does not use them stays what it was before they existed.
+_LATER_KEYS = {"contrast": None, "dummy": False, "runs_per_draw": 1}
+
+
 def fingerprint(loaded: LoadedExperiment) -> str:
     """A hash of everything that decides the runs' results (resume checks it)."""
-    doc = {"spec": loaded.spec.model_dump(mode="json"), "scenarios": loaded.scenario_dicts,
-           "version": __version__}
+    spec = loaded.spec.model_dump(mode="json")
+    for k, default in _LATER_KEYS.items():
+        if spec.get(k) == default:
+            spec.pop(k, None)
+    doc = {"spec": spec, "scenarios": loaded.scenario_dicts, "version": __version__}
     if loaded.posterior is not None:
         from ctsim.runs.posterior import posterior_digest
 
@@ -91,7 +101,8 @@ class RunTable:
     gives a batch's rows as columns, from the plan, so no run is held as a mapping.
 
     A factor's column has one type in every batch: whole numbers, numbers, booleans, or
-    else text (:attr:`kinds`, from every value the plan can give it).
+    else text (:attr:`kinds`, from every value the plan can give it). A Sobol' design's
+    dummy factor has its column too (its seed set, 0 or 1), after the factors.
     """
 
     def __init__(self, loaded: LoadedExperiment, plan: Plan):
@@ -100,7 +111,7 @@ class RunTable:
         design = plan.design
         drawn = [k for k in (plan.draws[0] if plan.draws else {}) if k not in design.names]
         self.drawn = drawn
-        self.factors = [*loaded.spec.varied, *drawn]
+        self.factors = [*loaded.spec.varied, *design.inert, *drawn]
         # The scenarios' values of the factors, with every default filled in (none needed,
         # and no scenario validated again, for an experiment without factors).
         bases = [scenario_from_dict(d).model_dump(mode="json") if self.factors else {}
@@ -109,7 +120,7 @@ class RunTable:
         self.kinds: dict[str, str] = {}
         for k in self.factors:
             types: set[type] = set()
-            if k in design.names:
+            if k in design.names or k in design.inert:
                 types, unset = design.types(k)
                 if unset:  # such points show the scenario's value
                     types |= {type(d[k]) for d in self.defaults}
@@ -289,11 +300,19 @@ def run_sweep(
     merged, n_ts = store.merge(keep=keep)
     failed_total = store.failed
     sensitivity = None
-    if spec.design in ("morris", "sobol") and store.stored:
-        sensitivity = sensitivity_indices(loaded, merged if merged is not None
-                                          else _read_runs(out, loaded))
-        atomic_write(out / "sensitivity.csv",
-                     sensitivity.to_csv(index=False, float_format="%.6g").encode())
+    if (spec.design in SENSITIVITY_DESIGNS or loaded.has_contrast) and store.stored:
+        outcomes = (outcomes_of(loaded, merged) if merged is not None
+                    else _read_outcomes(out, loaded))
+        if loaded.has_contrast:
+            write_points(out / POINTS_FILE, loaded, table, outcomes)
+        if spec.design in SENSITIVITY_DESIGNS:
+            sensitivity = _indices(loaded, outcomes)
+            atomic_write(out / "sensitivity.csv",
+                         sensitivity.to_csv(index=False, float_format="%.6g").encode())
+            left_out = {o: n for o, n in zip(sensitivity["metric"], sensitivity["note"],
+                                             strict=True) if n}
+            if left_out:
+                manifest["not_indexed"] = left_out
     manifest |= {"stored": store.stored, "ok": store.stored - failed_total,
                  "failed": failed_total, "timeseries_rows": n_ts, "complete": True}
     if snapshot >= 0 and (out / SNAPSHOT_FILE).is_file():
@@ -308,15 +327,73 @@ def run_sweep(
 #: a larger one reads it from runs.parquet when asked, so that memory stays flat.
 HELD_RUNS = 100_000
 
+#: The designs whose sweeps write sensitivity indices.
+SENSITIVITY_DESIGNS = ("morris", "sobol")
 
-def _read_runs(out: Path, loaded: LoadedExperiment) -> pd.DataFrame:
-    """The columns of runs.parquet that the sensitivity indices read."""
+
+def outcomes_of(loaded: LoadedExperiment, runs: pd.DataFrame) -> Outcomes:
+    """Every run's metrics by world, point and replication (:class:`~ctsim.runs.gain.
+    Outcomes`) from a runs table holding runs.parquet's ``run_id``, ``status`` and
+    metric columns."""
+    plan = loaded.plan()
+    return Outcomes.of(runs["run_id"].to_numpy(np.int64), (runs["status"] == "ok").to_numpy(
+        bool), {m: runs[m].to_numpy(float) for m in loaded.spec.metric_names},
+        plan.scenarios, plan.design.size, len(plan.seeds))
+
+
+def _read_outcomes(out: Path, loaded: LoadedExperiment) -> Outcomes:
+    """:func:`outcomes_of` runs.parquet, reading only its ids, statuses and metrics."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    spec = loaded.spec
-    names = list(spec.factors) if spec.design == "morris" else []
-    return pq.read_table(out / "runs.parquet", columns=["scenario", "point", *names,
-                                                        *spec.metric_names]).to_pandas()
+    plan, metrics = loaded.plan(), loaded.spec.metric_names
+    table = pq.read_table(out / "runs.parquet", columns=["run_id", "status", *metrics])
+    return Outcomes.of(table["run_id"].to_numpy(),
+                       pc.equal(table["status"], "ok").to_numpy(zero_copy_only=False),
+                       {m: table[m].to_numpy(zero_copy_only=False) for m in metrics},
+                       plan.scenarios, plan.design.size, len(plan.seeds))
+
+
+#: Design points a row group of points.parquet holds (written one group at a time).
+POINTS_GROUP = 65_536
+
+
+def write_points(path: Path, loaded: LoadedExperiment, table: RunTable, outcomes: Outcomes,
+                 group: int = POINTS_GROUP) -> None:
+    """Write points.parquet (:data:`ctsim.runs.gain.POINTS_FILE`) whole, a row group of
+    ``group`` points at a time: ``point``, the factor columns of each point's first run
+    (:class:`RunTable`'s, so named and typed as in runs.parquet; the dummy's too, not a
+    posterior's draws, which change with the replication), then
+    :func:`ctsim.runs.gain.point_means`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    plan = table.plan
+    size, reps = plan.design.size, len(plan.seeds)
+    names = [k for k in table.factors if k not in table.drawn]
+    means = point_means(outcomes, loaded.spec.metric_names, loaded.has_contrast)
+    part = path.with_name(f".{path.name}.part")
+    writer = None
+    try:
+        for start in range(0, size, group):
+            stop = min(size, start + group)
+            described = table.columns(start * reps, stop * reps)
+            first = pa.array(np.arange(0, (stop - start) * reps, reps))
+            columns = {"point": pa.array(np.arange(start, stop, dtype=np.int64))}
+            columns |= {k: described[k].take(first) for k in names}
+            columns |= {k: pa.array(v[start:stop], pa.float64()) for k, v in means.items()}
+            batch = pa.table(columns)
+            if writer is None:
+                writer = pq.ParquetWriter(part, batch.schema)
+            writer.write_table(batch)
+        if writer is not None:
+            writer.close()
+            writer = None
+            part.replace(path)
+    finally:
+        if writer is not None:
+            writer.close()
+        part.unlink(missing_ok=True)
 
 
 def _manifest(loaded: LoadedExperiment, plan: Plan, key: str) -> dict[str, Any]:
@@ -335,13 +412,38 @@ def _manifest(loaded: LoadedExperiment, plan: Plan, key: str) -> dict[str, Any]:
         "uncertainty": _shown(loaded.posterior) if loaded.posterior is not None else None,
         "levers": list(spec.levers),
         "replications": spec.replications,
+        "runs_per_draw": spec.runs_per_draw,
         "steps": loaded.steps,
         "metrics": spec.metric_names,
         "timeseries": spec.timeseries,
         "points": plan.points,
         "runs": len(plan),
         "fingerprint": key,
-    }
+    } | _paired(loaded)
+
+
+def _paired(loaded: LoadedExperiment) -> dict[str, Any]:
+    """What a manifest says of a contrast, a dummy and the sensitivity indices, for the
+    experiments that have them (none of these keys otherwise)."""
+    spec, out = loaded.spec, {}
+    reps = spec.replications
+    if loaded.has_contrast:
+        scenario, contrast = loaded.scenario_names[0], loaded.scenario_names[-1]
+        out["contrast"] = {"scenario": contrast, "differs_in": list(loaded.contrast_keys),
+                           "file": spec.contrast if isinstance(spec.contrast, str) else None}
+        out["gains"] = {gain_name(m): gain_meaning(m, scenario, contrast)
+                        for m in spec.metric_names}
+        out["points_file"] = POINTS_FILE
+    if spec.dummy:
+        out["dummy"] = ("the dummy factor sets no scenario key: 0 runs a point with the "
+                        "experiment's seeds, 1 with a second set; its indices are the floor "
+                        "of chance")
+    if spec.design in SENSITIVITY_DESIGNS:
+        out["sensitivity"] = (f"indices of each design point's mean over its {reps} "
+                              f"replication{'s' if reps > 1 else ''} under "
+                              f"{loaded.scenario_names[0]} (of a gain: of its paired "
+                              "differences); an output undefined at any point is not indexed")
+    return out
 
 
 def _shown(path: Path) -> str:
@@ -371,44 +473,78 @@ def _stored_fingerprint(path: Path) -> str | None:
 
 
 def sensitivity_indices(loaded: LoadedExperiment, runs: pd.DataFrame) -> pd.DataFrame:
-    """Indices per metric: Morris mu_star and sigma (SALib), or Sobol' S1 and ST
+    """Indices per output of a runs table (runs.parquet's ``run_id``, ``status`` and metric
+    columns): Morris mu_star and sigma (SALib), or Sobol' S1 and ST
     (:func:`ctsim.analysis.stats.sobol_indices`, SALib's to the last bit), with intervals.
+    The outputs are the metrics under the scenario, then with a contrast each metric's
+    gain (:mod:`ctsim.runs.gain`). See :func:`_indices`."""
+    return _indices(loaded, outcomes_of(loaded, runs))
 
-    Each design point's output is its mean over replications (failed runs left out).
+
+def _indices(loaded: LoadedExperiment, outcomes: Outcomes) -> pd.DataFrame:
+    """sensitivity.csv from every run's outcomes.
+
+    Each design point's output is its mean over the replications where it is defined
+    (failed runs left out; :meth:`ctsim.runs.gain.Outcomes.per_point`). An output
+    undefined at some point is not indexed: its indices are left empty,
+    ``undefined_points`` counts those points and ``note`` says why; no value is imputed.
+    ``points`` is the design's points, ``replications`` the runs each point's mean is
+    over. With a dummy factor (sobol), ``S1_within_noise`` and ``ST_within_noise`` mark
+    each factor whose interval reaches the dummy's (overlaps it or lies below it): its
+    index cannot be told from the runs' chance.
     """
     from SALib.analyze import morris as morris_analyze
 
     from ctsim.analysis.stats import sobol_indices
 
     spec = loaded.spec
-    problem = salib_problem(spec)
-    names = problem["names"]
-    first = runs[runs["scenario"] == loaded.scenario_names[0]]
-    by_point = first.groupby("point", sort=True)
-    x = by_point[names].first().to_numpy(float) if spec.design == "morris" else None
+    names = spec.indexed_factors
+    morris = spec.design == "morris"
+    columns = (("mu_star", "mu_star_conf", "sigma", "mu") if morris
+               else ("S1", "S1_conf", "ST", "ST_conf"))
+    x = None
+    if morris:
+        design = loaded.plan().design
+        values = design.values(np.arange(design.size))
+        x = np.column_stack([values[k].astype(float) for k in names])
     rows = []
-    for metric in spec.metric_names:
-        y = by_point[metric].mean().to_numpy(float)
-        finite = np.isfinite(y)
-        if not finite.any():  # undefined at every point (no plot settled): so are its indices
-            columns = (("mu_star", "mu_star_conf", "sigma", "mu") if spec.design == "morris"
-                       else ("S1", "S1_conf", "ST", "ST_conf"))
-            rows += [{"metric": metric, "factor": name} | dict.fromkeys(columns, np.nan)
-                     for name in names]
+    for output, y in point_means(outcomes, spec.metric_names, loaded.has_contrast).items():
+        undefined, why = outcomes.why_undefined(output)
+        about = {"points": len(y), "undefined_points": undefined,
+                 "replications": spec.replications,
+                 "note": (f"not indexed: undefined at {undefined:,} of {len(y):,} design "
+                          f"points; {why}; no value is imputed") if undefined else ""}
+        if undefined:
+            rows += [{"metric": output, "factor": name} | dict.fromkeys(columns, np.nan)
+                     | about for name in names]
             continue
-        if not finite.all():
-            y = np.where(finite, y, np.nanmean(y))
-        if spec.design == "morris":
-            res = morris_analyze.analyze(problem, x, y, num_levels=spec.levels,
+        if morris:
+            res = morris_analyze.analyze(salib_problem(spec), x, y, num_levels=spec.levels,
                                          seed=spec.seed % 2**32)
-            for i, name in enumerate(names):
-                rows.append({"metric": metric, "factor": name, "mu_star": res["mu_star"][i],
-                             "mu_star_conf": res["mu_star_conf"][i], "sigma": res["sigma"][i],
-                             "mu": res["mu"][i]})
+            res = {k: res[k] for k in columns}
+        elif np.ptp(y) == 0:  # a constant output: no variance to share out (as SALib)
+            res = {k: np.zeros(len(names)) for k in columns}
         else:
             res = sobol_indices(y, len(names), spec.seed % 2**32)
-            for i, name in enumerate(names):
-                rows.append({"metric": metric, "factor": name, "S1": res["S1"][i],
-                             "S1_conf": res["S1_conf"][i], "ST": res["ST"][i],
-                             "ST_conf": res["ST_conf"][i]})
-    return pd.DataFrame(rows)
+        rows += [{"metric": output, "factor": name} | {k: res[k][i] for k in columns}
+                 | about for i, name in enumerate(names)]
+    table = pd.DataFrame(rows)
+    if spec.dummy:
+        for index in ("S1", "ST"):
+            table.insert(table.columns.get_loc("points"), f"{index}_within_noise",
+                         _within_noise(table, index))
+    return table
+
+
+def _within_noise(table: pd.DataFrame, index: str) -> pd.Series:
+    """Per row of a Sobol' table with a dummy: whether the factor's interval of ``index``
+    (``index`` +- its ``_conf``) reaches the dummy's of the same output, overlapping it or
+    lying below it (empty for the dummy itself and for an output not indexed)."""
+    from ctsim.runs.experiment import DUMMY
+
+    dummy = table[table["factor"] == DUMMY].set_index("metric")
+    top = (table["metric"].map(dummy[index]) + table["metric"].map(dummy[f"{index}_conf"]))
+    low = table[index] - table[f"{index}_conf"]
+    out = pd.Series(pd.array(low <= top, dtype="boolean"), index=table.index)
+    out[(table["factor"] == DUMMY) | table[index].isna()] = pd.NA
+    return out

@@ -60,7 +60,7 @@ def expected_points(s: Experiment) -> int:
         return s.samples
     if s.design == "morris":
         return (len(f) + 1) * s.trajectories
-    return s.samples * (len(f) + 2)  # sobol, first and total order only
+    return s.samples * (len(f) + 2 + s.dummy)  # sobol, first and total order only
 
 
 # ---------------------------------------------------------------- designs
@@ -340,8 +340,9 @@ def test_the_four_experiments_are_shipped():
     assert {"challenges", "morris", "regimes", "sovereignty_x_legal"} <= names
 
 
-@pytest.mark.parametrize("path", [  # sobol_all plans 409,600 runs: seconds, not ms
-    pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem == "sobol_all" else [])
+@pytest.mark.parametrize("path", [  # the Sobol' designs plan 10^5 runs: seconds, not ms
+    pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem.startswith("sobol")
+                 else [])
     for p in SHIPPED])
 def test_every_shipped_experiment_loads_with_its_run_count(path):
     loaded = load_experiment(path)
@@ -390,10 +391,10 @@ BAD = {
         "  threat.leak_rate: {range: [0.0, 0.2]}\n"
         "  cooperation.regime: {values: [bilateral, hybrid]}\n",
         "factors.cooperation.regime", ["morris", "range"], 6),
-    "sobol-with-a-values-factor": (
-        "name: x\nscenario: small.yaml\ndesign: sobol\nfactors:\n"
+    "morris-with-numbers-as-values": (  # sobol samples values as categories; morris not
+        "name: x\nscenario: small.yaml\ndesign: morris\nfactors:\n"
         "  threat.leak_rate: {values: [0.0, 0.2]}\n",
-        "factors.threat.leak_rate", ["sobol", "range"], 5),
+        "factors.threat.leak_rate", ["morris", "range"], 5),
     "typo-inside-a-factor": (
         "name: x\nscenario: small.yaml\nfactors:\n  threat.leak_rate: {valuse: [0.1]}\n",
         "factors.threat.leak_rate.valuse",

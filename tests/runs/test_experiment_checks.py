@@ -297,6 +297,46 @@ def test_good_weights_are_read(tmp_path):
     assert post["weight"].tolist() == [0.0, 2.0, 1.0]
 
 
+def _draws_spec(**changes) -> dict:
+    """tiny_spec without the detection rate factor (the posterior draws it)."""
+    return tiny_spec(factors={"cooperation.regime": {"values": ["bilateral", "hybrid"]}},
+                     uncertainty="post", **changes)
+
+
+def test_runs_of_one_draw_share_its_parameters_and_not_their_seeds(tmp_path):
+    _posterior(tmp_path / "post", [1.0, 1.0, 1.0])
+    write_scenario(tmp_path)
+    loaded = load_experiment(write_experiment(tmp_path, _draws_spec(replications=6,
+                                                                    runs_per_draw=3)))
+    plan = loaded.plan()
+    rates = [o["threat.detection_rate"] for o in plan.overrides(0, 6)]  # point 0
+    seeds = plan.columns(0, 6)["seed"].tolist()
+    assert rates[0] == rates[1] == rates[2] and rates[3] == rates[4] == rates[5]
+    assert len(set(seeds)) == 6
+    # the draws are those of an experiment of 2 replications, one run a draw
+    alone = load_experiment(write_experiment(tmp_path, _draws_spec(replications=2),
+                                             "alone.yaml")).plan()
+    assert [o["threat.detection_rate"] for o in alone.overrides(0, 2)] == rates[::3]
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"replications": 5, "runs_per_draw": 2}, "replications (5) is not a whole number of "
+                                              "draws of runs_per_draw (2) runs"),
+    ({"replications": 4, "runs_per_draw": 2, "uncertainty": None},
+     "runs_per_draw needs uncertainty"),
+])
+def test_runs_per_draw_is_checked(tmp_path, changes, words):
+    _posterior(tmp_path / "post", [1.0, 1.0, 1.0])
+    write_scenario(tmp_path)
+    spec = _draws_spec()
+    spec.update(changes)
+    if spec["uncertainty"] is None:
+        del spec["uncertainty"]
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(write_experiment(tmp_path, spec))
+    assert words in str(caught.value)
+
+
 # ---------------------------------------------------------------- calibration files
 
 
