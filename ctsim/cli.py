@@ -531,8 +531,9 @@ def report(results: Path, out: Path | None, fmt: str) -> None:
 @click.argument("results", type=click.Path(path_type=Path))
 @click.option("--where", required=True, metavar="EXPR",
               help="The cases of interest: COLUMN OP VALUE joined by 'and', OP one of "
-                   "< <= > >=, VALUE a number or K * max / K * min, e.g. "
-                   "\"gain_disruption_rate < 0.333 * max\".")
+                   "< <= > >=, VALUE a number or K * REF with REF the column's max, "
+                   "min, median or a percentile qNN, e.g. "
+                   "\"gain_disruption_rate < 0.333 * q90\".")
 @click.option("--table", type=click.Choice(["runs", "points"]),
               help="Rows: design points (points.parquet) or runs (runs.parquet) "
                    "(default: points when the folder has them).")
@@ -550,12 +551,15 @@ def report(results: Path, out: Path | None, fmt: str) -> None:
               help="Levels of the classification tree.")
 @click.option("--min-leaf", type=click.FloatRange(0.0, 0.5, min_open=True), default=0.05,
               show_default=True, help="Smallest share of the rows in a leaf of the tree.")
+@click.option("--inputs", multiple=True, metavar="KEY",
+              help="Only these factors as inputs (repeat): a key, or a prefix ending in a "
+                   "dot ('world.'); default: every factor.")
 @click.option("--out", type=click.Path(path_type=Path),
               help="Where to write (default: RESULTS/discovery).")
 @fmt_option
 def discover(results: Path, where: str, table: str | None, density: float, step: int | None,
              boxes: int, alpha: float, mass_min: float, depth: int, min_leaf: float,
-             out: Path | None, fmt: str) -> None:
+             inputs: tuple[str, ...], out: Path | None, fmt: str) -> None:
     """Scenario discovery over RESULTS (a sweep's folder): which ranges of the factors
     lead to the cases WHERE holds, as PRIM boxes and a classification tree.
 
@@ -576,7 +580,7 @@ def discover(results: Path, where: str, table: str | None, density: float, step:
     with folder_lock(written), writing(written):
         found = find(results, where, table=table, alpha=alpha, density=density, box=step,
                      boxes=boxes, mass_min=mass_min, depth=depth, min_leaf=min_leaf,
-                     out=out, fmt=fmt)
+                     out=out, fmt=fmt, inputs=inputs)
     click.echo(printable(f"{found.condition.resolved()}: {found.interest:,} of {found.rows:,} "
                          f"rows of {TABLES[found.table]} (base rate {found.base_rate:.3f})"))
     for b in found.boxes:
@@ -594,6 +598,56 @@ def discover(results: Path, where: str, table: str | None, density: float, step:
         click.echo("no tree: it needs scikit-learn (pip install scikit-learn)", err=True)
     click.echo(printable(f"wrote {found.out}/DISCOVERY.md, boxes.csv, trajectory.csv"
                          + (", tree.txt" if found.tree is not None else "") + ", figures/"))
+
+
+@cli.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--against", required=True, metavar="SCENARIO",
+              help="The scenario every other one is compared with (its name in the sweep).")
+@click.option("--metric", "metrics", multiple=True, metavar="NAME",
+              help="A metric to compare (repeat; default: the disruption rate).")
+@click.option("--by", metavar="COLUMN",
+              help="Also split every row by this column's values (a posterior mode: "
+                   "threat.evidence_threshold).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Where to write effects.csv and EFFECTS.md (default: RESULTS itself).")
+def effects(results: Path, against: str, metrics: tuple[str, ...], by: str | None,
+            out: Path | None) -> None:
+    """Paired effects of a sweep's scenarios against AGAINST, per design point: the mean
+    with its 95% interval, and over a posterior's draws their quantiles and the share of
+    draws of the other sign (see docs/calibration.md, "Robustness")."""
+    import os
+
+    from ctsim.analysis.effects import effects_markdown, paired_effects, point_names
+    from ctsim.analysis.report import load_results
+    from ctsim.errors import ArgumentError
+    from ctsim.files import did_you_mean
+    from ctsim.runs.store import check_place, folder_lock, writing
+    from ctsim.writing import atomic_write
+
+    for m in metrics:
+        if m not in METRICS:
+            raise ArgumentError(f"--metric: unknown metric '{m}'{did_you_mean(m, METRICS)}")
+    if out is not None:
+        check_place(out)
+    loaded = load_results(results)
+    table = paired_effects(loaded, against, list(metrics) or ["disruption_rate"], by)
+    lines = effects_markdown(table, point_names(loaded),
+                             posterior=bool(loaded.manifest.get("uncertainty")))
+    written = Path(os.path.abspath(out or results))
+    with folder_lock(written), writing(written):
+        atomic_write(written / "effects.csv",
+                     table.to_csv(index=False, float_format="%.6g").encode())
+        atomic_write(written / "EFFECTS.md", ("\n".join(
+            [f"# Paired effects against {against}", "",
+             f"From `ctsim effects {results} --against {against}`"
+             + "".join(f" --metric {m}" for m in metrics) + (f" --by {by}" if by else "")
+             + ": each run paired with the run of the same point and replication under "
+             f"{against}; over a posterior, a draw's effect is the mean of its runs.", "",
+             *lines, ""])).encode())
+    for line in lines:
+        click.echo(printable(line))
+    click.echo(printable(f"wrote {written}/effects.csv and EFFECTS.md"))
 
 
 @cli.command()

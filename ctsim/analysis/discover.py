@@ -46,6 +46,7 @@ import difflib
 import io
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,7 +95,7 @@ class Clause:
     column: str
     op: str
     factor: float
-    relative: str | None = None  # "max", "min", or None for a plain number
+    relative: str | None = None  # "max", "min", "median", "q90"..., or None for a number
 
     def text(self) -> str:
         """The clause as written back (numbers in shortest form)."""
@@ -105,7 +106,8 @@ class Clause:
 _CLAUSE = re.compile(r"\s*(?P<col>[A-Za-z_][A-Za-z0-9_.]*)\s*(?P<op><=|>=|<|>)\s*"
                      r"(?P<val>.*?)\s*")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_VALUE = re.compile(rf"(?P<k>{_NUMBER})(?:\s*\*\s*(?P<ref>max|min))?|(?P<alone>max|min)",
+_REF = r"max|min|median|q(?:[1-9]\d?)"  # q90: the column's 90th percentile
+_VALUE = re.compile(rf"(?P<k>{_NUMBER})(?:\s*\*\s*(?P<ref>{_REF}))?|(?P<alone>{_REF})",
                     re.IGNORECASE)
 _AND = re.compile(r"(?:^|\s)and(?:\s|$)", re.IGNORECASE)
 
@@ -113,9 +115,11 @@ _AND = re.compile(r"(?:^|\s)and(?:\s|$)", re.IGNORECASE)
 def parse_where(text: str) -> list[Clause]:
     """Read a condition: comparisons ``COLUMN OP VALUE`` joined by ``and``.
 
-    ``OP`` is one of ``< <= > >=``; ``VALUE`` is a number, or ``K * max`` / ``K * min``
-    (``K`` a number; the column's largest or smallest value over the table), or ``max`` /
-    ``min`` alone. Nothing is evaluated: the text is matched against this grammar.
+    ``OP`` is one of ``< <= > >=``; ``VALUE`` is a number, or ``K * REF`` (``K`` a number)
+    or ``REF`` alone, where ``REF`` is the column's ``max``, ``min``, ``median`` or a
+    percentile ``q1`` to ``q99`` over the table (``0.333 * q90``: a third of what the best
+    tenth of the rows reach). Nothing is evaluated: the text is matched against this
+    grammar.
 
     Raises:
         ArgumentError: ``where: ...``: empty, too long, or a part that is not a
@@ -138,7 +142,7 @@ def parse_where(text: str) -> list[Clause]:
         if value is None:
             why = _why(part)
             if why.startswith("expected"):
-                why = "expected a number or K * max / K * min"
+                why = "expected a number, or K * max, min, median or qNN (q90)"
             raise ArgumentError(f"where: cannot read the value '{match['val']}' of "
                                 f"'{part.strip()}': {why}")
         if value["alone"]:
@@ -196,6 +200,15 @@ def _compare(values: np.ndarray, op: str, threshold: float) -> np.ndarray:
                 ">": values > threshold, ">=": values >= threshold}[op]
 
 
+def _reference(values: np.ndarray, name: str) -> float:
+    """The column's ``max``, ``min``, ``median`` or percentile ``qNN`` (NaN left out)."""
+    if name == "max":
+        return float(np.nanmax(values))
+    if name == "min":
+        return float(np.nanmin(values))
+    return float(np.nanpercentile(values, 50 if name == "median" else int(name[1:])))
+
+
 def resolve_where(text: str, table: pd.DataFrame, name: str = "the table") -> Condition:
     """Parse ``text`` (:func:`parse_where`) and check it against ``table``: each column
     must exist and hold numbers; ``K * max`` becomes ``K`` times the column's largest value
@@ -228,8 +241,7 @@ def resolve_where(text: str, table: pd.DataFrame, name: str = "the table") -> Co
         if not np.isfinite(values).any():
             raise ArgumentError(f"where: column '{clause.column}' of {name} holds no number "
                                 f"to take the {clause.relative} of")
-        ref = np.nanmax(values) if clause.relative == "max" else np.nanmin(values)
-        thresholds.append(clause.factor * float(ref))
+        thresholds.append(clause.factor * _reference(values, clause.relative))
     return Condition(text.strip(), tuple(clauses), tuple(thresholds))
 
 
@@ -855,10 +867,33 @@ class Discovery:
         return self.interest / self.rows if self.rows else float("nan")
 
 
+def chosen_inputs(factors: list[str], inputs: Sequence[str]) -> list[str]:
+    """The factors ``inputs`` names (keys, or prefixes ending in a dot), in the factors'
+    order; all of them when ``inputs`` is empty.
+
+    Raises:
+        ArgumentError: an input that names no factor (with the closest factors).
+    """
+    if not inputs:
+        return factors
+    chosen = set()
+    for pattern in inputs:
+        hit = [f for f in factors if f == pattern
+               or (pattern.endswith(".") and f.startswith(pattern))]
+        if not hit:
+            close = difflib.get_close_matches(pattern, factors, n=3, cutoff=0.5)
+            raise ArgumentError(f"inputs: '{pattern}' names no factor of the experiment"
+                                + (f" (closest: {', '.join(close)})" if close else
+                                   " (a key, or a prefix ending in a dot such as 'world.')"))
+        chosen.update(hit)
+    return [f for f in factors if f in chosen]
+
+
 def discover(results: str | Path, where: str, *, table: str | None = None,
              alpha: float = 0.05, density: float = 0.8, box: int | None = None,
              boxes: int = 2, mass_min: float = 0.05, depth: int = 3, min_leaf: float = 0.05,
-             out: str | Path | None = None, fmt: str = "png") -> Discovery:
+             out: str | Path | None = None, fmt: str = "png",
+             inputs: Sequence[str] = ()) -> Discovery:
     """Scenario discovery over a results folder: PRIM boxes and a classification tree of
     the rows meeting ``where``; writes them into ``out`` (default ``results/discovery``).
 
@@ -872,6 +907,8 @@ def discover(results: str | Path, where: str, *, table: str | None = None,
         out: the folder written (boxes.csv, trajectory.csv, tree.txt, DISCOVERY.md,
             figures/).
         fmt: the figures' format (png, svg or pdf).
+        inputs: only these factors as PRIM's and the tree's inputs: each a factor's key or
+            a prefix ending in a dot (``world.``: every nation attribute); default all.
 
     Rows of failed runs, and rows where a column of the condition or a factor is NaN, are
     left out and counted. The inputs are the experiment's varied factors (the manifest's
@@ -909,6 +946,7 @@ def discover(results: str | Path, where: str, *, table: str | None = None,
     factors = list(loaded.factors)
     if len(loaded.manifest.get("scenarios") or []) > 1 and "scenario" in frame:
         factors.append("scenario")
+    factors = chosen_inputs(factors, inputs)
     absent = [f for f in factors if f not in frame]
     if absent:
         raise ResultsError(f"{folder / name}: no '{absent[0]}' column (its manifest.json "
@@ -940,7 +978,8 @@ def discover(results: str | Path, where: str, *, table: str | None = None,
     result = Discovery(folder, target, chosen, condition, varied, constant, len(y),
                        interest, failed, missing, found, tree,
                        {"alpha": alpha, "density": density, "box": box, "boxes": boxes,
-                        "mass_min": mass_min, "depth": depth, "min_leaf": min_leaf})
+                        "mass_min": mass_min, "depth": depth, "min_leaf": min_leaf,
+                        "inputs": ", ".join(inputs) or "every factor"})
     write_discovery(result, fmt)
     return result
 

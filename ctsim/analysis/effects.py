@@ -82,7 +82,7 @@ def paired_effects(results: Results, against: str, metrics: Sequence[str],
     if by is not None and by not in results.runs:
         raise ResultsError(f"{results.folder}: no column '{by}' in runs.parquet to split by")
     k = runs_per_draw(results)
-    ok = results.ok
+    ok = results.ok.assign(point=design_point(results))
     key = ["point", "replication"]
     reference = ok[ok["scenario"] == against].set_index(key)
     rows = []
@@ -110,6 +110,16 @@ def paired_effects(results: Results, against: str, metrics: Sequence[str],
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
+def design_point(results: Results) -> pd.Series:
+    """Each run's design point within its scenario (runs.parquet numbers points across
+    the scenarios, one block of ``P`` after another: scenario ``s``'s point ``p`` is
+    ``s P + p``), the number runs of the same point share in every scenario."""
+    runs = results.runs
+    scenarios = len(results.manifest.get("scenarios") or []) or 1
+    total = int(results.manifest.get("points") or runs["point"].max() + 1)
+    return runs["point"] % max(total // scenarios, 1)
+
+
 def _summary(part: pd.DataFrame, metric: str, k: int) -> dict[str, float | int]:
     """The summary of one row's paired differences (``d``, with their ``draw``)."""
     per_draw = part.groupby("draw")["d"]
@@ -134,14 +144,36 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def effects_markdown(table: pd.DataFrame, points: dict[int, str] | None = None) -> list[str]:
+def point_names(results: Results) -> dict[int, str]:
+    """Each design point named by what it sets: under an oat design the key it sweeps and
+    its value (``cooperation.hub_exposure = 0.1``), otherwise every factor's value; the
+    crossed factors of an oat design follow (``, threat.border_screening = 0.2``). A sweep
+    without factors has one point, named "as given"."""
+    runs = results.runs.assign(point=design_point(results))
+    factors = [f for f in results.factors if f in runs]
+    names: dict[int, str] = {}
+    for point, rows in runs.groupby("point", sort=True):
+        first = rows.iloc[0]
+        swept = str(first["sweep"]) if "sweep" in runs and first["sweep"] else ""
+        shown = [swept] if swept else [f for f in factors if f not in ("sweep",)]
+        if swept:
+            shown += [f for f in factors if f != swept
+                      and results.manifest["factors"].get(f, {}).get("cross")]
+        names[int(point)] = ", ".join(f"{f} = {_shown(first[f])}" for f in shown) or "as given"
+    return names
+
+
+def effects_markdown(table: pd.DataFrame, points: dict[int, str] | None = None,
+                     posterior: bool = True) -> list[str]:
     """The effects table as Markdown lines: one row per scenario, point, metric and group.
 
     ``points`` names the design points (``{0: "defaults", 1: "hub exposure 0.1"}``);
-    unnamed points show their number.
+    unnamed points show their number. Without a ``posterior`` each run is its own draw:
+    the quantiles are the runs' and there is no spread within a draw.
     """
-    lines = ["| scenario | point | metric | group | draws × runs | mean (95% interval) | "
-             "posterior 2.5% / 50% / 97.5% | other sign | run sd |",
+    spread = "posterior 2.5% / 50% / 97.5%" if posterior else "runs' 2.5% / 50% / 97.5%"
+    lines = [f"| scenario | point | metric | group | draws × runs | mean (95% interval) | "
+             f"{spread} | other sign | run sd |",
              "|---|---|---|---|---:|---:|---:|---:|---:|"]
     for r in table.itertuples(index=False):
         where = (points or {}).get(r.point, str(r.point))
@@ -150,5 +182,6 @@ def effects_markdown(table: pd.DataFrame, points: dict[int, str] | None = None) 
             f"| {r.scenario} − {r.against} | {where} | {label_of(r.metric)} | {group} | "
             f"{r.draws} × {r.runs_per_draw} | {r.mean:+.3f} ({r.mean_lo:+.3f} to "
             f"{r.mean_hi:+.3f}) | {r.q025:+.3f} / {r.q50:+.3f} / {r.q975:+.3f} | "
-            f"{r.opposite_share:.0%} | {r.within_sd:.3f} |")
+            f"{r.opposite_share:.0%} | "
+            f"{'-' if np.isnan(r.within_sd) else format(r.within_sd, '.3f')} |")
     return lines

@@ -254,6 +254,16 @@ def test_a_condition_reads_numbers_and_shares_of_a_column_s_extremes():
     np.testing.assert_array_equal(cond.holds(table), [False, True, False])
 
 
+def test_a_condition_reads_a_share_of_a_columns_median_or_percentile():
+    table = pd.DataFrame({"g": [0.0, 0.1, 0.2, 0.3, 0.4, np.nan, 9.0]})
+    cond = resolve_where("g < 0.5 * q90 and g >= median", table)
+    # percentiles of the six numbers (NaN left out): q90 4.7, median 0.25
+    assert cond.thresholds == pytest.approx((0.5 * np.percentile(
+        [0.0, 0.1, 0.2, 0.3, 0.4, 9.0], 90), 0.25))
+    np.testing.assert_array_equal(cond.holds(table),
+                                  [False, False, False, True, True, False, False])
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("", "give a condition"),
     ("attacks == 3", "no = or !="),
@@ -262,6 +272,7 @@ def test_a_condition_reads_numbers_and_shares_of_a_column_s_extremes():
     ("attacks < 3 and", "a comparison is missing around 'and'"),
     ("__import__('os') < 1", "expected COLUMN OP VALUE"),
     ("attacks < 3 * mean", "cannot read the value"),
+    ("attacks < 3 * q100", "cannot read the value"),
 ])
 def test_a_condition_that_cannot_be_read_is_one_line_naming_the_part(text, message):
     with pytest.raises(ArgumentError, match=message) as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +82,37 @@ def test_the_markdown_table_names_points_and_modes():
     assert lines[2].startswith("| treated − ref | defaults | ")
     assert "| threat.evidence_threshold = 2 |" in lines[4]
     assert "+0.040 (" in lines[2] and "| 50% |" in lines[2]
+
+
+def test_runs_pair_by_their_point_within_each_scenarios_block():
+    # runs.parquet numbers points across scenarios: scenario 1's points follow scenario 0's
+    rows = []
+    for s, scenario in enumerate(("treated", "ref")):
+        for p in range(2):
+            for r in range(2):
+                value = 0.1 * p + (0.05 if scenario == "treated" and p == 1 else 0.0)
+                rows.append({"run_id": len(rows), "scenario": scenario, "point": 2 * s + p,
+                             "replication": r, "status": "ok", "disruption_rate": value})
+    res = Results(Path("f"), pd.DataFrame(rows),
+                  {"scenarios": ["treated", "ref"], "points": 4}, None, None)
+    table = paired_effects(res, "ref", ["disruption_rate"])
+    assert table["point"].tolist() == [0, 1]
+    assert table["mean"].tolist() == pytest.approx([0.0, 0.05])
+
+
+def test_the_command_writes_the_table_and_refuses_an_unknown_scenario(tmp_path):
+    from click.testing import CliRunner
+
+    from ctsim.cli import cli
+
+    res = _results([0.10, -0.02, 0.05], 1, [0.0] * 3, [1, 2, 2])
+    res.runs.to_parquet(tmp_path / "runs.parquet")
+    manifest = {**res.manifest, "experiment": "x", "design": "grid", "replications": 3,
+                "seed": 1, "ctsim_version": "0.1.0", "metrics": ["disruption_rate"]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    ok = CliRunner().invoke(cli, ["effects", str(tmp_path), "--against", "ref"])
+    assert ok.exit_code == 0, ok.output
+    assert "| treated − ref | as given | disruption rate | all | 3 × 1 | +0.043" in ok.output
+    assert (tmp_path / "effects.csv").is_file() and (tmp_path / "EFFECTS.md").is_file()
+    bad = CliRunner().invoke(cli, ["effects", str(tmp_path), "--against", "nope"])
+    assert bad.exit_code == 2 and "no scenario 'nope'" in bad.output
