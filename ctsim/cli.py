@@ -712,11 +712,20 @@ def sweep(experiment: str, replications: int | None, steps: int | None, workers:
               help="Continue the populations stored in --out.")
 @click.option("--out", type=click.Path(path_type=Path),
               help="Output folder (default: results/<calibration name>/).")
+@click.option("--seed", "seeds", type=click.IntRange(0, SEED_MAX), multiple=True,
+              help="Run this seed's independent calibration into <out>/seed-<S>/ (repeat "
+                   "for several; default: the file's seed, or each of its seeds:).")
+@click.option("--compare-with", "compare_with", type=click.Path(path_type=Path),
+              multiple=True, help="Another calibration's results folder (or folder of "
+                                  "seeds) to compare the posteriors with in "
+                                  "<out>/comparison/ (a prior-sensitivity run).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no table.")
 def calibrate(calibration: str, workers: int, scheduler: str | None, resume: bool,
-              out: Path | None, quiet: bool) -> None:
+              out: Path | None, seeds: tuple[int, ...], compare_with: tuple[Path, ...],
+              quiet: bool) -> None:
     """Estimate CALIBRATION's parameters by ABC-SMC against its targets, then check every
-    target (fitted and held out) against the posterior; see docs/calibration.md."""
+    target (fitted and held out) against the posterior; several seeds run as independent
+    calibrations and are compared; see docs/calibration.md."""
     global _interrupted_hint
     import ctsim.calibration as cal
     from ctsim import resources
@@ -727,23 +736,45 @@ def calibrate(calibration: str, workers: int, scheduler: str | None, resume: boo
 
     def said(t: int, eps: float, rate: float) -> None:
         if not quiet:
-            click.echo(f"{loaded.spec.name}: population {t}: epsilon {eps:.3f}, acceptance "
-                       f"rate {rate:.3f}", err=True)
+            threshold = "temperature" if loaded.spec.method == "stochastic" else "epsilon"
+            click.echo(f"{loaded.spec.name}: population {t}: {threshold} {eps:.4g}, "
+                       f"acceptance rate {rate:.3f}", err=True)
 
-    result = cal.calibrate(loaded, target, workers=workers, scheduler=scheduler,
-                           resume=resume, on_population=said)
+    several = bool(seeds) or loaded.spec.seeds is not None
+    if several:
+        results, comparison = cal.calibrate_seeds(
+            loaded, target, list(seeds) or loaded.spec.all_seeds, workers=workers,
+            scheduler=scheduler, resume=resume, on_population=said,
+            compare_with=compare_with)
+    else:
+        for other in compare_with:  # checked before hours of sampling, not after
+            cal.finished_or_fail(other)
+        results = [cal.calibrate(loaded, target, workers=workers, scheduler=scheduler,
+                                 resume=resume, on_population=said)]
+        comparison = cal.compare_finished(target, compare_with) if compare_with else None
     if not quiet:
-        rows = [(p["parameter"], f"{p['median']:.3g}", f"[{p['ci95_lo']:.3g}, "
-                 f"{p['ci95_hi']:.3g}]", f"{p['shrinkage']:.2f}")
-                for p in cal.parameter_summary(loaded, result.posterior)]
-        _print_table(f"{loaded.spec.name}: posterior", ("parameter", "median",
-                     "95% interval", "shrinkage"), rows, width=80)
-        rows = [(r.target, r.role, f"{r.observed:.3f}", f"{r.simulated_mean:.3f}",
-                 f"[{r.simulated_lo:.3f}, {r.simulated_hi:.3f}]", f"{r.z:+.2f}")
-                for r in result.predictive.itertuples()]
-        _print_table(f"{loaded.spec.name}: predictive checks", ("target", "role", "observed",
-                     "simulated", "95% interval", "z"), rows, width=80)
-        click.echo(f"wrote {target}/REPORT.md, posterior.csv, predictive.csv, figures/")
+        for result in results:
+            _calibration_tables(loaded, result)
+        if comparison is not None:
+            click.echo(f"wrote {comparison}/COMPARISON.md, comparison.csv, figures/")
+
+
+def _calibration_tables(loaded, result) -> None:
+    """The posterior and predictive tables of one finished calibration, on stdout."""
+    import ctsim.calibration as cal
+
+    title = f"{loaded.spec.name} ({result.out})"
+    rows = [(p["parameter"], f"{p['median']:.3g}", f"[{p['ci95_lo']:.3g}, "
+             f"{p['ci95_hi']:.3g}]", f"{p['shrinkage']:.2f}")
+            for p in cal.parameter_summary(loaded, result.posterior)]
+    _print_table(f"{title}: posterior", ("parameter", "median", "95% interval",
+                 "shrinkage"), rows, width=80)
+    rows = [(r.target, r.role, f"{r.observed:.3f}", f"{r.simulated_mean:.3f}",
+             f"[{r.simulated_lo:.3f}, {r.simulated_hi:.3f}]", f"{r.z:+.2f}")
+            for r in result.predictive.itertuples()]
+    _print_table(f"{title}: predictive checks", ("target", "role", "observed",
+                 "simulated", "95% interval", "z"), rows, width=80)
+    click.echo(f"wrote {result.out}/REPORT.md, posterior.csv, predictive.csv, figures/")
 
 
 #: The signal that is stopping the command (SIGINT or SIGTERM), once one came.

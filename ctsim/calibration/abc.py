@@ -1,6 +1,9 @@
 """Approximate Bayesian computation by sequential Monte Carlo (ABC-SMC; Toni et al. 2009,
-Beaumont et al. 2009) with pyabc. The SQLite history of pyabc is the store: a killed
-calibration resumes from its last complete population."""
+Beaumont et al. 2009) with pyabc, by the calibration's method
+(:mod:`ctsim.calibration.sampling`): a stochastic acceptor at temperature 1 (the default)
+or the former rejection on the standardized distance. The SQLite history of pyabc is the
+store: a killed calibration resumes from its last complete population. Several seeds run
+as independent calibrations and are compared (:mod:`ctsim.calibration.compare`)."""
 
 from __future__ import annotations
 
@@ -20,16 +23,19 @@ import numpy as np
 
 from ctsim._version import __version__
 from ctsim.calibration.files import Calibration, LoadedCalibration, check_history
-from ctsim.calibration.particle import ParticleModel, standardized_distance
-from ctsim.calibration.predictive import posterior_predictive
+from ctsim.calibration.particle import ParticleModel
+from ctsim.calibration.predictive import predictive_summary, predictive_values
 from ctsim.calibration.report import (
+    ess,
+    noise_table,
     populations_table,
     posterior_table,
     stability_table,
     write_outputs,
 )
 from ctsim.errors import CtsimError, ExperimentError, OutputError
-from ctsim.runs.store import atomic_write, cannot_write
+from ctsim.runs.posterior import POSTERIOR_FILE
+from ctsim.runs.store import atomic_write, cannot_write, folder_lock, writing
 
 # ---------------------------------------------------------------- ABC-SMC
 
@@ -131,9 +137,12 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
         on_population: called with (population index, epsilon, acceptance rate) after
             each population.
 
-    The sampling stops after ``populations`` populations, or when epsilon falls to
-    ``min_epsilon``, or by less than ``min_eps_diff`` from one population to the next
-    (converged), or when the acceptance rate falls below ``min_acceptance``.
+    The stochastic method stops at the first population sampled at temperature 1 (at the
+    latest the ``populations``-th), or when the acceptance rate falls below
+    ``min_acceptance`` (a budget rule: the report then says the posterior is tempered).
+    The rejection-distance method stops after ``populations`` populations, or when epsilon
+    falls to ``min_epsilon``, or by less than ``min_eps_diff`` from one population to the
+    next (converged), or when the acceptance rate falls below ``min_acceptance``.
 
     ``out`` is checked before any work, as every results folder is
     (:func:`ctsim.runs.pipeline.check_output`: a new or empty folder, or a calibration's),
@@ -147,7 +156,7 @@ def calibrate(loaded: LoadedCalibration, out: Path, *, workers: int = 2,
         ExperimentError: ``resume`` over another calibration's results.
     """
     from ctsim.runs.pipeline import check_output
-    from ctsim.runs.store import check_place, folder_lock, writing
+    from ctsim.runs.store import check_place
 
     out = Path(out)
     check_place(out)
@@ -187,12 +196,17 @@ def _calibrate(loaded: LoadedCalibration, out: Path, *, workers: int, scheduler:
         logging.getLogger(name).setLevel(logging.INFO if name == "ABC" else logging.WARNING)
     logging.getLogger("ABC").propagate = False
 
+    from ctsim.calibration.sampling import parts as method_parts
+
     sampler, client = _sampler(workers, scheduler, spec.seed)
     try:
-        abc = pyabc.ABCSMC(ParticleModel(loaded), _prior(loaded),
-                           lambda x, _x0: standardized_distance(loaded, x),
-                           population_size=spec.population, sampler=sampler)
-        observed = {n: float(loaded.targets[n].observed) for n in spec.fit}
+        stored = _stored_thresholds(db) if resume and db.exists() else {}
+        parts = method_parts(loaded, stored)
+        abc = pyabc.ABCSMC(ParticleModel(loaded), _prior(loaded), parts.distance,
+                           population_size=spec.population, sampler=sampler,
+                           transitions=parts.transition, eps=parts.eps,
+                           acceptor=parts.acceptor)
+        observed = {n: float(loaded.targets[n].reference) for n in spec.fit}
         with _history_written(out):
             if resume and db.exists():
                 check_history(db)
@@ -211,9 +225,9 @@ def _calibrate(loaded: LoadedCalibration, out: Path, *, workers: int, scheduler:
                 abc_log.handlers = [_PopulationLog(on_population)]
                 try:
                     history = abc.run(max_nr_populations=spec.populations - done,
-                                      minimum_epsilon=spec.min_epsilon,
+                                      minimum_epsilon=parts.minimum_epsilon,
                                       min_acceptance_rate=spec.min_acceptance,
-                                      min_eps_diff=spec.min_eps_diff)
+                                      min_eps_diff=parts.min_eps_diff)
                 finally:
                     abc_log.handlers = own
     finally:
@@ -223,9 +237,23 @@ def _calibrate(loaded: LoadedCalibration, out: Path, *, workers: int, scheduler:
     post = posterior_table(loaded, history)
     pred = None
     if predictive:
-        pred = posterior_predictive(loaded, post, workers=workers, scheduler=scheduler)
-        write_outputs(loaded, out, pops, post, pred, stability_table(loaded, history))
+        draws = predictive_values(loaded, post, workers=workers, scheduler=scheduler)
+        pred = predictive_summary(loaded, draws)
+        stability = stability_table(loaded, history) if spec.method != "stochastic" else []
+        write_outputs(loaded, out, pops, post, pred, stability, draws,
+                      noise_table(loaded, history))
     return CalibrationResult(out, pops, post, pred, done, time.perf_counter() - start)
+
+
+def _stored_thresholds(db: Path) -> dict[int, float]:
+    """The threshold (epsilon or temperature) of each population stored in ``db``."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro",
+                                                uri=True)) as con:
+            return {int(t): float(e) for t, e in con.execute(
+                "SELECT t, epsilon FROM populations WHERE t >= 0")}
+    except sqlite3.Error:
+        return {}
 
 
 class _PopulationLog(logging.Handler):
@@ -248,11 +276,108 @@ class _PopulationLog(logging.Handler):
 
 
 def _stopped(history, spec: Calibration) -> bool:
-    """Whether the last stored population met a stopping rule (epsilon or acceptance)."""
-    pops = populations_table(history)
+    """Whether the last stored population met a stopping rule (temperature 1, epsilon or
+    acceptance)."""
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0].reset_index(drop=True)
     if not len(pops):
         return False
+    pops["acceptance_rate"] = pops["particles"] / pops["samples"]
     last = pops.iloc[-1]
+    if spec.method == "stochastic":
+        return bool(last.epsilon <= 1.0 or last.acceptance_rate < spec.min_acceptance)
     converged = len(pops) > 1 and abs(pops.iloc[-2].epsilon - last.epsilon) < spec.min_eps_diff
     return bool(last.epsilon <= spec.min_epsilon or last.acceptance_rate < spec.min_acceptance
                 or converged)
+
+
+# ---------------------------------------------------------------- several seeds
+
+
+def calibrate_seeds(loaded: LoadedCalibration, base: Path, seeds: list[int], *,
+                    workers: int = 2, scheduler: str | None = None, resume: bool = False,
+                    predictive: bool = True, on_population=None,
+                    compare_with: list[Path] | tuple[Path, ...] = ()
+                    ) -> tuple[list[CalibrationResult], Path | None]:
+    """Independent calibrations of ``loaded``, one per seed, each into
+    ``base/seed-<S>/`` (:func:`calibrate`, one after the other), then the comparison of
+    every finished one under ``base`` and in ``compare_with`` (:func:`compare_finished`).
+
+    Returns:
+        The seeds' results and the comparison's folder (None with fewer than two
+        posteriors or without ``predictive``).
+
+    Raises:
+        OutputError, ExperimentError: as :func:`calibrate`; ``base`` holding anything but
+            seed folders and a comparison.
+        ResultsError: a folder of ``compare_with`` holds no finished calibration.
+    """
+    from ctsim.calibration.compare import check_base, seed_folder
+
+    base = Path(base)
+    check_base(base)
+    for other in compare_with:
+        finished_or_fail(Path(other))
+    results = [calibrate(loaded.with_seed(s), seed_folder(base, s), workers=workers,
+                         scheduler=scheduler, resume=resume, predictive=predictive,
+                         on_population=on_population) for s in seeds]
+    if not predictive:
+        return results, None
+    return results, compare_finished(base, compare_with, loaded.spec.name)
+
+
+def finished_or_fail(folder: Path) -> list[Path]:
+    """The finished calibrations in ``folder`` (itself, or its seed folders).
+
+    Raises:
+        ResultsError: none there.
+    """
+    from ctsim.calibration.compare import finished_in
+    from ctsim.errors import ResultsError
+
+    found = finished_in(folder) if folder.is_dir() else []
+    if not found:
+        raise ResultsError(f"{folder}: no finished calibration to compare with (a "
+                           "calibration's results folder, or one of several seeds)")
+    return found
+
+
+def compare_finished(base: Path, compare_with: list[Path] | tuple[Path, ...] = (),
+                     title: str = "") -> Path | None:
+    """Write ``base/comparison/`` (:func:`ctsim.calibration.compare.write_comparison`)
+    from the finished calibrations of ``compare_with`` (first: the reference a
+    prior-sensitivity variant is compared with) and of ``base``; None when fewer than two
+    posteriors are found.
+
+    Raises:
+        ResultsError: a folder of ``compare_with`` holds no finished calibration.
+    """
+    from ctsim.calibration import compare
+
+    own = [compare.read_stored(f) for f in compare.finished_in(Path(base))]
+    others = [compare.read_stored(f) for other in compare_with
+              for f in finished_or_fail(Path(other))]
+    stored = list({s.folder.resolve(): s for s in [*others, *own]}.values())
+    if len(stored) < 2:
+        return None
+    out = Path(base) / compare.COMPARISON
+    seeds = [s for s in own if s.folder != Path(base)]
+    reason = compare.pool_reason(seeds)
+    if reason is None:
+        pooled_ess = ess(compare.pooled_posterior(seeds)["weight"])
+        note = (f"The seeds of `{seeds[0].calibration}` pooled (each seed an equal share of "
+                f"the weight): `{compare.POOLED}/{POSTERIOR_FILE}`, the posterior to draw from "
+                f"(`uncertainty:`), with an ESS of {pooled_ess:.0f}: about "
+                f"{0.025 * pooled_ess:.0f} effective particles beyond each 2.5% quantile.")
+    else:
+        note = f"No pooled posterior ({reason})."
+    with folder_lock(Path(os.path.abspath(out))), writing(out):
+        written = compare.write_comparison(stored, out, title or stored[-1].calibration,
+                                           note)
+    if reason is None:
+        pooled = Path(base) / compare.POOLED
+        with folder_lock(Path(os.path.abspath(pooled))), writing(pooled):
+            pooled.mkdir(parents=True, exist_ok=True)
+            atomic_write(pooled / POSTERIOR_FILE, compare.pooled_posterior(seeds).to_csv(
+                index=False, float_format="%.8g").encode())
+    return written

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import hashlib
 import json
 import math
@@ -28,7 +29,8 @@ from ctsim.runs.experiment import INSIDE, check_largest_run, probe, varied_key_p
 Name = Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=80)]
 
 #: The fields of a target that decide a calibration's particles and distances.
-DECIDING = {"metric", "among", "contrast", "observed", "sd"}
+DECIDING = {"metric", "among", "contrast", "observed", "sd", "bound", "counts",
+            "overdispersion"}
 
 #: The smallest sd a target may have, as a share of its observed value's size
 #: (max(1, |observed|)). A distance divides by sd and squares the quotient
@@ -51,6 +53,21 @@ class Source(_Strict):
     url: str = ""
 
 
+class Count(_Strict):
+    """One period's count of a series target: ``count`` of ``of`` events (for example, 14
+    foiled of 21 jihadist attacks reported for 2019)."""
+
+    year: Annotated[int, Field(ge=1900, le=2100)]
+    count: Annotated[int, Field(ge=0)]
+    of: Annotated[int, Field(ge=1, le=10_000_000)]
+
+    @model_validator(mode="after")
+    def _within(self) -> Count:
+        if self.count > self.of:
+            raise ValueError(f"count {self.count} is more than of {self.of}")
+        return self
+
+
 class Target(_Strict):
     """One published pattern and the model quantity it is compared with.
 
@@ -61,9 +78,23 @@ class Target(_Strict):
     scenario file, relative to the targets file), the relative change
     ``(contrast - scenario) / contrast`` of the metric's mean between that scenario and
     the calibrated one, run with the same parameters and seeds; otherwise the metric's
-    mean over the runs. ``observed`` and ``sd`` (one standard deviation) are on the
-    quantity's scale. A target whose figure could not be read (``verified: unread``) has no
-    observed value, and no calibration may use it.
+    mean over the runs.
+
+    Its error model (:attr:`kind`, docs/calibration.md "Error models"):
+
+    - ``normal`` (``observed`` and ``sd``): the observation is the model's quantity plus a
+      normal error of standard deviation ``sd``, on the quantity's scale;
+    - ``upper`` or ``lower`` (``bound: upper|lower``, ``observed`` and ``sd``): the
+      quantity is at most (at least) ``observed``, with a soft edge: the likelihood is the
+      normal CDF ``Phi((observed - x) / sd)`` (upper) or ``Phi((x - observed) / sd)``
+      (lower), 1 well inside the bound, 1/2 on it, falling off over about ``sd`` beyond;
+    - ``series`` (``counts``, a list of ``{year, count, of}``, and ``overdispersion``):
+      each period's count is beta-binomial with mean ``of * x`` for a share ``x`` and
+      intra-class correlation ``overdispersion`` (rho in (0, 1): the periods' own shares
+      vary about ``x`` with variance ``rho x (1 - x)``); the periods are fitted jointly.
+
+    A target whose figure could not be read (``verified: unread``) has no observed value,
+    and no calibration may use it.
     """
 
     name: Name
@@ -72,6 +103,9 @@ class Target(_Strict):
     contrast: str | None = None
     observed: float | None = None
     sd: Annotated[float, Field(gt=0.0)] | None = None
+    bound: Literal["upper", "lower"] | None = None
+    counts: Annotated[list[Count], Field(min_length=1)] | None = None
+    overdispersion: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
     source: Source
     verified: Literal["source", "secondary", "unread"]
     match: Annotated[str, Field(min_length=1)]
@@ -90,16 +124,66 @@ class Target(_Strict):
         if self.among is not None and self.contrast is not None:
             raise ValueError("give among or contrast, not both")
         if self.verified == "unread":
-            if self.observed is not None or self.sd is not None:
+            if any(v is not None for v in (self.observed, self.sd, self.counts,
+                                           self.bound, self.overdispersion)):
                 raise ValueError("a figure that could not be read (verified: unread) has no "
-                                 "observed value or sd")
+                                 "observed value, sd, bound or counts")
+        elif self.counts is not None:
+            self._series_consistent()
+        elif self.overdispersion is not None:
+            raise ValueError("overdispersion is for a series target (counts:)")
         elif self.observed is None or self.sd is None:
-            raise ValueError("give observed and sd (or verified: unread if the figure could "
-                             "not be read)")
+            raise ValueError("give observed and sd, or counts and overdispersion (or "
+                             "verified: unread if the figure could not be read)")
         elif self.sd < SD_MIN_RELATIVE * max(1.0, abs(self.observed)):
             raise ValueError(f"sd {self.sd:g} is too small to measure a distance with: at "
                              f"least {SD_MIN_RELATIVE:g} x max(1, |observed|)")
         return self
+
+    def _series_consistent(self) -> None:
+        """The rules of a series target (``counts``)."""
+        if self.observed is not None or self.sd is not None or self.bound is not None:
+            raise ValueError("a series target (counts:) takes its observed value from its "
+                             "counts: give no observed, sd or bound")
+        if self.overdispersion is None:
+            raise ValueError("a series target (counts:) needs overdispersion (the "
+                             "intra-class correlation of its periods' shares, in (0, 1))")
+        if METRICS[self.metric].unit != "share" or self.contrast is not None:
+            raise ValueError(f"a series target counts events, so its quantity is a share "
+                             f"(0..1); '{self.metric}'"
+                             + (" with contrast" if self.contrast is not None else "")
+                             + " is not")
+        years = [c.year for c in self.counts]
+        twice = sorted({y for y in years if years.count(y) > 1})
+        if twice:
+            raise ValueError(f"counts: the year {twice[0]} is given twice")
+
+    @property
+    def kind(self) -> Literal["normal", "upper", "lower", "series"]:
+        """The target's error model (see the class)."""
+        if self.counts is not None:
+            return "series"
+        return self.bound or "normal"
+
+    @property
+    def reference(self) -> float:
+        """The observed value (normal), the bound (upper, lower) or the pooled share of the
+        counts, sum(count) / sum(of) (series), on the quantity's scale."""
+        if self.counts is not None:
+            return sum(c.count for c in self.counts) / sum(c.of for c in self.counts)
+        return float(self.observed)
+
+    @property
+    def spread(self) -> float:
+        """One standard deviation on the quantity's scale: ``sd``; for a series, the
+        beta-binomial standard deviation of the pooled share at that share,
+        ``sqrt(p (1 - p) sum(n (1 + (n - 1) rho)) / (sum n)^2)`` (Williams 1975)."""
+        if self.counts is None:
+            return float(self.sd)
+        p, rho = self.reference, float(self.overdispersion)
+        total = sum(c.of for c in self.counts)
+        spread = sum(c.of * (1 + (c.of - 1) * rho) for c in self.counts)
+        return math.sqrt(max(p * (1 - p), 1e-12) * spread) / total
 
 
 class TargetsFile(_Strict):
@@ -149,6 +233,23 @@ class Prior(_Strict):
         return float(x)
 
 
+#: The methods of a calibration (``method:``): ABC-SMC with a stochastic acceptor whose
+#: kernel is each target's error model, tempered down to temperature 1 (the default), or
+#: the former rejection ABC-SMC on the standardized distance with a falling epsilon.
+METHODS = ("stochastic", "rejection-distance")
+
+#: The particles of a population by default. A 2.5% quantile of a weighted population rests
+#: on about 0.025 x its effective sample size (ESS) of particles; 25 there (a tail share
+#: known to about +-20% of itself, sqrt(0.975 / 25)) needs an ESS of 1,000. The stochastic
+#: acceptor's last population kept an ESS of 22% to 36% of its particles in two pilots of
+#: the world calibration (40 and 200 particles), so 3,000 particles (an ESS of 1,000 at a
+#: third); several seeds pooled add their ESS (docs/calibration.md, "How many particles").
+POPULATION_DEFAULT = 3000
+
+#: The settings of the rejection-distance method only (epsilon and its stopping rules).
+DISTANCE_ONLY = ("min_epsilon", "min_eps_diff")
+
+
 class Calibration(_Strict):
     """A declared calibration. See docs/calibration.md."""
 
@@ -159,8 +260,22 @@ class Calibration(_Strict):
     fit: Annotated[list[Name], Field(min_length=1)]
     held_out: list[Name] = Field(default_factory=list)
     parameters: Annotated[dict[str, Prior], Field(min_length=1)]
+    #: ``stochastic`` (the default) or ``rejection-distance`` (see :data:`METHODS`).
+    method: Literal["stochastic", "rejection-distance"] = "stochastic"
+    #: The perturbation kernel of each population: ``local`` (a normal kernel around each
+    #: particle with the covariance of its nearest neighbours; pyabc's LocalTransition,
+    #: Filippi et al. 2013), or ``global`` (one multivariate normal fitted to the whole
+    #: population, pyabc's MultivariateNormalTransition).
+    kernel: Literal["local", "global"] = "local"
+    #: The local kernel's neighbours, as a share of the population (pyabc's k_fraction;
+    #: at least 10 particles).
+    neighbours: Annotated[float, Field(gt=0.0, le=1.0)] = 0.25
+    #: The local kernel's defensive share: this share of the proposals is drawn from the
+    #: prior, which bounds every importance weight (Hesterberg 1995; docs/calibration.md).
+    defensive: Annotated[float, Field(ge=0.0, le=0.5)] = 0.1
     replications: Annotated[int, Field(ge=1, le=REPLICATIONS_MAX)] = 4
-    population: Annotated[int, Field(ge=10, le=100_000)] = 200
+    population: Annotated[int, Field(ge=10, le=100_000)] = POPULATION_DEFAULT
+    #: At most this many populations; the stochastic method's last one is at temperature 1.
     populations: Annotated[int, Field(ge=1, le=100)] = 8
     min_epsilon: Annotated[float, Field(ge=0.0)] = 0.0
     #: Convergence: stop when epsilon falls by less than this from one population to the
@@ -170,17 +285,26 @@ class Calibration(_Strict):
     predictive: Annotated[int, Field(ge=2, le=10_000)] = 50
     steps: Annotated[int, Field(ge=1, le=STEPS_MAX)] | None = None
     seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = 7
+    #: Independent calibrations, one per seed, compared side by side (``seed`` is then
+    #: not used).
+    seeds: Annotated[list[Annotated[int, Field(ge=0, le=SEED_MAX)]],
+                     Field(min_length=2, max_length=20)] | None = None
 
     @model_validator(mode="after")
     def _apart(self) -> Calibration:
         both = sorted(set(self.fit) & set(self.held_out))
         if both:
             raise ValueError(f"'{both[0]}' is both fitted and held out")
-        for group in (self.fit, self.held_out):
+        for group in (self.fit, self.held_out, self.seeds or []):
             twice = sorted({n for n in group if group.count(n) > 1})
             if twice:
                 raise ValueError(f"'{twice[0]}' is listed twice")
         return self
+
+    @property
+    def all_seeds(self) -> list[int]:
+        """The seeds of the calibration's independent runs: ``seeds``, else ``[seed]``."""
+        return list(self.seeds) if self.seeds else [self.seed]
 
 
 @dataclass(frozen=True)
@@ -208,13 +332,19 @@ class LoadedCalibration:
         """Every target the calibration uses: fitted first, then held out."""
         return [*self.spec.fit, *self.spec.held_out]
 
+    def with_seed(self, seed: int) -> LoadedCalibration:
+        """This calibration with one seed: the calibration of ``seed`` among several
+        independent ones (``seeds``, ``ctsim calibrate --seed``)."""
+        spec = self.spec.model_copy(update={"seed": int(seed), "seeds": None})
+        return dataclasses.replace(self, spec=spec)
+
     def fingerprint(self) -> str:
         """A hash of everything that decides the particles and their distances (resume
         checks it); the stopping rules, the predictive checks and the targets' sources
         and notes are left out, so a finished calibration can be continued for more
         populations and a citation corrected without rerunning it."""
         later = {"populations", "min_epsilon", "min_eps_diff", "min_acceptance", "predictive",
-                 "description"}
+                 "description", "seeds"}
         doc = {"spec": self.spec.model_dump(mode="json", exclude=later),
                "scenarios": self.scenario_dicts,
                "targets": {k: self.targets[k].model_dump(mode="json", include=DECIDING)
@@ -291,6 +421,11 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
         source, line = origins.locate(key)
         return ExperimentError(source, key, message, line)
 
+    if spec.method == "stochastic":
+        for key in DISTANCE_ONLY:
+            if key in spec.model_fields_set:
+                raise fail(key, "a setting of method: rejection-distance; the stochastic "
+                           "method ends at temperature 1")
     problem = varied_key_problem(list(spec.parameters))
     if problem:
         raise fail(f"parameters.{problem[0]}", problem[1])
@@ -304,6 +439,11 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
             if targets[name].verified == "unread":
                 raise fail(f"{key}.{i}", f"target '{name}' has no observed value (its "
                            "figure could not be read: verified: unread)")
+            if (key == "fit" and spec.method == "rejection-distance"
+                    and targets[name].kind != "normal"):
+                raise fail(f"{key}.{i}", f"target '{name}' is a {targets[name].kind} "
+                           "target; the standardized distance fits normal ones only (use "
+                           "method: stochastic)")
 
     scenario_file = follow(path, spec.scenario, "scenario", origins.locate("scenario")[1],
                            ExperimentError, "scenario file")

@@ -1,6 +1,7 @@
 """One particle of a calibration: its parameters as scenario overrides, its runs (the
 sweep's run function, :func:`ctsim.runs.worker.run_batch`), its summary statistics (the
-fitted targets' values over those runs) and its standardized distance to the observations."""
+fitted targets' values over those runs, and the simulator's noise in each of them) and its
+standardized distance to the observations (the rejection-distance method)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,39 @@ def target_values(loaded: LoadedCalibration, specs: list, results: list,
     return out
 
 
+#: The prefix of a summary statistic that holds the simulator's noise in a target's value
+#: (``noise:<target>``; a target's name has no colon).
+NOISE = "noise:"
+
+
+def simulator_noise(loaded: LoadedCalibration, specs: list, results: list,
+                    names: list[str]) -> dict[str, float]:
+    """The jackknife variance of each target's value over a particle's runs (Efron and
+    Stein 1981): with the value recomputed leaving out each replication r in turn (in every
+    scenario of the particle, so a contrast stays paired), ``(R - 1) / R * sum((v_r -
+    mean v)^2)``. For a mean over runs it equals the sample variance over R (the variance
+    of the pooled value); it holds as well for the pooled shares of ``among`` and the
+    ratio of a ``contrast``. NaN with one replication or an undefined value.
+
+    The variance of the value the kernel is evaluated at, on the quantity's scale: the
+    simulator's own noise for the particle's pooled runs (what the stochastic acceptor's
+    likelihood adds to each target's stated variance, :mod:`ctsim.calibration.kernels`)."""
+    replications = sorted({s.replication for s in specs})
+    out = dict.fromkeys(names, float("nan"))
+    if len(replications) < 2:
+        return out
+    left = []
+    for r in replications:
+        kept = [(s, x) for s, x in zip(specs, results, strict=True) if s.replication != r]
+        left.append(target_values(loaded, [s for s, _ in kept], [x for _, x in kept], names))
+    count = len(replications)
+    for name in names:
+        v = np.asarray([row[name] for row in left], float)
+        if np.isfinite(v).all():
+            out[name] = float((count - 1) / count * np.sum((v - v.mean()) ** 2))
+    return out
+
+
 def standardized_distance(loaded: LoadedCalibration, simulated: dict[str, float]) -> float:
     """Euclidean distance of the fitted targets' standardized differences,
     ``sqrt(sum(((simulated - observed) / sd) ** 2))`` (dimensionless, >= 0); infinite when
@@ -102,12 +136,13 @@ def standardized_distance(loaded: LoadedCalibration, simulated: dict[str, float]
         x = simulated.get(name, float("nan"))
         if not np.isfinite(x):
             return math.inf
-        total += ((x - t.observed) / t.sd) ** 2
+        total += ((x - t.reference) / t.spread) ** 2
     return math.sqrt(total)
 
 
 class ParticleModel:
-    """The model pyabc calls: a particle's parameters to its fitted targets' values.
+    """The model pyabc calls: a particle's parameters to its fitted targets' values and,
+    under ``noise:<target>``, the simulator's noise in each (:func:`simulator_noise`).
 
     Runs in pyabc's sampler processes (pickled there); the payload is built once per
     process.
@@ -130,4 +165,6 @@ class ParticleModel:
         seeds = particle_seeds(spec.seed, overrides, spec.replications)
         specs = particle_specs(self.loaded, overrides, seeds, names=spec.fit)
         results = run_batch(self._payload, specs)
-        return target_values(self.loaded, specs, results, spec.fit)
+        values = target_values(self.loaded, specs, results, spec.fit)
+        noise = simulator_noise(self.loaded, specs, results, spec.fit)
+        return values | {NOISE + k: v for k, v in noise.items()}

@@ -18,16 +18,11 @@ from ctsim.runs.posterior import draw_rows
 PREDICTIVE_STREAM = 0x99C
 
 
-def posterior_predictive(loaded: LoadedCalibration, posterior, *, workers: int = 2,
-                         scheduler: str | None = None):
+def predictive_values(loaded: LoadedCalibration, posterior, *, workers: int = 2,
+                      scheduler: str | None = None):
     """Run the model at ``predictive`` posterior draws (``replications`` runs each, fresh
-    seeds) and compare every target, fitted and held out, with its observation.
-
-    One row per target: its role, observed value and sd, the mean and 2.5% and 97.5%
-    quantiles of its simulated value over the draws, and ``z`` = (mean - observed) /
-    sqrt(sd^2 + simulated variance): a target is ``consistent`` when |z| < 1.96. Runs go
-    through the sweeps' executors (serial, process or dask).
-    """
+    seeds; the sweeps' executors: serial, process or dask) and return one row per draw:
+    its parameters and every target's value (fitted and held out) over its runs."""
     import pandas as pd
 
     from ctsim.runs.executors import batch_size, execute, in_batches, make_executor
@@ -52,21 +47,45 @@ def posterior_predictive(loaded: LoadedCalibration, posterior, *, workers: int =
         execute(ex, in_batches(all_specs, batch_size(len(all_specs), ex.workers)), keep)
     finally:
         ex.close()
-    values = {n: [] for n in loaded.used}
-    for specs in specs_of:
+    rows = []
+    for overrides, specs in zip(draws, specs_of, strict=True):
         got = target_values(loaded, specs, [results[s.run_id] for s in specs], loaded.used)
-        for n in loaded.used:
-            values[n].append(got[n])
+        rows.append(dict(overrides) | got)
+    return pd.DataFrame(rows)
+
+
+def predictive_summary(loaded: LoadedCalibration, values):
+    """One row per target from :func:`predictive_values` (or some of its rows): its role
+    and error model (``kind``), observed value (the bound of a one-sided target, the pooled
+    share of a series) and sd (a series: its beta-binomial sd,
+    :attr:`ctsim.calibration.files.Target.spread`), the mean and 2.5% and 97.5% quantiles
+    of its simulated value over the draws, and ``z`` = (mean - observed) / sqrt(sd^2 +
+    simulated variance). A target is ``consistent`` when |z| < 1.96; a one-sided one when
+    z < 1.96 (upper bound) or z > -1.96 (lower): within the bound or not clearly past it."""
+    import pandas as pd
+
+    spec = loaded.spec
     rows = []
     for n in loaded.used:
         t = loaded.targets[n]
-        x = np.asarray([v for v in values[n] if np.isfinite(v)], float)
+        x = values[n].to_numpy(float) if n in values else np.array([])
+        x = x[np.isfinite(x)]
         mean = float(x.mean()) if len(x) else float("nan")
         var = float(x.var(ddof=1)) if len(x) > 1 else 0.0
         lo, hi = (np.quantile(x, [0.025, 0.975]).tolist() if len(x) else [math.nan] * 2)
-        z = (mean - t.observed) / math.sqrt(t.sd ** 2 + var)
+        z = (mean - t.reference) / math.sqrt(t.spread ** 2 + var)
+        ok = {"upper": z < 1.96, "lower": z > -1.96}.get(t.kind, abs(z) < 1.96)
         rows.append({"target": n, "role": "fit" if n in spec.fit else "held_out",
-                     "metric": t.metric, "observed": t.observed, "sd": t.sd,
-                     "simulated_mean": mean, "simulated_lo": lo, "simulated_hi": hi,
-                     "z": z, "consistent": bool(abs(z) < 1.96), "draws": len(x)})
+                     "metric": t.metric, "kind": t.kind, "observed": t.reference,
+                     "sd": t.spread, "simulated_mean": mean, "simulated_lo": lo,
+                     "simulated_hi": hi, "z": z, "consistent": bool(ok), "draws": len(x)})
     return pd.DataFrame(rows)
+
+
+def posterior_predictive(loaded: LoadedCalibration, posterior, *, workers: int = 2,
+                         scheduler: str | None = None):
+    """Run the model at ``predictive`` posterior draws and compare every target, fitted
+    and held out, with its observation: :func:`predictive_summary` of
+    :func:`predictive_values`."""
+    return predictive_summary(loaded, predictive_values(loaded, posterior, workers=workers,
+                                                        scheduler=scheduler))

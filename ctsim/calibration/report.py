@@ -1,7 +1,8 @@
-"""A calibration's outputs: the posterior and population tables read from
-the ABC history, the parameter summary, the stability of the last populations,
-the integer parameters' modes, and posterior.csv, populations.csv, predictive.csv,
-summary.json, the figures and REPORT.md."""
+"""A calibration's outputs: the posterior and population tables read from the ABC history,
+the parameter summary with its Monte Carlo precision, the stability of the last populations
+(rejection-distance), the simulator's noise in each target, the posterior by mode, and
+posterior.csv, populations.csv, predictive.csv, predictive_draws.csv, summary.json, the
+figures and REPORT.md (:mod:`ctsim.calibration.report_text`)."""
 
 from __future__ import annotations
 
@@ -15,17 +16,30 @@ import numpy as np
 
 from ctsim._version import __version__
 from ctsim.analysis.stats import weighted_quantiles
-from ctsim.calibration.files import Calibration, LoadedCalibration
+from ctsim.calibration.files import LoadedCalibration
+from ctsim.calibration.report_text import EDGE, EDGE_FLAG, report_text
 from ctsim.runs.posterior import POSTERIOR_FILE
+
+#: The normal quantile of the 95% intervals of this module.
+Z95 = 1.959963984540054
+
+
+def ess(weights) -> float:
+    """The effective sample size of weighted particles, (sum w)^2 / sum w^2 (Kong, Liu and
+    Wong 1994): the number of unweighted draws with the same variance of a mean."""
+    w = np.asarray(weights, float)
+    return float(w.sum() ** 2 / np.sum(w * w)) if len(w) and np.sum(w * w) > 0 else 0.0
 
 
 def populations_table(history):
-    """Per population: its index ``t``, epsilon, accepted particles, sampled particles
-    and acceptance rate (accepted / sampled)."""
+    """Per population: its index ``t``, epsilon (the stochastic method: the temperature),
+    accepted particles, sampled particles, acceptance rate (accepted / sampled) and the
+    effective sample size of its weights (``ess``)."""
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0].reset_index(drop=True)
     frame = pops[["t", "epsilon", "particles", "samples"]].copy()
     frame["acceptance_rate"] = frame["particles"] / frame["samples"]
+    frame["ess"] = [ess(history.get_distribution(m=0, t=int(t))[1]) for t in frame["t"]]
     return frame
 
 
@@ -41,11 +55,48 @@ def posterior_table(loaded: LoadedCalibration, history, t: int | None = None):
     return post
 
 
+def cdf_variance(values, weights, x: float) -> float:
+    """The Monte Carlo variance of the weighted share of particles at or below ``x``, the
+    importance-sampling (delta-method) variance ``sum(w_i^2 (1[v_i <= x] - F)^2)`` of a
+    self-normalized estimate, weights normalized (Owen 2013, ch. 9). With equal weights it
+    is F (1 - F) / n; it grows where heavy weights sit on one side of ``x``, which the
+    effective sample size alone does not see."""
+    v = np.asarray(values, float)
+    w = np.asarray(weights, float) / np.sum(weights)
+    below = (v <= x).astype(float)
+    share = float(np.sum(w * below))
+    return float(np.sum(w * w * (below - share) ** 2))
+
+
+def quantile_precision(values, weights, q: float) -> tuple[float, float]:
+    """The 95% Monte Carlo interval of the weighted ``q`` quantile (Woodruff 1952): the
+    quantiles at ``q -+ 1.96 sd``, the levels held within [0, 1], ``sd`` the Monte Carlo
+    standard deviation of the share at or below the quantile (:func:`cdf_variance`). It
+    says how far another calibration's particles could put the same quantile."""
+    x = weighted_quantiles(values, weights, [q])[0]
+    half = Z95 * math.sqrt(max(cdf_variance(values, weights, x), q * (1 - q) * 1e-12))
+    lo, hi = weighted_quantiles(values, weights, [max(q - half, 0.0), min(q + half, 1.0)])
+    return lo, hi
+
+
+def tail_particles(values, weights, q: float) -> float:
+    """The effective particles beyond the weighted ``q`` quantile (``q`` < 1/2: below it;
+    else above): ``min(q, 1 - q) x q (1 - q) / cdf_variance``, so that with equal weights
+    it is the count of particles in the tail, and with weights the count that would give
+    the tail's share the same Monte Carlo precision."""
+    x = weighted_quantiles(values, weights, [q])[0]
+    var = cdf_variance(values, weights, x)
+    return min(q, 1 - q) * q * (1 - q) / var if var > 0 else math.inf
+
+
 def parameter_summary(loaded: LoadedCalibration, posterior) -> list[dict[str, Any]]:
     """Per parameter: its prior range, posterior mean, median and 95% credible interval
-    (weighted quantiles), and ``shrinkage`` = 1 - interval width / prior width (0: the
-    data say nothing the prior did not; near 1: pinned down). A parameter is called
-    ``pinned`` when its interval covers less than half its prior's range."""
+    (weighted quantiles), each quantile's Monte Carlo interval (:func:`quantile_precision`:
+    ``mc_lo`` for the 2.5% quantile, ``mc_median``, ``mc_hi``), the effective particles
+    beyond each bound (:func:`tail_particles`: ``tail_lo``, ``tail_hi``), and ``shrinkage`` = 1 -
+    interval width / prior width (0: the data say nothing the prior did not; near 1: pinned
+    down). A parameter is called ``pinned`` when its interval covers less than half its
+    prior's range."""
     w = posterior["weight"].to_numpy(float)
     rows = []
     for k, prior in loaded.spec.parameters.items():
@@ -55,13 +106,18 @@ def parameter_summary(loaded: LoadedCalibration, posterior) -> list[dict[str, An
         shrink = 1.0 - width / prior.width
         rows.append({"parameter": k, "prior_lo": prior.range[0], "prior_hi": prior.range[1],
                      "integer": prior.integer, "mean": float(np.sum(v * w) / np.sum(w)),
-                     "median": med, "ci95_lo": lo, "ci95_hi": hi, "shrinkage": shrink,
-                     "pinned": bool(shrink > 0.5)})
+                     "median": med, "ci95_lo": lo, "ci95_hi": hi,
+                     "mc_lo": list(quantile_precision(v, w, 0.025)),
+                     "mc_median": list(quantile_precision(v, w, 0.5)),
+                     "mc_hi": list(quantile_precision(v, w, 0.975)),
+                     "tail_lo": tail_particles(v, w, 0.025),
+                     "tail_hi": tail_particles(v, w, 0.975),
+                     "shrinkage": shrink, "pinned": bool(shrink > 0.5)})
     return rows
 
 
 #: How many of the last populations the report compares, to show whether the posterior
-#: settled.
+#: settled (the rejection-distance method).
 SETTLED_OVER = 3
 
 
@@ -73,7 +129,7 @@ def stability_table(loaded: LoadedCalibration, history,
 
     Epsilon keeps falling while runs are noisy (each population accepts the particles
     whose runs happened to land closest), so whether the posterior has settled is read
-    from these quantiles rather than from epsilon."""
+    from these quantiles rather than from epsilon (the rejection-distance method)."""
     rows: list[dict[str, Any]] = []
     first = max(0, history.max_t - last + 1)
     before: dict[str, list[float]] = {}
@@ -90,36 +146,113 @@ def stability_table(loaded: LoadedCalibration, history,
     return rows
 
 
-def integer_modes(loaded: LoadedCalibration, posterior) -> list[dict[str, Any]]:
-    """For each integer parameter and each of its values in the posterior: the share of
-    the posterior weight on that value and the other parameters' weighted medians there,
-    so that ridges along which the targets trade one parameter for another show."""
-    w = posterior["weight"].to_numpy(float)
+def noise_table(loaded: LoadedCalibration, history) -> list[dict[str, Any]]:
+    """Per fitted target: its stated sd (:attr:`ctsim.calibration.files.Target.spread`),
+    the simulator's noise in the particles' pooled values (the square root of the weighted
+    median over the last population of each particle's jackknife variance,
+    :func:`ctsim.calibration.particle.simulator_noise`), the total sd of the likelihood
+    the posterior means, sqrt(sd^2 + noise^2), and the share of its variance from the
+    simulator (NaN where the particles' noise could not be measured)."""
+    from ctsim.calibration.particle import NOISE
+
+    weights, stats = history.get_weighted_sum_stats(t=history.max_t)
+    w = np.asarray(weights, float)
     rows = []
-    for k, prior in loaded.spec.parameters.items():
-        if not prior.integer:
-            continue
-        values = posterior[k].to_numpy()
-        for v in sorted(set(values.tolist())):
-            at = values == v
-            row: dict[str, Any] = {"parameter": k, "value": int(v),
-                                   "weight": float(w[at].sum() / w.sum())}
-            for other in loaded.spec.parameters:
-                if other != k:
-                    row[other] = weighted_quantiles(posterior[other].to_numpy(float)[at],
-                                                    w[at], [0.5])[0]
-            rows.append(row)
+    for name in loaded.spec.fit:
+        t = loaded.targets[name]
+        v = np.asarray([s.get(NOISE + name, math.nan) for s in stats], float)
+        known = np.isfinite(v)
+        noise = (math.sqrt(weighted_quantiles(v[known], w[known], [0.5])[0])
+                 if known.any() else math.nan)
+        total = math.sqrt(t.spread ** 2 + noise ** 2) if math.isfinite(noise) else math.nan
+        rows.append({"target": name, "kind": t.kind, "stated_sd": t.spread,
+                     "simulator_sd": noise, "total_sd": total,
+                     "simulator_share": noise ** 2 / total ** 2 if total else math.nan})
     return rows
+
+
+# ---------------------------------------------------------------- modes
+
+def mode_key(loaded: LoadedCalibration) -> list[str]:
+    """The parameters whose values name a mode: the integer ones (a mode per value, or
+    per combination of values)."""
+    return [k for k, p in loaded.spec.parameters.items() if p.integer]
+
+
+def modes_table(loaded: LoadedCalibration, posterior) -> list[dict[str, Any]]:
+    """The posterior by mode, in the order of the integer parameters' values (never by
+    weight: along a ridge the data do not close, a mode's weight is the prior's volume
+    there as much as the data's preference). One row a mode: its values, particles, share
+    of the posterior weight and effective sample size, and per other parameter its median,
+    95% credible interval and ``near_lo`` / ``near_hi``, the share of the mode's weight
+    within :data:`EDGE` of the prior's range of each bound. ``flags`` names each parameter
+    with more than :data:`EDGE_FLAG` of the mode near a bound (the prior, not the data,
+    may end the mode there); ``at_end`` the mode-naming values on their prior's end.
+    Without an integer parameter the whole posterior is one row."""
+    spec = loaded.spec
+    keys = mode_key(loaded)
+    w_all = posterior["weight"].to_numpy(float)
+    groups = (posterior.groupby(keys, sort=True).indices if keys
+              else {(): np.arange(len(posterior))})
+    rows = []
+    for values, index in groups.items():
+        values = values if isinstance(values, tuple) else (values,)
+        at = np.asarray(index)
+        w = w_all[at]
+        row: dict[str, Any] = {"mode": dict(zip(keys, (int(v) for v in values), strict=True)),
+                               "particles": len(at), "share": float(w.sum() / w_all.sum()),
+                               "ess": ess(w), "parameters": {}, "flags": [], "at_end": []}
+        for k, v in row["mode"].items():
+            if v in (int(spec.parameters[k].range[0]), int(spec.parameters[k].range[1])):
+                row["at_end"].append(k)
+        for k, prior in spec.parameters.items():
+            if k in keys:
+                continue
+            x = posterior[k].to_numpy(float)[at]
+            lo, hi = prior.range
+            edge = EDGE * (hi - lo)
+            near_lo = float(w[x <= lo + edge].sum() / w.sum())
+            near_hi = float(w[x >= hi - edge].sum() / w.sum())
+            q = weighted_quantiles(x, w, [0.025, 0.5, 0.975])
+            row["parameters"][k] = {"median": q[1], "ci95_lo": q[0], "ci95_hi": q[2],
+                                    "near_lo": near_lo, "near_hi": near_hi}
+            if max(near_lo, near_hi) > EDGE_FLAG:
+                row["flags"].append(k)
+        rows.append(row)
+    return rows
+
+
+def predictive_by_mode(loaded: LoadedCalibration, draws) -> list[dict[str, Any]]:
+    """The predictive checks of each mode (:func:`modes_table`'s order) over the draws in
+    it: per mode its values, the draws and each target's summary row
+    (:func:`ctsim.calibration.predictive.predictive_summary`)."""
+    from ctsim.calibration.predictive import predictive_summary
+
+    keys = mode_key(loaded)
+    groups = draws.groupby(keys, sort=True) if keys else [((), draws)]
+    out = []
+    for values, part in groups:
+        values = values if isinstance(values, tuple) else (values,)
+        out.append({"mode": dict(zip(keys, (int(v) for v in values), strict=True)),
+                    "draws": len(part),
+                    "targets": predictive_summary(loaded, part).to_dict(orient="records")})
+    return out
 
 
 # ---------------------------------------------------------------- outputs
 
 
 def write_outputs(loaded: LoadedCalibration, out: Path, pops, post, pred,
-                  stability: list[dict[str, Any]] | None = None) -> None:
-    """posterior.csv, populations.csv, predictive.csv, summary.json, the figures
-    (posterior marginals and pairs, epsilon and acceptance by population, the predictive
-    checks) and REPORT.md, beside history.db. ``stability``: :func:`stability_table`."""
+                  stability: list[dict[str, Any]] | None = None, draws=None,
+                  noise: list[dict[str, Any]] | None = None) -> None:
+    """posterior.csv, populations.csv, predictive.csv (and predictive_draws.csv, one row a
+    draw), summary.json, the figures (posterior marginals and pairs, the threshold and
+    acceptance by population, the predictive checks) and REPORT.md, beside history.db.
+    ``stability``: :func:`stability_table`; ``draws``: the predictive draws
+    (:func:`ctsim.calibration.predictive.predictive_values`); ``noise``:
+    :func:`noise_table`."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     from ctsim.analysis import figures
     from ctsim.runs.store import atomic_write
 
@@ -127,149 +260,40 @@ def write_outputs(loaded: LoadedCalibration, out: Path, pops, post, pred,
     atomic_write(out / POSTERIOR_FILE, post.to_csv(index=False, float_format="%.8g").encode())
     atomic_write(out / "populations.csv", pops.to_csv(index=False, float_format="%.6g").encode())
     atomic_write(out / "predictive.csv", pred.to_csv(index=False, float_format="%.6g").encode())
+    if draws is not None:
+        atomic_write(out / "predictive_draws.csv",
+                     draws.to_csv(index=False, float_format="%.6g").encode())
     params = parameter_summary(loaded, post)
+    modes = modes_table(loaded, post)
+    by_mode = predictive_by_mode(loaded, draws) if draws is not None else []
     doc = {"calibration": spec.name, "ctsim_version": __version__, "seed": spec.seed,
-           "scenario": spec.scenario, "replications": spec.replications,
-           "population": spec.population, "populations_run": len(pops),
-           "fit": spec.fit, "held_out": spec.held_out,
-           "parameters": params, "modes": integer_modes(loaded, post),
-           "populations": pops.to_dict(orient="records"),
+           "method": spec.method, "kernel": spec.kernel, "scenario": spec.scenario,
+           "replications": spec.replications, "population": spec.population,
+           "populations_run": len(pops), "fit": spec.fit, "held_out": spec.held_out,
+           "ess": ess(post["weight"]), "parameters": params, "modes": modes,
+           "noise": noise or [], "populations": pops.to_dict(orient="records"),
            "stability": stability or [],
-           "predictive": pred.to_dict(orient="records")}
+           "predictive": pred.to_dict(orient="records"), "predictive_by_mode": by_mode}
+    if spec.method == "stochastic":
+        doc["final_temperature"] = float(pops.iloc[-1].epsilon)
     atomic_write(out / "summary.json", (json.dumps(doc, indent=2, default=float) + "\n").encode())
     staging = out / ".figures.partial"
     shutil.rmtree(staging, ignore_errors=True)
     priors = {k: p.range for k, p in spec.parameters.items()}
     figures.save(figures.posterior_marginals(post, priors, spec.name), staging / "marginals")
     figures.save(figures.posterior_pairs(post, priors, spec.name), staging / "pairs")
-    figures.save(figures.abc_populations(pops, spec.name), staging / "populations")
+    sampling = figures.abc_populations(pops, spec.name)
+    if spec.method == "stochastic":
+        ax = sampling.axes[0]
+        ax.set_yscale("log")
+        ax.set_ylabel("temperature (1: the stated error model)")
+        ax.axhline(1.0, color="0.4", ls=":", lw=1)
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    figures.save(sampling, staging / "populations")
     figures.save(figures.predictive_checks(pred, spec.name), staging / "predictive")
     shutil.rmtree(out / "figures", ignore_errors=True)
     staging.rename(out / "figures")
-    atomic_write(out / "REPORT.md", report_text(loaded, pops, params, pred,
-                                                integer_modes(loaded, post),
-                                                stability).encode())
-
-
-def _stop_reason(spec: Calibration, pops) -> str:
-    """Which stopping rule ended the sampling, in words."""
-    last = pops.iloc[-1]
-    if len(pops) > 1 and abs(pops.iloc[-2].epsilon - last.epsilon) < spec.min_eps_diff:
-        return (f"The sampling converged: epsilon fell by less than {spec.min_eps_diff:g} "
-                "from one population to the next.")
-    if last.acceptance_rate < spec.min_acceptance:
-        return (f"The sampling stopped when the acceptance rate fell below "
-                f"{spec.min_acceptance:g}.")
-    if last.epsilon <= spec.min_epsilon:
-        return f"The sampling stopped when epsilon reached {spec.min_epsilon:g}."
-    return (f"The sampling stopped at its cap of {spec.populations} populations with epsilon "
-            "still falling, so the posterior may narrow with more populations (raise "
-            "`populations` and continue with `--resume`).")
-
-
-def _stability_lines(spec: Calibration, stability: list[dict]) -> list[str]:
-    """The report's paragraph and table on whether the posterior settled over the last
-    populations (:func:`stability_table`)."""
-    if not stability:
-        return []
-    ts = sorted({r["t"] for r in stability})
-    lines = ["Whether the posterior settled: each parameter's weighted median and 95% "
-             "credible interval in the last populations, and the largest move of the three "
-             "from the population before, as a share of the prior's range. Epsilon keeps "
-             "falling while each particle's runs are noisy (a population keeps the "
-             "particles whose runs landed closest), so this, not epsilon, says whether more "
-             "populations would change the posterior.", "",
-             "| parameter | " + " | ".join(f"population {t}" for t in ts) + " | moved |",
-             "| --- | " + " | ".join("---:" for _ in ts) + " | ---: |"]
-    moves = []
-    for k, prior in spec.parameters.items():
-        rows = [r for r in stability if r["parameter"] == k]
-        fmt = (lambda v: f"{v:.0f}") if prior.integer else (lambda v: f"{v:.3f}")
-        cells = [f"{fmt(r['median'])} [{fmt(r['ci95_lo'])}, {fmt(r['ci95_hi'])}]"
-                 for r in rows]
-        moved = rows[-1]["moved"]
-        moves.append(moved)
-        lines.append(f"| `{k}` | " + " | ".join(cells)
-                     + (" | |" if math.isnan(moved) else f" | {100 * moved:.0f}% |"))
-    known = [m for m in moves if not math.isnan(m)]
-    if known:
-        lines += ["", f"From population {ts[-2]} to {ts[-1]} no median or interval bound "
-                  f"moved by more than {100 * max(known):.0f}% of its prior's range."]
-    return [*lines, ""]
-
-
-def report_text(loaded: LoadedCalibration, pops, params: list[dict], pred,
-                modes: list[dict] | None = None,
-                stability: list[dict] | None = None) -> str:
-    """REPORT.md: what was fitted and held out, how the sampling went, which parameters
-    the data pin down, and how every target compares with the model."""
-    spec = loaded.spec
-    last = pops.iloc[-1]
-    lines = [f"# {spec.name}", "", spec.description.strip(), "",
-             f"Written by `ctsim calibrate {loaded.path.name}` (ctsim {__version__}, seed "
-             f"{spec.seed}): ABC-SMC with {spec.population} particles a population, "
-             f"{spec.replications} runs a particle, {len(pops)} populations; predictive "
-             f"checks at {spec.predictive} posterior draws.", "",
-             "## Sampling", "",
-             "| population | epsilon | accepted | sampled | acceptance rate |",
-             "| ---: | ---: | ---: | ---: | ---: |"]
-    for r in pops.itertuples():
-        lines.append(f"| {r.t} | {r.epsilon:.3f} | {r.particles} | {r.samples} | "
-                     f"{r.acceptance_rate:.3f} |")
-    if len(pops) > 1:
-        prev = pops.iloc[-2].epsilon
-        drop = 1 - last.epsilon / prev if prev > 0 else 0.0
-        lines += ["", f"The last population lowered epsilon by {100 * drop:.0f}% "
-                  f"({prev:.3f} to {last.epsilon:.3f}) at an acceptance rate of "
-                  f"{last.acceptance_rate:.3f}. " + _stop_reason(spec, pops)]
-    lines += ["", "![epsilon and acceptance](figures/populations.png)", ""]
-    lines += _stability_lines(spec, stability or [])
-    lines += ["## Parameters", "",
-              "| parameter | prior | posterior median | 95% credible interval | shrinkage |"
-              " pinned down |", "| --- | --- | ---: | ---: | ---: | --- |"]
-    for p in params:
-        fmt = (lambda v: f"{v:.0f}") if p["integer"] else (lambda v: f"{v:.3f}")
-        lines.append(f"| `{p['parameter']}` | uniform [{fmt(p['prior_lo'])}, "
-                     f"{fmt(p['prior_hi'])}] | {fmt(p['median'])} | [{fmt(p['ci95_lo'])}, "
-                     f"{fmt(p['ci95_hi'])}] | {p['shrinkage']:.2f} | "
-                     f"{'yes' if p['pinned'] else 'no'} |")
-    pinned = [p["parameter"] for p in params if p["pinned"]]
-    loose = [p["parameter"] for p in params if not p["pinned"]]
-    lines += ["", "Shrinkage is 1 - (credible interval width / prior width); a parameter "
-              "counts as pinned down when its interval covers less than half its prior. "
-              + (f"The targets pin down {', '.join(f'`{k}`' for k in pinned)}. "
-                 if pinned else "The targets pin down no parameter on its own. ")
-              + (f"They leave {', '.join(f'`{k}`' for k in loose)} wide (95% intervals "
-                 "over at least half the prior; the modes below show how they trade off): "
-                 "results that depend on these should be reported under the posterior "
-                 "(`uncertainty:`), not at one value." if loose else ""),
-              "", "![posterior marginals](figures/marginals.png)", ""]
-    for k in dict.fromkeys(m["parameter"] for m in modes or []):
-        others = [o for o in spec.parameters if o != k]
-        lines += [f"The posterior by value of `{k}` (share of the weight, and the other "
-                  "parameters' medians at that value):", "",
-                  f"| `{k}` | weight | " + " | ".join(f"`{o}`" for o in others) + " |",
-                  "| ---: | ---: | " + " | ".join("---:" for _ in others) + " |"]
-        for m in (m for m in modes or [] if m["parameter"] == k):
-            lines.append(f"| {m['value']} | {m['weight']:.2f} | "
-                         + " | ".join(f"{m[o]:.3g}" for o in others) + " |")
-        lines.append("")
-    lines += ["![posterior pairs](figures/pairs.png)", "",
-              "## Targets: posterior predictive checks", "",
-              "| target | role | observed (sd) | simulated mean | 95% predictive interval "
-              "| z | consistent |", "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
-    for r in pred.itertuples():
-        lines.append(f"| `{r.target}` | {r.role.replace('_', ' ')} | {r.observed:.3f} "
-                     f"({r.sd:.3f}) | {r.simulated_mean:.3f} | [{r.simulated_lo:.3f}, "
-                     f"{r.simulated_hi:.3f}] | {r.z:+.2f} | {'yes' if r.consistent else 'no'} |")
-    lines += ["", "z = (simulated mean - observed) / sqrt(sd^2 + simulated variance); a "
-              "target is consistent when |z| < 1.96. Held-out targets took no part in the "
-              "fit.", "", "![predictive checks](figures/predictive.png)", "",
-              "## What each target is", ""]
-    for n in loaded.used:
-        t = loaded.targets[n]
-        s = t.source
-        lines.append(f"- `{n}` ({'fitted' if n in spec.fit else 'held out'}): {s.author} "
-                     f"({s.year}), *{s.title}*, {s.where}. Read: {t.verified}. "
-                     f"{' '.join(t.match.split())}")
-    return "\n".join(lines) + "\n"
+    atomic_write(out / "REPORT.md", report_text(loaded, pops, params, pred, modes, stability,
+                                                noise, by_mode).encode())

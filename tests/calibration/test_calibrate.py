@@ -57,7 +57,8 @@ def _synthetic_targets(scenario: dict) -> dict[str, tuple[float, float]]:
 
 
 def _write_calibration(folder: Path, *, population: int = 60, populations: int = 4,
-                       name: str = "synthetic") -> Path:
+                       name: str = "synthetic", method: str = "rejection-distance",
+                       **more) -> Path:
     scenario = _world()
     (folder / "world.yaml").write_text(yaml.safe_dump(scenario), encoding="utf-8")
     targets = []
@@ -72,15 +73,17 @@ def _write_calibration(folder: Path, *, population: int = 60, populations: int =
     spec = {"name": name, "scenario": "world.yaml", "fit": [t["name"] for t in targets],
             "parameters": {k: {"range": list(v), "why": "test"} for k, v in PRIORS.items()},
             "replications": REPS, "population": population, "populations": populations,
-            "predictive": 6, "seed": 11}
+            "predictive": 6, "seed": 11, "method": method} | more
     path = folder / "calibration.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     return path
 
 
 @pytest.mark.slow
-def test_a_calibration_recovers_known_values_within_its_95_percent_interval(tmp_path):
-    loaded = cal.load_calibration(_write_calibration(tmp_path))
+@pytest.mark.parametrize("method", ["rejection-distance", "stochastic"])
+def test_a_calibration_recovers_known_values_within_its_95_percent_interval(tmp_path,
+                                                                            method):
+    loaded = cal.load_calibration(_write_calibration(tmp_path, method=method))
     result = cal.calibrate(loaded, tmp_path / "out", workers=1)
     summary = {p["parameter"]: p for p in cal.parameter_summary(loaded, result.posterior)}
     for key, value in TRUE.items():
@@ -93,19 +96,30 @@ def test_a_calibration_recovers_known_values_within_its_95_percent_interval(tmp_
     fitted = result.predictive.set_index("target")
     assert fitted["consistent"].all()
     for name in ("REPORT.md", "posterior.csv", "predictive.csv", "populations.csv",
-                 "summary.json", "figures/marginals.png", "figures/pairs.png",
-                 "figures/populations.png", "figures/predictive.png"):
+                 "predictive_draws.csv", "summary.json", "figures/marginals.png",
+                 "figures/pairs.png", "figures/populations.png", "figures/predictive.png"):
         assert (tmp_path / "out" / name).is_file(), name
+    doc = json.loads((tmp_path / "out" / "summary.json").read_text())
+    report = (tmp_path / "out" / "REPORT.md").read_text()
+    assert "## The posterior by mode" in report
+    if method == "stochastic":
+        assert eps[-1] == 1.0 and doc["final_temperature"] == 1.0
+        assert "reached temperature 1" in report and "## What the posterior means" in report
+        noise = {r["target"]: r for r in doc["noise"]}
+        assert set(noise) == set(loaded.spec.fit)
+        for r in noise.values():  # the noise of a 3-run mean is about its stated sd
+            assert 0.3 < r["simulator_sd"] / r["stated_sd"] < 3, r
+        return
     # whether the posterior settled: the last populations' quantiles, the last one's
     # the same as the posterior's summary
-    stability = json.loads((tmp_path / "out" / "summary.json").read_text())["stability"]
+    stability = doc["stability"]
     shown = sorted({r["t"] for r in stability})
     assert shown == list(range(max(0, len(eps) - cal.SETTLED_OVER), len(eps)))
     for r in (r for r in stability if r["t"] == shown[-1]):
         assert r["median"] == summary[r["parameter"]]["median"]
         assert r["ci95_lo"] == summary[r["parameter"]]["ci95_lo"]
         assert 0 <= r["moved"] <= 1
-    assert "Whether the posterior settled" in (tmp_path / "out" / "REPORT.md").read_text()
+    assert "How the last populations' quantiles moved" in report
 
 
 def _stored_populations(db: Path) -> list[tuple[int, float]]:
@@ -150,6 +164,28 @@ def test_a_killed_calibration_resumes_from_its_last_population(tmp_path):
     assert after[: len(before)] == before  # the stored populations were kept, not redone
 
 
+@pytest.mark.slow
+def test_a_stopped_stochastic_calibration_resumes_its_temperatures_down_to_1(tmp_path):
+    """Stopped by its budget rule after population 0 (an acceptance below 0.99), then
+    resumed without it: the stored population is kept and the temperatures go on falling
+    from it to 1."""
+    path = _write_calibration(tmp_path, population=20, populations=4, method="stochastic",
+                              min_acceptance=0.99)
+    first = cal.calibrate(cal.load_calibration(path), tmp_path / "out", workers=1,
+                          predictive=False)
+    before = _stored_populations(tmp_path / "out" / "history.db")
+    assert len(before) == 1 and before[0][1] > 1.0
+    spec = yaml.safe_load(path.read_text(encoding="utf-8")) | {"min_acceptance": 0.0}
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    result = cal.calibrate(cal.load_calibration(path), tmp_path / "out", workers=1,
+                           predictive=False, resume=True)
+    assert first.resumed_from == 0 and result.resumed_from == 1
+    after = _stored_populations(tmp_path / "out" / "history.db")
+    assert after[0] == before[0]
+    temps = [e for _, e in after]
+    assert temps[-1] == 1.0 and (np.diff(temps) < 0).all()
+
+
 def test_the_shipped_targets_file_validates_and_cites_every_target():
     targets = cal.load_targets(EXPERIMENTS / "targets.yaml").targets
     assert len(targets) >= 5
@@ -169,7 +205,7 @@ def test_the_shipped_targets_file_validates_and_cites_every_target():
 
 @pytest.mark.parametrize(("change", "expected"), [
     ({"metric": "disruption_rte"}, "targets.0.metric: unknown metric 'disruption_rte'"),
-    ({"verified": "unread"}, "no observed value or sd"),
+    ({"verified": "unread"}, "has no observed value, sd, bound or counts"),
     ({"sd": 0}, "targets.0.sd"),
     ({"among": ["USA"], "metric": "attacks"}, "among: is for the metrics disruption_rate, "),
 ])
