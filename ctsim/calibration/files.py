@@ -77,8 +77,11 @@ class Target(_Strict):
     those states; with ``contrast`` (a
     scenario file, relative to the targets file), the relative change
     ``(contrast - scenario) / contrast`` of the metric's mean between that scenario and
-    the calibrated one, run with the same parameters and seeds; otherwise the metric's
-    mean over the runs.
+    the calibrated one, run with the same parameters and seeds (with both, the relative
+    change of the pooled quantity among the states: a treatment's effect on its
+    adopters); otherwise the metric's mean over the runs. ``verified`` says what of the
+    source was read: ``source`` (its own text or data), ``abstract`` (its abstract or
+    publisher's summary only), ``secondary`` (a report quoting it) or ``unread``.
 
     Its error model (:attr:`kind`, docs/calibration.md "Error models"):
 
@@ -107,7 +110,7 @@ class Target(_Strict):
     counts: Annotated[list[Count], Field(min_length=1)] | None = None
     overdispersion: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
     source: Source
-    verified: Literal["source", "secondary", "unread"]
+    verified: Literal["source", "abstract", "secondary", "unread"]
     match: Annotated[str, Field(min_length=1)]
 
     @field_validator("metric")
@@ -121,8 +124,6 @@ class Target(_Strict):
     def _consistent(self) -> Target:
         if self.among is not None and self.metric not in AMONG:
             raise ValueError(f"among: is for the metrics {', '.join(AMONG)} only")
-        if self.among is not None and self.contrast is not None:
-            raise ValueError("give among or contrast, not both")
         if self.verified == "unread":
             if any(v is not None for v in (self.observed, self.sd, self.counts,
                                            self.bound, self.overdispersion)):

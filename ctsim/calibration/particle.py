@@ -63,7 +63,6 @@ def target_values(loaded: LoadedCalibration, specs: list, results: list,
                   names: list[str]) -> dict[str, float]:
     """Each target's value over one particle's runs (see :class:`Target`); NaN when it is
     undefined (no settled plot aimed at the states, a failed run, a contrast of 0)."""
-    from ctsim.core.outputs import PER_TARGET
     from ctsim.runs.runner import pooled_among
 
     by_scenario: dict[int, list[tuple[dict, dict]]] = {}
@@ -81,9 +80,13 @@ def target_values(loaded: LoadedCalibration, specs: list, results: list,
     for name in names:
         t = loaded.targets[name]
         if t.among is not None:
-            targets = np.stack([np.stack([tables["nat"][c] for c in PER_TARGET])
-                                for _, tables in base])
-            out[name] = pooled_among(targets, loaded.masks[name], t.metric)
+            mine = pooled_among(_per_target(base), loaded.masks[name], t.metric)
+            if t.contrast is None:
+                out[name] = mine
+                continue
+            rows = by_scenario[loaded.contrasts.index(t.contrast) + 1]
+            other = pooled_among(_per_target(rows), loaded.masks[name], t.metric)
+            out[name] = (other - mine) / other if other else float("nan")
         elif t.contrast is not None:
             other = mean_of(by_scenario[loaded.contrasts.index(t.contrast) + 1], t.metric)
             mine = mean_of(base, t.metric)
@@ -91,6 +94,13 @@ def target_values(loaded: LoadedCalibration, specs: list, results: list,
         else:
             out[name] = mean_of(base, t.metric)
     return out
+
+
+def _per_target(rows: list[tuple[dict, dict]]) -> np.ndarray:
+    """The (R, K, N) per-target counts of a particle's runs of one scenario."""
+    from ctsim.core.outputs import PER_TARGET
+
+    return np.stack([np.stack([tables["nat"][c] for c in PER_TARGET]) for _, tables in rows])
 
 
 #: The prefix of a summary statistic that holds the simulator's noise in a target's value

@@ -443,12 +443,14 @@ HARMS: frozenset[str] = frozenset({
 
 #: The metrics that can be computed among a set of target nations (a calibration target's
 #: ``among``, D11): metric -> (numerator, denominator), columns of :data:`PER_TARGET`,
-#: pooled over the nations and the runs.
+#: pooled over the nations and the runs; a count (no denominator, "") is the numerator's
+#: total over the nations, a run's on average.
 AMONG: dict[str, tuple[str, str]] = {
     "disruption_rate": ("disrupted", "targeted"),
     "foreign_share": ("foreign", "disrupted"),
     "foreign_first_share": ("foreign_first", "disrupted"),
     "transnational_attack_share": ("attacked_transnational", "attacked"),
+    "attacks_transnational": ("attacked_transnational", ""),
 }
 
 

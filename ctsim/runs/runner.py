@@ -102,10 +102,14 @@ def pooled_among(targets: np.ndarray, mask: np.ndarray, metric: str = "disruptio
     """``metric`` (one of :data:`ctsim.core.outputs.AMONG`) over the settled plots aimed at
     the nations in ``mask`` (bool, length N), pooled over runs: ``targets`` is one run's
     (K, N) per-target counts (:func:`ctsim.core.metrics.target_outcomes`) or a stack
-    (R, K, N) of several runs'. A share in [0, 1]; NaN when its denominator is 0."""
+    (R, K, N) of several runs'. A share in [0, 1], NaN when its denominator is 0; a count
+    (``attacks_transnational``) is its total over the nations, a run's on average."""
     counts = np.asarray(targets, float).reshape(-1, *np.shape(targets)[-2:])
-    num, den = (PER_TARGET.index(c) for c in AMONG[metric])
-    top, bottom = counts[:, num][:, mask].sum(), counts[:, den][:, mask].sum()
+    top_name, bottom_name = AMONG[metric]
+    top = counts[:, PER_TARGET.index(top_name)][:, mask].sum()
+    if not bottom_name:
+        return float(top / len(counts))
+    bottom = counts[:, PER_TARGET.index(bottom_name)][:, mask].sum()
     return float(top / bottom) if bottom else float("nan")
 
 

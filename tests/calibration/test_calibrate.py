@@ -193,6 +193,8 @@ def test_the_shipped_targets_file_validates_and_cites_every_target():
         assert t.source.author and t.source.year and t.source.where
         if t.verified == "unread":
             assert t.observed is None
+        elif t.kind == "series":  # its observed value is its counts' pooled share
+            assert t.observed is None and t.counts and t.spread > 0
         else:
             assert t.observed is not None and t.sd > 0
     loaded = cal.load_calibration(EXPERIMENTS / "calibrate_world.yaml")

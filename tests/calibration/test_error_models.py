@@ -125,7 +125,10 @@ def test_the_shipped_world_calibrations_load_with_their_methods():
     for loaded in (new, wide):
         assert (loaded.spec.method, loaded.spec.kernel) == ("stochastic", "local")
         assert len(loaded.spec.all_seeds) >= 3
-        assert loaded.spec.fit == old.spec.fit and loaded.spec.held_out == old.spec.held_out
+    # the two fit the same targets, none of them the committed calibration's superseded ones
+    assert new.spec.fit == wide.spec.fit and new.spec.held_out == wide.spec.held_out
+    assert not set(new.spec.fit + new.spec.held_out) & set(old.spec.fit + old.spec.held_out)
+    assert {new.targets[n].kind for n in new.spec.fit} == {"normal", "series", "upper"}
     # the sensitivity variant's priors hold the base's, wider
     for key, prior in new.spec.parameters.items():
         lo, hi = wide.spec.parameters[key].range
