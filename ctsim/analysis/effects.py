@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ctsim.analysis.report import design_point
 from ctsim.analysis.stats import mean_ci
 from ctsim.core.outputs import bounds_of, label_of
 from ctsim.errors import ResultsError
@@ -108,16 +109,6 @@ def paired_effects(results: Results, against: str, metrics: Sequence[str],
                                  "point": int(point), "metric": metric, "by": by or "",
                                  "group": group, **_summary(part, metric, k)})
     return pd.DataFrame(rows, columns=list(COLUMNS))
-
-
-def design_point(results: Results) -> pd.Series:
-    """Each run's design point within its scenario (runs.parquet numbers points across
-    the scenarios, one block of ``P`` after another: scenario ``s``'s point ``p`` is
-    ``s P + p``), the number runs of the same point share in every scenario."""
-    runs = results.runs
-    scenarios = len(results.manifest.get("scenarios") or []) or 1
-    total = int(results.manifest.get("points") or runs["point"].max() + 1)
-    return runs["point"] % max(total // scenarios, 1)
 
 
 def _summary(part: pd.DataFrame, metric: str, k: int) -> dict[str, float | int]:

@@ -598,18 +598,30 @@ def grid_sentences(results: Results, x: str, y: str,
             f"- The two effects {kind} (interaction {inter:+.3f})."]
 
 
+def design_point(results: Results) -> pd.Series:
+    """Each run's design point within its scenario (runs.parquet numbers points across
+    the scenarios, one block of ``P`` after another: scenario ``s``'s point ``p`` is
+    ``s P + p``), the number runs of the same point share in every scenario."""
+    runs = results.runs
+    scenarios = len(results.manifest.get("scenarios") or []) or 1
+    total = int(results.manifest.get("points") or runs["point"].max() + 1)
+    return runs["point"] % max(total // scenarios, 1)
+
+
 def scenario_sentences(results: Results, baseline: str,
                        metric: str = HEADLINE_METRIC) -> list[str]:
-    """Each scenario's metric against the baseline scenario, paired by replication."""
+    """Each scenario's metric against the baseline scenario, paired by design point and
+    replication (the same seed)."""
     import pandas as pd
 
-    ok = results.ok
-    base = ok[ok["scenario"] == baseline].set_index("replication")[metric]
+    ok = results.ok.assign(point=design_point(results)[results.runs["status"] == "ok"])
+    key = ["point", "replication"]
+    base = ok[ok["scenario"] == baseline].set_index(key)[metric]
     lines = []
     for s in results.manifest["scenarios"]:
         if s == baseline:
             continue
-        other = ok[ok["scenario"] == s].set_index("replication")[metric]
+        other = ok[ok["scenario"] == s].set_index(key)[metric]
         both = pd.concat([base, other], axis=1, join="inner").dropna()
         if both.empty:
             lines.append(f"- {s}: no finished run to pair with {baseline}'s "

@@ -116,3 +116,19 @@ def test_the_command_writes_the_table_and_refuses_an_unknown_scenario(tmp_path):
     assert (tmp_path / "effects.csv").is_file() and (tmp_path / "EFFECTS.md").is_file()
     bad = CliRunner().invoke(cli, ["effects", str(tmp_path), "--against", "nope"])
     assert bad.exit_code == 2 and "no scenario 'nope'" in bad.output
+
+
+def test_the_reports_scenario_sentences_pair_runs_by_point_as_well():
+    from ctsim.analysis.report import scenario_sentences
+
+    rows = []
+    for s, scenario in enumerate(("other", "base")):
+        for p in range(2):
+            for r in range(3):
+                value = 0.2 + 0.3 * p + (0.1 if scenario == "other" else 0.0)
+                rows.append({"run_id": len(rows), "scenario": scenario, "point": 2 * s + p,
+                             "replication": r, "status": "ok", "disruption_rate": value})
+    res = Results(Path("f"), pd.DataFrame(rows),
+                  {"scenarios": ["other", "base"], "points": 4}, None, None)
+    (line,) = scenario_sentences(res, "base")
+    assert "a difference of +0.100 (95% interval +0.100 to +0.100)" in line
