@@ -640,9 +640,9 @@ def effects(results: Path, against: str, metrics: tuple[str, ...], by: str | Non
                      table.to_csv(index=False, float_format="%.6g").encode())
         atomic_write(written / "EFFECTS.md", ("\n".join(
             [f"# Paired effects against {against}", "",
-             f"From `ctsim effects {results} --against {against}`"
+             f"From `ctsim effects {results} --against {against}"
              + "".join(f" --metric {m}" for m in metrics) + (f" --by {by}" if by else "")
-             + ": each run paired with the run of the same point and replication under "
+             + "`: each run paired with the run of the same point and replication under "
              f"{against}; over a posterior, a draw's effect is the mean of its runs.", "",
              *lines, ""])).encode())
     for line in lines:

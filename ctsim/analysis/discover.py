@@ -231,6 +231,9 @@ def resolve_where(text: str, table: pd.DataFrame, name: str = "the table") -> Co
             hint = (f"closest: {', '.join(close)}" if close
                     else f"columns: {', '.join(numeric[-8:])}")
             raise ArgumentError(f"where: no column '{clause.column}' in {name} ({hint})")
+        if clause.column in BOOKKEEPING:
+            raise ArgumentError(f"where: column '{clause.column}' of {name} numbers the "
+                                "rows; a condition reads an output or a factor")
         if clause.column not in numeric:
             raise ArgumentError(f"where: column '{clause.column}' of {name} does not hold "
                                 "numbers")
@@ -851,7 +854,8 @@ class Discovery:
     table: str  # "runs" or "points"
     condition: Condition
     factors: list[str]
-    constant: list[str]  # factors left out because they never vary in the table
+    constant: list[str]  # factors left out: they never vary in the table, or the condition
+    # reads them
     rows: int  # rows PRIM read
     interest: int  # of them, cases of interest
     failed: int  # runs left out because they failed
@@ -952,11 +956,15 @@ def discover(results: str | Path, where: str, *, table: str | None = None,
         raise ResultsError(f"{folder / name}: no '{absent[0]}' column (its manifest.json "
                            "names it)")
     condition = resolve_where(where, frame, name)
+    # a factor the condition reads would find itself: it is not an input (the report
+    # names it among the factors left out)
+    read = [f for f in factors if f in condition.columns]
+    factors = [f for f in factors if f not in read]
     used = frame[list(dict.fromkeys([*factors, *condition.columns]))]
     known = used[condition.columns].notna().all(axis=1) & used[factors].notna().all(axis=1)
     missing = int((~known).sum())
     frame = frame[known.to_numpy()].reset_index(drop=True)
-    constant = [f for f in factors if frame[f].nunique() <= 1]
+    constant = [f for f in factors if frame[f].nunique() <= 1] + read
     varied = [f for f in factors if f not in constant]
     if not varied:
         raise ResultsError(f"{folder}: the experiment varies no factor in {name} "
@@ -1129,7 +1137,8 @@ def discovery_markdown(result: Discovery, figures: dict[str, str]) -> str:
     if left:
         lines[-1] += f" Left out: {' and '.join(left)}."
     if result.constant:
-        lines[-1] += (" Left out as inputs because they never vary here: "
+        lines[-1] += (" Left out as inputs because they never vary here or the condition "
+                      "reads them: "
                       + ", ".join(f"`{f}`" for f in result.constant) + ".")
     st = result.settings
     lines += ["", f"PRIM peeled {st['alpha']:g} of a box's cases a step and kept every box "

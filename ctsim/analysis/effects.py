@@ -143,6 +143,9 @@ def point_names(results: Results) -> dict[int, str]:
     runs = results.runs.assign(point=design_point(results))
     factors = [f for f in results.factors if f in runs]
     names: dict[int, str] = {}
+    if results.manifest.get("design") not in (None, "grid", "oat"):
+        return names  # a sampled design's points keep their numbers: a name would list
+        # every factor's value
     for point, rows in runs.groupby("point", sort=True):
         first = rows.iloc[0]
         swept = str(first["sweep"]) if "sweep" in runs and first["sweep"] else ""

@@ -656,10 +656,12 @@ def sensitivity_sentences(sens: pd.DataFrame, metric: str, design: str) -> list[
     out = [f"- Ranked by {what} on the {metric.replace('_', ' ')}: " + ", ".join(names) + "."]
     if design == "sobol" and s["ST_conf"].notna().any():
         widest = s.loc[s["ST_conf"].idxmax()]
-        first = s["S1"].clip(lower=0).sum()
-        rest = ("the rest of the variance comes from interactions and chance" if first < 1
-                else "within sampling error of 1: little variance beyond the factors alone")
-        out.append(f"- The first-order indices sum to {first:.2f} ({rest}); the median "
+        real = s[s["factor"] != "dummy"]
+        first, total = real["S1"].sum(), real["ST"].sum()
+        rest = ("mostly main effects" if first >= 0.8 and total - first <= 0.2
+                else "the rest of the variance comes from interactions and chance")
+        out.append(f"- The first-order indices sum to {first:.2f} and the total-order ones "
+                   f"to {total:.2f} ({rest}); the median "
                    f"total-order index is {s['ST'].median():.3f}; the widest total-order 95% "
                    f"interval is {2 * widest['ST_conf']:.3f} wide (`{widest['factor']}`), and "
                    f"{int((2 * s['ST_conf'] >= 0.05).sum())} of {len(s)} are 0.05 or wider.")

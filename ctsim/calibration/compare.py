@@ -448,7 +448,8 @@ def pooled_posterior(stored: list[Stored]):
 
 def pool_reason(stored: list[Stored]) -> str | None:
     """Why the seeds of ``stored`` cannot be pooled (None when they can): fewer than two,
-    several calibrations, or a seed not at temperature 1."""
+    several calibrations, a seed not at temperature 1, or seeds that disagree on a
+    parameter beyond their Monte Carlo error (:func:`seeds_agree`)."""
     if len(stored) < 2:
         return "fewer than two seeds"
     if len({s.calibration for s in stored}) > 1:
@@ -457,4 +458,8 @@ def pool_reason(stored: list[Stored]) -> str | None:
            and s.final_temperature > 1.0]
     if hot:
         return f"not at temperature 1: {', '.join(hot)}"
+    differ = [a["parameter"] for a in seeds_agree(*comparison_tables(stored)) if a["differ"]]
+    if differ:
+        return (f"the seeds disagree beyond their Monte Carlo error on {', '.join(differ)}: "
+                "run more particles, or read each seed's posterior")
     return None

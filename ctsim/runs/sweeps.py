@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from ctsim.runs.gain import POINTS_FILE, Outcomes, gain_meaning, gain_name, poin
 from ctsim.runs.plan import Plan
 from ctsim.runs.store import SweepStore, atomic_write
 from ctsim.runs.worker import Payload
+from ctsim.writing import cannot_write
 
 
 @dataclass
@@ -389,7 +391,11 @@ def write_points(path: Path, loaded: LoadedExperiment, table: RunTable, outcomes
         if writer is not None:
             writer.close()
             writer = None
+            with open(part, "rb") as fh:  # on disk before the rename, as atomic_write does
+                os.fsync(fh.fileno())
             part.replace(path)
+    except OSError as exc:  # a full disk, a quota: one line naming the folder
+        raise cannot_write(path.parent, exc) from None
     finally:
         if writer is not None:
             writer.close()

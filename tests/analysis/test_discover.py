@@ -438,3 +438,19 @@ def test_discover_on_a_folder_that_does_not_exist_says_so_and_makes_nothing(tmp_
     assert done.exit_code == 2
     assert done.stderr == f"error: {tmp_path / 'none'}: no such folder\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_factor_the_condition_reads_is_not_an_input(sweep, tmp_path):
+    from ctsim.analysis.discover import discover
+
+    found = discover(sweep, "threat.detection_rate < 0.2 and disruption_rate > 0.3",
+                     table="runs", out=tmp_path / "d")
+    assert set(found.factors) == {"threat.groups", "cooperation.regime"}
+    assert "the condition reads them: `threat.detection_rate`" in (
+        tmp_path / "d" / "DISCOVERY.md").read_text()
+
+
+def test_a_condition_on_a_bookkeeping_column_says_so():
+    table = pd.DataFrame({"point": np.arange(5), "disruption_rate": np.linspace(0, 1, 5)})
+    with pytest.raises(ArgumentError, match="numbers the rows"):
+        resolve_where("point < 3", table, "points.parquet")

@@ -115,6 +115,12 @@ def test_a_seed_not_at_temperature_1_is_said_and_not_pooled():
     assert pooled["weight"].iloc[:100].sum() == pytest.approx(0.5)
 
 
+def test_seeds_that_disagree_are_not_pooled():
+    reason = compare.pool_reason([_stored(1), _stored(2), _stored(3, shift=0.01)])
+    assert reason is not None and "disagree" in reason
+    assert "threat.detection_rate" in reason and "threat.evidence_threshold" not in reason
+
+
 def test_modes_are_listed_by_value_and_one_pressed_on_a_bound_is_flagged(tmp_path):
     loaded = _loaded(tmp_path)
     rows = []
