@@ -1141,6 +1141,8 @@ def discovery_markdown(result: Discovery, figures: dict[str, str]) -> str:
                       "reads them: "
                       + ", ".join(f"`{f}`" for f in result.constant) + ".")
     st = result.settings
+    if st.get("inputs", "every factor") != "every factor":
+        lines[-1] += f" Inputs asked for: {st['inputs']} (`--inputs`)."
     lines += ["", f"PRIM peeled {st['alpha']:g} of a box's cases a step and kept every box "
               f"above {st['mass_min']:g} of all cases; each box below is the one of highest "
               f"coverage whose density is at least {st['density']:g}"
