@@ -661,11 +661,18 @@ def morris_figure(sensitivity: pd.DataFrame, metric: str = "disruption_rate",
 def sobol_figure(sensitivity: pd.DataFrame, metric: str = "disruption_rate",
                  title: str = "") -> Figure:
     """Sobol' first-order (S1) and total (ST) indices per factor with 95% intervals,
-    largest total index on top."""
+    largest total index on top; with a dummy factor (a design's ``dummy: true``), the
+    upper end of its total index's interval as a dotted line: the floor chance alone
+    reaches, below which a factor is not told apart from it."""
     s = sensitivity[sensitivity["metric"] == metric].sort_values(
         "ST", ascending=True, kind="stable").reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7.5, 0.28 * len(s) + 1.6))
     y = np.arange(len(s))
+    dummy = s[s["factor"] == "dummy"]
+    if not dummy.empty:
+        floor = float(dummy["ST"].iloc[0] + dummy["ST_conf"].iloc[0])
+        ax.axvline(floor, color="#4d4d4d", lw=1.0, ls=":",
+                   label=f"dummy's ST, upper 95% ({floor:.3f})")
     ax.barh(y + 0.2, s["ST"], 0.4, xerr=s["ST_conf"], capsize=2, color="#e66101", label="ST")
     ax.barh(y - 0.2, s["S1"], 0.4, xerr=s["S1_conf"], capsize=2, color="#1f78b4", label="S1")
     ax.set_yticks(y, distinct_labels(list(s["factor"])), fontsize=8)

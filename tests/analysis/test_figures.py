@@ -171,3 +171,17 @@ def test_a_runs_figures_need_neither_pandas_nor_networkx(run_outcome, tmp_path):
     for name in ("channels", "outcomes", "trust_network"):  # the same as drawn in the run
         assert ((tmp_path / "f" / f"{name}.png").read_bytes()
                 == (run_outcome.out / "figures" / f"{name}.png").read_bytes()), name
+
+
+def test_a_sobol_figure_marks_the_dummy_factors_floor():
+    import pandas as pd
+
+    sens = pd.DataFrame({"metric": ["m"] * 3, "factor": ["a", "dummy", "b"],
+                         "S1": [0.5, 0.0, 0.1], "S1_conf": [0.05, 0.01, 0.02],
+                         "ST": [0.6, 0.03, 0.1], "ST_conf": [0.05, 0.01, 0.02]})
+    fig = figures.sobol_figure(sens, "m", "t")
+    lines = [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":"]
+    assert len(lines) == 1 and lines[0].get_xdata()[0] == pytest.approx(0.04)
+    assert "0.040" in lines[0].get_label()
+    plain = figures.sobol_figure(sens[sens["factor"] != "dummy"], "m", "t")
+    assert not [ln for ln in plain.axes[0].get_lines() if ln.get_linestyle() == ":"]
