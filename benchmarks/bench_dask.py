@@ -69,7 +69,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_model
-from bench_sweep import TreeSampler, _busy_cpu, _own_cpu
+from bench_sweep import TreeSampler, _busy_cpu, _own_cpu, child_result
 
 ROOT = Path(__file__).resolve().parent.parent
 SOBOL = ROOT / "ctsim" / "experiments" / "sobol_all.yaml"
@@ -304,17 +304,11 @@ def measure_once(cfg: Config, work: Path, experiment: Path, cluster: Cluster | N
         roles |= {k: v - cluster0[k] for k, v in cluster.cpu().items()}
     used = sum(roles.values())
     others = (_busy_cpu() - busy0 - (_own_cpu(me) - mine0) - used) / wall
-    if code != 0:
-        raise RuntimeError(f"{cfg.name}: the measured process exited with status {code}")
-    doc = json.loads(result.read_text())
-    result.unlink()
-    marks = doc["marks"]
-    runs = sum(n for _t, n in marks)
-    first, last = marks[0][0], marks[-1][0]
+    doc, marks, runs, first, steady = child_result(result, code, cfg.name)
     cfg.runs = runs
     cfg.seconds.append(doc["seconds"])
     cfg.first.append(first)
-    cfg.steady.append((runs - marks[0][1]) / (last - first) if last > first else float("nan"))
+    cfg.steady.append(steady)
     cfg.cpu.append(used)
     cfg.cpu_roles.append(roles)
     cfg.others.append(max(0.0, others))

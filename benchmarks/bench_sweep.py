@@ -286,6 +286,25 @@ class Config:
         return statistics.median(self.steady)
 
 
+
+def child_result(result: Path, code: int, name: str) -> tuple[dict, list, int, float, float]:
+    """The measured child's result file, read and removed: its document, its progress
+    marks (seconds, runs), the runs they count, the seconds to its first result and the
+    steady rate after it (runs/s; NaN with one mark).
+
+    Raises:
+        RuntimeError: the child exited with a status other than 0.
+    """
+    if code != 0:
+        raise RuntimeError(f"{name}: the measured process exited with status {code}")
+    doc = json.loads(result.read_text())
+    result.unlink()
+    marks = doc["marks"]
+    runs = sum(n for _t, n in marks)
+    first, last = marks[0][0], marks[-1][0]
+    steady = (runs - marks[0][1]) / (last - first) if last > first else float("nan")
+    return doc, marks, runs, first, steady
+
 def measure_once(cfg: Config, work: Path, grid: dict[str, Any]) -> str:
     """Run one configuration in a fresh process; record its figures; return a summary."""
     result = work / f"{cfg.name}.json"
@@ -314,14 +333,7 @@ def measure_once(cfg: Config, work: Path, grid: dict[str, Any]) -> str:
     sampler.join()
     wall = time.perf_counter() - wall0
     others = (_busy_cpu() - busy0 - (_own_cpu(me) - mine0) - sum(sampler.cpu.values())) / wall
-    if code != 0:
-        raise RuntimeError(f"{cfg.name}: the measured process exited with status {code}")
-    doc = json.loads(result.read_text())
-    result.unlink()
-    marks = doc["marks"]
-    runs = sum(n for _t, n in marks)
-    first, last = marks[0][0], marks[-1][0]
-    steady = (runs - marks[0][1]) / (last - first) if last > first else float("nan")
+    doc, marks, runs, first, steady = child_result(result, code, cfg.name)
     cfg.runs = runs
     cfg.seconds.append(doc["seconds"])
     cfg.first.append(first)

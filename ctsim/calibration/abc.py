@@ -363,8 +363,9 @@ def compare_finished(base: Path, compare_with: list[Path] | tuple[Path, ...] = (
     out = Path(base) / compare.COMPARISON
     seeds = [s for s in own if s.folder != Path(base)]
     reason = compare.pool_reason(seeds)
-    if reason is None:
-        pooled_ess = ess(compare.pooled_posterior(seeds)["weight"])
+    pooled = compare.pooled_posterior(seeds) if reason is None else None
+    if pooled is not None:
+        pooled_ess = ess(pooled["weight"])
         note = (f"The seeds of `{seeds[0].calibration}` pooled (each seed an equal share of "
                 f"the weight): `{compare.POOLED}/{POSTERIOR_FILE}`, the posterior to draw from "
                 f"(`uncertainty:`), with an ESS of {pooled_ess:.0f}: about "
@@ -374,10 +375,10 @@ def compare_finished(base: Path, compare_with: list[Path] | tuple[Path, ...] = (
     with folder_lock(Path(os.path.abspath(out))), writing(out):
         written = compare.write_comparison(stored, out, title or stored[-1].calibration,
                                            note)
-    if reason is None:
-        pooled = Path(base) / compare.POOLED
-        with folder_lock(Path(os.path.abspath(pooled))), writing(pooled):
-            pooled.mkdir(parents=True, exist_ok=True)
-            atomic_write(pooled / POSTERIOR_FILE, compare.pooled_posterior(seeds).to_csv(
+    if pooled is not None:
+        folder = Path(base) / compare.POOLED
+        with folder_lock(Path(os.path.abspath(folder))), writing(folder):
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(folder / POSTERIOR_FILE, pooled.to_csv(
                 index=False, float_format="%.8g").encode())
     return written
