@@ -1337,9 +1337,11 @@ def box_figure(result: Discovery) -> Figure:
         ax.set_xticks([0, 0.5, 1], ["range min", "middle", "range max"], fontsize=7)
         for spine in ("top", "right", "left"):
             ax.spines[spine].set_visible(False)
-    fig.suptitle(f"Chosen boxes: {result.condition.text}", fontsize=10)
     fig.tight_layout()
-    fig.subplots_adjust(left=0.3, right=0.8, bottom=0.6 / fig.get_figheight())
+    height = fig.get_figheight()  # inches: the title keeps its own strip above the boxes
+    fig.suptitle(f"Chosen boxes: {result.condition.text}", fontsize=10,
+                 y=1 - 0.12 / height, va="top")
+    fig.subplots_adjust(left=0.3, right=0.8, bottom=0.6 / height, top=1 - 0.95 / height)
     fig.text(0.5, 0.05 / fig.get_figheight(), "bounds: triangle pointing into the box, filled "
              "when its quasi-p-value is below 0.05, hollow otherwise; values: square kept, "
              "cross left out", ha="center", fontsize=7, color="#444444")
