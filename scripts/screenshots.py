@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ctsim.teaching.lessons import LESSONS  # noqa: E402
+from ctsim.teaching.lessons import LESSONS, SHOT_WEEK, shot_week  # noqa: E402
 from tests.teaching import page_driver  # noqa: E402
 
 SIZE = (1280, 800)
@@ -26,13 +26,16 @@ SIZE = (1280, 800)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weeks", type=int, default=52, help="weeks played before the shot")
+    parser.add_argument("--weeks", type=int, default=SHOT_WEEK - 1,
+                        help="weeks played before the shot (a lesson that ends sooner: "
+                             "its last week but one)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     args.out.mkdir(parents=True, exist_ok=True)
-    shots = [(f"app_{x.name}.png", f"lesson={x.name}&week={args.weeks}") for x in LESSONS]
+    shots = [(f"app_{x.name}.png",
+              f"lesson={x.name}&week={min(args.weeks, shot_week(x) - 1)}") for x in LESSONS]
     shots.append(("app_compare.png", f"lesson=trust_and_leaks&split=1&b.leak_rate=0&"
                                      f"week={args.weeks}"))
     with page_driver.app_server() as (url, _), sync_playwright() as p:

@@ -574,18 +574,19 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
 @njit(cache=True, inline=INLINE)
 def share_probability(i, p, trust, sovereignty, s, is_target, par, rel):
     """Chance that nation ``i`` sends a fragment of sensitivity ``s`` to partner ``p`` (a
-    nation, or ``N + h`` for hub h): a person's decision where one is set (C6: share as
-    ``always``, withhold as ``never``), else its strategy's willingness
-    (rules.strategy_willingness, C3) times its stake in the plot (rules.staked_willingness,
-    C1). ``trust`` is its trust in the partner; ``sovereignty`` its effective sovereignty
-    toward it."""
+    nation, or ``N + h`` for hub h): its strategy's willingness (rules.strategy_willingness,
+    C3), or a person's decision where one is set (C6: share as ``always``, withhold as
+    ``never``), times its stake in the plot (rules.staked_willingness, C1: the stake
+    multiplies every strategy's willingness, a decision's too). ``trust`` is its trust in
+    the partner; ``sovereignty`` its effective sovereignty toward it."""
     decided = rel.decision[i, p]
     if decided == WITHHOLD_DECIDED:
         return 0.0
     if decided == SHARE_DECIDED:
-        return 1.0 - sovereignty * s
-    w = rules.strategy_willingness(rel.strategy[i], trust, sovereignty, s, rel.revealed[i, p],
-                                   rel.grudge[i, p], par.forgiveness)
+        w = 1.0 - sovereignty * s
+    else:
+        w = rules.strategy_willingness(rel.strategy[i], trust, sovereignty, s,
+                                       rel.revealed[i, p], rel.grudge[i, p], par.forgiveness)
     return rules.staked_willingness(w, par.stake, is_target)
 
 

@@ -36,7 +36,7 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -688,14 +688,26 @@ def student_report(room: Classroom, i: int, done: Round) -> dict[str, Any]:
     sent = sorted((j for (p, j) in done.shared if p == i), key=names.__getitem__)
     if sent:
         lines.append("Your pieces reached " + _and(names[j] for j in sent) + ".")
-    for d, partner in done.helped:
-        if partner == i and d != i:
-            lines.append(f"{names[d]} stopped a plot with a piece you sent.")
-        elif d == i and partner != i:
-            lines.append(f"You stopped a plot with a piece from {names[partner]}.")
-    for target, holders, _ in done.attacks:
-        if target != i and i in holders:
-            lines.append(f"A plot you held pieces of struck {names[target]}.")
+    # who stopped what: plots aimed at you that others stopped, plots you stopped for others
+    for d, n in sorted(Counter(d for d, target, _ in done.disruptions
+                               if target == i and d != i).items()):
+        lines.append(f"{names[d]} stopped {_count(n, 'a plot', 'plots')} aimed at you.")
+    for target, n in sorted(Counter(target for d, target, _ in done.disruptions
+                                    if d == i and target != i).items()):
+        lines.append(f"You stopped {_count(n, 'a plot', 'plots')} aimed at {names[target]}.")
+    helped_by = Counter(partner for d, partner in done.helped if d == i and partner != i)
+    helped = Counter(d for d, partner in done.helped if partner == i and d != i)
+    for d, n in sorted(helped.items()):
+        lines.append(f"{names[d]} stopped {_count(n, 'a plot', 'plots')} with a piece you "
+                     "sent.")
+    for partner, n in sorted(helped_by.items()):
+        lines.append(f"You stopped {_count(n, 'a plot', 'plots')} with a piece from "
+                     f"{names[partner]}.")
+    struck = Counter(target for target, holders, _ in done.attacks
+                     if target != i and i in holders)
+    for target, n in sorted(struck.items()):
+        lines.append(f"{_count(n, 'A plot', 'plots')} you held pieces of struck "
+                     f"{names[target]}.")
     for sender, leaker in done.leaks:
         if leaker == i:
             lines.append(f"A piece {names[sender]} sent you leaked: the plotters were "
@@ -705,14 +717,16 @@ def student_report(room: Classroom, i: int, done: Round) -> dict[str, Any]:
     for sender, hub in done.hub_leaks:
         if sender == i:
             lines.append(f"A piece you posted to {names[room.n + hub]} leaked.")
-    for seer, partner, target in done.withheld:
+    for seer, partner, target in dict.fromkeys(done.withheld):  # once a pair and plot target
+        where = "you" if target == i else names[target]
         if partner == i:
-            lines.append(f"After the attack on {names[target]}, an inquiry showed "
+            lines.append(f"After the attack on {where}, an inquiry showed "
                          f"{names[seer]} that you held back a piece about it.")
         elif seer == i:
-            lines.append(f"After the attack on {names[target]}, an inquiry showed you that "
+            lines.append(f"After the attack on {where}, an inquiry showed you that "
                          f"{names[partner]} held back a piece about it.")
-    return {"round": done.number, "weeks": [done.first, done.last], "lines": lines}
+    return {"round": done.number, "weeks": [done.first, done.last],
+            "lines": list(dict.fromkeys(lines))}
 
 
 def round_ties(room: Classroom, done: Round) -> list[list[Any]]:
@@ -778,6 +792,11 @@ def inferred_strategy(held: list[tuple[int, str, str]]) -> str:
         if agree > score:
             best, score = name, agree
     return best
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """``one`` for a single thing, else ``n`` and ``many`` ("a plot", "3 plots")."""
+    return one if n == 1 else f"{n} {many}"
 
 
 def _and(items: Any) -> str:

@@ -146,7 +146,39 @@ class Lesson:
 # ---------------------------------------------------------------- the lesson files
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Value = StrictBool | StrictInt | StrictFloat | StrictStr
+#: A mapping a claim's side may set a key to, such as the shares of ``world.strategies``
+#: (``{always: 1}``: every nation always shares): names to numbers.
+Mapping = dict[StrictStr, StrictInt | StrictFloat]
+Value = StrictBool | StrictInt | StrictFloat | StrictStr | Mapping
+
+
+class Shares(dict):
+    """A claim's mapping value (:data:`Mapping`) as a :class:`Claim` holds it: a dict that
+    cannot change, hashes (the tests cache runs by their settings) and prints as the lesson
+    file writes it, ``{always: 1, never: 1}``, so that ``shows`` can quote it."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+    def __str__(self) -> str:
+        return "{" + ", ".join(f"{k}: {v}" for k, v in self.items()) + "}"
+
+    def __deepcopy__(self, memo: dict) -> Shares:
+        return self  # it cannot change
+
+    def __reduce__(self) -> tuple:
+        return Shares, (dict(self),)
+
+    def _frozen(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a claim's value cannot change")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _frozen
+    __ior__ = _frozen  # type: ignore[assignment]
+
+
+def claim_value(value: Any) -> Any:
+    """A side's value as a :class:`Claim` holds it: a mapping as :class:`Shares`."""
+    return Shares(value) if isinstance(value, dict) else value
 
 
 class _Strict(BaseModel):
@@ -240,8 +272,9 @@ def plain(text: str) -> str:
 
 
 def _claim(spec: ClaimSpec) -> Claim:
-    return Claim(spec.key, spec.a, spec.b, spec.metric, spec.direction, spec.replications,
-                 spec.seed, dict(spec.extra))
+    return Claim(spec.key, claim_value(spec.a), claim_value(spec.b), spec.metric,
+                 spec.direction, spec.replications, spec.seed,
+                 {k: claim_value(v) for k, v in spec.extra.items()})
 
 
 def read_lesson(path: Path) -> Lesson:
@@ -354,6 +387,18 @@ def lessons_table(lessons: tuple[Lesson, ...] = LESSONS) -> str:
     return "\n".join(rows)
 
 
+#: The week the lessons' screenshots show (scripts/screenshots.py): a year and a week in.
+SHOT_WEEK = 53
+
+
+def shot_week(item: Lesson) -> int:
+    """The week a lesson's screenshot shows: :data:`SHOT_WEEK`, or its scenario's last
+    week when it ends before."""
+    from ctsim.core.scenario import load_scenario
+
+    return min(SHOT_WEEK, int(load_scenario(item.path).steps))
+
+
 def lesson_section(item: Lesson) -> str:
     """One lesson as docs/lessons.md shows it, under the seven headings of TEACHING.md."""
     checked = ("Checked by\n`tests/teaching/test_lessons.py::"
@@ -365,7 +410,8 @@ def lesson_section(item: Lesson) -> str:
         _wrap(f"`scenarios/lessons/{item.scenario}`; in the app's lesson picker: "
               f"**{item.title}**."),
         _paragraphs(item.setup),
-        f"![{item.title} on the page at week 53 (1280x800)](images/app_{item.name}.png)",
+        f"![{item.title} on the page at week {shot_week(item)} (1280x800)]"
+        f"(images/app_{item.name}.png)",
         "### Things to notice", _bullets(item.notice_md),
         "### Things to try", _bullets(item.try_md),
         "### What the model shows", _wrap(item.shows), item.measured.strip(), checked,

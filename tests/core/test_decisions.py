@@ -489,3 +489,27 @@ def test_a_decision_to_share_opens_only_that_pair_until_it_is_taken_back():
     assert min(weeks) >= 20 and max(weeks) < 60
     assert opened.sim.decisions == [Decision(20, 0, 2, "share"), Decision(60, 0, 2, "strategy")]
     assert opened.sim.metrics()["decisions"] == 2.0
+
+
+def test_a_decision_to_share_is_the_always_strategy_stake_included():
+    """C6 with C1 (MODEL.md: a decision to share is the strategy `always`, and the stake
+    multiplies every strategy's willingness): at a stake of 0.5, a world whose nations all
+    follow `never` but decide, before the first week, to share with every partner is the
+    world whose nations all follow `always`, event for event; a decision that skipped the
+    stake would make the non-targets send more."""
+    config = small(**{"cooperation.stake": 0.5, "world.strategies": mix(never=1)})
+    always = small(**{"cooperation.stake": 0.5, "world.strategies": mix(always=1)})
+    seed = SEEDS[2]
+
+    def share_all(sim: Simulation, t: int) -> None:
+        if t == 1:
+            for i in range(sim.world.n):
+                for j in range(sim.world.n):
+                    if i != j:
+                        sim.decide(i, j, "share")
+
+    decided = traffic(config, seed, 52, share_all)
+    following = traffic(always, seed, 52)
+    assert following.sends  # the comparison is not between two silent worlds
+    assert decided.sends == following.sends
+    assert decided.log == following.log
