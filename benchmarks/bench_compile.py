@@ -24,7 +24,9 @@ first use against the time of every later run. This benchmark measures both for 
 
 Variants (``--variants`` picks some, in this order):
 
-* ``default``: as shipped (numba's ``NUMBA_OPT=3``, the phases inlined into the week);
+* ``default``: as shipped (numba's ``NUMBA_OPT=3``; the phases and their helpers each
+  compiled once with numba's ``forceinline=True``, LLVM's ``alwaysinline``, and inlined
+  into the week by LLVM: :data:`ctsim.core.phases.INLINE`);
 * ``opt2``, ``opt1``, ``opt0``: ``NUMBA_OPT`` 2, 1, 0 (the LLVM optimisation level of
   every function numba compiles in the process, and of LLVM's code generator);
 * ``opt1-ir``: the LLVM passes at level 1 and the code generator at level 3: numba's
@@ -36,10 +38,9 @@ Variants (``--variants`` picks some, in this order):
   functions (:data:`ctsim.core.phases.INLINE`, a benchmark switch);
 * ``errnumpy``: every ``njit`` of ctsim with ``error_model="numpy"`` (no check for a
   division by zero; numba's ``njit`` is wrapped before ctsim is imported);
-* ``llvm-inline``: ``CTSIM_INLINE=never``, and those functions compiled with numba's
-  ``forceinline=True`` (LLVM's ``alwaysinline``: numba compiles each once, as a separate
-  function, and LLVM inlines its code into the week; ``njit`` wrapped as above);
-* ``llvm-inline-opt1``: the same with ``NUMBA_OPT=1``.
+* ``numba-inline``: ``CTSIM_INLINE=numba``, numba copying and typing each helper's code
+  again at every call site (``inline="always"``), the default until this benchmark's
+  ``llvm-inline`` variant (now the default) was measured.
 
 Each round compiles every variant cold, one after another (the order rotated from round
 to round), then starts one warm process per variant and asks them for one run at a time,
@@ -77,7 +78,7 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 #: Variant name -> (what it is, environment it adds, in-process change or None).
 VARIANTS: dict[str, tuple[str, dict[str, str], str | None]] = {
-    "default": ("as shipped: NUMBA_OPT=3, phases inlined", {}, None),
+    "default": ("as shipped: NUMBA_OPT=3, phases inlined by LLVM (forceinline)", {}, None),
     "opt2": ("NUMBA_OPT=2", {"NUMBA_OPT": "2"}, None),
     "opt1": ("NUMBA_OPT=1", {"NUMBA_OPT": "1"}, None),
     "opt0": ("NUMBA_OPT=0", {"NUMBA_OPT": "0"}, None),
@@ -85,10 +86,8 @@ VARIANTS: dict[str, tuple[str, dict[str, str], str | None]] = {
     "novec": ("NUMBA_LOOP_VECTORIZE=0", {"NUMBA_LOOP_VECTORIZE": "0"}, None),
     "never": ("phases not inlined (CTSIM_INLINE=never)", {"CTSIM_INLINE": "never"}, None),
     "errnumpy": ("error_model='numpy'", {}, "errnumpy"),
-    "llvm-inline": ("phases not inlined by numba, inlined by LLVM (forceinline)",
-                    {"CTSIM_INLINE": "never"}, "forceinline"),
-    "llvm-inline-opt1": ("the same, NUMBA_OPT=1",
-                         {"CTSIM_INLINE": "never", "NUMBA_OPT": "1"}, "forceinline"),
+    "numba-inline": ("phases inlined by numba (CTSIM_INLINE=numba; the default until "
+                     "the llvm-inline measurement)", {"CTSIM_INLINE": "numba"}, None),
 }
 #: The settings this benchmark varies; removed from the inherited environment.
 CONTROLLED = ("NUMBA_OPT", "NUMBA_LOOP_VECTORIZE", "NUMBA_SLP_VECTORIZE", "CTSIM_INLINE",
@@ -117,14 +116,11 @@ def apply_change(change: str | None) -> None:
         from numba.core.registry import cpu_target
         cpu_target.target_context  # noqa: B018  (sets up the code generator at NUMBA_OPT)
         config.OPT = config._process_opt_level("1")  # what later compilations read
-    elif change in ("errnumpy", "forceinline"):
+    elif change == "errnumpy":
         plain = numba.njit
 
         def njit(*args: Any, **options: Any) -> Any:
-            if change == "errnumpy":
-                options.setdefault("error_model", "numpy")
-            elif options.get("inline") == "never":  # CTSIM_INLINE=never: LLVM inlines
-                options["forceinline"] = True
+            options.setdefault("error_model", "numpy")
             return plain(*args, **options)
 
         numba.njit = njit

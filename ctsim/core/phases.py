@@ -7,11 +7,12 @@ time they are used (``cache=True`` keeps the result on disk, so later processes 
 with the environment variable ``NUMBA_DISABLE_JIT=1`` the same functions run as ordinary
 Python, for reading them in a debugger.
 
-The phases and their helpers are compiled into :func:`week` (``inline="always"``): a
-phase's helpers are called per plot or per fragment, and a call between compiled
-functions would cost more than their work. The containers arrive as StructRefs of their
-arrays (:func:`ctsim.core.state.compiled_view`), one reference each, so binding them to a
-helper's arguments is cheap. :func:`week` itself is not inlined into :func:`run_weeks`:
+The phases and their helpers are inlined into :func:`week` by LLVM (numba compiles each
+once, marked ``forceinline``; :data:`INLINE`): a phase's helpers are called per plot or
+per fragment, and a call between compiled functions would cost more than their work.
+The containers arrive as StructRefs of their arrays
+(:func:`ctsim.core.state.compiled_view`), one reference each, so binding them to a helper's
+arguments is cheap. :func:`week` itself is not inlined into :func:`run_weeks`:
 its call happens once a week, and inlining it made numba copy the whole week's code
 again, about a third of the first compilation.
 
@@ -24,6 +25,7 @@ others where they were. The state the phases work on is described in
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -124,16 +126,24 @@ from ctsim.core.strategies import (
 #: How many strategies there are (the record's columns of their holders, C3).
 N_STRATEGIES = len(STRATEGIES)
 
-#: How the phases and their helpers below are compiled into :func:`week`: "always"
-#: (inlined; the default) or "never" (separate compiled functions, called). A benchmark
-#: switch (``benchmarks/bench_compile.py``), read once from the environment variable
-#: ``CTSIM_INLINE``. numba's cache does not tell the two apart, so "never" is refused
-#: unless ``NUMBA_CACHE_DIR`` names a cache of its own.
-INLINE = os.environ.get("CTSIM_INLINE") or "always"
-if INLINE not in ("always", "never") or (INLINE == "never"
-                                         and not os.environ.get("NUMBA_CACHE_DIR")):
-    raise ValueError(f"CTSIM_INLINE={INLINE!r}: expected 'always' or 'never' ('never' "
-                     "with NUMBA_CACHE_DIR set to a cache folder of its own)")
+#: How the phases and their helpers below are compiled into :func:`week`: "llvm" (the
+#: default: each compiled once by numba as a function of its own, marked
+#: ``forceinline``, and inlined into its callers by LLVM), "numba" (numba copies and
+#: types each helper's code again at every call site, ``inline="always"``; the default
+#: until the first compile was measured, benchmarks/README.md, "The first compilation")
+#: or "never" (separate functions, called). The same runs bit for bit each way; "llvm"
+#: compiles in about 0.85 of "numba"'s CPU time and runs the weeks in about 0.93 of its
+#: time. A benchmark switch (``benchmarks/bench_compile.py``), read once from the
+#: environment variable ``CTSIM_INLINE``. numba's cache does not tell them apart, so any
+#: but the default is refused unless ``NUMBA_CACHE_DIR`` names a cache of its own.
+INLINE = os.environ.get("CTSIM_INLINE") or "llvm"
+if INLINE not in ("llvm", "numba", "never") or (INLINE != "llvm"
+                                                 and not os.environ.get("NUMBA_CACHE_DIR")):
+    raise ValueError(f"CTSIM_INLINE={INLINE!r}: expected 'llvm' (the default), 'numba' or "
+                     "'never' (either with NUMBA_CACHE_DIR set to a cache folder of its own)")
+#: The compile options :data:`INLINE` gives each phase and helper.
+INLINING: dict[str, Any] = {"llvm": {"forceinline": True}, "numba": {"inline": "always"},
+                            "never": {}}[INLINE]
 
 # ---------------------------------------------------------------- the week
 
@@ -169,7 +179,7 @@ def week(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     tally.week_no[0] = t
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def start_week(tally):
     """Clear this week's counts and event log."""
     tally.week[:] = 0
@@ -179,7 +189,7 @@ def start_week(tally):
 # ---------------------------------------------------------------- 1. spawn
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
     """Each group spawns Poisson(strength * funds * plots_per_year / 52) plots (MODEL.md
     step 1; funds are B1's, 1 unless frozen).
@@ -258,7 +268,7 @@ def spawn_plots(t, par, world, rel, plots, groups, tally, rngs):
             tally.week[N_PLOTS] += 1
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def draw_footprint(row, base, size, par, world, rel, rng):
     """Fill ``row[:size]``: the base, transit nations, and the target in the last slot.
 
@@ -289,7 +299,7 @@ def draw_footprint(row, base, size, par, world, rel, rng):
         row[b] = draw_nation(world.near[base], world.near_cum[base], row, b, rng, target)
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def draw_by_weight(running, rng):
     """An index drawn with chance proportional to its weight (``running``: the running
     sums of the weights, the last one positive)."""
@@ -301,7 +311,7 @@ def draw_by_weight(running, rng):
 TRIES = 32
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def draw_nation(weights, running, taken, n_taken, rng, also_taken=-1):
     """A nation drawn with chance proportional to ``weights``, none of ``taken[:n_taken]``
     (nor ``also_taken``); uniformly among the others when they all weigh 0.
@@ -342,7 +352,7 @@ def draw_nation(weights, running, taken, n_taken, rng, also_taken=-1):
     return -1  # no nation left (the caller never asks for more than there are)
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def is_taken(j, taken, n_taken, also_taken):
     """Whether nation ``j`` is one of ``taken[:n_taken]`` (a footprint, or the part of it
     drawn so far) or is ``also_taken``."""
@@ -357,7 +367,7 @@ def is_taken(j, taken, n_taken, also_taken):
 # ---------------------------------------------------------------- 2. collect
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def collect_fragments(t, par, world, rel, plots, frags, groups, tally, rngs):
     """Every footprint nation of an active plot gains one new fragment with probability
     ``p_i`` (MODEL.md step 2, rules.detection_probability; lower while a leak has burnt
@@ -424,7 +434,7 @@ def collect_from_abroad(t, k, par, world, rel, plots, frags, tally, rng):
             tally.week[N_FRAGMENTS_REACH] += 1
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def screening(t, i, g, par, world, rel, groups):
     """Chance that nation ``i``'s border check finds an operative of group ``g`` crossing
     in (B2, rules.screening_probability), doubled while a notice of a hub ``i`` belongs to
@@ -440,7 +450,7 @@ def screening(t, i, g, par, world, rel, groups):
     return p
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def new_fragment(k, b, i, kind, par, plots, frags, rng):
     """Nation ``i`` (slot ``b`` of plot ``k``'s footprint, -1 if outside it) collects a
     fragment of ``kind``; its sensitivity is the scenario's or a Beta draw from ``rng``."""
@@ -460,7 +470,7 @@ def new_fragment(k, b, i, kind, par, plots, frags, rng):
         count_evidence(plots, k, b, kind, False, True, par)
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def count_evidence(plots, k, b, kind, foreign, admissible, par):
     """Slot ``b`` of plot ``k`` counts one more fragment (of ``kind``) as evidence: an
     admissible one, or under ``admissibility_gates: prosecution`` any (D2, which also
@@ -475,7 +485,7 @@ def count_evidence(plots, k, b, kind, foreign, admissible, par):
         plots.admissible[k, b] += 1
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def slot_of(nation, foot, size):
     """The slot of ``nation`` in a footprint, -1 if it is not in it."""
     for b in range(size):
@@ -506,7 +516,7 @@ def in_databases(i, world, rel):
 # ---------------------------------------------------------------- 3. share
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     """Each new fragment held by i about plot k may travel (MODEL.md step 3).
 
@@ -571,7 +581,7 @@ def share_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     deliver(t, par, world, rel, plots, frags, mail, tally, rng)
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def share_probability(i, p, trust, sovereignty, s, is_target, par, rel):
     """Chance that nation ``i`` sends a fragment of sensitivity ``s`` to partner ``p`` (a
     nation, or ``N + h`` for hub h): its strategy's willingness (rules.strategy_willingness,
@@ -590,7 +600,7 @@ def share_probability(i, p, trust, sovereignty, s, is_target, par, rel):
     return rules.staked_willingness(w, par.stake, is_target)
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def open_to(i, j, par, rel):
     """Whether ``i`` may send ``j`` intelligence bilaterally: under the regime's bilateral
     channel, a treaty (or ad hoc sharing; rules.bilateral_channel), or with ``liaison:
@@ -601,7 +611,7 @@ def open_to(i, j, par, rel):
     return rel.channel[i, j]
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def post_probability(i, k, h, trust, sovereignty, s, is_target, par, world, rel, plots):
     """Chance that ``i`` posts a fragment about plot ``k`` to hub ``h``: as to any partner
     (:func:`share_probability`), less with exposure aversion where many would read it
@@ -633,7 +643,7 @@ def post_exposure(i, k, h, par, world, rel, plots):
     return x
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def note_withheld(k, slot, i, kind, sent_to, par, world, rel, plots):
     """Slot ``slot`` (nation ``i``) of plot ``k`` held back its new fragment (of ``kind``)
     from each footprint partner it has a channel to and did not send it to (C2), for an
@@ -647,7 +657,7 @@ def note_withheld(k, slot, i, kind, sent_to, par, world, rel, plots):
             plots.withheld[k, slot, b] = True
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def has_channel(i, j, hub_kind, par, world, rel):
     """Whether ``i`` could have sent ``j`` a fragment: a bilateral channel under the
     regime, or a hub of ``hub_kind`` (the kind that carries the fragment) with both as
@@ -661,7 +671,7 @@ def has_channel(i, j, hub_kind, par, world, rel):
     return False
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def request_records(t, f, k, p, par, world, rel, plots, mail, tally):
     """Each footprint nation j other than the provider's nation ``p`` obtains the company
     record ``f`` (B3): the same week through a direct-access agreement with ``p``, or, where
@@ -680,7 +690,7 @@ def request_records(t, f, k, p, par, world, rel, plots, mail, tally):
             tally.week[N_MLAT_REQUESTS] += 1
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def send(mail, due, f, via, slot, sender):
     """Put fragment ``f`` in flight, due in week ``due``, through ``via`` (to ``slot``)."""
     d = mail.count[0]
@@ -692,7 +702,7 @@ def send(mail, due, f, via, slot, sender):
     mail.sender[d] = sender
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def deliver(t, par, world, rel, plots, frags, mail, tally, rng):
     """The deliveries due this week arrive, in the order they were sent.
 
@@ -736,7 +746,7 @@ def deliver(t, par, world, rel, plots, frags, mail, tally, rng):
     mail.count[0] = kept
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def admissible(i, j, via, par, world, rel):
     """Chance that a fragment from ``i`` reaching ``j`` through ``via`` is admissible:
     ``c[i, j]`` bilaterally, ``max(c[i, j], harmonization_h)`` through hub h, 1 for a
@@ -752,7 +762,7 @@ def admissible(i, j, via, par, world, rel):
     return p
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def keep_in_flight(mail, d, kept):
     """Move delivery ``d`` to row ``kept`` of the deliveries still in flight."""
     mail.due[kept] = mail.due[d]
@@ -762,7 +772,7 @@ def keep_in_flight(mail, d, kept):
     mail.sender[kept] = mail.sender[d]
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def arrive(mail, f, via, slot):
     """Note that fragment ``f`` arrived through ``via`` (at ``slot``) this week."""
     a = mail.n_arrived[0]
@@ -772,7 +782,7 @@ def arrive(mail, f, via, slot):
     mail.arrived_to[a] = slot
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def receive(plots, frags, mail, k, b, f, via, sender, p_admissible, par, rng):
     """Slot ``b`` of plot ``k`` receives fragment ``f``: admissible with ``p_admissible``,
     counted as evidence if it does not count it yet, with a receipt for learning. Under
@@ -791,7 +801,7 @@ def receive(plots, frags, mail, k, b, f, via, sender, p_admissible, par, rng):
         mail.receipt_sender[r] = sender
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def reveal(rel, i, p, act, t):
     """Nation ``i`` sees partner ``p`` (a nation, or ``N + h`` for hub h) act toward it this
     week (C2): ``act`` becomes p's last revealed act, and a defection is remembered for
@@ -805,7 +815,7 @@ def reveal(rel, i, p, act, t):
 # ---------------------------------------------------------------- 4. leak
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
     """Each bilateral arrival leaks with probability ``leak_rate * (1 - security_j)``; each
     post with the probability that at least one reader leaks it: the receiving footprint
@@ -853,7 +863,7 @@ def leak_fragments(t, par, world, rel, plots, frags, mail, tally, rng):
                 alert(t, k, par, plots, tally)
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def alert(t, k, par, plots, tally):
     """Plot ``k`` is alerted (by a leak, or a tip-off, D7): all evidence about it,
     everywhere, is discarded (v1) and, by ``alert_effect`` (D6), its remaining lead time
@@ -872,7 +882,7 @@ def alert(t, k, par, plots, tally):
         tally.week[N_PLOTS_ABORTED] += 1
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def reader_leak_probability(i, j, par, world):
     """Chance that nation ``j`` leaks a fragment it read from ``i``
     (rules.leak_probability), less where ``i`` is its patron and watches it (C4,
@@ -883,7 +893,7 @@ def reader_leak_probability(i, j, par, world):
     return p
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def log_event(tally, kind, a, b, c=-1, value=np.nan):
     """Write an event of ``kind`` (``LOG_*``, declared in :data:`ctsim.core.outputs.LOGGED`
     with what ``a``, ``b``, ``c`` and ``value`` are) to this week's event log. The log has
@@ -902,7 +912,7 @@ def log_event(tally, kind, a, b, c=-1, value=np.nan):
 # ---------------------------------------------------------------- 5. act
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def act_on_evidence(t, par, world, rel, plots, frags, mail, groups, tally, rngs):
     """Each footprint nation whose admissible evidence about a plot reaches
     ``evidence_threshold`` attempts interdiction, succeeding with ``interdiction *
@@ -967,7 +977,7 @@ def raise_false_alarms(par, world, rel, tally, rng):
         tally.week[N_WRONGFUL_INTERDICTIONS] += rel.alarms[i]
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def disrupt(t, k, b, par, plots, rel, groups, tally):
     """Plot ``k`` is disrupted this week by the nation in its slot ``b``."""
     if par.mode_adaptation > 0.0:
@@ -986,7 +996,7 @@ def disrupt(t, k, b, par, plots, rel, groups, tally):
     tally.resolved_at[plots.base[k]] += 1
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def learn_from(k, b, par, rel, plots, mail, tally):
     """The disrupter of plot ``k`` (slot ``b``) raises its trust in each nation or hub
     whose fragment about the plot it used, once per partner: ``T += learning_rate * (1 -
@@ -1021,7 +1031,7 @@ def learn_from(k, b, par, rel, plots, mail, tally):
             log_event(tally, LOG_JOINT, j, i, k)
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def forget_stale_receipts(plots, mail):
     """Keep only the receipts about plots still active and not alerted since."""
     kept = 0
@@ -1040,7 +1050,7 @@ def forget_stale_receipts(plots, mail):
 # ---------------------------------------------------------------- 6. prosecute
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def prosecute(par, rel, plots, groups, tally, rng, judicare):
     """A disruption removes ``attrition`` of the group's strength if the group's base is
     the disrupting nation, or extradites to it: granted with probability ``c[base, j]``
@@ -1094,7 +1104,7 @@ def prosecute(par, rel, plots, groups, tally, rng, judicare):
 # ---------------------------------------------------------------- 7. attack
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def attack(t, par, world, rel, plots, groups, tally, rng, inquiry):
     """A plot that has lived its lead time without disruption attacks its target; the
     attack fails with ``protection_j * capacity_target`` (A3; D1 lets protection respond),
@@ -1142,7 +1152,7 @@ def attack(t, par, world, rel, plots, groups, tally, rng, inquiry):
     plots.n_active[0] = kept
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def see_outcome(k, stopped, par, plots, groups):
     """Plot ``k``'s group updates its view of how often plots of its mode (simple or
     complex) are stopped (D10, rules.defence_after_resolution with ``memory``)."""
@@ -1190,7 +1200,7 @@ def inquire(t, k, par, world, rel, plots, tally, rng):
 # ---------------------------------------------------------------- 8. drift
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def drift(t, par, world, rel, plots, groups, tally, rngs):
     """Trust reverts toward its initial value; with ``shock_rate`` a geopolitical shock cuts
     trust between two blocs by ``shock``; groups regrow, and adaptive groups may relocate
@@ -1346,7 +1356,7 @@ def set_treaty(i, j, signed, par, world, rel, tally):
     tally.n_treaties[0] += 1 if signed else -1
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def compatibility(i, j, par, world, rel):
     """``c[i, j]`` from the legal families, the current definitions and treaty
     (rules.legal_compatibility), as at the start of the run."""
@@ -1487,7 +1497,7 @@ def relocate_groups(par, world, rel, groups, tally, rng):
 # ---------------------------------------------------------------- 9. record
 
 
-@njit(cache=True, inline=INLINE)
+@njit(cache=True, **INLINING)
 def record_week(t, rel, plots, tally):
     """Add this week's counts to the run's totals, and write row ``t`` of the record: the
     disruption rate to date, the running totals, this week's counts and the state (the
