@@ -464,7 +464,8 @@ def tournament(world: str | None, strategies: str | None, shares: str | None,
 @click.option("--sessions", type=click.IntRange(1, 1000), default=100, show_default=True,
               help="Most browser tabs served at once (each holds its own runs).")
 def app(scenario: Path | None, port: int, host: str, sessions: int) -> None:
-    """Serve the teaching app: lessons, controls, the live trust network and outcomes."""
+    """Serve the teaching app (lessons, controls, the live trust network and outcomes) and
+    its class mode (/class: a class plays one world, every student a nation)."""
     import importlib.util
     import os
     import socket
@@ -496,9 +497,20 @@ def app(scenario: Path | None, port: int, host: str, sessions: int) -> None:
     # A closed tab's session is freed after two minutes; at most ``--sessions`` at once.
     env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "2m")
     env["SOLARA_KERNEL_MAX_COUNT"] = str(sessions)
+    # Solara serves the teaching page inside ctsim's own app (ctsim.teaching.server),
+    # in production mode; the class mode beside it
+    env["SOLARA_APP"] = "ctsim.teaching.page:Page"
+    env["SOLARA_MODE"] = "production"
+    env["CTSIM_APP_HOST"], env["CTSIM_APP_PORT"] = host, str(port)
     click.echo(f"ctsim app on http://{host}:{port} (Ctrl-C to stop)", err=True)
-    cmd = [sys.executable, "-m", "solara", "run", "ctsim.teaching.page:Page", "--host", host,
-           "--port", str(port), "--production", "--no-open", "--no-check-version"]
+    from ctsim.teaching.server import join_link
+
+    link = join_link("", host, port)  # the address students reach, if any
+    click.echo(f"class mode: {link['url'].removesuffix('?code=')}"
+               + ("" if link["reachable"] else f" ({link['hint']})"), err=True)
+    cmd = [sys.executable, "-m", "uvicorn", "ctsim.teaching.server:make_app", "--factory",
+           "--host", host, "--port", str(port), "--log-level", "warning", "--no-access-log",
+           "--timeout-graceful-shutdown", "5"]
     try:
         code = subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

@@ -82,7 +82,14 @@ INFERABLE = ("always", "never", "reciprocal", "grudging")
 
 
 class ClassError(ValueError):
-    """A request the class cannot do, said in one plain sentence for the page."""
+    """A request the class cannot do, said in one plain sentence for the page, with the
+    HTTP status a server answers it with (``status``): 400 a request that makes no sense,
+    403 a key or seat token that is not the class's, 404 a code no class has, 409 a
+    request out of turn (the class is paused, finished, full), 429 too many wrong codes."""
+
+    def __init__(self, sentence: str, status: int = 400):
+        super().__init__(sentence)
+        self.status = status
 
 
 # ---------------------------------------------------------------- the people
@@ -227,13 +234,13 @@ class Classroom:
     def _seat(self, token: Any) -> Seat:
         seat = self.seats.get(token) if isinstance(token, str) else None
         if seat is None:
-            raise ClassError("this device has not joined the class: join with its code")
+            raise ClassError("this device has not joined the class: join with its code", 403)
         seat.seen = self.touched = time.monotonic()
         return seat
 
     def _teacher(self, key: Any) -> None:
         if not (isinstance(key, str) and secrets.compare_digest(key, self.teacher_key)):
-            raise ClassError("only the teacher who started the class can do that")
+            raise ClassError("only the teacher who started the class can do that", 403)
         self.touched = time.monotonic()
 
     def _changed(self) -> None:
@@ -250,9 +257,9 @@ class Classroom:
             if isinstance(token, str) and token in self.seats:
                 return self._seat(token)
             if self.phase == "finished":
-                raise ClassError("this class has finished")
+                raise ClassError("this class has finished", 409)
             if len(self.seats) >= MAX_STUDENTS:
-                raise ClassError(f"this class is full ({MAX_STUDENTS} students)")
+                raise ClassError(f"this class is full ({MAX_STUDENTS} students)", 409)
             clean = clean_name(name)
             taken = {s.name for s in self.seats.values()}
             base, k = clean, 2
@@ -289,9 +296,9 @@ class Classroom:
         with self.lock:
             seat = self._seat(token)
             if self.phase != "playing":
-                raise ClassError("decisions are made while the class is playing")
+                raise ClassError("decisions are made while the class is playing", 409)
             if self.paused:
-                raise ClassError("the teacher has paused the class")
+                raise ClassError("the teacher has paused the class", 409)
             if decision not in ("share", "withhold"):
                 raise ClassError("a decision is share or withhold")
             i = seat.nation
@@ -310,7 +317,7 @@ class Classroom:
         with self.lock:
             seat = self._seat(token)
             if self.phase != "playing":
-                raise ClassError("the class is not playing")
+                raise ClassError("the class is not playing", 409)
             before = seat.nation in self.ready
             (self.ready.add if ready else self.ready.discard)(seat.nation)
             if before != bool(ready):
@@ -332,7 +339,7 @@ class Classroom:
             self._teacher(key)
             if op == "start":
                 if self.phase != "lobby":
-                    raise ClassError("the class has already started")
+                    raise ClassError("the class has already started", 409)
                 self.phase = "playing"
             elif op == "next":
                 self.next_round()
@@ -349,7 +356,7 @@ class Classroom:
                         self.model.set_strategy(i, self.others)
             elif op == "end":
                 if self.phase == "finished":
-                    raise ClassError("the class has finished")
+                    raise ClassError("the class has finished", 409)
                 self.finish()
             else:
                 raise ClassError(f"no such control: {op!r}")
@@ -362,7 +369,7 @@ class Classroom:
             if self.phase == "lobby":
                 self.phase = "playing"
             if self.phase != "playing":
-                raise ClassError("the class has finished")
+                raise ClassError("the class has finished", 409)
             weeks = min(self.round_weeks, self.horizon - self.week)
             done = Round(len(self.rounds) + 1, self.week + 1, self.week + weeks)
             rel = self.model.relations
@@ -497,20 +504,39 @@ class Classroom:
                     "names": students if self.reveal else [],
                     "ready": i in self.ready,
                     "strategy": None if i in self.played else self.others})
-            last = self.rounds[-1] if self.rounds else None
             view.update({
                 "reveal": self.reveal, "others": self.others, "strategies": list(OTHERS),
                 "students": len(self.seats), "nations": nations,
                 "world": sessions.world_view(m),
-                "ties": round_ties(self, last) if last else [],
-                "attacked": sorted({a[0] for a in last.attacks}) if last else [],
-                "stopped": sorted({d[1] for d in last.disruptions}) if last else [],
-                "lines": [e.text for e in narrator.headline(last.events, most=6)] if last else [],
+                **self._round_part(self.rounds[-1] if self.rounds else None),
                 "outcomes": outcome_rows(m.metrics()),
                 "history": [round_summary(r) for r in self.rounds],
                 "debrief": self._debrief,  # None until finished and computed
             })
             return view
+
+    def round_view(self, key: Any, number: Any) -> dict[str, Any]:
+        """Round ``number`` (1 to the rounds played) as the teacher's page draws it, for
+        stepping through a class (a replay): its ties, the nations attacked and those a
+        plot against was stopped, its sentences and its numbers."""
+        with self.lock:
+            self._teacher(key)
+            played = len(self.rounds)
+            if not isinstance(number, int) or isinstance(number, bool) or not (
+                    1 <= number <= played):
+                raise ClassError(f"the class has played rounds 1 to {played}")
+            done = self.rounds[number - 1]
+            return {"round": number, **self._round_part(done),
+                    "summary": round_summary(done)}
+
+    def _round_part(self, done: Round | None) -> dict[str, Any]:
+        """A round's part of the teacher's view (nothing yet before the first)."""
+        if done is None:
+            return {"ties": [], "attacked": [], "stopped": [], "lines": []}
+        return {"ties": round_ties(self, done),
+                "attacked": sorted({a[0] for a in done.attacks}),
+                "stopped": sorted({d[1] for d in done.disruptions}),
+                "lines": [e.text for e in narrator.headline(done.events, most=6)]}
 
     # ------------------------------------------------------------ the end
 
@@ -599,7 +625,7 @@ def replay(record: Any, scenario: Path, code: str, teacher_key: str) -> Classroo
         choices = [Choice(int(r), int(wk), str(s), int(i), int(p), str(d), str(seen))
                    for r, wk, s, i, p, d, seen in record["choices"]]
         rounds = int(record["rounds"])
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         if isinstance(exc, ClassError):
             raise
         raise ClassError("this file is not a class's record") from None
@@ -822,8 +848,10 @@ class Registry:
         limit: classes held at once.
     """
 
-    def __init__(self, worlds: dict[str, Path], limit: int = MAX_CLASSES):
+    def __init__(self, worlds: dict[str, Path], limit: int = MAX_CLASSES,
+                 titles: dict[str, str] | None = None):
         self.worlds = dict(worlds)
+        self.titles = dict(titles or {})
         self.limit = limit
         self.classes: dict[str, Classroom] = {}
         self.lock = threading.Lock()
@@ -834,11 +862,11 @@ class Registry:
         """Start a class on ``world`` (a name of :attr:`worlds`); its code and teacher key
         are new. ClassError for an unknown world or settings, or a server full of live
         classes."""
-        if world not in self.worlds:
+        if not isinstance(world, str) or world not in self.worlds:
             raise ClassError("choose one of the worlds offered")
         try:
             weeks, seed_value = int(round_weeks), int(seed)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ClassError("a round's weeks and the seed are whole numbers") from None
         low, high = sessions.SEEDS
         seed_value = min(max(seed_value, low), high)
@@ -847,9 +875,13 @@ class Registry:
             code = self._new_code()
             room = Classroom(self.worlds[world], code, secrets.token_urlsafe(16),
                              seed=seed_value, round_weeks=weeks, others=str(others),
-                             title=world.replace("_", " "))
+                             title=self.title(world))
             self.classes[code] = room
             return room
+
+    def title(self, world: str) -> str:
+        """What the pages call ``world``: its title (a lesson's), else its name in words."""
+        return self.titles.get(world) or world.replace("_", " ")
 
     def adopt(self, make: Any) -> Classroom:
         """Hold the class ``make(code, teacher_key)`` builds (a replay) under a new code."""
@@ -870,14 +902,14 @@ class Registry:
             while misses and now - misses[0] > GUESS_WINDOW:
                 misses.popleft()
             if len(misses) >= GUESSES:
-                raise ClassError("too many wrong codes from this device: wait ten minutes")
+                raise ClassError("too many wrong codes from this device: wait ten minutes", 429)
             key = "".join(str(code or "").split()).upper()
             room = self.classes.get(key)
             if room is None:
                 misses.append(now)
                 if len(self._misses) > 10_000:  # forget the quiet clients
                     self._misses = {c: q for c, q in self._misses.items() if q}
-                raise ClassError("no class has that code: check it on the projector")
+                raise ClassError("no class has that code: check it on the projector", 404)
             if not misses:
                 self._misses.pop(client, None)
             return room
@@ -899,7 +931,7 @@ class Registry:
             del self.classes[code]
         if len(self.classes) >= self.limit:
             raise ClassError(f"this server already runs {self.limit} classes: "
-                             "finish one first")
+                             "finish one first", 409)
 
 
 def dumps(data: Any) -> str:

@@ -194,3 +194,56 @@ def layout_problems(page: Any) -> list[str]:
     page or clipped, two boxes (labels, controls, charts) or two network names that
     overlap, an overlay."""
     return page.evaluate(LAYOUT_PROBLEMS)
+
+
+# ---------------------------------------------------------------- the class mode (/class)
+
+#: axe-core, as the ``axe-playwright-python`` package ships it (the ``dev`` extra): loaded
+#: from this file into the page, never from the network.
+def axe_script() -> Path | None:
+    """The path of ``axe.min.js``, or None when the package is missing."""
+    try:
+        import axe_playwright_python
+    except ImportError:
+        return None
+    path = Path(axe_playwright_python.__file__).parent / "axe.min.js"
+    return path if path.is_file() else None
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """axe-core's violations of WCAG 2.2 A and AA (and its best practices) on the page as
+    shown, of the given impacts: ``rule: target`` for each node."""
+    script = axe_script()
+    if script is None:
+        raise RuntimeError("axe-core is missing: pip install 'ctsim[dev]'")
+    page.add_script_tag(path=str(script))
+    result = page.evaluate("""async () => await axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})""")
+    return [f"{v['id']} ({v['impact']}): {', '.join(map(str, n['target']))}"
+            for v in result["violations"] if v["impact"] in impacts for n in v["nodes"]]
+
+
+FOCUS_RING = """() => { const el = document.activeElement; if (!el || el === document.body)
+  return null; const s = getComputedStyle(el);
+  return {id: el.id, cls: el.className, style: s.outlineStyle,
+          width: parseFloat(s.outlineWidth), shadow: s.boxShadow}; }"""
+
+
+def focus_ring(page: Any) -> dict[str, Any] | None:
+    """The focused element's id, class and outline (style, width in px, box shadow)."""
+    return page.evaluate(FOCUS_RING)
+
+
+SMALL_TARGETS = """(least) => [...document.querySelectorAll(
+  'button, a[href], input, select, summary, [role=switch]')].filter(el => {
+    const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    if (!r.width || !r.height || s.visibility === 'hidden') return false;
+    if (el.tagName === 'A' && getComputedStyle(el).display === 'inline') return false;
+    return r.width < least || r.height < least; }).map(el => el.id || el.textContent.trim()
+    || el.tagName)"""
+
+
+def small_targets(page: Any, least: float = 24) -> list[str]:
+    """Controls shown smaller than ``least`` px either way (inline links in text are
+    exempt, as WCAG 2.5.8 allows)."""
+    return page.evaluate(SMALL_TARGETS, least)

@@ -303,3 +303,51 @@ def test_a_full_registry_drops_a_finished_class_to_make_room():
     old.phase = "finished"  # as finish() leaves it, without its debrief
     new = reg.open("class_alliance")
     assert set(reg.classes) == {live.code, new.code}
+
+
+def test_a_refusal_carries_the_status_a_server_answers_it_with():
+    """403 for a key or token not the class's, 409 out of turn, 404 and 429 for codes,
+    400 for a request that makes no sense."""
+    room = new_class()
+    seat = room.join("Ana")
+    with pytest.raises(ClassError) as wrong_key:
+        room.control("not-the-key", "start")
+    with pytest.raises(ClassError) as lobby:
+        room.decide(seat.token, room.partners(seat.nation)[0], "withhold")
+    with pytest.raises(ClassError) as nonsense:
+        room.control(KEY, "fly")
+    registry = Registry({"class_alliance": WORLD})
+    with pytest.raises(ClassError) as unknown:
+        registry.find("AAAAAA", "client")
+    assert (wrong_key.value.status, lobby.value.status, nonsense.value.status,
+            unknown.value.status) == (403, 409, 400, 404)
+
+
+def test_opening_a_class_refuses_what_is_not_a_world_or_a_number():
+    """A world given as a list, a round length too large to be a number: the one
+    sentence, not an exception of Python's."""
+    registry = Registry({"class_alliance": WORLD}, titles={"class_alliance": "The class"})
+    with pytest.raises(ClassError, match="worlds offered"):
+        registry.open(["class_alliance"])
+    with pytest.raises(ClassError, match="whole numbers"):
+        registry.open("class_alliance", round_weeks=1e999)
+    assert registry.open("class_alliance").title == "The class"
+
+
+def test_a_round_s_view_is_the_teacher_s_view_of_that_round(finished):
+    """Stepping through a finished class: round k's ties and sentences; the last round's
+    are what the teacher's view shows; a round not played is refused."""
+    room, _, _ = finished
+    last = len(room.rounds)
+    view = room.teacher_view(KEY)
+    shown = room.round_view(KEY, last)
+    assert {k: shown[k] for k in ("ties", "attacked", "stopped", "lines")} == {
+        k: view[k] for k in ("ties", "attacked", "stopped", "lines")}
+    first = room.round_view(KEY, 1)
+    assert first["summary"]["weeks"] == [1, room.round_weeks]
+    assert first["summary"]["shared"] == sum(c for *_, kind, c in first["ties"]
+                                            if kind == "shared")
+    with pytest.raises(ClassError, match="rounds 1 to"):
+        room.round_view(KEY, last + 1)
+    with pytest.raises(ClassError):
+        room.round_view("not-the-key", 1)
