@@ -309,3 +309,22 @@ def test_the_layout_check_sees_an_overlap_a_scroll_and_a_clipped_label(browser_a
         assert "horizontal scroll" in problems
         assert "title overlaps" in problems or "overlaps title" in problems
         assert "label-sovereignty is clipped" in problems
+
+
+@pytest.mark.slow
+def test_the_page_declares_its_language_passes_axe_and_shows_the_keyboard_focus(
+        browser_and_url):
+    """Issue 29's measurement of the page: it declared no language (axe-core's one serious
+    violation) and the framework's stylesheet unset every outline, so Play and Step showed
+    no focus ring. Now: English declared, no serious or critical violation, and the
+    control Tab reaches has a visible outline."""
+    if page_driver.axe_script() is None:
+        pytest.skip("axe-core is missing: pip install 'ctsim[dev]'")
+    browser, url = browser_and_url
+    with page_driver.opened(browser, url, query="lesson=class_alliance&week=5") as page:
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page_driver.axe_violations(page) == []
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        ring = page_driver.focus_ring(page)
+        assert ring is not None and ring["style"] != "none" and ring["width"] >= 2
