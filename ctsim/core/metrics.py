@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 import numpy as np
+from numba import njit
 
 from ctsim.core import phases, rules, state
 from ctsim.core.outputs import CHANNEL_EVENT_METRICS, METRICS, PER_TARGET, Metric, bounds_of
@@ -183,33 +184,32 @@ def run_metrics(model: RunState, names: Iterable[str] | None = None
     def needed(group: tuple[str, ...]) -> bool:
         return ask is None or not ask.isdisjoint(group)
 
-    t = model.counts.total
+    total = model.tally.total
     p = model.plots
-    ids = settled(model)
-    hit = ids[p.status[ids] == DISRUPTED]
-    attacked = p.status[ids] == ATTACKED
-    attacks = int(attacked.sum())
+    n_hit, attacks, failed, age_sum, foreign_sum = settled_outcomes(
+        p.spawned, p.lead, p.status, p.age, p.foreign, p.failed, p.n, model.steps,
+        DISRUPTED, ATTACKED, ABORTED)
     out = {
-        "disruption_rate": _ratio(len(hit), len(hit) + attacks),
-        "plots": float(t["plots"]),
-        "disrupted": float(len(hit)),
+        "disruption_rate": _ratio(n_hit, n_hit + attacks),
+        "plots": float(total[N_PLOTS]),
+        "disrupted": float(n_hit),
         "attacks": float(attacks),
-        "weeks_to_disruption": float(p.age[hit].mean()) if len(hit) else float("nan"),
-        "foreign_share": float(p.foreign[hit].mean()) if len(hit) else float("nan"),
-        "shared_bilateral": float(t["shared_bilateral"]),
-        "shared_institutional": float(t["shared_institutional"]),
-        "leaks": float(t["leaks"]),
-        "extraditions_granted": float(t["extraditions_granted"]),
-        "extraditions_refused": float(t["extraditions_refused"]),
+        # means of whole numbers: their sums are exact, so sum / count is numpy's mean
+        "weeks_to_disruption": float(age_sum) / n_hit if n_hit else float("nan"),
+        "foreign_share": float(foreign_sum) / n_hit if n_hit else float("nan"),
+        **{name: float(total[k]) for name, k in TOTALS},
         "mean_trust": mean_trust(model) if needed(("mean_trust",)) else float("nan"),
         "haven_concentration": (haven_concentration(model)
                                 if needed(("haven_concentration",)) else float("nan")),
+        "attacks_completed": float(attacks - failed), "attacks_failed": float(failed),
     }
+    if not needed((*QUARTER_METRICS, *KIND_METRICS, *CHANNEL_METRICS, *DECISION_METRICS,
+                   *OBSERVED_METRICS)):
+        return {name: out[name] for name in (METRICS if wanted is None else wanted)}
+    ids = settled(model)
     if needed(QUARTER_METRICS):
         q = quartile_rates(model, ids)
         out.update({name: q[k] for k, name in enumerate(QUARTER_METRICS)})
-    failed = int(p.failed[ids[attacked]].sum())
-    out.update({"attacks_completed": float(attacks - failed), "attacks_failed": float(failed)})
     if needed(KIND_METRICS):
         domestic = is_domestic(p, ids)
         for kind, mask in (("transnational", ~domestic), ("domestic", domestic)):
@@ -223,6 +223,38 @@ def run_metrics(model: RunState, names: Iterable[str] | None = None
     if needed(OBSERVED_METRICS):
         out.update(observed_metrics(model, ids))
     return {name: out[name] for name in (METRICS if wanted is None else wanted)}
+
+
+#: The run totals :func:`run_metrics` reports as they are: (metric, index of COUNTED).
+TOTALS = tuple((name, COUNTED.index(name)) for name in (
+    "shared_bilateral", "shared_institutional", "leaks", "extraditions_granted",
+    "extraditions_refused"))
+N_PLOTS = COUNTED.index("plots")
+
+
+@njit(cache=True)
+def settled_outcomes(spawned: np.ndarray, lead: np.ndarray, status: np.ndarray,
+                     age: np.ndarray, foreign: np.ndarray, failed: np.ndarray, count: int,
+                     steps: int, disrupted: int, attacked: int, aborted: int
+                     ) -> tuple[int, int, int, int, int]:
+    """Over the settled plots (:func:`settled`: the first ``count`` rows of the plot
+    table whose attack week ``spawned + lead - 1`` is at most ``steps``, less those
+    ``aborted``), in one pass: (disrupted, attacked, attacked but failed, the sum of the
+    disrupted plots' ``age`` (weeks), the number of them with ``foreign`` help). The
+    status codes are arguments (``state.DISRUPTED``, ...), so that this compiled code
+    holds no copy of them."""
+    n_hit = n_attacked = n_failed = age_sum = foreign_sum = 0
+    for k in range(count):
+        if spawned[k] + lead[k] - 1 > steps or status[k] == aborted:
+            continue
+        if status[k] == disrupted:
+            n_hit += 1
+            age_sum += age[k]
+            foreign_sum += foreign[k]
+        elif status[k] == attacked:
+            n_attacked += 1
+            n_failed += failed[k]
+    return n_hit, n_attacked, n_failed, age_sum, foreign_sum
 
 
 def observed_metrics(model: RunState, ids: np.ndarray) -> dict[str, float]:

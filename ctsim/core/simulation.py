@@ -33,7 +33,7 @@ from ctsim.core.state import (
 )
 from ctsim.core.strategies import ACTS, DECISIONS
 from ctsim.core.strategies import NAMES as STRATEGY_NAMES
-from ctsim.core.world import bloc_shares, build_world
+from ctsim.core.world import build_world, hub_bloc_shares
 from ctsim.errors import ScenarioError
 
 
@@ -113,24 +113,30 @@ class Simulation:
         self.groups = Groups(base=w.group_bases.copy(),
                              strength=np.ones(config.threat.groups),
                              funds=np.ones(config.threat.groups),
-                             noticed_until=np.full((config.threat.groups,
-                                                    len(w.inst_names)), -1, np.int64),
+                             noticed_until=state.filled((config.threat.groups,
+                                                         len(w.inst_names)), -1, np.int64),
                              view_complex=np.zeros(config.threat.groups),
                              view_simple=np.zeros(config.threat.groups))
         if len(self.static.fixed_foot):
             self.groups.base[:] = self.static.fixed_foot[0]  # a fixed footprint names the base
         # Tables sized for the run as expected (they grow between weeks if it needs more).
         par = self.setting
-        refuse_if_too_large(config, par, w.n, len(self.static.latency))
-        rows_plots, rows_frags, rows_mail = state.initial_rows(par, len(self.static.latency),
-                                                               config.steps)
+        rows = state.initial_rows(par, len(self.static.latency), config.steps)
+        refuse_if_too_large(config, par, w.n, len(self.static.latency), rows)
+        rows_plots, rows_frags, rows_mail = rows
         self.plots = new_plots(rows_plots, par.width, pairs=par.inquiries,
                                gated=par.prosecution_gate)
         self.fragments = new_fragments(rows_frags, par.width)
         self.mail = new_mail(rows_mail)
+        # the bound's plain Python (integer arithmetic): a compiled call would first unbox
+        # the Setting and both tables
+        log_rows = getattr(state.log_rows, "py_func", state.log_rows)
         self.tally = new_tally(w.n, config.steps, par.lead_bound,
-                               state.log_rows(par, self.plots, self.mail))
-        self.tally.n_treaties[0] = int(np.triu(self.relations.treaty, 1).sum())
+                               log_rows(par, self.plots, self.mail))
+        # the pairs in force: the treaties are symmetric (each pair twice), no diagonal
+        treaty = self.relations.treaty
+        self.tally.n_treaties[0] = (np.count_nonzero(treaty)
+                                    - np.count_nonzero(np.diagonal(treaty))) // 2
         self._weeks = None  # phases.run_weeks, compiled for this run's argument types
         self.decisions: list[Decision] = []  # set from outside, in order (C6)
         self._views: dict = {}  # name -> (container, the same as compiled code receives it)
@@ -182,7 +188,7 @@ class Simulation:
             args = (end, self.setting, v("static"), v("relations"), v("plots"),
                     v("fragments"), v("mail"), v("groups"), v("tally"), self._rngs)
             if self._weeks is None:  # bound once for these types (again after growing)
-                self._weeks = phases.compiled_for(phases.run_weeks, args)
+                self._weeks = _weeks_for(args)
             if end < until:  # more calls follow: time this one to size the next
                 began = time.perf_counter()
                 done = self._weeks(*args)
@@ -312,6 +318,31 @@ class Simulation:
         return metrics.run_metrics(self, names)
 
 
+#: The compiled weeks bound per the numba types of their containers and streams:
+#: {key: (those types, the bound function)} (:func:`_weeks_for`).
+_WEEKS: dict[tuple[int, ...], tuple[tuple, object]] = {}
+
+
+def _weeks_for(args: tuple):
+    """``phases.compiled_for(phases.run_weeks, args)``, kept per the numba types of the
+    containers and the streams (``args[2:]``, each a compiled view or list carrying its
+    type): the run's Setting is left out of the key, since :func:`ctsim.core.state.
+    setting_of` gives each of its fields its declared Python type, so its numba type is
+    the same for every run of a process; reading the layout of its hundred fields again
+    cost about a hundredth of a small run. The types are kept with the binding, so the
+    identities in the key stay theirs (numba makes one object per type)."""
+    types_ = tuple(getattr(a, "_numba_type_", None) for a in args[2:])
+    if any(t is None for t in types_):  # NUMBA_DISABLE_JIT: the plain function
+        return phases.compiled_for(phases.run_weeks, args)
+    key = tuple(map(id, types_))
+    kept = _WEEKS.get(key)
+    if kept is None:
+        if len(_WEEKS) >= 64:
+            _WEEKS.clear()
+        kept = _WEEKS[key] = (types_, phases.compiled_for(phases.run_weeks, args))
+    return kept[1]
+
+
 class Decision(NamedTuple):
     """A decision set from outside a run (MODEL.md C6): from ``week`` on, nation ``nation``
     does ``decision`` (``share``, ``withhold``, ``strategy``) toward partner ``partner`` (a
@@ -338,10 +369,12 @@ def memory_allowed() -> int:
         return 4 * 2**30
 
 
-def refuse_if_too_large(config: Scenario, par: Setting, nations: int, hubs: int) -> None:
+def refuse_if_too_large(config: Scenario, par: Setting, nations: int, hubs: int,
+                        rows: tuple[int, int, int] | None = None) -> None:
     """Raise ScenarioError, naming the keys that set the size, when a run of ``config``
-    would need more memory than :func:`memory_allowed` (state.run_bytes)."""
-    need = state.run_bytes(par, nations, hubs, config.steps)
+    would need more memory than :func:`memory_allowed` (state.run_bytes; ``rows``: the
+    run's state.initial_rows, when the caller has them)."""
+    need = state.run_bytes(par, nations, hubs, config.steps, rows)
     allowed = memory_allowed()
     if need <= allowed:
         return
@@ -440,12 +473,13 @@ def _relations(config: Scenario, w, par: Setting) -> Relations:
     partners = n + len(w.inst_names)  # C2, C3, C6: a partner is a nation or a hub
     return Relations(
         trust=_f8(w.trust0).copy(), hub_trust=_f8(w.inst_trust0).reshape(n, -1).copy(),
-        salience=np.zeros(n), source_until=np.full(n, -1, np.int64), defence=np.zeros(n),
+        salience=np.zeros(n), source_until=state.filled(n, -1, np.int64), defence=np.zeros(n),
         **{a.name: _f8(getattr(w, a.name)).copy() for a in DYNAMIC},
         compat=_f8(w.compat).copy(), treaty=np.array(w.treaty & par.cooperates, np.bool_),
         channel=channel, members=_b1(w.members).reshape(-1, n).copy(),
         hub_trust0=_f8(w.inst_trust0).reshape(n, -1).copy(),
-        hub_bloc_share=_f8(bloc_shares(w.members, w.bloc, len(w.bloc_names))),
+        hub_bloc_share=hub_bloc_shares(_b1(w.members).reshape(-1, n), _i8(w.bloc),
+                                       len(w.bloc_names)),
         pair_week=np.zeros((n, n) if par.treaty_formation > 0 else (0, 0), np.int64),
         alarms=np.zeros(n, np.int64),
         strategy=_i8(w.strategy).copy(),
@@ -454,6 +488,7 @@ def _relations(config: Scenario, w, par: Setting) -> Relations:
         grudge=np.zeros((n, partners), np.bool_),
         decision=np.zeros((n, partners), np.int8),
         year_aimed=np.zeros(n, np.int64), year_hit=np.zeros(n, np.int64),
-        defence_failed=np.zeros(n), protection=np.full(n, float(config.threat.protection)),
+        defence_failed=np.zeros(n),
+        protection=state.filled(n, float(config.threat.protection), np.float64),
         year_attacks=np.zeros(n, np.int64), source_sens=np.zeros(n),
     )

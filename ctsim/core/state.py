@@ -26,6 +26,7 @@ one-element array says how many rows are in use.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -284,12 +285,32 @@ unit and range: the schema, docs/scenarios.md), then the values of :data:`DERIVE
 _KEYS = compiled_keys()
 
 
+def _section_readers() -> tuple[tuple[str, Callable[[Any], Any], tuple[type, ...]], ...]:
+    """Per section of :data:`COMPILED_SECTIONS` with compiled keys: its name, a getter of
+    its keys' values (one value for one key, a tuple for more) and their types, in
+    ``_KEYS``'s order (which lists the keys section by section), so that
+    :func:`setting_of` reads a section in one call."""
+    out = []
+    for section in COMPILED_SECTIONS:
+        keyed = [(key, tp) for sec, key, tp in _KEYS if sec == section]
+        if keyed:
+            out.append((section, operator.attrgetter(*(key for key, _ in keyed)),
+                        tuple(tp for _, tp in keyed)))
+    return tuple(out)
+
+
+_READERS = _section_readers()
+
+
 def setting_of(config: Scenario, world: Any) -> Setting:
     """The :class:`Setting` of a run of ``config`` in ``world`` (each value of its field's
     Python type, so that numba compiles one type for every run)."""
-    sections = {name: getattr(config, name) for name in COMPILED_SECTIONS}
-    return Setting._make([*(tp(getattr(sections[section], key)) for section, key, tp in _KEYS),
-                          *(d.type(d.value(config, world)) for d in DERIVED)])
+    values = []
+    for section, get, types_ in _READERS:
+        got = get(getattr(config, section))
+        values += ([tp(v) for tp, v in zip(types_, got, strict=True)] if len(types_) > 1
+                   else [types_[0](got)])
+    return Setting._make([*values, *(d.type(d.value(config, world)) for d in DERIVED)])
 
 
 def setting_layout() -> str:
@@ -324,9 +345,34 @@ clear_cache_if_layout_changed()
 def footprint_arrays(near: np.ndarray, target_weight: np.ndarray) -> dict[str, np.ndarray]:
     """The four footprint arrays of :class:`Nations` from ``near`` (N, N; the weight of j
     in a footprint based at i, phases.footprint_weights) and the target weights (N,)."""
-    target_near = near * np.asarray(target_weight, np.float64)[None, :]
-    return {"near": near, "target_near": target_near, "near_cum": np.cumsum(near, axis=1),
-            "target_cum": np.cumsum(target_near, axis=1)}
+    target_near, near_cum, target_cum = _footprint_tables(
+        np.ascontiguousarray(near, np.float64),
+        np.ascontiguousarray(target_weight, np.float64))
+    return {"near": near, "target_near": target_near, "near_cum": near_cum,
+            "target_cum": target_cum}
+
+
+@njit(cache=True)
+def _footprint_tables(near: np.ndarray, target_weight: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``near * target_weight[None, :]`` and the running sums of each row of ``near`` and
+    of that product, in one compiled call: the same products, and the sums in the same
+    order (numpy's ``cumsum`` adds a row from left to right), so the same values."""
+    n, m = near.shape
+    target_near = np.empty((n, m))
+    near_cum = np.empty((n, m))
+    target_cum = np.empty((n, m))
+    for i in range(n):
+        a = 0.0
+        b = 0.0
+        for j in range(m):
+            t = near[i, j] * target_weight[j]
+            target_near[i, j] = t
+            a += near[i, j]
+            b += t
+            near_cum[i, j] = a
+            target_cum[i, j] = b
+    return target_near, near_cum, target_cum
 
 
 def _arrays(name: str, doc: str, columns: tuple[tuple[str, str], ...]) -> Any:
@@ -544,6 +590,14 @@ def _resized(table, rows: int, fill: dict[str, int] | None = None):
                              if name not in COUNT_FIELDS})
 
 
+def filled(shape: int | tuple[int, ...], value: int | float, dtype: Any) -> np.ndarray:
+    """A new array of ``shape`` and ``dtype`` with every element ``value``: what
+    ``np.full`` makes, for a few microseconds less (a run's set-up makes a dozen)."""
+    out = np.empty(shape, dtype)
+    out.fill(value)
+    return out
+
+
 def new_plots(rows: int, width: int, pairs: bool = False, gated: bool = False) -> Plots:
     """An empty plot table with room for ``rows`` plots of ``width`` slots (with
     ``pairs``, the table of who withheld from whom, MODEL.md C2; with ``gated``, the count
@@ -551,7 +605,7 @@ def new_plots(rows: int, width: int, pairs: bool = False, gated: bool = False) -
     z = lambda: np.zeros(rows, np.int64)  # noqa: E731
     return Plots(count=np.zeros(1, np.int64), active=z(), n_active=np.zeros(1, np.int64),
                  group=z(), base=z(), target=z(), size=z(),
-                 foot=np.full((rows, width), -1, np.int64), lead=z(), age=z(), epoch=z(),
+                 foot=filled((rows, width), -1, np.int64), lead=z(), age=z(), epoch=z(),
                  status=z(), spawned=z(), resolved=z(), disrupter=z(), foreign=z(),
                  failed=z(), provider=z(),
                  evidence=np.zeros((rows, width), np.int64),
@@ -559,8 +613,8 @@ def new_plots(rows: int, width: int, pairs: bool = False, gated: bool = False) -
                  crossing=np.zeros((rows, width), np.int64), disrupted_now=z(),
                  n_disrupted_now=np.zeros(1, np.int64), aimed_strategy=z(),
                  admissible=np.zeros((rows, width) if gated else (rows, 0), np.int64),
-                 first_foreign=np.full((rows, width), -1, np.int8), foreign_first=z(),
-                 handler=np.full(rows, -1, np.int64), simple=z(),
+                 first_foreign=filled((rows, width), -1, np.int8), foreign_first=z(),
+                 handler=filled(rows, -1, np.int64), simple=z(),
                  withheld=np.zeros((rows, width, width) if pairs else (rows, 0, 0),
                                    np.bool_))
 
@@ -595,7 +649,7 @@ def new_tally(n: int, weeks: int, lead_max: int, events: int) -> Tally:
                  n_logged=np.zeros(1, np.int64),
                  # the week's events: rows are written before they are read (n_logged)
                  log=np.empty((events, 4), np.int64), log_value=np.empty(events),
-                 record=np.full((weeks + 1, len(RECORDED)), np.nan),
+                 record=filled((weeks + 1, len(RECORDED)), np.nan, np.float64),
                  n_treaties=np.zeros(1, np.int64),
                  by_strategy=np.zeros((len(STRATEGIES), 2), np.int64))
 
@@ -638,7 +692,10 @@ def _week_bound(par: Setting, hubs: int, active: int, in_flight: int,
 def mail_rows(par: Setting, hubs: int, active: int) -> int:
     """Rows of mail that a week surely needs with ``active`` plots alive and an empty post:
     the starting size (see :func:`needed_rows`)."""
-    _, deliveries, receipts = _week_bound(par, hubs, active, 0, 0)
+    # the bound's plain Python (integer arithmetic): a compiled call would first unbox
+    # the whole Setting
+    _, deliveries, receipts = getattr(_week_bound, "py_func", _week_bound)(
+        par, hubs, active, 0, 0)
     return max(64, deliveries, receipts)
 
 
@@ -654,11 +711,13 @@ def initial_rows(par: Setting, hubs: int, steps: int) -> tuple[int, int, int]:
     return plots, frags, mail_rows(par, hubs, active)
 
 
-def run_bytes(par: Setting, nations: int, hubs: int, steps: int) -> int:
+def run_bytes(par: Setting, nations: int, hubs: int, steps: int,
+              rows: tuple[int, int, int] | None = None) -> int:
     """About how many bytes a run's tables reach: the plot table of the whole run, the
     fragments those plots may yield (each slot of each plot, each week of its lead time,
-    with the detection rate), a week's mail, the nation-by-nation arrays and the record."""
-    plots, frags, mail = initial_rows(par, hubs, steps)
+    with the detection rate), a week's mail, the nation-by-nation arrays and the record.
+    ``rows``: :func:`initial_rows` of the run, when the caller has them already."""
+    plots, frags, mail = rows if rows is not None else initial_rows(par, hubs, steps)
     frags = max(frags, int(plots * par.lead_max * par.width * min(1.0, par.detection_rate)))
     per_plot = (19 + 4 * par.width) * 8 + (par.width ** 2 if par.inquiries else 0)
     per_fragment = 6 * 8 + par.width

@@ -167,6 +167,97 @@ def family_matrix(families: NDArray[np.int64], cross_family: float) -> NDArray[n
     return np.where(same, 1.0, out)
 
 
+def _legal_families(shares: dict[str, float], n: int,
+                    rng: np.random.Generator) -> NDArray[np.int64]:
+    """(N,) each nation's legal family (an index of ``LEGAL_FAMILIES``), drawn with the
+    chances ``shares`` (``world.legal_families``, normalised): numpy's
+    ``rng.choice(len(shares), size=n, p=...)`` as numpy computes it (the running sums of
+    the chances, divided by their last, searched at ``n`` uniforms from the right), the
+    same draws and the same picks without its checks and their cost. Chances that do not
+    sum to more than 0 go to ``rng.choice`` itself, which says what is wrong."""
+    names = list(shares)
+    weights = np.array([shares[f] for f in names], float)
+    total = weights.sum()
+    if not total > 0:
+        drawn = rng.choice(len(names), size=n, p=weights / total)
+    else:
+        cdf = np.cumsum(weights / total)
+        cdf /= cdf[-1]
+        drawn = cdf.searchsorted(rng.random(n), side="right")
+    return np.array([LEGAL_FAMILIES.index(f) for f in names], np.int64)[drawn]
+
+
+@njit(cache=True)
+def world_matrices(legal_family: NDArray[np.int64], mixed: int, cross_family: float,
+                   definition: NDArray[np.float64], treaty: NDArray[np.bool_],
+                   treaty_floor: float, harmonization: float, bloc: NDArray[np.int64],
+                   trust: float, tension: float, members: NDArray[np.bool_],
+                   hub_trust: NDArray[np.float64]):
+    """The world's matrices that follow from its draws, in one compiled call:
+
+    - ``family`` (N, N): :func:`family_matrix` of ``legal_family`` (``mixed``: the index of
+      the mixed family; ``cross_family`` in [0, 1]);
+    - ``compat`` (N, N): :func:`compatibility_matrix` (rules.legal_compatibility);
+    - ``trust0`` (N, N): :func:`initial_trust_matrix` (rules.initial_trust);
+    - ``inst_trust0`` (N, H): each member's initial trust in each hub
+      (rules.initial_hub_trust, from ``hub_trust`` (H,) and the share of the hub's other
+      members in rival blocs), 0 for non-members; ``members`` is (H, N).
+
+    Each value is computed with the same operations, in the same order, as the numpy
+    expressions they replace, so the matrices are the same bit for bit.
+    """
+    n = len(legal_family)
+    half = 0.5 * (1.0 + cross_family)
+    fam = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            if legal_family[i] == legal_family[j]:
+                fam[i, j] = 1.0
+            elif legal_family[i] == mixed or legal_family[j] == mixed:
+                fam[i, j] = half
+            else:
+                fam[i, j] = cross_family
+    compat = compatibility_matrix(fam, definition, treaty, treaty_floor, harmonization)
+    trust0 = initial_trust_matrix(bloc, trust, tension)
+    hubs = members.shape[0]
+    n_blocs = bloc.max() + 1 if n else 0
+    counts = np.zeros((hubs, n_blocs))  # members of each hub in each bloc
+    size = np.zeros(hubs, np.int64)
+    for h in range(hubs):
+        for i in range(n):
+            if members[h, i]:
+                counts[h, bloc[i]] += 1.0
+                size[h] += 1
+    ti0 = np.zeros((n, hubs))
+    for i in range(n):
+        for h in range(hubs):
+            if members[h, i]:
+                # the share of the hub's other members in a bloc not i's (i is in its own)
+                rival_share = ((np.float64(size[h]) - counts[h, bloc[i]])
+                               / np.float64(max(size[h] - 1, 1)))
+                ti0[i, h] = rules.initial_hub_trust(hub_trust[h], tension, rival_share)
+    return fam, compat, trust0, ti0
+
+
+@njit(cache=True)
+def hub_bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64],
+                    n_blocs: int) -> NDArray[np.float64]:
+    """(H, B) :func:`bloc_shares` in one compiled call: the share of each hub's members
+    in each of ``n_blocs`` blocs, 0 for a hub without members (the same values)."""
+    hubs, n = members.shape
+    counts = np.zeros((hubs, n_blocs))
+    size = np.zeros(hubs, np.int64)
+    for h in range(hubs):
+        for i in range(n):
+            if members[h, i]:
+                counts[h, bloc[i]] += 1.0
+                size[h] += 1
+    for h in range(hubs):
+        for b in range(n_blocs):
+            counts[h, b] = counts[h, b] / np.float64(size[h]) if size[h] > 0 else 0.0
+    return counts
+
+
 def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     """Draw the world of ``scenario`` with ``rng`` (see the module docstring for the order).
 
@@ -182,10 +273,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
 
     # Attributes: a full draw each, then explicit values where the scenario gives them.
     values = {attr: draw_attribute(getattr(w, attr), n, rng) for attr in FIRST_ATTRIBUTES}
-    fam_names = list(w.legal_families)
-    fam_weights = np.array([w.legal_families[f] for f in fam_names], float)
-    fam_draw = rng.choice(len(fam_names), size=n, p=fam_weights / fam_weights.sum())
-    legal_family = np.array([LEGAL_FAMILIES.index(fam_names[k]) for k in fam_draw], np.int64)
+    legal_family = _legal_families(w.legal_families, n, rng)
     u_bloc, u_region = rng.permutation(n), rng.permutation(n)
     target_weight = np.ones(n)
 
@@ -195,9 +283,9 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         bloc = (u_bloc % len(bloc_names)).astype(np.int64)
         region = (u_region % len(region_names)).astype(np.int64)
         labelled = Roster(names=names, codes=[""] * n,
-                          region=[region_names[r] for r in region],
-                          bloc=[bloc_names[b] for b in bloc],
-                          legal_family=[LEGAL_FAMILIES[f] for f in legal_family],
+                          region=[region_names[r] for r in region.tolist()],
+                          bloc=[bloc_names[b] for b in bloc.tolist()],
+                          legal_family=[LEGAL_FAMILIES[f] for f in legal_family.tolist()],
                           memberships=[frozenset()] * n)
     else:
         if isinstance(w.nations, list):
@@ -222,10 +310,12 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     members = np.array([labelled.select(inst.members) for inst in insts], bool).reshape(-1, n)
     treaty = _treaties(scenario, labelled, rng)
     rel, legal = scenario.relations, scenario.legal
-    fam = family_matrix(legal_family, legal.cross_family)
-    defs = values["definition"]
-    compat = compatibility_matrix(fam, defs, treaty, legal.treaty_floor, legal.harmonization)
-    trust0 = initial_trust_matrix(bloc, rel.trust, rel.tension)
+    hub_trust = np.array([i.trust for i in insts], float)
+    fam, compat, trust0, inst_trust0 = world_matrices(
+        legal_family, LEGAL_FAMILIES.index("mixed"), float(legal.cross_family),
+        np.ascontiguousarray(values["definition"], np.float64), treaty,
+        float(legal.treaty_floor), float(legal.harmonization), bloc, float(rel.trust),
+        float(rel.tension), members, hub_trust)
 
     bases = _group_bases(scenario, roster, n, rng)
 
@@ -251,8 +341,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         members=members,
         latency=np.array([i.latency for i in insts], np.int64),
         inst_harmonization=np.array([i.harmonization for i in insts], float),
-        inst_trust0=_hub_trust(members, bloc, np.array([i.trust for i in insts], float),
-                               rel.tension),
+        inst_trust0=inst_trust0,
         group_bases=bases.astype(np.int64),
         codes=list(labelled.codes),
         family=fam,
@@ -397,13 +486,30 @@ def _treaties(scenario: Scenario, labelled: Roster, rng: np.random.Generator
     then every pair inside a ``relations.treaties_within`` group."""
     n = len(labelled.names)
     spec = scenario.relations.treaties
+    within = scenario.relations.treaties_within
     u = rng.random((n, n))  # drawn whatever the spec, to keep later draws aligned
     if isinstance(spec, (str, list)):  # all, none, or listed pairs
         start = np.full((n, n), spec == "all", bool)
     else:  # each pair with the given chance
-        upper = np.triu(u < spec, k=1)
-        start = upper | upper.T
-    return pair_matrix(labelled, start, spec, scenario.relations.treaties_within)
+        start = random_pairs(u, float(spec))
+        if not within:  # nothing to add: the pairs drawn are the treaties
+            return start
+    return pair_matrix(labelled, start, spec, within)
+
+
+@njit(cache=True)
+def random_pairs(u: NDArray[np.float64], chance: float) -> NDArray[np.bool_]:
+    """(N, N) symmetric bool: the pairs i < j with ``u[i, j] < chance`` (``u``: uniforms in
+    [0, 1), one per ordered pair; only the upper triangle is read), mirrored; no diagonal.
+    The same matrix as ``triu(u < chance, 1)`` or'ed with its transpose."""
+    n = u.shape[0]
+    out = np.zeros((n, n), np.bool_)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if u[i, j] < chance:
+                out[i, j] = True
+                out[j, i] = True
+    return out
 
 
 def pair_matrix(labelled: Roster, start: NDArray[np.bool_], pairs: Any,
