@@ -160,6 +160,7 @@ for _name, _doc in (
     ("week_joint", "This week's joint disruptions: (disrupter, partner whose fragment it used)."),
     ("decisions", "Decisions set from outside the run, in order (MODEL.md C6)."),
     ("decide", "Set a nation's decision toward a partner between weeks (MODEL.md C6)."),
+    ("extradite", "Set whether a nation hands over plotters a partner asks for (C6)."),
     ("set_strategy", "Give a nation a sharing strategy between weeks (MODEL.md C3, C6)."),
     ("revealed_toward", "What each partner did toward a nation, as far as it has seen (C2)."),
 ):

@@ -1054,7 +1054,8 @@ def forget_stale_receipts(plots, mail):
 def prosecute(par, rel, plots, groups, tally, rng, judicare):
     """A disruption removes ``attrition`` of the group's strength if the group's base is
     the disrupting nation, or extradites to it: granted with probability ``c[base, j]``
-    where a treaty exists, never without one (MODEL.md step 6). A refused extradition
+    where a treaty exists, never without one (MODEL.md step 6), and never where a person
+    deciding for the base refuses (C6, ``Relations.extradite``). A refused extradition
     leaves the group whole and counts its base as a haven (the plotters walked free).
     A disruption that used a financial fragment also freezes ``asset_freeze`` of the
     group's funds, wherever its plotters end up (B1).
@@ -1082,8 +1083,9 @@ def prosecute(par, rel, plots, groups, tally, rng, judicare):
         if base == j:
             groups.strength[g] = rules.strength_after_disruption(groups.strength[g],
                                                                  par.attrition)
-        elif rng.random() < rules.extradition_probability(rel.compat[base, j],
-                                                          rel.treaty[base, j]):
+        elif (rng.random() < rules.extradition_probability(rel.compat[base, j],
+                                                           rel.treaty[base, j])
+              and rel.extradite[base, j]):  # drawn first: a refusal (C6) moves no draw
             groups.strength[g] = rules.strength_after_disruption(groups.strength[g],
                                                                  par.attrition)
             tally.week[N_EXTRADITIONS_GRANTED] += 1

@@ -31,7 +31,7 @@ from ctsim.core.state import (
     new_plots,
     new_tally,
 )
-from ctsim.core.strategies import ACTS, DECISIONS
+from ctsim.core.strategies import ACTS, DECISIONS, HANDOVER
 from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.core.world import build_world, hub_bloc_shares
 from ctsim.errors import ScenarioError
@@ -295,6 +295,28 @@ class Simulation:
         self.decisions.append(made)
         return made
 
+    def extradite(self, nation: int | str, partner: int | str, decision: str) -> Decision:
+        """Set, from outside the run and between weeks, whether ``nation`` hands over to
+        nation ``partner`` the plotters ``partner`` caught and asks for (MODEL.md step 6):
+        ``extradite`` (where its law allows: a treaty, and the chance legal compatibility
+        gives; the default) or ``refuse`` (the plotters walk free, and the base counts as
+        a haven). A person's decision as C6 makes them; counted with the decisions and
+        kept in :attr:`decisions` with its week.
+
+        Raises:
+            ValueError: an unknown nation or decision, or a nation deciding for itself.
+        """
+        if decision not in HANDOVER:
+            raise ValueError(f"unknown decision {decision!r}: one of {', '.join(HANDOVER)}")
+        i, p = self.nation_index(nation), self.nation_index(partner)
+        if p == i:
+            raise ValueError(f"{self.world.names[i]} cannot decide for itself")
+        self.relations.extradite[i, p] = decision == "extradite"
+        self.tally.total[state.N_DECISIONS] += 1
+        made = Decision(self.steps + 1, i, p, decision)
+        self.decisions.append(made)
+        return made
+
     def set_strategy(self, nation: int | str, strategy: str) -> None:
         """Give ``nation`` the sharing strategy ``strategy`` (MODEL.md C3) from the next
         week on, as a person at the controls may (C6). ValueError for an unknown name."""
@@ -345,8 +367,9 @@ def _weeks_for(args: tuple):
 
 class Decision(NamedTuple):
     """A decision set from outside a run (MODEL.md C6): from ``week`` on, nation ``nation``
-    does ``decision`` (``share``, ``withhold``, ``strategy``) toward partner ``partner`` (a
-    nation's index, or ``N + h`` for hub h)."""
+    does ``decision`` toward partner ``partner`` (a nation's index, or ``N + h`` for hub h):
+    ``share``, ``withhold`` or ``strategy`` with what it learns, or ``extradite`` or
+    ``refuse`` the plotters a nation partner asks for."""
 
     week: int
     nation: int
@@ -487,6 +510,7 @@ def _relations(config: Scenario, w, par: Setting) -> Relations:
         revealed_week=np.zeros((n, partners), np.int32),
         grudge=np.zeros((n, partners), np.bool_),
         decision=np.zeros((n, partners), np.int8),
+        extradite=np.ones((n, n), np.bool_),
         year_aimed=np.zeros(n, np.int64), year_hit=np.zeros(n, np.int64),
         defence_failed=np.zeros(n),
         protection=state.filled(n, float(config.threat.protection), np.float64),

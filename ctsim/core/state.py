@@ -446,6 +446,8 @@ memberships); without section B these keep their starting values.""", (
     ("grudge", "(N, N + H) bool: p has defected toward i at least once, as i has seen, C3"),
     ("decision", "(N, N + H) int8: a person's decision for i toward p (strategies."
                  "DECISIONS), C6"),
+    ("extradite", "(N, N) bool: i hands over to j the plotters j caught and asks for, where "
+                  "the law allows (a person may refuse, C6; all true by default)"),
     ("year_aimed", "(N,) plots aimed at the nation resolved this year (C5 imitation)"),
     ("year_hit", "(N,) ... of them disrupted"),
     # MODEL.md section D

@@ -72,3 +72,6 @@ NO_ACT, SHARED, DEFECTED = range(len(ACTS))
 #: nation's strategy, share (as ``always``) or withhold (as ``never``).
 DECISIONS: tuple[str, ...] = ("strategy", "share", "withhold")
 FOLLOW, SHARE_DECIDED, WITHHOLD_DECIDED = range(len(DECISIONS))
+#: What a person may decide for a nation about plotters a partner caught and asks for
+#: (MODEL.md step 6, C6): hand them over where the law allows, or refuse.
+HANDOVER: tuple[str, ...] = ("extradite", "refuse")

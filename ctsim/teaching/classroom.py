@@ -47,6 +47,7 @@ from ctsim.core import outputs
 from ctsim.core.model import CooperationModel
 from ctsim.core.state import ATTACKED, DISRUPTED
 from ctsim.core.strategies import ACTS, SHARED, STRATEGIES
+from ctsim.core.strategies import HANDOVER as HANDING
 from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.teaching import narrator, sessions
 
@@ -138,6 +139,8 @@ class Round:
     attacks: list[tuple[int, tuple[int, ...], bool]] = field(default_factory=list)
     disruptions: list[tuple[int, int, bool]] = field(default_factory=list)
     helped: list[tuple[int, int]] = field(default_factory=list)  # (disrupter, partner)
+    #: refused extraditions: (base, requester, whether the base's decision refused)
+    refused: list[tuple[int, int, bool]] = field(default_factory=list)
     events: list[narrator.Event] = field(default_factory=list)
     #: each played nation's decisions in force during the round: ``held[i]`` lists
     #: ``(partner, decision, last act seen from the partner when the round began)``
@@ -283,29 +286,43 @@ class Classroom:
             self._set(i, p, "share")
 
     def _set(self, i: int, p: int, decision: str) -> None:
-        """Nation ``i``'s decision toward partner column ``p`` in the run (a hub is named:
-        ``Simulation.decide`` reads an index as a nation's)."""
+        """Nation ``i``'s decision toward partner column ``p`` in the run: what it shares
+        (a hub is named: ``Simulation.decide`` reads an index as a nation's), or whether
+        it hands over plotters (``Simulation.extradite``)."""
+        if decision in HANDING:
+            self.model.extradite(i, p, decision)
+            return
         w = self.model.world
         self.model.decide(i, p if p < self.n else w.inst_names[p - self.n], decision)
 
+    def _handing(self, i: int, p: int) -> str:
+        """Whether nation ``i`` hands over to nation ``p`` the plotters ``p`` asks for."""
+        return "extradite" if self.model.relations.extradite[i, p] else "refuse"
+
     def decide(self, token: Any, partner: Any, decision: Any) -> dict[str, Any]:
-        """The student of ``token`` sets their nation's ``decision`` (``share`` or
-        ``withhold``) toward ``partner`` from the next week on; returns the partner's row
-        of the student's view. ClassError when the class is not playing or is paused, or
-        for a partner the nation does not have."""
+        """The student of ``token`` sets their nation's ``decision`` toward ``partner``
+        from the next week on: ``share`` or ``withhold`` what it learns (a nation or a
+        hub), ``extradite`` or ``refuse`` plotters the partner caught and asks for (a
+        nation; MODEL.md C6). Returns the partner's row of the student's view.
+        ClassError when the class is not playing or is paused, or for a partner the nation
+        does not have."""
         with self.lock:
             seat = self._seat(token)
             if self.phase != "playing":
                 raise ClassError("decisions are made while the class is playing", 409)
             if self.paused:
                 raise ClassError("the teacher has paused the class", 409)
-            if decision not in ("share", "withhold"):
-                raise ClassError("a decision is share or withhold")
+            if decision not in ("share", "withhold", "extradite", "refuse"):
+                raise ClassError("a decision is share or withhold, extradite or refuse")
             i = seat.nation
             if not isinstance(partner, int) or partner not in self.partners(i):
                 raise ClassError("that is not one of your nation's partners")
+            if decision in HANDING and partner >= self.n:
+                raise ClassError("a hub asks for nobody: extradition is between nations")
             seen = ACTS[int(self.model.relations.revealed[i, partner])]
-            if self._decision(i, partner) != decision:
+            held = (self._handing(i, partner) if decision in HANDING
+                    else self._decision(i, partner))
+            if held != decision:
                 self._set(i, partner, decision)
                 self.choices.append(Choice(len(self.rounds) + 1, self.week, seat.name, i,
                                            partner, decision, seen))
@@ -419,6 +436,8 @@ class Classroom:
                 done.withheld.append((e.a, e.b, int(m.plots.target[e.c])))
             elif e.kind == "joint":
                 done.helped.append((e.a, e.b))
+            elif e.kind == "refusal":
+                done.refused.append((e.a, e.b, not m.relations.extradite[e.a, e.b]))
         plots = m.plots
         settled = np.flatnonzero(plots.resolved[: plots.n] == t)
         for k in settled.tolist():
@@ -462,11 +481,13 @@ class Classroom:
     def _partner_row(self, i: int, p: int) -> dict[str, Any]:
         rel = self.model.relations
         act, when = ACTS[int(rel.revealed[i, p])], int(rel.revealed_week[i, p])
+        nation = p < self.n
         return {"id": p, "name": self.partner_name(p),
-                "kind": "nation" if p < self.n else "hub",
+                "kind": "nation" if nation else "hub",
                 "decision": self._decision(i, p), "seen": act, "seen_week": when,
-                "seen_text": seen_text(self.partner_name(p), act, when, p >= self.n),
-                "played": p < self.n and p in self.played}
+                "seen_text": seen_text(self.partner_name(p), act, when, not nation),
+                "played": nation and p in self.played,
+                "extradite": self._handing(i, p) == "extradite" if nation else None}
 
     def _plots_held(self, i: int) -> list[dict[str, Any]]:
         """The active plots nation ``i`` holds pieces of: whom each threatens, the pieces
@@ -642,7 +663,8 @@ def replay(record: Any, scenario: Path, code: str, teacher_key: str) -> Classroo
     for _ in range(rounds):
         while pending and pending[0].week <= room.week:
             c = pending.popleft()
-            if c.decision not in ("share", "withhold") or c.partner not in room.partners(c.nation):
+            if c.decision not in ("share", "withhold", *HANDING) or c.partner not in (
+                    room.partners(c.nation)):
                 raise ClassError("this record is of another world")
             room._set(c.nation, c.partner, c.decision)
             room.choices.append(c)
@@ -743,6 +765,16 @@ def student_report(room: Classroom, i: int, done: Round) -> dict[str, Any]:
     for sender, hub in done.hub_leaks:
         if sender == i:
             lines.append(f"A piece you posted to {names[room.n + hub]} leaked.")
+    for (b, a, chosen), n in sorted(Counter(done.refused).items()):
+        times = _count(n, "once", "times")
+        if b == i:
+            who = "You" if chosen else "Your courts (no treaty, or laws too far apart)"
+            lines.append(f"{who} refused {times} to hand over plotters {names[a]} had "
+                         "caught: they walk free, and groups see your country as a safer "
+                         "haven.")
+        elif a == i:
+            lines.append(f"{names[b]} refused {times} to hand over plotters you had "
+                         "caught: they walk free.")
     for seer, partner, target in dict.fromkeys(done.withheld):  # once a pair and plot target
         where = "you" if target == i else names[target]
         if partner == i:

@@ -26,7 +26,7 @@ import numpy as np
 
 from ctsim.core.scenario import Scenario, load_scenario, scenario_from_dict
 from ctsim.core.simulation import Decision, Simulation
-from ctsim.core.state import ATTACKED, BILATERAL
+from ctsim.core.state import ATTACKED, BILATERAL, DISRUPTED
 from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.runs.runner import run_one
 from ctsim.runs.seeds import replication_seeds
@@ -513,3 +513,31 @@ def test_a_decision_to_share_is_the_always_strategy_stake_included():
     assert following.sends  # the comparison is not between two silent worlds
     assert decided.sends == following.sends
     assert decided.log == following.log
+
+
+def test_a_refusal_to_extradite_grants_nothing_and_moves_no_draw():
+    """C6 with step 6: when every nation decides, before the first week, to refuse every
+    partner's requests, no extradition is granted where the law would have granted some;
+    since the draw is made before the decision is read, the run's random numbers stay
+    where they were: the plots spawned up to the first grant of the free run are the same.
+    The decisions are kept with their week and counted."""
+    config = small(**{"legal.harmonization": 1.0})
+    seed = SEEDS[3]
+    free = Simulation(config, np.random.default_rng(seed))
+    free.run(104)
+    refusing = Simulation(config, np.random.default_rng(seed))
+    n = refusing.world.n
+    made = [refusing.extradite(i, j, "refuse") for i in range(n) for j in range(n) if i != j]
+    refusing.run(104)
+    assert free.metrics()["extraditions_granted"] > 0
+    assert refusing.metrics()["extraditions_granted"] == 0
+    assert refusing.metrics()["extraditions_refused"] > free.metrics()["extraditions_refused"]
+    asked = [k for k in range(free.plots.n) if free.plots.status[k] == DISRUPTED
+             and free.plots.disrupter[k] != free.plots.base[k]]
+    first = min(int(free.plots.resolved[k]) for k in asked)
+    early = np.flatnonzero(free.plots.spawned[: free.plots.n] <= first)
+    assert len(early) > 0
+    assert (refusing.plots.base[early] == free.plots.base[early]).all()
+    assert (refusing.plots.target[early] == free.plots.target[early]).all()
+    assert all(d.decision == "refuse" and d.week == 1 for d in refusing.decisions)
+    assert refusing.metrics()["decisions"] == float(len(made))

@@ -38,6 +38,11 @@ DESIGN_RUNS = 40
 #: The tables' arrays that are allocated but not set (rows written before they are read):
 #: only their dtype and shape count.
 UNSET = frozenset({("tally", "log"), ("tally", "log_value")})
+#: Fields added to the containers after the digests were made, left out of them (as the
+#: pinned scenarios leave out record columns added later); each has tests of its own:
+#: ``relations.extradite`` (a person's refusal to extradite, MODEL.md C6;
+#: tests/core/test_decisions.py).
+LATER = frozenset({("relations", "extradite")})
 
 
 def scenario_files() -> list[Path]:
@@ -75,6 +80,8 @@ def setup_digest(sim: Simulation) -> str:
     for name in ("static", "relations", "groups", "plots", "fragments", "mail", "tally"):
         container = getattr(sim, name)
         for field, value in zip(container._fields, container, strict=True):
+            if (name, field) in LATER:
+                continue
             shape_only = ((name in ("fragments", "mail") and value.shape != (1,))
                           or (name, field) in UNSET)
             digest.update(f"{name}.{field}\0".encode() + _value_bytes(value, shape_only))

@@ -351,3 +351,41 @@ def test_a_round_s_view_is_the_teacher_s_view_of_that_round(finished):
         room.round_view(KEY, last + 1)
     with pytest.raises(ClassError):
         room.round_view("not-the-key", 1)
+
+
+def test_a_student_may_refuse_to_hand_over_plotters_to_a_nation_partner_not_a_hub():
+    """The third decision of a student's page: refusing a nation partner's requests for
+    plotters sets the run's ``relations.extradite`` for that pair (and is a CSV row);
+    handing over again sets it back; a hub asks for nobody."""
+    room = new_class()
+    seat = room.join("Ana")
+    room.control(KEY, "start")
+    i = seat.nation
+    nation = next(p for p in room.partners(i) if p < room.n)
+    row = room.decide(seat.token, nation, "refuse")
+    assert row["extradite"] is False and not room.model.relations.extradite[i, nation]
+    assert room.model.relations.extradite[nation, i]  # the partner's own stays
+    rows = list(csv.DictReader(io.StringIO(room.decisions_csv(KEY))))
+    assert [r["decision"] for r in rows] == ["refuse"]
+    assert room.decide(seat.token, nation, "extradite")["extradite"] is True
+    hubs = [p for p in room.partners(i) if p >= room.n]
+    if hubs:
+        with pytest.raises(ClassError, match="extradition is between nations"):
+            room.decide(seat.token, hubs[0], "refuse")
+
+
+def test_a_record_with_refusals_replays_to_the_same_run():
+    """Refusals are decisions like the others: a class whose students refuse every
+    partner's requests replays to the same metrics from its record."""
+    room = new_class(round_weeks=10)
+    seats = [room.join(n) for n in ("Ana", "Ben", "Cleo", "Dev")]
+    room.control(KEY, "start")
+    for seat in seats:
+        for p in room.partners(seat.nation):
+            if p < room.n:
+                room.decide(seat.token, p, "refuse")
+    while room.phase == "playing":
+        room.control(KEY, "next")
+    again = replay(json.loads(json.dumps(room.record(KEY))), WORLD, "CODE34", KEY)
+    assert same_metrics(again.model.metrics(), room.model.metrics())
+    assert again.model.metrics()["decisions"] == room.model.metrics()["decisions"] > 0

@@ -15,28 +15,40 @@ document.addEventListener('DOMContentLoaded', () => {
 
   const mark = {shared: '✓', defected: '✕', none: '–'};
 
+  function toggle(p, key, on, label, yes, no) {
+    // a switch: key names it (the partner's id, or 'x' + id for handing over plotters)
+    return CT.el('button', {
+      type: 'button', role: 'switch', class: 'switch', 'aria-checked': String(on),
+      'data-partner': key, disabled: !canDecide() || busy.has(key),
+      on: {click: () => decide(p, on ? no : yes, key)}},
+      [CT.el('span', {class: 'knob', 'aria-hidden': 'true', text: on ? '✓' : '✕'}),
+       CT.el('span', {class: 'label', text: label})]);
+  }
+
   function partnerRow(p) {
     const hub = p.kind === 'hub';
     const on = p.decision === 'share';
     const label = hub ? `Post to ${p.name}` : `Share with ${p.name}`;
-    const button = CT.el('button', {
-      type: 'button', role: 'switch', class: 'switch', 'aria-checked': String(on),
-      'data-partner': p.id, disabled: !canDecide() || busy.has(p.id),
-      on: {click: () => decide(p, on ? 'withhold' : 'share')}},
-      [CT.el('span', {class: 'knob', 'aria-hidden': 'true', text: on ? '✓' : '✕'}),
-       CT.el('span', {class: 'label', text: label})]);
     const state = CT.el('span', {class: 'muted', text: on ? (hub ? 'posting' : 'sharing') : (hub ? 'not posting' : 'holding back')});
-    return CT.el('div', {class: 'partner'}, [
+    const parts = [
       CT.el('span', {class: 'who', text: p.name + (hub ? ' (hub)' : '')}),
-      button,
+      toggle(p, String(p.id), on, label, 'share', 'withhold'),
       CT.el('p', {class: `seen ${p.seen}`}, [
         CT.el('span', {class: 'mark', 'aria-hidden': 'true', text: mark[p.seen] || '–'}),
-        document.createTextNode(p.seen_text + ' · you are '), state])]);
+        document.createTextNode(p.seen_text + ' · you are '), state])];
+    if (!hub) {
+      parts.push(CT.el('div', {class: 'handing'}, [
+        toggle(p, `x${p.id}`, p.extradite, `Hand over plotters to ${p.name}`, 'extradite', 'refuse'),
+        CT.el('p', {class: 'muted', text: p.extradite
+          ? `If ${p.name} catches plotters based in your country and asks for them, your courts hand them over where the law allows.`
+          : `You refuse: plotters ${p.name} catches and asks for walk free.`})]));
+    }
+    return CT.el('div', {class: 'partner'}, parts);
   }
 
-  async function decide(p, decision) {
+  async function decide(p, decision, key) {
     if (!canDecide()) return;
-    busy.add(p.id);
+    busy.add(key);
     const focused = document.activeElement && document.activeElement.dataset.partner;
     try {
       const answer = await CT.post('decide', {code, token, partner: p.id, decision});
@@ -46,7 +58,7 @@ document.addEventListener('DOMContentLoaded', () => {
     } catch (err) {
       $('fatal').textContent = err.message.charAt(0).toUpperCase() + err.message.slice(1) + '.';
     }
-    busy.delete(p.id);
+    busy.delete(key);
     drawPartners(focused);
   }
 
@@ -75,7 +87,7 @@ document.addEventListener('DOMContentLoaded', () => {
       ? 'The teacher has not started yet. Your switches work once the class plays.'
       : view.phase === 'finished' ? 'The class has finished: look at the projector for the debrief.'
       : view.paused ? 'The teacher has paused the class.'
-      : 'For each partner: share what you learn with them, or hold it back. Your choice counts from the next week.';
+      : 'For each partner: share what you learn with them, or hold it back, and hand over the plotters they catch in your country, or refuse. Your choices count from the next week.';
     $('plots').replaceChildren(...(view.plots.length ? view.plots.map(p => CT.el('div', {class: 'plot'}, [
       CT.el('p', {}, [
         p.threatens_you ? CT.el('span', {class: 'you', text: '⚠ A plot against you'})
