@@ -41,21 +41,14 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_app import tree_cpu
+
 from tests.teaching import page_driver
 
 GOALS = {"decision_p95_s": 0.2, "advance_s": 1.0, "load_quiet_s": 2.0, "load_busy_s": 3.0}
 
 
-def tree_cpu(proc: psutil.Process) -> float:
-    """CPU seconds (user + system) of ``proc`` and its children."""
-    total = 0.0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 def post(url: str, path: str, body: dict, timeout: float = 40) -> dict:
@@ -138,13 +131,25 @@ def _why(exc: Exception) -> str:
     return type(exc).__name__
 
 
+def warm_loads(page, link: str, drawn: str, count: int) -> list[float]:
+    """Seconds from opening ``link`` in ``page`` to the element ``drawn`` shown, ``count``
+    times (the page already loaded once: warm)."""
+    out = []
+    for _ in range(count):
+        start = time.perf_counter()
+        page.goto(link)
+        page.wait_for_selector(drawn, timeout=60_000)
+        out.append(time.perf_counter() - start)
+    return out
+
+
 def page_loads(url: str, code: str, key: str, count: int) -> dict[str, list[float]]:
     """Seconds from opening to drawn, ``count`` warm loads each of the student's page (a
     watcher who joined in the browser) and of the teacher's page (its key put where the
     teacher's tab keeps it)."""
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, list[float]] = {"student": [], "teacher": []}
+    out: dict[str, list[float]] = {}
     with sync_playwright() as p:
         browser = page_driver.launch(p)
         ctx = browser.new_context(viewport={"width": 390, "height": 844})
@@ -153,22 +158,16 @@ def page_loads(url: str, code: str, key: str, count: int) -> dict[str, list[floa
         page.fill("#name", "Watcher")
         page.click("#join-button")
         page.wait_for_selector("#partners .switch")
-        for _ in range(count):
-            start = time.perf_counter()
-            page.goto(f"{url}class/play?code={code}")
-            page.wait_for_selector("#partners .switch", timeout=60_000)
-            out["student"].append(time.perf_counter() - start)
+        out["student"] = warm_loads(page, f"{url}class/play?code={code}", "#partners .switch",
+                                    count)
         ctx.close()
         ctx = browser.new_context(viewport={"width": 1280, "height": 720})
         ctx.add_init_script(f"sessionStorage.setItem('ctsim-class-key:{code}', '{key}')")
         page = ctx.new_page()
         page.goto(f"{url}class/teach?code={code}")  # the cold load, left out
         page.wait_for_selector("#network svg circle", timeout=60_000)
-        for _ in range(count):
-            start = time.perf_counter()
-            page.goto(f"{url}class/teach?code={code}")
-            page.wait_for_selector("#network svg circle", timeout=60_000)
-            out["teacher"].append(time.perf_counter() - start)
+        out["teacher"] = warm_loads(page, f"{url}class/teach?code={code}",
+                                    "#network svg circle", count)
         ctx.close()
         browser.close()
     return out

@@ -220,14 +220,7 @@ def world_matrices(legal_family: NDArray[np.int64], mixed: int, cross_family: fl
     compat = compatibility_matrix(fam, definition, treaty, treaty_floor, harmonization)
     trust0 = initial_trust_matrix(bloc, trust, tension)
     hubs = members.shape[0]
-    n_blocs = bloc.max() + 1 if n else 0
-    counts = np.zeros((hubs, n_blocs))  # members of each hub in each bloc
-    size = np.zeros(hubs, np.int64)
-    for h in range(hubs):
-        for i in range(n):
-            if members[h, i]:
-                counts[h, bloc[i]] += 1.0
-                size[h] += 1
+    counts, size = hub_bloc_counts(members, bloc, bloc.max() + 1 if n else 0)
     ti0 = np.zeros((n, hubs))
     for i in range(n):
         for h in range(hubs):
@@ -240,10 +233,10 @@ def world_matrices(legal_family: NDArray[np.int64], mixed: int, cross_family: fl
 
 
 @njit(cache=True)
-def hub_bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64],
-                    n_blocs: int) -> NDArray[np.float64]:
-    """(H, B) :func:`bloc_shares` in one compiled call: the share of each hub's members
-    in each of ``n_blocs`` blocs, 0 for a hub without members (the same values)."""
+def hub_bloc_counts(members: NDArray[np.bool_], bloc: NDArray[np.int64], n_blocs: int
+                    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """(H, B) the number of each hub's members in each of ``n_blocs`` blocs (as floats),
+    and (H,) each hub's number of members."""
     hubs, n = members.shape
     counts = np.zeros((hubs, n_blocs))
     size = np.zeros(hubs, np.int64)
@@ -252,6 +245,16 @@ def hub_bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64],
             if members[h, i]:
                 counts[h, bloc[i]] += 1.0
                 size[h] += 1
+    return counts, size
+
+
+@njit(cache=True)
+def hub_bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64],
+                    n_blocs: int) -> NDArray[np.float64]:
+    """(H, B) :func:`bloc_shares` in one compiled call: the share of each hub's members
+    in each of ``n_blocs`` blocs, 0 for a hub without members (the same values)."""
+    hubs = members.shape[0]
+    counts, size = hub_bloc_counts(members, bloc, n_blocs)
     for h in range(hubs):
         for b in range(n_blocs):
             counts[h, b] = counts[h, b] / np.float64(size[h]) if size[h] > 0 else 0.0

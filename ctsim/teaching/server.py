@@ -220,6 +220,20 @@ class ClassApi:
 
     # ------------------------------------------------------------ handlers
 
+    async def _long_poll(self, request: Request, room: Classroom, data: dict[str, Any],
+                         view_of: Callable[[Any], dict[str, Any]], credential: Any) -> Response:
+        """A page's view (``view_of(credential)``, which checks the credential), or, when
+        the page already has this version (``since``), the view once it changes, or just
+        ``{"version": v}`` when nothing changed within the wait."""
+        since, wait = self._wait(data)
+        view = await run_in_threadpool(view_of, credential)
+        if since == view["version"]:
+            await self._until_changed(request, room, since, wait)
+            if since == room.version:
+                return _json({"version": since})
+            view = await run_in_threadpool(view_of, credential)
+        return _raw(dumps(view))
+
     async def worlds(self, request: Request) -> Response:
         names = list(self.registry.worlds)
         link = join_link("CODE", *self._where(request))
@@ -262,15 +276,8 @@ class ClassApi:
     async def student(self, request: Request) -> Response:
         data = await self.body(request)
         room = self.find(request, data)
-        since, wait = self._wait(data)
-        token = data.get("token")
-        view = await run_in_threadpool(room.student_view, token)  # checks the token
-        if since == view["version"]:
-            await self._until_changed(request, room, since, wait)
-            if since == room.version:
-                return _json({"version": since})
-            view = await run_in_threadpool(room.student_view, token)
-        return _raw(dumps(view))
+        return await self._long_poll(request, room, data, room.student_view,
+                                     data.get("token"))  # the view checks the token
 
     async def decide(self, request: Request) -> Response:
         data = await self.body(request)
@@ -288,15 +295,8 @@ class ClassApi:
     async def teacher(self, request: Request) -> Response:
         data = await self.body(request)
         room = self.find(request, data)
-        since, wait = self._wait(data)
-        key = data.get("key")
-        view = await run_in_threadpool(room.teacher_view, key)  # checks the key
-        if since == view["version"]:
-            await self._until_changed(request, room, since, wait)
-            if since == room.version:
-                return _json({"version": since})
-            view = await run_in_threadpool(room.teacher_view, key)
-        return _raw(dumps(view))
+        return await self._long_poll(request, room, data, room.teacher_view,
+                                     data.get("key"))  # the view checks the key
 
     async def control(self, request: Request) -> Response:
         data = await self.body(request)
