@@ -62,8 +62,10 @@ MAX_CLASSES = 20
 MAX_STUDENTS = 60
 #: A class nobody has touched for this long (seconds) may be dropped to make room.
 IDLE = 3 * 3600.0
-#: Wrong class codes a client may send in :data:`GUESS_WINDOW` seconds before it must wait.
-GUESSES = 10
+#: Wrong class codes a client may send in :data:`GUESS_WINDOW` seconds before it must wait
+#: (a client is an address, which a whole school may share: a class's own seats and
+#: teacher are never made to wait, :meth:`Registry.find`).
+GUESSES = 30
 GUESS_WINDOW = 600.0
 #: Weeks a round may last.
 ROUND_WEEKS = (1, 13)
@@ -233,6 +235,13 @@ class Classroom:
     def students_of(self, i: int) -> list[str]:
         """The first names of the students playing nation ``i``."""
         return [s.name for s in self.seats.values() if s.nation == i]
+
+    def knows(self, credential: Any) -> bool:
+        """Whether ``credential`` is one of this class's seat tokens or its teacher key."""
+        if not isinstance(credential, str):
+            return False
+        return credential in self.seats or secrets.compare_digest(credential,
+                                                                  self.teacher_key)
 
     def _seat(self, token: Any) -> Seat:
         seat = self.seats.get(token) if isinstance(token, str) else None
@@ -924,19 +933,22 @@ class Registry:
             self.classes[code] = room
             return room
 
-    def find(self, code: Any, client: str = "") -> Classroom:
+    def find(self, code: Any, client: str = "", credential: Any = None) -> Classroom:
         """The class of ``code`` (any case, spaces ignored). ClassError for a code no class
         has, and for a client that has sent :data:`GUESSES` wrong codes in the last
-        :data:`GUESS_WINDOW` seconds (it must wait, even with the right code)."""
+        :data:`GUESS_WINDOW` seconds: it must wait, even with the right code, unless it
+        also brings a ``credential`` of that class (a seat's token or the teacher's key).
+        So a guesser learns nothing more once throttled, while students already seated
+        behind the same address (a school's one public address) keep playing."""
         now = time.monotonic()
+        key = "".join(str(code or "").split()).upper()
         with self.lock:
             misses = self._misses.setdefault(client, deque())
             while misses and now - misses[0] > GUESS_WINDOW:
                 misses.popleft()
-            if len(misses) >= GUESSES:
-                raise ClassError("too many wrong codes from this device: wait ten minutes", 429)
-            key = "".join(str(code or "").split()).upper()
             room = self.classes.get(key)
+            if len(misses) >= GUESSES and not (room is not None and room.knows(credential)):
+                raise ClassError("too many wrong codes from this device: wait ten minutes", 429)
             if room is None:
                 misses.append(now)
                 if len(self._misses) > 10_000:  # forget the quiet clients

@@ -279,6 +279,14 @@ def test_wrong_codes_are_throttled_and_a_seat_token_works_in_its_class_only():
         reg.find(one.code, "a")
     assert reg.find(one.code, "b") is one  # another device is not held back
     seat = one.join("Ana")
+    # a student seated behind the throttled address (one school, one address) plays on,
+    # and so does the teacher; another class's token does not open the way
+    assert reg.find(one.code, "a", seat.token) is one
+    assert reg.find(one.code, "a", one.teacher_key) is one
+    with pytest.raises(ClassError, match="too many wrong codes"):
+        reg.find(one.code, "a", two.teacher_key)
+    with pytest.raises(ClassError, match="too many wrong codes"):
+        reg.find("AAAAAA", "a", seat.token)
     with pytest.raises(ClassError, match="has not joined"):
         two.student_view(seat.token)
     with pytest.raises(ClassError, match="only the teacher"):
