@@ -109,7 +109,17 @@ def test_the_wheel_has_the_app_and_the_lessons(installed):
     lessons = _run([str(bin_dir / "python"), "-c",
                     "from ctsim.teaching.lessons import LESSONS; print(len(LESSONS), "
                     "all(x.path.is_file() for x in LESSONS))"], empty, env)
-    assert lessons.stdout.split() == ["11", "True"], lessons.stderr
+    shipped = len(list((ROOT / "ctsim" / "scenarios" / "lessons").glob("*.lesson.yml")))
+    assert shipped >= 12
+    assert lessons.stdout.split() == [str(shipped), "True"], lessons.stderr
+    # the class mode's pages, served from the package (no network at a school)
+    pages = _run([str(bin_dir / "python"), "-c",
+                  "import json; from importlib.resources import files; d = "
+                  "files('ctsim.teaching') / 'frontend' / 'class'; "
+                  "print(json.dumps([p.name for p in d.iterdir()]))"], empty, env)
+    assert pages.returncode == 0, pages.stderr
+    names = set(json.loads(pages.stdout))
+    assert {"index.html", "play.html", "teach.html", "class.css", "common.js"} <= names
 
 
 def test_the_wheel_copies_its_scenarios_for_editing(installed):
