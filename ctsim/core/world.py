@@ -155,16 +155,26 @@ def _beta_values(u: bytes, a: float, b: float) -> NDArray[np.float64]:
     return out
 
 
-def family_matrix(families: NDArray[np.int64], cross_family: float) -> NDArray[np.float64]:
+@njit(cache=True)
+def family_matrix(families: NDArray[np.int64], mixed: int,
+                  cross_family: float) -> NDArray[np.float64]:
     """``family_compat[f_i, f_j]``: 1 within a family, ``cross_family`` between families.
 
-    A mixed system sits halfway: ``(1 + cross_family) / 2`` with any other family.
+    A mixed system (family index ``mixed``) sits halfway: ``(1 + cross_family) / 2`` with
+    any other family.
     """
-    mixed = LEGAL_FAMILIES.index("mixed")
-    same = families[:, None] == families[None, :]
-    either_mixed = (families[:, None] == mixed) | (families[None, :] == mixed)
-    out = np.where(either_mixed, 0.5 * (1.0 + cross_family), cross_family)
-    return np.where(same, 1.0, out)
+    n = len(families)
+    half = 0.5 * (1.0 + cross_family)
+    fam = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            if families[i] == families[j]:
+                fam[i, j] = 1.0
+            elif families[i] == mixed or families[j] == mixed:
+                fam[i, j] = half
+            else:
+                fam[i, j] = cross_family
+    return fam
 
 
 def _legal_families(shares: dict[str, float], n: int,
@@ -207,16 +217,7 @@ def world_matrices(legal_family: NDArray[np.int64], mixed: int, cross_family: fl
     expressions they replace, so the matrices are the same bit for bit.
     """
     n = len(legal_family)
-    half = 0.5 * (1.0 + cross_family)
-    fam = np.empty((n, n))
-    for i in range(n):
-        for j in range(n):
-            if legal_family[i] == legal_family[j]:
-                fam[i, j] = 1.0
-            elif legal_family[i] == mixed or legal_family[j] == mixed:
-                fam[i, j] = half
-            else:
-                fam[i, j] = cross_family
+    fam = family_matrix(legal_family, mixed, cross_family)
     compat = compatibility_matrix(fam, definition, treaty, treaty_floor, harmonization)
     trust0 = initial_trust_matrix(bloc, trust, tension)
     hubs = members.shape[0]
@@ -251,8 +252,8 @@ def hub_bloc_counts(members: NDArray[np.bool_], bloc: NDArray[np.int64], n_blocs
 @njit(cache=True)
 def hub_bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64],
                     n_blocs: int) -> NDArray[np.float64]:
-    """(H, B) :func:`bloc_shares` in one compiled call: the share of each hub's members
-    in each of ``n_blocs`` blocs, 0 for a hub without members (the same values)."""
+    """(H, B) the share of each hub's members in each of ``n_blocs`` blocs, 0 for a hub
+    without members."""
     hubs = members.shape[0]
     counts, size = hub_bloc_counts(members, bloc, n_blocs)
     for h in range(hubs):
@@ -409,49 +410,6 @@ def _patrons(scenario: Scenario, labelled: Roster) -> NDArray[np.int64]:
             if taken and k != patron and out[k] < 0:
                 out[k] = patron
     return out
-
-
-def bloc_counts(members: NDArray[np.bool_], bloc: NDArray[np.int64],
-                n_blocs: int) -> NDArray[np.float64]:
-    """(H, B) number of each institution's members in each of ``n_blocs`` blocs."""
-    counts = np.zeros((members.shape[0], n_blocs))
-    for b in range(n_blocs):
-        counts[:, b] = (members & (bloc == b)[None, :]).sum(axis=1)
-    return counts
-
-
-def bloc_shares(members: NDArray[np.bool_], bloc: NDArray[np.int64],
-                n_blocs: int) -> NDArray[np.float64]:
-    """(H, B) share of each institution's members in each of ``n_blocs`` blocs (0 if empty)."""
-    counts = bloc_counts(members, bloc, n_blocs)
-    size = members.sum(axis=1, keepdims=True)
-    return np.divide(counts, size, out=np.zeros_like(counts), where=size > 0)
-
-
-def _hub_trust(members: NDArray[np.bool_], bloc: NDArray[np.int64], trust: NDArray[np.float64],
-               tension: float) -> NDArray[np.float64]:
-    """(N, H) initial trust of each member in each hub (rules.initial_hub_trust)."""
-    members = np.ascontiguousarray(members, np.bool_).reshape(-1, len(bloc))
-    size = members.sum(axis=1)  # (H,)
-    n_blocs = int(bloc.max()) + 1 if len(bloc) else 0
-    same = bloc_counts(members, bloc, n_blocs)[:, bloc].T  # (N, H): members in i's bloc
-    others = np.maximum(size[None, :] - 1, 1)
-    rival_share = (size[None, :] - same) / others  # i itself is in its own bloc
-    return hub_trust_matrix(members, np.asarray(trust, np.float64), float(tension),
-                            np.ascontiguousarray(rival_share))
-
-
-@njit(cache=True)
-def hub_trust_matrix(members: NDArray[np.bool_], trust: NDArray[np.float64], tension: float,
-                     rival_share: NDArray[np.float64]) -> NDArray[np.float64]:
-    """(N, H) initial trust of each member in each hub (rules.initial_hub_trust); 0 for
-    non-members."""
-    ti0 = np.zeros(rival_share.shape)
-    for i in range(ti0.shape[0]):
-        for h in range(ti0.shape[1]):
-            if members[h, i]:
-                ti0[i, h] = rules.initial_hub_trust(trust[h], tension, rival_share[i, h])
-    return ti0
 
 
 @njit(cache=True)

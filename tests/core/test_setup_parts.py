@@ -7,13 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ctsim.core import phases, state
+from ctsim.core import phases, rules, state
 from ctsim.core.scenario import LEGAL_FAMILIES, load_scenario
 from ctsim.core.simulation import _WEEKS, Simulation, Streams
 from ctsim.core.world import (
-    _hub_trust,
     _legal_families,
-    bloc_shares,
     compatibility_matrix,
     family_matrix,
     hub_bloc_shares,
@@ -22,6 +20,45 @@ from ctsim.core.world import (
     world_matrices,
 )
 from tests.core.test_setup_world import SCENARIOS
+
+# ---------------------------------------------------------------- the numpy expressions
+# that set-up used before it was compiled (kept here as the reference they must equal)
+
+
+def numpy_family_matrix(families: np.ndarray, cross_family: float) -> np.ndarray:
+    mixed = LEGAL_FAMILIES.index("mixed")
+    same = families[:, None] == families[None, :]
+    either_mixed = (families[:, None] == mixed) | (families[None, :] == mixed)
+    out = np.where(either_mixed, 0.5 * (1.0 + cross_family), cross_family)
+    return np.where(same, 1.0, out)
+
+
+def numpy_bloc_counts(members: np.ndarray, bloc: np.ndarray, n_blocs: int) -> np.ndarray:
+    counts = np.zeros((members.shape[0], n_blocs))
+    for b in range(n_blocs):
+        counts[:, b] = (members & (bloc == b)[None, :]).sum(axis=1)
+    return counts
+
+
+def numpy_bloc_shares(members: np.ndarray, bloc: np.ndarray, n_blocs: int) -> np.ndarray:
+    counts = numpy_bloc_counts(members, bloc, n_blocs)
+    size = members.sum(axis=1, keepdims=True)
+    return np.divide(counts, size, out=np.zeros_like(counts), where=size > 0)
+
+
+def numpy_hub_trust(members: np.ndarray, bloc: np.ndarray, trust: np.ndarray,
+                    tension: float) -> np.ndarray:
+    members = np.ascontiguousarray(members, np.bool_).reshape(-1, len(bloc))
+    size = members.sum(axis=1)
+    n_blocs = int(bloc.max()) + 1 if len(bloc) else 0
+    same = numpy_bloc_counts(members, bloc, n_blocs)[:, bloc].T
+    rival_share = (size[None, :] - same) / np.maximum(size[None, :] - 1, 1)
+    ti0 = np.zeros(rival_share.shape)
+    for i in range(ti0.shape[0]):
+        for h in range(ti0.shape[1]):
+            if members[h, i]:
+                ti0[i, h] = rules.initial_hub_trust(trust[h], tension, rival_share[i, h])
+    return ti0
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -79,15 +116,17 @@ def test_world_matrices_equal_the_numpy_ones(seed: int) -> None:
     fam, compat, trust0, ti0 = world_matrices(
         families, LEGAL_FAMILIES.index("mixed"), cross, definition, treaty, floor, harm,
         bloc, trust, tension, members, hub_trust)
-    old_fam = family_matrix(families, cross)
+    old_fam = numpy_family_matrix(families, cross)
     assert np.array_equal(fam, old_fam)
+    assert np.array_equal(family_matrix(families, LEGAL_FAMILIES.index("mixed"), cross),
+                          old_fam)
     assert np.array_equal(compat, compatibility_matrix(old_fam, definition, treaty, floor,
                                                        harm))
     assert np.array_equal(trust0, initial_trust_matrix(bloc, trust, tension))
-    assert np.array_equal(ti0, _hub_trust(members, bloc, hub_trust, tension))
+    assert np.array_equal(ti0, numpy_hub_trust(members, bloc, hub_trust, tension))
     blocs = int(bloc.max()) + 1
     assert np.array_equal(hub_bloc_shares(members, bloc, blocs),
-                          bloc_shares(members, bloc, blocs))
+                          numpy_bloc_shares(members, bloc, blocs))
 
 
 def test_footprint_tables_equal_numpy_products_and_running_sums() -> None:
