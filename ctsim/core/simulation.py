@@ -290,10 +290,7 @@ class Simulation:
         if p == i:
             raise ValueError(f"{self.world.names[i]} cannot decide for itself")
         self.relations.decision[i, p] = DECISIONS.index(decision)
-        self.tally.total[state.N_DECISIONS] += 1
-        made = Decision(self.steps + 1, i, p, decision)
-        self.decisions.append(made)
-        return made
+        return self._made(i, p, decision)
 
     def extradite(self, nation: int | str, partner: int | str, decision: str) -> Decision:
         """Set, from outside the run and between weeks, whether ``nation`` hands over to
@@ -312,6 +309,10 @@ class Simulation:
         if p == i:
             raise ValueError(f"{self.world.names[i]} cannot decide for itself")
         self.relations.extradite[i, p] = decision == "extradite"
+        return self._made(i, p, decision)
+
+    def _made(self, i: int, p: int, decision: str) -> Decision:
+        """Count and keep a decision just set (C6): it holds from the next week."""
         self.tally.total[state.N_DECISIONS] += 1
         made = Decision(self.steps + 1, i, p, decision)
         self.decisions.append(made)

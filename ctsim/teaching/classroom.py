@@ -46,8 +46,7 @@ import numpy as np
 from ctsim.core import outputs
 from ctsim.core.model import CooperationModel
 from ctsim.core.state import ATTACKED, DISRUPTED
-from ctsim.core.strategies import ACTS, SHARED, STRATEGIES
-from ctsim.core.strategies import HANDOVER as HANDING
+from ctsim.core.strategies import ACTS, DECISIONS, HANDOVER, SHARED, STRATEGIES
 from ctsim.core.strategies import NAMES as STRATEGY_NAMES
 from ctsim.teaching import narrator, sessions
 
@@ -298,7 +297,7 @@ class Classroom:
         """Nation ``i``'s decision toward partner column ``p`` in the run: what it shares
         (a hub is named: ``Simulation.decide`` reads an index as a nation's), or whether
         it hands over plotters (``Simulation.extradite``)."""
-        if decision in HANDING:
+        if decision in HANDOVER:
             self.model.extradite(i, p, decision)
             return
         w = self.model.world
@@ -326,10 +325,10 @@ class Classroom:
             i = seat.nation
             if not isinstance(partner, int) or partner not in self.partners(i):
                 raise ClassError("that is not one of your nation's partners")
-            if decision in HANDING and partner >= self.n:
+            if decision in HANDOVER and partner >= self.n:
                 raise ClassError("a hub asks for nobody: extradition is between nations")
             seen = ACTS[int(self.model.relations.revealed[i, partner])]
-            held = (self._handing(i, partner) if decision in HANDING
+            held = (self._handing(i, partner) if decision in HANDOVER
                     else self._decision(i, partner))
             if held != decision:
                 self._set(i, partner, decision)
@@ -350,8 +349,7 @@ class Classroom:
                 self._changed()
 
     def _decision(self, i: int, p: int) -> str:
-        from ctsim.core.strategies import DECISIONS
-
+        """Nation ``i``'s decision toward partner column ``p`` (strategies.DECISIONS)."""
         return DECISIONS[int(self.model.relations.decision[i, p])]
 
     # ------------------------------------------------------------ the teacher
@@ -672,7 +670,7 @@ def replay(record: Any, scenario: Path, code: str, teacher_key: str) -> Classroo
     for _ in range(rounds):
         while pending and pending[0].week <= room.week:
             c = pending.popleft()
-            if c.decision not in ("share", "withhold", *HANDING) or c.partner not in (
+            if c.decision not in ("share", "withhold", *HANDOVER) or c.partner not in (
                     room.partners(c.nation)):
                 raise ClassError("this record is of another world")
             room._set(c.nation, c.partner, c.decision)
