@@ -154,16 +154,26 @@ def test_the_stochastic_acceptor_samples_the_posterior_the_stated_error_implies(
 # ---------------------------------------------------------------- kernels and schedule
 
 
-@pytest.mark.parametrize("defensive", [0.0, 0.1])
-def test_the_local_kernels_density_integrates_to_one_on_the_parameters_own_scale(defensive):
-    rng = np.random.default_rng(np.random.SeedSequence(8))
-    np.random.seed(np.random.SeedSequence(10).generate_state(1)[0])  # pyabc's draws
-    particles = pd.DataFrame({"a": rng.normal(0.2, 0.03, 200),
-                              "b": rng.normal(40.0, 8.0, 200)})
+def _fitted_kernel(seed: int, pyabc_seed: int, sds: tuple[float, float], n: int,
+                   defensive: float) -> tuple[pd.DataFrame, sampling.ScaledLocalTransition]:
+    """``n`` equally weighted particles about (0.2, 40) with sds ``sds``, from ``seed``,
+    and the local kernel fitted to them in a prior box of a in [0.05, 0.35] and b in
+    [10, 70] (numpy's global generator, which pyabc draws from, seeded by
+    ``pyabc_seed``)."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    np.random.seed(np.random.SeedSequence(pyabc_seed).generate_state(1)[0])  # pyabc's draws
+    particles = pd.DataFrame({"a": rng.normal(0.2, sds[0], n),
+                              "b": rng.normal(40.0, sds[1], n)})
     kernel = sampling.ScaledLocalTransition(k_fraction=0.2, widths={"a": 0.3, "b": 60.0},
                                             lows={"a": 0.05, "b": 10.0},
                                             defensive=defensive)
-    kernel.fit(particles, np.full(200, 1 / 200))
+    kernel.fit(particles, np.full(n, 1 / n))
+    return particles, kernel
+
+
+@pytest.mark.parametrize("defensive", [0.0, 0.1])
+def test_the_local_kernels_density_integrates_to_one_on_the_parameters_own_scale(defensive):
+    particles, kernel = _fitted_kernel(8, 10, (0.03, 8.0), 200, defensive)
     xa, xb = np.linspace(0.0, 0.4, 161), np.linspace(0.0, 80.0, 161)
     grid = pd.DataFrame([(a, b) for a in xa for b in xb], columns=["a", "b"])
     density = kernel.pdf(grid)
@@ -182,14 +192,7 @@ def test_the_local_kernels_density_integrates_to_one_on_the_parameters_own_scale
 def test_the_defensive_share_of_proposals_comes_from_the_prior(defensive):
     """Particles in a small corner of the prior's box: the local kernels stay near them,
     the prior's draws land outside that corner with probability 0.96."""
-    rng = np.random.default_rng(np.random.SeedSequence(18))
-    np.random.seed(np.random.SeedSequence(19).generate_state(1)[0])  # pyabc's draws
-    particles = pd.DataFrame({"a": rng.normal(0.2, 0.005, 300),
-                              "b": rng.normal(40.0, 1.0, 300)})
-    kernel = sampling.ScaledLocalTransition(k_fraction=0.2, widths={"a": 0.3, "b": 60.0},
-                                            lows={"a": 0.05, "b": 10.0},
-                                            defensive=defensive)
-    kernel.fit(particles, np.full(300, 1 / 300))
+    _, kernel = _fitted_kernel(18, 19, (0.005, 1.0), 300, defensive)
     drawn = pd.DataFrame([kernel.rvs_single() for _ in range(2000)])
     away = ~(drawn["a"].between(0.17, 0.23) & drawn["b"].between(34.0, 46.0))
     expected = defensive * (1 - (0.06 / 0.3) * (12.0 / 60.0))
